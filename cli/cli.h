@@ -1,0 +1,170 @@
+/*
+ * cli.h - the command-line front end: options, input and output, reports.
+ * Everything that prints, exits or touches files lives under cli/.
+ */
+#ifndef SYNSTRUCT_CLI_H
+#define SYNSTRUCT_CLI_H
+
+#include <stdio.h>
+#include <hdf5.h>
+
+#include "synstruct.h"
+
+/* Exit statuses. */
+enum { EXIT_OK = 0, EXIT_DATA = 1, EXIT_USAGE = 2 };
+
+/* ---- reports (cli/report.c) ----------------------------------------------- */
+
+/* "synstruct: error: ..." on stderr; the caller returns EXIT_DATA. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "synstruct: warning: ..." unless quiet. */
+void cli_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+extern int cli_quiet;
+/* "[1, 2]" for a flat index into a shape of the given rank. */
+void cli_format_index(char *buf, size_t size, int64_t flat, int rank,
+		      const hsize_t *shape);
+/* "[4, 9, 5, 6]" for a shape. */
+void cli_format_shape(char *buf, size_t size, int rank, const hsize_t *shape);
+
+/* ---- options (cli/options.c) --------------------------------------------- */
+
+typedef struct cli_options {
+	ss_op op;
+	const char *input;       /* path or "-" */
+	const char *events;      /* log-prob: the events file */
+	const char *output;      /* NULL or "-": standard output */
+	const char *format;      /* "jsonl", "hdf5" or NULL: from the output */
+	const char *structure;   /* overrides the file's attribute */
+	const char *group;
+	const char *dataset;     /* log-prob: the events dataset */
+	int threads;             /* 0: OpenMP's default */
+	int64_t num_samples;
+	uint64_t seed;
+	size_t max_memory;
+	int timing;
+} cli_options;
+
+/*
+ * Parses argv for one command (argv[0] is the command name). Returns
+ * EXIT_OK, EXIT_USAGE after printing the problem, or -1 after printing the
+ * command's help (the caller exits 0).
+ */
+int cli_parse(int argc, char **argv, ss_op op, cli_options *opt);
+void cli_command_help(FILE *out, ss_op op);
+void cli_global_help(FILE *out);
+
+/* One line per command, for the global help. */
+typedef struct cli_command {
+	ss_op op;
+	const char *operands;
+	const char *summary;
+} cli_command;
+
+extern const cli_command cli_commands[SS_OP_COUNT];
+const cli_command *cli_command_find(const char *name);
+
+/* ---- input (cli/input.c) -------------------------------------------------- */
+
+#define CLI_MAX_RANK 32
+
+/* One input dataset of the structure, opened. */
+typedef struct in_dataset {
+	hid_t id;                   /* < 0 where absent */
+	int rank, batch_rank;
+	hsize_t shape[CLI_MAX_RANK];
+	int64_t element_size;       /* values per batch element */
+} in_dataset;
+
+typedef struct in_file {
+	const char *path;           /* as the user gave it */
+	char temp_path[64];         /* standard input's copy, unlinked */
+	hid_t file, group;
+	const ss_structure *structure;
+	in_dataset ds[SS_MAX_INPUTS];
+	int64_t dim[SS_DIM_COUNT];
+	int batch_rank;
+	hsize_t batch_shape[CLI_MAX_RANK];
+	int64_t batch_count;
+} in_file;
+
+/* Opens the input, finds its structure and checks every dataset's shape,
+ * type and storage, without reading values. */
+int in_open(in_file *in, const cli_options *opt);
+void in_close(in_file *in);
+/* Values a chunk holds per element, inputs only. */
+int64_t in_element_values(const in_file *in);
+
+/* A chunk's input values and the elements that point into them. */
+typedef struct in_chunk {
+	void *data[SS_MAX_INPUTS];
+	ss_element *elements;
+} in_chunk;
+
+int in_read_chunk(const in_file *in, int64_t start, int64_t count,
+		  in_chunk *chunk);
+void in_chunk_free(in_chunk *chunk);
+
+/* Opens an HDF5 file by path ("-": standard input, copied to a temporary
+ * file); reports and returns < 0 on failure. */
+hid_t h5_open_file(const char *path, char *temp_path, size_t temp_size);
+/* Reads [start, start + count) of the flat batch index of a dataset whose
+ * leading batch_rank axes are batch axes, each element holding
+ * element_size values of memtype. */
+int h5_read_flat(hid_t dset, hid_t memtype, int batch_rank,
+		 const hsize_t *shape, int rank, int64_t start, int64_t count,
+		 void *buf);
+/* Selects that flat batch range in a file space. */
+void h5_select_flat(hid_t space, int batch_rank, const hsize_t *shape,
+		    int rank, int64_t start, int64_t count);
+/* Refuses a dataset whose data was never (fully) written. */
+int h5_check_storage(hid_t dset, const char *file, const char *name);
+
+/* ---- events for log-prob (cli/input.c) ---------------------------------- */
+
+typedef struct in_events {
+	hid_t file, dset;
+	char temp_path[64];
+	char name[128];
+	int has_sample_axis;
+	int64_t num;            /* leading sample axis size, 1 if none */
+	int rank;
+	hsize_t shape[CLI_MAX_RANK];
+} in_events;
+
+int in_events_open(in_events *ev, const in_file *in, const cli_options *opt);
+int in_events_read(const in_events *ev, const in_file *in, int64_t start,
+		   int64_t count, double *buf);
+void in_events_close(in_events *ev);
+
+/* ---- output (cli/output.c) ------------------------------------------------ */
+
+/* One output array: name, type, its shape per element. */
+typedef struct out_array {
+	const char *name;
+	ss_kind kind;
+	int rank;
+	hsize_t shape[SS_MAX_EVENT_RANK];
+	int64_t size;
+} out_array;
+
+typedef struct out_writer out_writer;
+
+/*
+ * Opens the output: HDF5 (datasets of shape [S?, *b, array]) or JSON Lines.
+ * has_sample_axis adds the leading axis of num_samples.
+ */
+out_writer *out_open(const cli_options *opt, const in_file *in,
+		     const out_array *arrays, int n_arrays,
+		     int has_sample_axis, int64_t num_samples);
+/* Writes the chunk [start, start + count): data[k] laid out
+ * [samples][count][size]. */
+int out_write_chunk(out_writer *w, int64_t start, int64_t count,
+		    void *const data[]);
+/* Closes and renames into place (commit = 1) or removes (commit = 0). */
+int out_close(out_writer *w, int commit);
+
+/* ---- the command driver (cli/run.c) -------------------------------------- */
+
+int cli_run(const cli_options *opt);
+
+#endif

@@ -1,0 +1,677 @@
+/*
+ * input.c - reading a structure's datasets from HDF5.
+ *
+ * in_open checks everything that can be checked without reading values:
+ * the file, the structure, each dataset's type, rank, dimensions, batch
+ * axes (numpy broadcasting) and stored size. in_read_chunk then reads a
+ * range of the flat batch index, so memory stays bounded by a chunk.
+ * HDF5 is not thread-safe: all of this runs on one thread.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+/* ---- files -------------------------------------------------------------- */
+
+/* Copies standard input to an unlinked temporary file; returns its path. */
+static int copy_stdin(char *temp_path, size_t size)
+{
+	const char *dir = getenv("TMPDIR");
+	char buf[1 << 16];
+	size_t got;
+	int fd;
+	snprintf(temp_path, size, "%s/synstruct-stdin-XXXXXX",
+		 dir && *dir ? dir : "/tmp");
+	fd = mkstemp(temp_path);
+	if (fd < 0) {
+		cli_error("'-': cannot create a temporary file: %s",
+			  strerror(errno));
+		return -1;
+	}
+	while ((got = fread(buf, 1, sizeof buf, stdin)) > 0)
+		if (write(fd, buf, got) != (ssize_t)got) {
+			cli_error("'-': cannot copy standard input: %s",
+				  strerror(errno));
+			close(fd);
+			unlink(temp_path);
+			return -1;
+		}
+	close(fd);
+	return 0;
+}
+
+hid_t h5_open_file(const char *path, char *temp_path, size_t temp_size)
+{
+	const char *real = path;
+	hid_t file;
+	temp_path[0] = '\0';
+	if (!strcmp(path, "-")) {
+		if (copy_stdin(temp_path, temp_size))
+			return -1;
+		real = temp_path;
+	} else if (access(path, R_OK) != 0) {
+		cli_error("'%s': %s", path, strerror(errno));
+		return -1;
+	}
+	if (H5Fis_hdf5(real) <= 0) {
+		cli_error("'%s': not an HDF5 file", path);
+		file = -1;
+	} else {
+		file = H5Fopen(real, H5F_ACC_RDONLY, H5P_DEFAULT);
+		if (file < 0)
+			cli_error("'%s': cannot open the HDF5 file (truncated or corrupt?)",
+				  path);
+	}
+	if (temp_path[0])
+		unlink(temp_path);
+	return file;
+}
+
+/* Reads a string attribute of obj into buf; 1 if absent, < 0 on error. */
+static int read_string_attr(hid_t obj, const char *name, char *buf,
+			    size_t size)
+{
+	hid_t attr, type, mem = -1;
+	int rc = -1;
+	if (H5Aexists(obj, name) <= 0)
+		return 1;
+	attr = H5Aopen(obj, name, H5P_DEFAULT);
+	type = H5Aget_type(attr);
+	if (H5Tget_class(type) != H5T_STRING)
+		goto done;
+	mem = H5Tcopy(H5T_C_S1);
+	if (H5Tis_variable_str(type) > 0) {
+		char *value = NULL;
+		H5Tset_size(mem, H5T_VARIABLE);
+		if (H5Aread(attr, mem, &value) >= 0 && value) {
+			snprintf(buf, size, "%s", value);
+			H5free_memory(value);
+			rc = 0;
+		}
+	} else {
+		size_t len = H5Tget_size(type);
+		char *value = calloc(len + 1, 1);
+		H5Tset_size(mem, len + 1);
+		if (value && H5Aread(attr, mem, value) >= 0) {
+			snprintf(buf, size, "%s", value);
+			rc = 0;
+		}
+		free(value);
+	}
+done:
+	if (mem >= 0)
+		H5Tclose(mem);
+	H5Tclose(type);
+	H5Aclose(attr);
+	return rc;
+}
+
+/* ---- storage and flat reads --------------------------------------------- */
+
+int h5_check_storage(hid_t dset, const char *file, const char *name)
+{
+	hid_t space = H5Dget_space(dset), dcpl = H5Dget_create_plist(dset);
+	hid_t type = H5Dget_type(dset);
+	hssize_t points = H5Sget_simple_extent_npoints(space);
+	hsize_t shape[CLI_MAX_RANK], chunk[CLI_MAX_RANK], stored = 0;
+	int rank = H5Sget_simple_extent_ndims(space), rc = 0;
+	H5D_layout_t layout = H5Pget_layout(dcpl);
+
+	if (points > 0 && layout == H5D_CONTIGUOUS) {
+		hsize_t need = (hsize_t)points * H5Tget_size(type);
+		if (H5Dget_storage_size(dset) < need) {
+			cli_error("'%s': dataset '%s' was never fully written "
+				  "(%llu of %llu bytes stored)", file, name,
+				  (unsigned long long)H5Dget_storage_size(dset),
+				  (unsigned long long)need);
+			rc = -1;
+		}
+	} else if (points > 0 && layout == H5D_CHUNKED) {
+		hsize_t need = 1;
+		H5Sget_simple_extent_dims(space, shape, NULL);
+		H5Pget_chunk(dcpl, rank, chunk);
+		for (int d = 0; d < rank; d++)
+			need *= (shape[d] + chunk[d] - 1) / chunk[d];
+		if (H5Dget_num_chunks(dset, H5S_ALL, &stored) < 0 ||
+		    stored < need) {
+			cli_error("'%s': dataset '%s' was never fully written "
+				  "(%llu of %llu chunks stored)", file, name,
+				  (unsigned long long)stored,
+				  (unsigned long long)need);
+			rc = -1;
+		}
+	}
+	H5Tclose(type);
+	H5Pclose(dcpl);
+	H5Sclose(space);
+	return rc;
+}
+
+/*
+ * Selects the flat batch range [start, start + count) in a file space as a
+ * union of hyperslabs. Each block takes q rows of the axis j whose inner
+ * axes are all at 0 and fully covered, so a range needs few blocks.
+ */
+void h5_select_flat(hid_t space, int batch_rank, const hsize_t *shape,
+		    int rank, int64_t start, int64_t count)
+{
+	hsize_t off[CLI_MAX_RANK], cnt[CLI_MAX_RANK];
+	int first = 1;
+	for (int d = batch_rank; d < rank; d++) {
+		off[d] = 0;
+		cnt[d] = shape[d];
+	}
+	if (batch_rank == 0) {
+		H5Sselect_hyperslab(space, H5S_SELECT_SET, off, NULL, cnt,
+				    NULL);
+		return;
+	}
+	while (count > 0) {
+		int64_t idx[CLI_MAX_RANK], rest = start, inner = 1, q;
+		int j = batch_rank - 1;
+		for (int d = batch_rank - 1; d >= 0; d--) {
+			idx[d] = rest % (int64_t)shape[d];
+			rest /= (int64_t)shape[d];
+		}
+		while (j > 0 && idx[j] == 0 &&
+		       count >= inner * (int64_t)shape[j]) {
+			inner *= (int64_t)shape[j];
+			j--;
+		}
+		q = count / inner;
+		if (q > (int64_t)shape[j] - idx[j])
+			q = (int64_t)shape[j] - idx[j];
+		for (int d = 0; d < batch_rank; d++) {
+			off[d] = d <= j ? (hsize_t)idx[d] : 0;
+			cnt[d] = d < j ? 1 : d == j ? (hsize_t)q : shape[d];
+		}
+		H5Sselect_hyperslab(space, first ? H5S_SELECT_SET : H5S_SELECT_OR,
+				    off, NULL, cnt, NULL);
+		first = 0;
+		start += q * inner;
+		count -= q * inner;
+	}
+}
+
+int h5_read_flat(hid_t dset, hid_t memtype, int batch_rank,
+		 const hsize_t *shape, int rank, int64_t start, int64_t count,
+		 void *buf)
+{
+	hsize_t values = (hsize_t)count;
+	hid_t fspace, mspace;
+	herr_t status;
+	for (int d = batch_rank; d < rank; d++)
+		values *= shape[d];
+	if (values == 0)
+		return 0;
+	fspace = H5Dget_space(dset);
+	mspace = H5Screate_simple(1, &values, NULL);
+	h5_select_flat(fspace, batch_rank, shape, rank, start, count);
+	status = H5Dread(dset, memtype, mspace, fspace, H5P_DEFAULT, buf);
+	H5Sclose(mspace);
+	H5Sclose(fspace);
+	return status < 0 ? -1 : 0;
+}
+
+/* ---- opening a structure's input ------------------------------------------ */
+
+static const char *kind_name(ss_kind kind)
+{
+	return kind == SS_REAL ? "floating-point" : "integer";
+}
+
+/* "[*b, n, t, t]" for an input spec. */
+static void format_spec(char *buf, size_t size, const ss_input_spec *spec)
+{
+	size_t used = (size_t)snprintf(buf, size, "[*b");
+	for (int d = 0; d < spec->rank && used < size; d++)
+		used += (size_t)snprintf(buf + used, size - used, ", %s",
+					 ss_dim_names[spec->dims[d]]);
+	if (used < size)
+		snprintf(buf + used, size - used, "]");
+}
+
+/* Opens input k if present and checks its type, rank and storage. */
+static int open_input(in_file *in, int k, int *present)
+{
+	const ss_input_spec *spec = &in->structure->inputs[k];
+	in_dataset *ds = &in->ds[k];
+	hid_t space, type;
+	H5T_class_t cls;
+	char want[64], got[256];
+
+	ds->id = -1;
+	*present = H5Lexists(in->group, spec->name, H5P_DEFAULT) > 0;
+	if (!*present)
+		return 0;
+	ds->id = H5Dopen2(in->group, spec->name, H5P_DEFAULT);
+	if (ds->id < 0) {
+		cli_error("'%s': '%s' is not a dataset", in->path, spec->name);
+		return -1;
+	}
+	type = H5Dget_type(ds->id);
+	cls = H5Tget_class(type);
+	H5Tclose(type);
+	if ((spec->kind == SS_REAL && cls != H5T_FLOAT) ||
+	    (spec->kind == SS_INT && cls != H5T_INTEGER)) {
+		cli_error("'%s': dataset '%s' is not %s; %s needs an %s dataset",
+			  in->path, spec->name, kind_name(spec->kind),
+			  in->structure->name,
+			  spec->kind == SS_REAL ? "float32 or float64"
+						: "integer");
+		return -1;
+	}
+	space = H5Dget_space(ds->id);
+	ds->rank = H5Sget_simple_extent_ndims(space);
+	if (ds->rank > CLI_MAX_RANK) {
+		H5Sclose(space);
+		cli_error("'%s': dataset '%s' has %d axes, more than %d",
+			  in->path, spec->name, ds->rank, CLI_MAX_RANK);
+		return -1;
+	}
+	H5Sget_simple_extent_dims(space, ds->shape, NULL);
+	H5Sclose(space);
+	format_spec(want, sizeof want, spec);
+	cli_format_shape(got, sizeof got, ds->rank, ds->shape);
+	if (ds->rank < spec->rank) {
+		cli_error("'%s': dataset '%s' has shape %s; %s needs %s",
+			  in->path, spec->name, got, in->structure->name, want);
+		return -1;
+	}
+	ds->batch_rank = ds->rank - spec->rank;
+	return h5_check_storage(ds->id, in->path, spec->name);
+}
+
+/* Sets in->dim from the present datasets; all uses of a letter agree. */
+static int resolve_dims(in_file *in)
+{
+	const ss_structure *st = in->structure;
+	int from[SS_DIM_COUNT];
+	for (int d = 0; d < SS_DIM_COUNT; d++) {
+		in->dim[d] = -1;
+		from[d] = -1;
+	}
+	for (int k = 0; k < st->n_inputs; k++) {
+		const ss_input_spec *spec = &st->inputs[k];
+		const in_dataset *ds = &in->ds[k];
+		if (ds->id < 0)
+			continue;
+		for (int a = 0; a < spec->rank; a++) {
+			ss_dim d = spec->dims[a];
+			int64_t size = (int64_t)ds->shape[ds->batch_rank + a];
+			char want[64], got[256];
+			if (in->dim[d] < 0) {
+				in->dim[d] = size;
+				from[d] = k;
+				continue;
+			}
+			if (in->dim[d] == size)
+				continue;
+			format_spec(want, sizeof want, spec);
+			cli_format_shape(got, sizeof got, ds->rank, ds->shape);
+			if (from[d] == k)
+				cli_error("'%s': dataset '%s' has shape %s; %s needs %s",
+					  in->path, spec->name, got, st->name,
+					  want);
+			else
+				cli_error("'%s': dataset '%s' has shape %s; %s needs %s with %s = %lld (from '%s')",
+					  in->path, spec->name, got, st->name,
+					  want, ss_dim_names[d],
+					  (long long)in->dim[d],
+					  st->inputs[from[d]].name);
+			return -1;
+		}
+	}
+	for (int d = 0; d < SS_DIM_COUNT; d++)
+		if (in->dim[d] < 0)
+			in->dim[d] = 0;
+	return 0;
+}
+
+/* The broadcast batch shape of the present datasets (numpy's rule). */
+static int resolve_batch(in_file *in)
+{
+	const ss_structure *st = in->structure;
+	int first = -1;
+	in->batch_rank = 0;
+	for (int k = 0; k < st->n_inputs; k++) {
+		const in_dataset *ds = &in->ds[k];
+		if (ds->id < 0)
+			continue;
+		if (ds->batch_rank > in->batch_rank) {
+			/* Right-align: shift the shape so far. */
+			int shift = ds->batch_rank - in->batch_rank;
+			memmove(in->batch_shape + shift, in->batch_shape,
+				(size_t)in->batch_rank * sizeof(hsize_t));
+			for (int d = 0; d < shift; d++)
+				in->batch_shape[d] = 1;
+			in->batch_rank = ds->batch_rank;
+		}
+		for (int a = 0; a < ds->batch_rank; a++) {
+			hsize_t *have = &in->batch_shape[in->batch_rank -
+							 ds->batch_rank + a];
+			hsize_t size = ds->shape[a];
+			if (first < 0 || *have == 1) {
+				*have = size;
+			} else if (size != 1 && size != *have) {
+				char a_shape[256], b_shape[256];
+				cli_format_shape(a_shape, sizeof a_shape,
+						 ds->batch_rank, ds->shape);
+				cli_format_shape(b_shape, sizeof b_shape,
+						 in->batch_rank,
+						 in->batch_shape);
+				cli_error("'%s': dataset '%s' has batch axes %s, which do not broadcast with %s",
+					  in->path, st->inputs[k].name,
+					  a_shape, b_shape);
+				return -1;
+			}
+		}
+		first = k;
+	}
+	in->batch_count = 1;
+	for (int d = 0; d < in->batch_rank; d++)
+		in->batch_count *= (int64_t)in->batch_shape[d];
+	return 0;
+}
+
+int in_open(in_file *in, const cli_options *opt)
+{
+	char name[128];
+	int present[SS_MAX_INPUTS] = {0};
+	ss_error err;
+	int rc;
+
+	memset(in, 0, sizeof *in);
+	in->path = opt->input;
+	in->group = -1;
+	for (int k = 0; k < SS_MAX_INPUTS; k++)
+		in->ds[k].id = -1;
+	in->file = h5_open_file(opt->input, in->temp_path,
+				sizeof in->temp_path);
+	if (in->file < 0)
+		return -1;
+	if (opt->group) {
+		if (H5Lexists(in->file, opt->group, H5P_DEFAULT) <= 0 ||
+		    (in->group = H5Gopen2(in->file, opt->group,
+					  H5P_DEFAULT)) < 0) {
+			cli_error("'%s': no group '%s'", in->path, opt->group);
+			return -1;
+		}
+	} else {
+		in->group = H5Gopen2(in->file, "/", H5P_DEFAULT);
+	}
+
+	if (opt->structure) {
+		snprintf(name, sizeof name, "%s", opt->structure);
+	} else {
+		rc = read_string_attr(in->group, "structure", name, sizeof name);
+		if (rc > 0 && opt->group)
+			rc = read_string_attr(in->file, "structure", name,
+					      sizeof name);
+		if (rc > 0) {
+			cli_error("'%s': no 'structure' attribute; name one with --structure",
+				  in->path);
+			return -1;
+		}
+		if (rc < 0) {
+			cli_error("'%s': attribute 'structure' is not a string",
+				  in->path);
+			return -1;
+		}
+	}
+	in->structure = ss_structure_find(name);
+	if (!in->structure) {
+		cli_error("'%s': unknown structure '%s'", in->path, name);
+		return -1;
+	}
+
+	for (int k = 0; k < in->structure->n_inputs; k++) {
+		const ss_input_spec *spec = &in->structure->inputs[k];
+		if (open_input(in, k, &present[k]))
+			return -1;
+		if (!present[k] && spec->presence == SS_REQUIRED) {
+			cli_error("'%s': no dataset '%s'; %s needs it",
+				  in->path, spec->name, in->structure->name);
+			return -1;
+		}
+	}
+	if (in->structure->check_presence &&
+	    in->structure->check_presence(present, &err)) {
+		cli_error("'%s': %s", in->path, err.message);
+		return -1;
+	}
+	return resolve_dims(in) || resolve_batch(in) ? -1 : 0;
+}
+
+void in_close(in_file *in)
+{
+	for (int k = 0; k < SS_MAX_INPUTS; k++)
+		if (in->ds[k].id >= 0)
+			H5Dclose(in->ds[k].id);
+	if (in->group >= 0)
+		H5Gclose(in->group);
+	if (in->file >= 0)
+		H5Fclose(in->file);
+}
+
+int64_t in_element_values(const in_file *in)
+{
+	int64_t values = 0;
+	for (int k = 0; k < in->structure->n_inputs; k++) {
+		const in_dataset *ds = &in->ds[k];
+		int64_t size = 1;
+		if (ds->id < 0)
+			continue;
+		for (int d = ds->batch_rank; d < ds->rank; d++)
+			size *= (int64_t)ds->shape[d];
+		values += size;
+	}
+	return values;
+}
+
+/* ---- chunks -------------------------------------------------------------- */
+
+/* Flat index in dataset ds of broadcast batch element b. */
+static int64_t source_index(const in_file *in, const in_dataset *ds,
+			    int64_t b)
+{
+	int64_t src = 0, stride = 1;
+	for (int d = in->batch_rank - 1; d >= 0; d--) {
+		int64_t idx = b % (int64_t)in->batch_shape[d];
+		int a = d - (in->batch_rank - ds->batch_rank);
+		b /= (int64_t)in->batch_shape[d];
+		if (a < 0)
+			continue;
+		if (ds->shape[a] != 1)
+			src += idx * stride;
+		stride *= (int64_t)ds->shape[a];
+	}
+	return src;
+}
+
+/*
+ * Reads input k for elements [start, start + count). Runs of consecutive
+ * source elements are read at once; an element that repeats its
+ * predecessor's source (a shared parameter) points at the same values.
+ */
+static int read_input(const in_file *in, int k, int64_t start,
+		      int64_t count, in_chunk *chunk)
+{
+	const in_dataset *ds = &in->ds[k];
+	const ss_input_spec *spec = &in->structure->inputs[k];
+	size_t width = spec->kind == SS_REAL ? sizeof(double) : sizeof(int64_t);
+	hid_t memtype = spec->kind == SS_REAL ? H5T_NATIVE_DOUBLE
+					      : H5T_NATIVE_INT64;
+	int64_t size = 1, filled = 0;
+	char *data;
+	for (int d = ds->batch_rank; d < ds->rank; d++)
+		size *= (int64_t)ds->shape[d];
+	data = malloc((size_t)(count * size) * width + 64);
+	if (!data) {
+		cli_error("cannot allocate %lld values for dataset '%s'",
+			  (long long)(count * size), spec->name);
+		return -1;
+	}
+	chunk->data[k] = data;
+	for (int64_t i = 0; i < count;) {
+		int64_t src = source_index(in, ds, start + i), run = 1;
+		if (i > 0 && src == source_index(in, ds, start + i - 1)) {
+			chunk->elements[i].input[k] =
+				chunk->elements[i - 1].input[k];
+			i++;
+			continue;
+		}
+		while (i + run < count &&
+		       source_index(in, ds, start + i + run) == src + run)
+			run++;
+		if (h5_read_flat(ds->id, memtype, ds->batch_rank, ds->shape,
+				 ds->rank, src, run,
+				 data + (size_t)(filled * size) * width) < 0) {
+			cli_error("'%s': cannot read dataset '%s' (truncated or corrupt file?)",
+				  in->path, spec->name);
+			return -1;
+		}
+		for (int64_t r = 0; r < run; r++)
+			chunk->elements[i + r].input[k] =
+				data + (size_t)((filled + r) * size) * width;
+		filled += run;
+		i += run;
+	}
+	return 0;
+}
+
+int in_read_chunk(const in_file *in, int64_t start, int64_t count,
+		  in_chunk *chunk)
+{
+	memset(chunk, 0, sizeof *chunk);
+	chunk->elements = calloc((size_t)(count ? count : 1),
+				 sizeof *chunk->elements);
+	if (!chunk->elements) {
+		cli_error("cannot allocate %lld batch elements",
+			  (long long)count);
+		return -1;
+	}
+	for (int64_t i = 0; i < count; i++) {
+		memcpy(chunk->elements[i].dim, in->dim, sizeof in->dim);
+		chunk->elements[i].index = start + i;
+	}
+	for (int k = 0; k < in->structure->n_inputs; k++)
+		if (in->ds[k].id >= 0 && read_input(in, k, start, count, chunk))
+			return -1;
+	return 0;
+}
+
+void in_chunk_free(in_chunk *chunk)
+{
+	for (int k = 0; k < SS_MAX_INPUTS; k++)
+		free(chunk->data[k]);
+	free(chunk->elements);
+	memset(chunk, 0, sizeof *chunk);
+}
+
+/* ---- events for log-prob ------------------------------------------------- */
+
+int in_events_open(in_events *ev, const in_file *in, const cli_options *opt)
+{
+	static const char *const defaults[] = {"argmax", "samples", "topk"};
+	const ss_array_spec *event = &in->structure->event;
+	hid_t space, type;
+	int extra;
+	char got[256], want[256];
+	hsize_t want_shape[CLI_MAX_RANK];
+
+	memset(ev, 0, sizeof *ev);
+	ev->dset = -1;
+	ev->file = h5_open_file(opt->events, ev->temp_path,
+				sizeof ev->temp_path);
+	if (ev->file < 0)
+		return -1;
+	if (opt->dataset) {
+		snprintf(ev->name, sizeof ev->name, "%s", opt->dataset);
+	} else {
+		for (size_t k = 0; k < 3 && !ev->name[0]; k++)
+			if (H5Lexists(ev->file, defaults[k], H5P_DEFAULT) > 0)
+				snprintf(ev->name, sizeof ev->name, "%s",
+					 defaults[k]);
+		if (!ev->name[0]) {
+			cli_error("'%s': no dataset 'argmax', 'samples' or 'topk'; name one with --dataset",
+				  opt->events);
+			return -1;
+		}
+	}
+	if (H5Lexists(ev->file, ev->name, H5P_DEFAULT) <= 0 ||
+	    (ev->dset = H5Dopen2(ev->file, ev->name, H5P_DEFAULT)) < 0) {
+		cli_error("'%s': no dataset '%s'", opt->events, ev->name);
+		return -1;
+	}
+	type = H5Dget_type(ev->dset);
+	if (H5Tget_class(type) != H5T_FLOAT && H5Tget_class(type) != H5T_INTEGER) {
+		H5Tclose(type);
+		cli_error("'%s': dataset '%s' is not numeric", opt->events,
+			  ev->name);
+		return -1;
+	}
+	H5Tclose(type);
+	space = H5Dget_space(ev->dset);
+	ev->rank = H5Sget_simple_extent_ndims(space);
+	if (ev->rank > CLI_MAX_RANK) {
+		H5Sclose(space);
+		cli_error("'%s': dataset '%s' has too many axes", opt->events,
+			  ev->name);
+		return -1;
+	}
+	H5Sget_simple_extent_dims(space, ev->shape, NULL);
+	H5Sclose(space);
+
+	/* Expected: [S?, *b, event]. */
+	extra = ev->rank - in->batch_rank - event->rank;
+	memcpy(want_shape + 1, in->batch_shape,
+	       (size_t)in->batch_rank * sizeof(hsize_t));
+	for (int d = 0; d < event->rank; d++)
+		want_shape[1 + in->batch_rank + d] =
+			(hsize_t)in->dim[event->dims[d]];
+	int match = extra == 0 || extra == 1;
+	for (int d = 0; match && d < ev->rank - extra; d++)
+		match = ev->shape[extra + d] == want_shape[1 + d];
+	if (!match) {
+		cli_format_shape(got, sizeof got, ev->rank, ev->shape);
+		cli_format_shape(want, sizeof want,
+				 in->batch_rank + event->rank, want_shape + 1);
+		cli_error("'%s': dataset '%s' has shape %s; events for '%s' need %s, with an optional leading sample axis",
+			  opt->events, ev->name, got, in->path, want);
+		return -1;
+	}
+	ev->has_sample_axis = extra;
+	ev->num = extra ? (int64_t)ev->shape[0] : 1;
+	return h5_check_storage(ev->dset, opt->events, ev->name);
+}
+
+int in_events_read(const in_events *ev, const in_file *in, int64_t start,
+		   int64_t count, double *buf)
+{
+	int64_t size = 1;
+	for (int d = ev->has_sample_axis + in->batch_rank; d < ev->rank; d++)
+		size *= (int64_t)ev->shape[d];
+	for (int64_t s = 0; s < ev->num; s++)
+		if (h5_read_flat(ev->dset, H5T_NATIVE_DOUBLE,
+				 ev->has_sample_axis + in->batch_rank,
+				 ev->shape, ev->rank,
+				 s * in->batch_count + start, count,
+				 buf + s * count * size) < 0) {
+			cli_error("cannot read dataset '%s' of the events (truncated or corrupt file?)",
+				  ev->name);
+			return -1;
+		}
+	return 0;
+}
+
+void in_events_close(in_events *ev)
+{
+	if (ev->dset >= 0)
+		H5Dclose(ev->dset);
+	if (ev->file > 0)
+		H5Fclose(ev->file);
+}

@@ -1,0 +1,72 @@
+/*
+ * main.c - synstruct: dispatch to a command, --help and --version.
+ */
+#include <string.h>
+#include <omp.h>
+#include <cjson/cJSON.h>
+
+#include "cli.h"
+
+#ifndef SS_BUILD_CFLAGS
+#define SS_BUILD_CFLAGS "unknown"
+#endif
+
+static void print_version(void)
+{
+	unsigned major, minor, release;
+	H5get_libversion(&major, &minor, &release);
+	printf("synstruct %s\n", SS_VERSION);
+	printf("openmp %d, %d threads\n", _OPENMP, omp_get_max_threads());
+	printf("hdf5 %u.%u.%u (built with %d.%d.%d)\n", major, minor, release,
+	       H5_VERS_MAJOR, H5_VERS_MINOR, H5_VERS_RELEASE);
+	printf("cjson %d.%d.%d\n", CJSON_VERSION_MAJOR, CJSON_VERSION_MINOR,
+	       CJSON_VERSION_PATCH);
+	printf("compiler %s\n", __VERSION__);
+	printf("cflags %s\n", SS_BUILD_CFLAGS);
+}
+
+/* Standard output is checked when closed: a full disk is an error. */
+static int close_stdout(int status)
+{
+	if (fflush(stdout) != 0 || ferror(stdout) || fclose(stdout) != 0) {
+		cli_error("cannot write to standard output");
+		return status ? status : EXIT_DATA;
+	}
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	const cli_command *cmd;
+	cli_options opt;
+	int rc;
+
+	if (argc < 2) {
+		cli_global_help(stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+	    !strcmp(argv[1], "help")) {
+		cli_global_help(stdout);
+		return close_stdout(EXIT_OK);
+	}
+	if (!strcmp(argv[1], "--version")) {
+		print_version();
+		return close_stdout(EXIT_OK);
+	}
+	cmd = cli_command_find(argv[1]);
+	if (!cmd) {
+		cli_error("unknown command '%s'; see 'synstruct --help'",
+			  argv[1]);
+		return EXIT_USAGE;
+	}
+	rc = cli_parse(argc - 1, argv + 1, cmd->op, &opt);
+	if (rc < 0)
+		return close_stdout(EXIT_OK);
+	if (rc != EXIT_OK)
+		return rc;
+	H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+	if (opt.threads > 0)
+		omp_set_num_threads(opt.threads);
+	return close_stdout(cli_run(&opt));
+}

@@ -1,0 +1,256 @@
+/*
+ * options.c - the option table, parsing with getopt_long, and help text.
+ * The table is the one list of options: parsing, --help and the man-page
+ * test all read it.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+/* Commands an option applies to, as a bit mask over ss_op. */
+#define ALL_OPS ((1u << SS_OP_COUNT) - 1)
+#define OP_BIT(op) (1u << (op))
+
+enum {
+	OPT_MAX_MEMORY = 256, OPT_TIMING, OPT_SEED, OPT_HELP_LONG
+};
+
+typedef struct cli_option {
+	const char *long_name;
+	int key;                /* short letter, or an OPT_* above */
+	const char *arg;        /* NULL: a flag */
+	unsigned ops;
+	const char *help;
+} cli_option;
+
+static const cli_option options[] = {
+	{"output", 'o', "PATH", ALL_OPS,
+	 "write to PATH (.h5/.hdf5: HDF5, else JSON Lines; -: standard output)"},
+	{"format", 'f', "FORMAT", ALL_OPS,
+	 "jsonl or hdf5 (default: from the output's extension)"},
+	{"structure", 's', "NAME", ALL_OPS,
+	 "the structure, overriding the file's 'structure' attribute"},
+	{"group", 'g', "GROUP", ALL_OPS,
+	 "read datasets and attributes from an HDF5 group"},
+	{"num-samples", 'n', "S", OP_BIT(SS_OP_SAMPLE),
+	 "number of samples per batch element (default 1)"},
+	{"seed", OPT_SEED, "N", OP_BIT(SS_OP_SAMPLE),
+	 "random seed, an unsigned 64-bit integer (default 0)"},
+	{"dataset", 'd', "NAME", OP_BIT(SS_OP_LOG_PROB),
+	 "read the events from dataset NAME (default: argmax, samples, topk)"},
+	{"threads", 'j', "N", ALL_OPS,
+	 "number of threads (default: all cores, or OMP_NUM_THREADS)"},
+	{"max-memory", OPT_MAX_MEMORY, "SIZE", ALL_OPS,
+	 "memory budget in bytes, suffix K, M, G or T (default: half the RAM)"},
+	{"timing", OPT_TIMING, NULL, ALL_OPS,
+	 "print the seconds spent reading, computing and writing to stderr"},
+	{"quiet", 'q', NULL, ALL_OPS, "print no warnings"},
+	{"help", 'h', NULL, ALL_OPS, "show this help and exit"},
+};
+#define N_OPTIONS (sizeof options / sizeof options[0])
+
+const cli_command cli_commands[SS_OP_COUNT] = {
+	[SS_OP_PARTITION] = {SS_OP_PARTITION, "INPUT",
+			     "log partition function log Z of each element"},
+	[SS_OP_MARGINALS] = {SS_OP_MARGINALS, "INPUT",
+			     "marginal probability of every part"},
+	[SS_OP_ARGMAX] = {SS_OP_ARGMAX, "INPUT",
+			  "highest-scoring structure, its score and decode"},
+	[SS_OP_SAMPLE] = {SS_OP_SAMPLE, "INPUT",
+			  "exact samples with their log-probabilities"},
+	[SS_OP_ENTROPY] = {SS_OP_ENTROPY, "INPUT",
+			   "exact entropy of each distribution"},
+	[SS_OP_LOG_PROB] = {SS_OP_LOG_PROB, "INPUT EVENTS",
+			    "log-probability of given structures"},
+};
+
+const cli_command *cli_command_find(const char *name)
+{
+	for (int k = 0; k < SS_OP_COUNT; k++)
+		if (!strcmp(ss_ops[cli_commands[k].op].name, name))
+			return &cli_commands[k];
+	return NULL;
+}
+
+void cli_command_help(FILE *out, ss_op op)
+{
+	fprintf(out, "usage: synstruct %s [OPTIONS] %s\n\n%s.\n\noptions:\n",
+		ss_ops[op].name, cli_commands[op].operands,
+		cli_commands[op].summary);
+	for (size_t k = 0; k < N_OPTIONS; k++) {
+		char left[64];
+		if (!(options[k].ops & OP_BIT(op)))
+			continue;
+		if (options[k].key < 256)
+			snprintf(left, sizeof left, "-%c, --%s%s%s",
+				 options[k].key, options[k].long_name,
+				 options[k].arg ? " " : "",
+				 options[k].arg ? options[k].arg : "");
+		else
+			snprintf(left, sizeof left, "    --%s%s%s",
+				 options[k].long_name,
+				 options[k].arg ? " " : "",
+				 options[k].arg ? options[k].arg : "");
+		fprintf(out, "  %-24s %s\n", left, options[k].help);
+	}
+	fprintf(out, "\nstructures:");
+	for (int k = 0; k < ss_structure_count; k++)
+		fprintf(out, " %s", ss_structures[k]->name);
+	fprintf(out, "\nsee synstruct-%s(1)\n", ss_ops[op].name);
+}
+
+void cli_global_help(FILE *out)
+{
+	fprintf(out, "usage: synstruct COMMAND [OPTIONS] INPUT\n"
+		     "       synstruct COMMAND --help\n"
+		     "       synstruct --version\n\ncommands:\n");
+	for (int k = 0; k < SS_OP_COUNT; k++)
+		fprintf(out, "  %-12s %s\n", ss_ops[cli_commands[k].op].name,
+			cli_commands[k].summary);
+	fprintf(out, "\nstructures:\n");
+	for (int k = 0; k < ss_structure_count; k++)
+		fprintf(out, "  %-12s %s\n", ss_structures[k]->name,
+			ss_structures[k]->summary);
+	fprintf(out, "\nINPUT is an HDF5 file, or - for one on standard input.\n"
+		     "see synstruct(1)\n");
+}
+
+/* Parses a non-negative integer; 0 on success. */
+static int parse_u64(const char *s, uint64_t *value)
+{
+	char *end;
+	if (!*s || *s == '-' || *s == '+')
+		return -1;
+	errno = 0;
+	*value = strtoull(s, &end, 10);
+	return errno || *end ? -1 : 0;
+}
+
+static int parse_size(const char *s, size_t *value)
+{
+	char *end;
+	double v;
+	const char *units = "KMGT";
+	if (!*s || *s == '-')
+		return -1;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || v < 1)
+		return -1;
+	if (*end) {
+		const char *u = strchr(units, *end);
+		if (!u || end[1])
+			return -1;
+		for (const char *p = units; p <= u; p++)
+			v *= 1024.0;
+	}
+	if (v > (double)SIZE_MAX / 2)
+		return -1;
+	*value = (size_t)v;
+	return 0;
+}
+
+static int usage_error(ss_op op, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int usage_error(ss_op op, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("synstruct: error: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "; see 'synstruct %s --help'\n", ss_ops[op].name);
+	va_end(ap);
+	return EXIT_USAGE;
+}
+
+int cli_parse(int argc, char **argv, ss_op op, cli_options *opt)
+{
+	struct option longs[N_OPTIONS + 1];
+	char shorts[3 * N_OPTIONS + 2] = ":";
+	size_t n_longs = 0, used = 1;
+	uint64_t u;
+	int c;
+
+	memset(opt, 0, sizeof *opt);
+	opt->op = op;
+	opt->num_samples = 1;
+	opt->max_memory = (size_t)sysconf(_SC_PHYS_PAGES) *
+			  (size_t)sysconf(_SC_PAGESIZE) / 2;
+	for (size_t k = 0; k < N_OPTIONS; k++) {
+		if (!(options[k].ops & OP_BIT(op)))
+			continue;
+		longs[n_longs++] = (struct option){
+			options[k].long_name,
+			options[k].arg ? required_argument : no_argument, NULL,
+			options[k].key};
+		if (options[k].key < 256) {
+			shorts[used++] = (char)options[k].key;
+			if (options[k].arg)
+				shorts[used++] = ':';
+		}
+	}
+	shorts[used] = '\0';
+	longs[n_longs] = (struct option){NULL, 0, NULL, 0};
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
+		switch (c) {
+		case 'o': opt->output = optarg; break;
+		case 'f':
+			if (strcmp(optarg, "jsonl") && strcmp(optarg, "hdf5"))
+				return usage_error(op, "unknown format '%s' (jsonl or hdf5)", optarg);
+			opt->format = optarg;
+			break;
+		case 's':
+			if (!ss_structure_find(optarg))
+				return usage_error(op, "unknown structure '%s'", optarg);
+			opt->structure = optarg;
+			break;
+		case 'g': opt->group = optarg; break;
+		case 'd': opt->dataset = optarg; break;
+		case 'n':
+			if (parse_u64(optarg, &u) || u < 1 || u > INT32_MAX)
+				return usage_error(op, "'--num-samples' needs a positive integer, not '%s'", optarg);
+			opt->num_samples = (int64_t)u;
+			break;
+		case OPT_SEED:
+			if (parse_u64(optarg, &opt->seed))
+				return usage_error(op, "'--seed' needs an unsigned 64-bit integer, not '%s'", optarg);
+			break;
+		case 'j':
+			if (parse_u64(optarg, &u) || u < 1 || u > 4096)
+				return usage_error(op, "'--threads' needs a positive integer, not '%s'", optarg);
+			opt->threads = (int)u;
+			break;
+		case OPT_MAX_MEMORY:
+			if (parse_size(optarg, &opt->max_memory))
+				return usage_error(op, "'--max-memory' needs a size such as 512M or 4G, not '%s'", optarg);
+			break;
+		case OPT_TIMING: opt->timing = 1; break;
+		case 'q': cli_quiet = 1; break;
+		case 'h':
+			cli_command_help(stdout, op);
+			return -1;
+		case ':':
+			return usage_error(op, "option '%s' needs a value", argv[optind - 1]);
+		default:
+			return usage_error(op, "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	int operands = op == SS_OP_LOG_PROB ? 2 : 1;
+	if (argc - optind < operands)
+		return usage_error(op, "missing %s", operands == 2 && argc - optind == 1 ? "EVENTS file" : "INPUT file");
+	if (argc - optind > operands)
+		return usage_error(op, "unexpected argument '%s'", argv[optind + operands]);
+	opt->input = argv[optind];
+	if (operands == 2)
+		opt->events = argv[optind + 1];
+	return EXIT_OK;
+}

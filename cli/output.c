@@ -1,0 +1,390 @@
+/*
+ * output.c - results as HDF5 or JSON Lines.
+ *
+ * HDF5: one dataset per result, shape [S?, *b, array], float64 or int64,
+ * root attributes naming the structure, command and version, object
+ * timestamps off (identical runs give identical bytes). A file is written
+ * under a temporary name beside its destination and renamed when complete;
+ * to standard output it is built in memory and written as a file image.
+ *
+ * JSON Lines: one object per batch element, in batch order:
+ *   {"index": [i, j], "<result>": value, ...}
+ * with per-sample results as a list over samples. Doubles are printed with
+ * the fewest digits that read back to the same value; -inf, inf and NaN
+ * are the strings "-inf", "inf" and "nan".
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+#define OUT_MAX_ARRAYS (SS_MAX_OP_OUTPUTS + SS_MAX_DECODES)
+
+struct out_writer {
+	int hdf5;
+	const char *path;            /* NULL: standard output */
+	char temp[4096];             /* the temporary file, if any */
+	FILE *json;
+	hid_t file, dset[OUT_MAX_ARRAYS];
+	const out_array *arrays;
+	int n_arrays;
+	int has_sample_axis;
+	int64_t num_samples;
+	const in_file *in;
+};
+
+static int ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+	return n >= m && !strcmp(s + n - m, suffix);
+}
+
+/* ---- JSON Lines ------------------------------------------------------------ */
+
+static void json_double(FILE *f, double x)
+{
+	char buf[32];
+	if (isnan(x)) {
+		fputs("\"nan\"", f);
+		return;
+	}
+	if (isinf(x)) {
+		fputs(x > 0 ? "\"inf\"" : "\"-inf\"", f);
+		return;
+	}
+	for (int digits = 15; digits <= 17; digits++) {
+		snprintf(buf, sizeof buf, "%.*g", digits, x);
+		if (strtod(buf, NULL) == x)
+			break;
+	}
+	fputs(buf, f);
+}
+
+/* Prints size values of one array as nested lists of its shape. */
+static void json_array(FILE *f, const out_array *a, const void *data)
+{
+	int64_t idx[SS_MAX_EVENT_RANK] = {0};
+	if (a->rank == 0) {
+		if (a->kind == SS_REAL)
+			json_double(f, *(const double *)data);
+		else
+			fprintf(f, "%lld", (long long)*(const int64_t *)data);
+		return;
+	}
+	for (int d = 0; d < a->rank; d++)
+		fputc('[', f);
+	for (int64_t k = 0; k < a->size; k++) {
+		if (a->kind == SS_REAL)
+			json_double(f, ((const double *)data)[k]);
+		else
+			fprintf(f, "%lld", (long long)((const int64_t *)data)[k]);
+		/* Close the axes that end here, then open the next. */
+		int d = a->rank - 1, closed = 0;
+		while (d >= 0 && ++idx[d] == (int64_t)a->shape[d]) {
+			idx[d--] = 0;
+			fputc(']', f);
+			closed++;
+		}
+		if (k + 1 < a->size) {
+			fputc(',', f);
+			for (int c = 0; c < closed; c++)
+				fputc('[', f);
+		}
+	}
+	if (a->size == 0)
+		for (int d = 0; d < a->rank; d++)
+			fputc(']', f);
+}
+
+static int json_write_chunk(out_writer *w, int64_t start, int64_t count,
+			    void *const data[])
+{
+	const in_file *in = w->in;
+	for (int64_t i = 0; i < count; i++) {
+		int64_t idx[CLI_MAX_RANK], flat = start + i;
+		for (int d = in->batch_rank - 1; d >= 0; d--) {
+			idx[d] = flat % (int64_t)in->batch_shape[d];
+			flat /= (int64_t)in->batch_shape[d];
+		}
+		fputs("{\"index\":[", w->json);
+		for (int d = 0; d < in->batch_rank; d++)
+			fprintf(w->json, "%s%lld", d ? "," : "",
+				(long long)idx[d]);
+		fputc(']', w->json);
+		for (int k = 0; k < w->n_arrays; k++) {
+			const out_array *a = &w->arrays[k];
+			size_t width = a->kind == SS_REAL ? sizeof(double)
+							  : sizeof(int64_t);
+			fprintf(w->json, ",\"%s\":", a->name);
+			if (w->has_sample_axis)
+				fputc('[', w->json);
+			for (int64_t s = 0; s < w->num_samples; s++) {
+				const char *base = data[k];
+				if (s)
+					fputc(',', w->json);
+				json_array(w->json, a,
+					   base + (size_t)((s * count + i) * a->size) * width);
+			}
+			if (w->has_sample_axis)
+				fputc(']', w->json);
+		}
+		fputs("}\n", w->json);
+	}
+	if (ferror(w->json)) {
+		cli_error("cannot write '%s': %s", w->path ? w->path : "-",
+			  strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- HDF5 -------------------------------------------------------------- */
+
+static int h5_string_attr(hid_t obj, const char *name, const char *value)
+{
+	hid_t type = H5Tcopy(H5T_C_S1), space = H5Screate(H5S_SCALAR), attr;
+	herr_t rc;
+	H5Tset_size(type, strlen(value) + 1);
+	attr = H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
+	rc = H5Awrite(attr, type, value);
+	H5Aclose(attr);
+	H5Sclose(space);
+	H5Tclose(type);
+	return attr < 0 || rc < 0 ? -1 : 0;
+}
+
+static int h5_int_attr(hid_t obj, const char *name, hid_t type,
+		       const void *value)
+{
+	hid_t space = H5Screate(H5S_SCALAR), attr;
+	herr_t rc;
+	attr = H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
+	rc = H5Awrite(attr, type, value);
+	H5Aclose(attr);
+	H5Sclose(space);
+	return attr < 0 || rc < 0 ? -1 : 0;
+}
+
+/* Shape of array a's dataset: [S?, *b, a]. */
+static int dataset_shape(const out_writer *w, const out_array *a,
+			 hsize_t *shape)
+{
+	int rank = 0;
+	if (w->has_sample_axis)
+		shape[rank++] = (hsize_t)w->num_samples;
+	for (int d = 0; d < w->in->batch_rank; d++)
+		shape[rank++] = w->in->batch_shape[d];
+	for (int d = 0; d < a->rank; d++)
+		shape[rank++] = a->shape[d];
+	return rank;
+}
+
+static int h5_create(out_writer *w, const cli_options *opt)
+{
+	hid_t fapl = H5Pcreate(H5P_FILE_ACCESS), fcpl = H5Pcreate(H5P_FILE_CREATE);
+	hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+	const char *name = w->path ? w->temp : "synstruct-output.h5";
+	int rc = 0;
+
+	H5Pset_obj_track_times(fcpl, 0);
+	H5Pset_obj_track_times(dcpl, 0);
+	if (!w->path)
+		H5Pset_fapl_core(fapl, 1 << 20, 0);
+	w->file = H5Fcreate(name, H5F_ACC_TRUNC, fcpl, fapl);
+	if (w->file < 0) {
+		cli_error("cannot create '%s'", w->path ? w->path : "-");
+		rc = -1;
+		goto done;
+	}
+	for (int k = 0; k < w->n_arrays && rc == 0; k++) {
+		hsize_t shape[CLI_MAX_RANK + SS_MAX_EVENT_RANK + 1];
+		int rank = dataset_shape(w, &w->arrays[k], shape);
+		hid_t space = H5Screate_simple(rank, shape, NULL);
+		hid_t type = w->arrays[k].kind == SS_REAL ? H5T_IEEE_F64LE
+							   : H5T_STD_I64LE;
+		w->dset[k] = H5Dcreate2(w->file, w->arrays[k].name, type, space,
+					H5P_DEFAULT, dcpl, H5P_DEFAULT);
+		H5Sclose(space);
+		if (w->dset[k] < 0) {
+			cli_error("cannot create dataset '%s' in '%s'",
+				  w->arrays[k].name, w->path ? w->path : "-");
+			rc = -1;
+		}
+	}
+	if (rc == 0) {
+		int64_t num = w->num_samples;
+		rc = h5_string_attr(w->file, "structure", w->in->structure->name) |
+		     h5_string_attr(w->file, "command", ss_ops[opt->op].name) |
+		     h5_string_attr(w->file, "synstruct_version", SS_VERSION);
+		if (opt->op == SS_OP_SAMPLE)
+			rc |= h5_int_attr(w->file, "seed", H5T_STD_U64LE,
+					  &opt->seed) |
+			      h5_int_attr(w->file, "num_samples",
+					  H5T_STD_I64LE, &num);
+		if (rc)
+			cli_error("cannot write attributes to '%s'",
+				  w->path ? w->path : "-");
+	}
+done:
+	H5Pclose(dcpl);
+	H5Pclose(fcpl);
+	H5Pclose(fapl);
+	return rc;
+}
+
+static int h5_write_chunk(out_writer *w, int64_t start, int64_t count,
+			  void *const data[])
+{
+	for (int k = 0; k < w->n_arrays; k++) {
+		const out_array *a = &w->arrays[k];
+		hsize_t shape[CLI_MAX_RANK + SS_MAX_EVENT_RANK + 1];
+		int rank = dataset_shape(w, a, shape);
+		int lead = w->has_sample_axis + w->in->batch_rank;
+		hid_t memtype = a->kind == SS_REAL ? H5T_NATIVE_DOUBLE
+						   : H5T_NATIVE_INT64;
+		hsize_t values = (hsize_t)(count * a->size);
+		herr_t status = 0;
+		if (values == 0)
+			continue;
+		hid_t fspace = H5Dget_space(w->dset[k]);
+		hid_t mspace = H5Screate_simple(1, &values, NULL);
+		for (int64_t s = 0; s < w->num_samples && status >= 0; s++) {
+			const char *src = (const char *)data[k] +
+					  s * (int64_t)values * 8;
+			h5_select_flat(fspace, lead, shape, rank,
+				       s * w->in->batch_count + start, count);
+			status = H5Dwrite(w->dset[k], memtype, mspace, fspace,
+					  H5P_DEFAULT, src);
+		}
+		H5Sclose(mspace);
+		H5Sclose(fspace);
+		if (status < 0) {
+			cli_error("cannot write dataset '%s' to '%s'", a->name,
+				  w->path ? w->path : "-");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Writes the in-memory file to standard output. */
+static int h5_flush_image(out_writer *w)
+{
+	ssize_t size;
+	void *image;
+	H5Fflush(w->file, H5F_SCOPE_GLOBAL);
+	size = H5Fget_file_image(w->file, NULL, 0);
+	image = size > 0 ? malloc((size_t)size) : NULL;
+	if (!image || H5Fget_file_image(w->file, image, (size_t)size) != size ||
+	    fwrite(image, 1, (size_t)size, stdout) != (size_t)size) {
+		free(image);
+		cli_error("cannot write the HDF5 output to standard output");
+		return -1;
+	}
+	free(image);
+	return 0;
+}
+
+/* ---- the writer ---------------------------------------------------------- */
+
+out_writer *out_open(const cli_options *opt, const in_file *in,
+		     const out_array *arrays, int n_arrays,
+		     int has_sample_axis, int64_t num_samples)
+{
+	out_writer *w = calloc(1, sizeof *w);
+	const char *path = opt->output && strcmp(opt->output, "-")
+				   ? opt->output : NULL;
+	if (!w) {
+		cli_error("cannot allocate the output writer");
+		return NULL;
+	}
+	w->path = path;
+	w->file = -1;
+	for (int k = 0; k < OUT_MAX_ARRAYS; k++)
+		w->dset[k] = -1;
+	w->arrays = arrays;
+	w->n_arrays = n_arrays;
+	w->has_sample_axis = has_sample_axis;
+	w->num_samples = num_samples;
+	w->in = in;
+	w->hdf5 = opt->format ? !strcmp(opt->format, "hdf5")
+			      : path && (ends_with(path, ".h5") ||
+					 ends_with(path, ".hdf5"));
+	if (path) {
+		int fd;
+		snprintf(w->temp, sizeof w->temp, "%s.tmp-XXXXXX", path);
+		fd = mkstemp(w->temp);
+		if (fd < 0) {
+			cli_error("cannot create '%s': %s", path,
+				  strerror(errno));
+			free(w);
+			return NULL;
+		}
+		/* mkstemp makes the file 0600; give it the usual mode. */
+		mode_t mask = umask(0);
+		umask(mask);
+		fchmod(fd, 0666 & ~mask);
+		if (!w->hdf5)
+			w->json = fdopen(fd, "w");
+		else
+			close(fd);
+		if (!w->hdf5 && !w->json) {
+			cli_error("cannot open '%s': %s", path, strerror(errno));
+			close(fd);
+			unlink(w->temp);
+			free(w);
+			return NULL;
+		}
+	} else if (!w->hdf5) {
+		w->json = stdout;
+	}
+	if (w->hdf5 && h5_create(w, opt)) {
+		out_close(w, 0);
+		return NULL;
+	}
+	return w;
+}
+
+int out_write_chunk(out_writer *w, int64_t start, int64_t count,
+		    void *const data[])
+{
+	return w->hdf5 ? h5_write_chunk(w, start, count, data)
+		       : json_write_chunk(w, start, count, data);
+}
+
+int out_close(out_writer *w, int commit)
+{
+	int rc = 0;
+	if (!w)
+		return -1;
+	if (w->hdf5 && w->file >= 0) {
+		if (commit && !w->path)
+			rc = h5_flush_image(w);
+		for (int k = 0; k < w->n_arrays; k++)
+			if (w->dset[k] >= 0)
+				H5Dclose(w->dset[k]);
+		if (H5Fclose(w->file) < 0 && commit) {
+			cli_error("cannot write '%s'", w->path ? w->path : "-");
+			rc = -1;
+		}
+	}
+	if (w->json && w->path && fclose(w->json) != 0 && commit) {
+		cli_error("cannot write '%s': %s", w->path, strerror(errno));
+		rc = -1;
+	}
+	if (w->path) {
+		if (commit && rc == 0 && rename(w->temp, w->path) != 0) {
+			cli_error("cannot rename into '%s': %s", w->path,
+				  strerror(errno));
+			rc = -1;
+		}
+		if (!commit || rc != 0)
+			unlink(w->temp);
+	}
+	free(w);
+	return rc;
+}

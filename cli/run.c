@@ -1,0 +1,290 @@
+/*
+ * run.c - one command from input to output.
+ *
+ *   open and check the input (and the events of log-prob)
+ *   plan chunks of the batch that fit the memory budget
+ *   for each chunk: read (one thread), compute (OpenMP), write (one thread)
+ *   commit the output, then warn about elements with no structure
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <omp.h>
+
+#include "cli.h"
+
+#define MAX_ARRAYS (SS_MAX_OP_OUTPUTS + SS_MAX_DECODES)
+#define CHUNK_TARGET_BYTES ((double)(256u << 20))
+
+typedef struct run_state {
+	const cli_options *opt;
+	in_file in;
+	in_events ev;
+	out_array arrays[MAX_ARRAYS];
+	int n_arrays, has_sample_axis;
+	int64_t num_samples, event_size;
+	int64_t chunk;
+	/* elements with no structure: how many, and the first few */
+	int64_t n_empty, first_empty[8];
+	double t_read, t_compute, t_write;
+} run_state;
+
+static void describe_outputs(run_state *r)
+{
+	const ss_structure *st = r->in.structure;
+	ss_op op = r->opt->op;
+	r->n_arrays = ss_op_output_count(st, op);
+	for (int k = 0; k < r->n_arrays; k++) {
+		const ss_array_spec *spec = ss_op_output_array(st, op, k);
+		out_array *a = &r->arrays[k];
+		a->name = ss_op_output_name(st, op, k);
+		a->kind = spec->kind;
+		a->rank = spec->rank;
+		a->size = 1;
+		for (int d = 0; d < spec->rank; d++) {
+			a->shape[d] = (hsize_t)r->in.dim[spec->dims[d]];
+			a->size *= (int64_t)a->shape[d];
+		}
+	}
+	r->event_size = ss_array_size(&st->event, r->in.dim);
+}
+
+static void format_bytes(char *buf, size_t size, double bytes)
+{
+	const char *units[] = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+	int u = 0;
+	while (bytes >= 1024 && u < 6) {
+		bytes /= 1024;
+		u++;
+	}
+	snprintf(buf, size, u ? "%.1f %s" : "%.0f %s", bytes, units[u]);
+}
+
+/* Sizes the chunks; refuses an element larger than the memory budget. */
+static int plan_chunks(run_state *r)
+{
+	const in_file *in = &r->in;
+	double per_element = sizeof(ss_element), budget, fixed;
+	int threads = omp_get_max_threads();
+	char need[32], have[32];
+
+	for (int k = 0; k < in->structure->n_inputs; k++) {
+		const in_dataset *ds = &in->ds[k];
+		double values = 1;
+		if (ds->id < 0)
+			continue;
+		for (int d = ds->batch_rank; d < ds->rank; d++)
+			values *= (double)ds->shape[d];
+		per_element += 8 * values;
+	}
+	budget = (double)r->opt->max_memory;
+	if (per_element <= budget) {
+		for (int k = 0; k < r->n_arrays; k++)
+			per_element += 8.0 * (double)r->num_samples *
+				       (double)r->arrays[k].size;
+		if (r->opt->op == SS_OP_LOG_PROB)
+			per_element += 8.0 * (double)r->num_samples *
+				       (double)r->event_size;
+	}
+	fixed = per_element <= budget
+			? (double)threads *
+				  (double)ss_workspace_bytes(in->structure, in->dim)
+			: 0;
+	if (per_element + fixed > budget) {
+		format_bytes(need, sizeof need, per_element + fixed);
+		format_bytes(have, sizeof have, budget);
+		cli_error("'%s': one batch element needs %s, more than --max-memory (%s)",
+			  in->path, need, have);
+		return -1;
+	}
+	budget -= fixed;
+	double fit = (budget < CHUNK_TARGET_BYTES ? budget : CHUNK_TARGET_BYTES) /
+		     per_element;
+	double at_least = threads * per_element <= budget ? threads : 1;
+	if (fit < at_least)
+		fit = at_least;
+	r->chunk = fit > (double)in->batch_count ? in->batch_count
+						 : (int64_t)fit;
+	if (r->chunk < 1)
+		r->chunk = 1;
+	return 0;
+}
+
+/* Reports the error of a failed element, naming the file and element. */
+static void report_element_error(const run_state *r, int64_t element,
+				 const ss_error *err)
+{
+	char where[256] = "";
+	const char *file = r->in.path;
+	char prefix[300] = "";
+	if (r->in.batch_rank > 0) {
+		char idx[200];
+		cli_format_index(idx, sizeof idx, element, r->in.batch_rank,
+				 r->in.batch_shape);
+		snprintf(where, sizeof where, " in batch element %s", idx);
+	}
+	if (r->opt->op == SS_OP_LOG_PROB && !strncmp(err->message, "event", 5)) {
+		file = r->opt->events;
+		snprintf(prefix, sizeof prefix, "dataset '%s': ", r->ev.name);
+	}
+	cli_error("'%s': %s%s%s", file, prefix, err->message, where);
+}
+
+static void note_empty(run_state *r, const unsigned char *empty,
+		       int64_t start, int64_t count)
+{
+	for (int64_t i = 0; i < count; i++) {
+		if (!empty[i])
+			continue;
+		if (r->n_empty < 8)
+			r->first_empty[r->n_empty] = start + i;
+		r->n_empty++;
+	}
+}
+
+static void warn_empty(const run_state *r)
+{
+	char list[512] = "";
+	size_t used = 0;
+	if (r->n_empty == 0)
+		return;
+	for (int64_t k = 0; k < r->n_empty && k < 8 && used < sizeof list; k++) {
+		char idx[200];
+		cli_format_index(idx, sizeof idx, r->first_empty[k],
+				 r->in.batch_rank, r->in.batch_shape);
+		used += (size_t)snprintf(list + used, sizeof list - used, "%s%s",
+					 k ? ", " : "", idx);
+	}
+	cli_warning("'%s': no structure for %lld of %lld element%s: %s%s",
+		    r->in.path, (long long)r->n_empty,
+		    (long long)r->in.batch_count,
+		    r->in.batch_count == 1 ? "" : "s", list,
+		    r->n_empty > 8 ? ", ..." : "");
+}
+
+/* Reads, computes and writes [start, start + count). */
+static int run_chunk(run_state *r, out_writer *w, int64_t start,
+		     int64_t count)
+{
+	const ss_structure *st = r->in.structure;
+	in_chunk chunk;
+	ss_batch batch = {0};
+	double *events = NULL;
+	int64_t failed;
+	ss_error err;
+	int rc = -1;
+	double t0 = omp_get_wtime();
+
+	memset(&chunk, 0, sizeof chunk);
+	if (in_read_chunk(&r->in, start, count, &chunk))
+		goto done;
+	if (r->opt->op == SS_OP_LOG_PROB) {
+		events = malloc((size_t)(r->num_samples * count *
+					 r->event_size) * sizeof(double) + 64);
+		if (!events || in_events_read(&r->ev, &r->in, start, count,
+					      events))
+			goto done;
+	}
+	batch.structure = st;
+	batch.elements = chunk.elements;
+	batch.count = count;
+	batch.num_samples = r->num_samples;
+	batch.seed = r->opt->seed;
+	batch.events = events;
+	batch.empty = calloc((size_t)count + 1, 1);
+	for (int k = 0; k < r->n_arrays; k++) {
+		batch.out[k] = calloc((size_t)(r->num_samples * count *
+					       r->arrays[k].size) + 8, 8);
+		if (!batch.out[k]) {
+			cli_error("cannot allocate the output '%s'",
+				  r->arrays[k].name);
+			goto done;
+		}
+	}
+	if (!batch.empty) {
+		cli_error("cannot allocate a chunk of %lld elements",
+			  (long long)count);
+		goto done;
+	}
+	double t1 = omp_get_wtime();
+	r->t_read += t1 - t0;
+	if (ss_run(r->opt->op, &batch, &failed, &err)) {
+		if (failed >= 0)
+			report_element_error(r, start + failed, &err);
+		else
+			cli_error("'%s': %s", r->in.path, err.message);
+		goto done;
+	}
+	double t2 = omp_get_wtime();
+	r->t_compute += t2 - t1;
+	note_empty(r, batch.empty, start, count);
+	if (out_write_chunk(w, start, count, batch.out))
+		goto done;
+	r->t_write += omp_get_wtime() - t2;
+	rc = 0;
+done:
+	for (int k = 0; k < r->n_arrays; k++)
+		free(batch.out[k]);
+	free(batch.empty);
+	free(events);
+	in_chunk_free(&chunk);
+	return rc;
+}
+
+int cli_run(const cli_options *opt)
+{
+	run_state r;
+	out_writer *w = NULL;
+	const char *why;
+	int ok = 0;
+
+	memset(&r, 0, sizeof r);
+	r.opt = opt;
+	r.ev.file = r.ev.dset = -1;
+	double t_start = omp_get_wtime();
+	if (in_open(&r.in, opt))
+		goto done;
+	why = ss_op_unsupported(r.in.structure, opt->op);
+	if (why) {
+		cli_error("'%s': %s does not support %s: %s", r.in.path,
+			  r.in.structure->name, ss_ops[opt->op].name, why);
+		goto done;
+	}
+	r.num_samples = opt->op == SS_OP_SAMPLE ? opt->num_samples : 1;
+	r.has_sample_axis = opt->op == SS_OP_SAMPLE;
+	if (opt->op == SS_OP_LOG_PROB) {
+		if (in_events_open(&r.ev, &r.in, opt))
+			goto done;
+		r.num_samples = r.ev.num;
+		r.has_sample_axis = r.ev.has_sample_axis;
+	}
+	describe_outputs(&r);
+	if (plan_chunks(&r))
+		goto done;
+	w = out_open(opt, &r.in, r.arrays, r.n_arrays, r.has_sample_axis,
+		     r.num_samples);
+	if (!w)
+		goto done;
+	r.t_read += omp_get_wtime() - t_start;
+	for (int64_t start = 0; start < r.in.batch_count; start += r.chunk) {
+		int64_t count = r.in.batch_count - start < r.chunk
+					? r.in.batch_count - start : r.chunk;
+		if (run_chunk(&r, w, start, count))
+			goto done;
+	}
+	ok = 1;
+done:
+	if (w) {
+		double t0 = omp_get_wtime();
+		if (out_close(w, ok))
+			ok = 0;
+		r.t_write += omp_get_wtime() - t0;
+	}
+	if (ok)
+		warn_empty(&r);
+	if (opt->timing)
+		fprintf(stderr, "synstruct: timing: read %.6f s, compute %.6f s, write %.6f s, %d threads\n",
+			r.t_read, r.t_compute, r.t_write, omp_get_max_threads());
+	in_events_close(&r.ev);
+	in_close(&r.in);
+	return ok ? EXIT_OK : EXIT_DATA;
+}

@@ -1,0 +1,227 @@
+/*
+ * struct_hmm.c - hidden Markov model, as the linear chain it builds.
+ *
+ * Parameters: init_logits π [t], transition_logits T [t, t] (T[a, c]: from
+ * state a to state c), and either emission_logits E [t, V] with observations
+ * x [n], or emission_scores [n, t] used as given. π, each row of T and each
+ * row of E are log-softmax normalised first (a row entirely -inf stays -inf:
+ * a dead-end state), so log Z = log p(x_0 .. x_{L-1}).
+ *
+ * The chain potentials θ [n, t, t]:
+ *   θ[0, 0, c] = log π[c] + log E[c, x_0]      (rows a > 0 at i = 0: -inf)
+ *   θ[i, a, c] = log T[a, c] + log E[c, x_i]    (0 < i < L)
+ * with log E[c, x_i] replaced by emission_scores[i, c] when given. Every
+ * operation then runs the linear-chain recurrences of
+ * struct_linear_chain.c; the event is the chain's, [n, t, t].
+ *
+ * Time O(t V + L t²) per element (normalisation, then the chain).
+ * Rabiner (1989).
+ */
+#include "internal.h"
+
+enum {
+	HMM_INIT, HMM_TRANSITION, HMM_EMISSION, HMM_OBSERVATIONS,
+	HMM_EMISSION_SCORES, HMM_LENGTHS, HMM_INPUT_COUNT
+};
+
+static const ss_input_spec hmm_inputs[HMM_INPUT_COUNT] = {
+	[HMM_INIT] = {"init_logits", SS_REAL, SS_REQUIRED, 1, {SS_DIM_T}},
+	[HMM_TRANSITION] = {"transition_logits", SS_REAL, SS_REQUIRED, 2,
+			    {SS_DIM_T, SS_DIM_T}},
+	[HMM_EMISSION] = {"emission_logits", SS_REAL, SS_ALTERNATIVE, 2,
+			  {SS_DIM_T, SS_DIM_V}},
+	[HMM_OBSERVATIONS] = {"observations", SS_INT, SS_ALTERNATIVE, 1,
+			      {SS_DIM_N}},
+	[HMM_EMISSION_SCORES] = {"emission_scores", SS_REAL, SS_ALTERNATIVE, 2,
+				 {SS_DIM_N, SS_DIM_T}},
+	[HMM_LENGTHS] = {"lengths", SS_INT, SS_OPTIONAL, 0, {SS_DIM_N}},
+};
+
+static int hmm_check_presence(const int present[], ss_error *err)
+{
+	int logits = present[HMM_EMISSION] && present[HMM_OBSERVATIONS];
+	int scores = present[HMM_EMISSION_SCORES];
+	int partial = present[HMM_EMISSION] != present[HMM_OBSERVATIONS];
+	if (logits == scores || partial)
+		return ss_error_set(err, SS_EDATA,
+				    "hmm needs 'emission_logits' with 'observations', or 'emission_scores'");
+	return SS_OK;
+}
+
+/* Workspace: θ [n, t, t], row normalisers of T and E [2t], then the
+ * chain's workspace. */
+static size_t theta_bytes(const int64_t dim[])
+{
+	int64_t n = dim[SS_DIM_N], t = dim[SS_DIM_T];
+	return ssi_align64((size_t)(n * t * t + 2 * t) * sizeof(double));
+}
+
+static size_t hmm_workspace_bytes(const int64_t dim[])
+{
+	return theta_bytes(dim) +
+	       ssi_chain_workspace(dim[SS_DIM_N], dim[SS_DIM_T]);
+}
+
+static void *chain_workspace_of(const ss_element *e, void *ws)
+{
+	return (char *)ws + theta_bytes(e->dim);
+}
+
+/* Fills θ in the workspace from the normalised parameters. */
+static ssi_chain hmm_build(const ss_element *e, void *ws)
+{
+	const int64_t n = e->dim[SS_DIM_N], t = e->dim[SS_DIM_T];
+	const int64_t V = e->dim[SS_DIM_V], L = ssi_length(e, HMM_LENGTHS);
+	const double *init = e->input[HMM_INIT];
+	const double *trans = e->input[HMM_TRANSITION];
+	const double *emis = e->input[HMM_EMISSION];
+	const int64_t *obs = e->input[HMM_OBSERVATIONS];
+	const double *scores = e->input[HMM_EMISSION_SCORES];
+	double *theta = ws, *trans_norm = theta + n * t * t;
+	double *emis_norm = trans_norm + t;
+	ssi_chain c = {theta, n, t, L};
+
+	for (int64_t k = 0; k < n * t * t; k++)
+		theta[k] = -INFINITY;
+	if (L == 0)
+		return c;
+	for (int64_t a = 0; a < t; a++) {
+		trans_norm[a] = ssi_logsumexp(trans + a * t, t);
+		emis_norm[a] = emis ? ssi_logsumexp(emis + a * V, V) : 0.0;
+	}
+	const double init_norm = ssi_logsumexp(init, t);
+	for (int64_t i = 0; i < L; i++) {
+		double *th = theta + i * t * t;
+		for (int64_t cc = 0; cc < t; cc++) {
+			double em = scores ? scores[i * t + cc]
+					   : emis[cc * V + obs[i]] - emis_norm[cc];
+			if (i == 0) {
+				th[cc] = init[cc] - init_norm + em;
+				continue;
+			}
+			for (int64_t a = 0; a < t; a++)
+				th[a * t + cc] = trans[a * t + cc] -
+						 trans_norm[a] + em;
+		}
+	}
+	return c;
+}
+
+/* Rejects NaN or +inf among the first count values of a real input. */
+static int check_reals(const ss_element *e, int input, int64_t count,
+		       const int64_t *shape, ss_error *err)
+{
+	const double *x = e->input[input];
+	for (int64_t k = 0; x && k < count; k++)
+		if (ssi_bad_value(x[k]))
+			return ssi_bad_value_error(err, hmm_inputs[input].name,
+						   x[k], k,
+						   hmm_inputs[input].rank,
+						   shape);
+	return SS_OK;
+}
+
+static int hmm_validate(const ss_element *e, void *ws, ss_error *err)
+{
+	const int64_t n = e->dim[SS_DIM_N], t = e->dim[SS_DIM_T];
+	const int64_t V = e->dim[SS_DIM_V], L = ssi_length(e, HMM_LENGTHS);
+	const int64_t tt[2] = {t, t}, tv[2] = {t, V}, nt[2] = {n, t};
+	const int64_t *obs = e->input[HMM_OBSERVATIONS];
+	(void)ws;
+	if (ssi_check_length(L, n, err) ||
+	    check_reals(e, HMM_INIT, t, &t, err) ||
+	    check_reals(e, HMM_TRANSITION, t * t, tt, err) ||
+	    check_reals(e, HMM_EMISSION, t * V, tv, err) ||
+	    check_reals(e, HMM_EMISSION_SCORES, L * t, nt, err))
+		return SS_EDATA;
+	for (int64_t i = 0; obs && i < L; i++)
+		if (obs[i] < 0 || obs[i] >= V)
+			return ss_error_set(err, SS_EDATA,
+					    "dataset 'observations' holds %lld at [%lld], outside [0, %lld)",
+					    (long long)obs[i], (long long)i,
+					    (long long)V);
+	return SS_OK;
+}
+
+static int hmm_log_partition(const ss_element *e, void *ws, double *logz,
+			     ss_error *err)
+{
+	ssi_chain c = hmm_build(e, ws);
+	(void)err;
+	ssi_chain_log_partition(&c, chain_workspace_of(e, ws), logz);
+	return SS_OK;
+}
+
+static int hmm_marginals(const ss_element *e, void *ws, double *mu,
+			 double *logz, ss_error *err)
+{
+	ssi_chain c = hmm_build(e, ws);
+	(void)err;
+	ssi_chain_marginals(&c, chain_workspace_of(e, ws), mu, logz);
+	return SS_OK;
+}
+
+static int hmm_argmax(const ss_element *e, void *ws, double *event,
+		      double *score, ss_error *err)
+{
+	ssi_chain c = hmm_build(e, ws);
+	(void)err;
+	ssi_chain_argmax(&c, chain_workspace_of(e, ws), event, score);
+	return SS_OK;
+}
+
+static int hmm_sample(const ss_element *e, void *ws, uint64_t seed,
+		      int64_t num, double *events, size_t event_stride,
+		      double *log_prob, size_t log_prob_stride, ss_error *err)
+{
+	ssi_chain c = hmm_build(e, ws);
+	(void)err;
+	ssi_chain_sample(&c, chain_workspace_of(e, ws), seed, e->index, num,
+			 events, event_stride, log_prob, log_prob_stride);
+	return SS_OK;
+}
+
+static int hmm_score(const ss_element *e, void *ws, const double *event,
+		     double *score, ss_error *err)
+{
+	ssi_chain c = hmm_build(e, ws);
+	return ssi_chain_score(&c, event, score, err);
+}
+
+static int hmm_entropy(const ss_element *e, void *ws, double *entropy,
+		       ss_error *err)
+{
+	ssi_chain c = hmm_build(e, ws);
+	(void)err;
+	ssi_chain_entropy(&c, chain_workspace_of(e, ws), entropy);
+	return SS_OK;
+}
+
+static void hmm_decode(const ss_element *e, const double *event,
+		       int64_t *const decodes[])
+{
+	ssi_chain c = {NULL, e->dim[SS_DIM_N], e->dim[SS_DIM_T],
+		       ssi_length(e, HMM_LENGTHS)};
+	ssi_chain_decode(&c, event, decodes[0]);
+}
+
+const ss_structure ssi_hmm = {
+	.name = "hmm",
+	.summary = "hidden Markov model (the linear chain it builds)",
+	.inputs = hmm_inputs,
+	.n_inputs = HMM_INPUT_COUNT,
+	.check_presence = hmm_check_presence,
+	.lengths_input = HMM_LENGTHS,
+	.event = {"event", SS_REAL, 3, {SS_DIM_N, SS_DIM_T, SS_DIM_T}},
+	.decodes = {{"labels", SS_INT, 1, {SS_DIM_N}}},
+	.n_decodes = 1,
+	.workspace_bytes = hmm_workspace_bytes,
+	.validate = hmm_validate,
+	.log_partition = hmm_log_partition,
+	.marginals = hmm_marginals,
+	.argmax = hmm_argmax,
+	.sample = hmm_sample,
+	.score = hmm_score,
+	.entropy = hmm_entropy,
+	.decode = hmm_decode,
+};

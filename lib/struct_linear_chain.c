@@ -1,0 +1,404 @@
+/*
+ * struct_linear_chain.c - linear-chain CRF.
+ *
+ * Potentials θ [n, t, t]: θ[i, a, c] scores tag a at position i-1 followed
+ * by tag c at position i. Position -1 is a virtual start with tag 0, so at
+ * i = 0 only row a = 0 is used: θ[0, 0, c] is the start score of tag c.
+ * A structure is a tag sequence y of the element's length L; its score is
+ *   s(y) = θ[0, 0, y_0] + Σ_{i=1}^{L-1} θ[i, y_{i-1}, y_i].
+ * The event is the indicator e[i, y_{i-1}, y_i] = 1 (y_{-1} = 0).
+ *
+ * Forward (⊕ = logsumexp for log Z, max for the best sequence):
+ *   α[0][c] = θ[0, 0, c]
+ *   α[i][c] = ⊕_a α[i-1][a] + θ[i, a, c]          (0 < i < L)
+ *   log Z   = ⊕_c α[L-1][c]                       (log Z = 0 when L = 0)
+ * Backward:
+ *   β[L-1][c] = 0,  β[i-1][a] = ⊕_c θ[i, a, c] + β[i][c]
+ * Marginals:
+ *   μ[0, 0, c] = exp(α[0][c] + β[0][c] - log Z)
+ *   μ[i, a, c] = exp(α[i-1][a] + θ[i, a, c] + β[i][c] - log Z)
+ * Entropy: H = log Z - Σ μ·θ (the score is linear in the event).
+ * Sampling, forward filtering backward sampling:
+ *   y_{L-1} ∝ exp(α[L-1][c]),  y_{i-1} | y_i ∝ exp(α[i-1][a] + θ[i, a, y_i])
+ *
+ * Time O(L t²), memory O(n t) per element. Lafferty, McCallum and Pereira
+ * (2001); Rabiner (1989) for the forward-backward and Viterbi recurrences.
+ */
+#include "internal.h"
+
+enum { CHAIN_LOG_POTENTIALS, CHAIN_LENGTHS, CHAIN_INPUT_COUNT };
+
+/* Workspace: α and β [n, t], scratch [t² + t], backpointers [n, t]. */
+typedef struct chain_ws {
+	double *alpha, *beta, *scratch;
+	int32_t *backptr;
+} chain_ws;
+
+size_t ssi_chain_workspace(int64_t n, int64_t t)
+{
+	size_t nt = (size_t)(n * t);
+	return 2 * ssi_align64(nt * sizeof(double)) +
+	       ssi_align64((size_t)(t * t + t) * sizeof(double)) +
+	       ssi_align64(nt * sizeof(int32_t));
+}
+
+static chain_ws chain_ws_carve(const ssi_chain *c, void *ws)
+{
+	size_t nt = (size_t)(c->n * c->t);
+	char *p = ws;
+	chain_ws w;
+	w.alpha = (double *)p;
+	p += ssi_align64(nt * sizeof(double));
+	w.beta = (double *)p;
+	p += ssi_align64(nt * sizeof(double));
+	w.scratch = (double *)p;
+	p += ssi_align64((size_t)(c->t * c->t + c->t) * sizeof(double));
+	w.backptr = (int32_t *)p;
+	return w;
+}
+
+static const double *theta_at(const ssi_chain *c, int64_t i)
+{
+	return c->theta + i * c->t * c->t;
+}
+
+int ssi_chain_validate(const ssi_chain *c, const char *dataset, ss_error *err)
+{
+	const int64_t shape[3] = {c->n, c->t, c->t};
+	for (int64_t i = 0; i < c->len; i++) {
+		const double *row = theta_at(c, i);
+		int64_t used = i == 0 ? c->t : c->t * c->t;
+		for (int64_t k = 0; k < used; k++)
+			if (ssi_bad_value(row[k]))
+				return ssi_bad_value_error(err, dataset, row[k],
+							   i * c->t * c->t + k,
+							   3, shape);
+	}
+	return SS_OK;
+}
+
+/* α[0..L-1] under semiring sr (backpointers under max). Returns ⊕_c α[L-1]. */
+static double chain_forward(const ssi_chain *c, chain_ws *w, ssi_semiring sr)
+{
+	const int64_t t = c->t;
+	memcpy(w->alpha, theta_at(c, 0), (size_t)t * sizeof(double));
+	for (int64_t i = 1; i < c->len; i++)
+		ssi_vecmat(sr, t, t, w->alpha + (i - 1) * t, theta_at(c, i),
+			   w->alpha + i * t, w->scratch,
+			   sr == SSI_MAX ? w->backptr + i * t : NULL);
+	if (sr == SSI_LOG)
+		return ssi_logsumexp(w->alpha + (c->len - 1) * t, t);
+	double best = -INFINITY;
+	for (int64_t k = 0; k < t; k++)
+		best = w->alpha[(c->len - 1) * t + k] > best
+			       ? w->alpha[(c->len - 1) * t + k] : best;
+	return best;
+}
+
+static void chain_backward(const ssi_chain *c, chain_ws *w)
+{
+	const int64_t t = c->t;
+	for (int64_t k = 0; k < t; k++)
+		w->beta[(c->len - 1) * t + k] = 0.0;
+	for (int64_t i = c->len - 1; i > 0; i--)
+		ssi_matvec(SSI_LOG, t, t, theta_at(c, i), w->beta + i * t,
+			   w->beta + (i - 1) * t, w->scratch);
+}
+
+void ssi_chain_log_partition(const ssi_chain *c, void *ws, double *logz)
+{
+	chain_ws w = chain_ws_carve(c, ws);
+	*logz = c->len == 0 ? 0.0 : chain_forward(c, &w, SSI_LOG);
+}
+
+/* Writes the marginals of position i (rows [t, t]) into mu_i. */
+static void chain_position_marginals(const ssi_chain *c, const chain_ws *w,
+				     int64_t i, double logz, double *mu_i)
+{
+	const int64_t t = c->t;
+	const double *beta = w->beta + i * t;
+	if (i == 0) {
+		for (int64_t k = 0; k < t; k++)
+			mu_i[k] = ssi_exp(w->alpha[k] + beta[k] - logz);
+		return;
+	}
+	for (int64_t a = 0; a < t; a++) {
+		const double va = w->alpha[(i - 1) * t + a] - logz;
+		const double *row = theta_at(c, i) + a * t;
+		double *out = mu_i + a * t;
+		for (int64_t k = 0; k < t; k++)
+			out[k] = ssi_exp(va + row[k] + beta[k]);
+	}
+}
+
+void ssi_chain_marginals(const ssi_chain *c, void *ws, double *mu,
+			 double *logz)
+{
+	chain_ws w = chain_ws_carve(c, ws);
+	const int64_t tt = c->t * c->t;
+	memset(mu, 0, (size_t)(c->n * tt) * sizeof(double));
+	ssi_chain_log_partition(c, ws, logz);
+	if (c->len == 0 || *logz == -INFINITY)
+		return;
+	chain_backward(c, &w);
+	for (int64_t i = 0; i < c->len; i++)
+		chain_position_marginals(c, &w, i, *logz, mu + i * tt);
+}
+
+void ssi_chain_entropy(const ssi_chain *c, void *ws, double *entropy)
+{
+	chain_ws w = chain_ws_carve(c, ws);
+	const int64_t t = c->t;
+	double logz, expected_score = 0.0;
+	ssi_chain_log_partition(c, ws, &logz);
+	if (c->len == 0) {
+		*entropy = 0.0;
+		return;
+	}
+	if (logz == -INFINITY) {
+		*entropy = NAN;
+		return;
+	}
+	chain_backward(c, &w);
+	for (int64_t i = 0; i < c->len; i++) {
+		/* μ of position i in scratch; terms with μ = 0 skip -inf θ. */
+		int64_t used = i == 0 ? t : t * t;
+		const double *th = theta_at(c, i);
+		chain_position_marginals(c, &w, i, logz, w.scratch);
+		for (int64_t k = 0; k < used; k++)
+			if (w.scratch[k] > 0.0)
+				expected_score += w.scratch[k] * th[k];
+	}
+	*entropy = logz - expected_score;
+}
+
+/* The event of tag sequence y[0..L-1] (all zero beforehand). */
+static void chain_mark(const ssi_chain *c, const int64_t *y, double *event)
+{
+	const int64_t t = c->t;
+	for (int64_t i = 0; i < c->len; i++)
+		event[(i * t + (i ? y[i - 1] : 0)) * t + y[i]] = 1.0;
+}
+
+void ssi_chain_argmax(const ssi_chain *c, void *ws, double *event,
+		      double *score)
+{
+	chain_ws w = chain_ws_carve(c, ws);
+	const int64_t t = c->t;
+	memset(event, 0, (size_t)(c->n * t * t) * sizeof(double));
+	if (c->len == 0) {
+		*score = 0.0;
+		return;
+	}
+	*score = chain_forward(c, &w, SSI_MAX);
+	if (*score == -INFINITY)
+		return;
+	/* Backtrace into beta's memory, reused as the tag sequence. */
+	int64_t *y = (int64_t *)w.beta;
+	const double *last = w.alpha + (c->len - 1) * t;
+	y[c->len - 1] = 0;
+	for (int64_t k = 1; k < t; k++)
+		if (last[k] > last[y[c->len - 1]])
+			y[c->len - 1] = k;
+	for (int64_t i = c->len - 1; i > 0; i--)
+		y[i - 1] = w.backptr[i * t + y[i]];
+	chain_mark(c, y, event);
+}
+
+void ssi_chain_sample(const ssi_chain *c, void *ws, uint64_t seed,
+		      int64_t index, int64_t num, double *events,
+		      size_t event_stride, double *log_prob,
+		      size_t log_prob_stride)
+{
+	chain_ws w = chain_ws_carve(c, ws);
+	const int64_t t = c->t, L = c->len;
+	int64_t *y = (int64_t *)w.beta;
+	double logz = L == 0 ? 0.0 : chain_forward(c, &w, SSI_LOG);
+	for (int64_t s = 0; s < num; s++) {
+		double *event = events + (size_t)s * event_stride;
+		ss_rng rng;
+		memset(event, 0, (size_t)(c->n * t * t) * sizeof(double));
+		if (logz == -INFINITY) {
+			log_prob[(size_t)s * log_prob_stride] = -INFINITY;
+			continue;
+		}
+		ss_rng_init(&rng, seed, index, s);
+		double score = 0.0;
+		if (L > 0) {
+			y[L - 1] = ssi_sample_log_weights(w.alpha + (L - 1) * t,
+							  t, 1,
+							  ss_rng_uniform(&rng));
+			for (int64_t i = L - 1; i > 0; i--) {
+				const double *col = theta_at(c, i) + y[i];
+				for (int64_t a = 0; a < t; a++)
+					w.scratch[a] = w.alpha[(i - 1) * t + a] +
+						       col[a * t];
+				y[i - 1] = ssi_sample_log_weights(
+					w.scratch, t, 1, ss_rng_uniform(&rng));
+				score += col[y[i - 1] * t];
+			}
+			score += theta_at(c, 0)[y[0]];
+		}
+		chain_mark(c, y, event);
+		log_prob[(size_t)s * log_prob_stride] = score - logz;
+	}
+}
+
+int ssi_chain_score(const ssi_chain *c, const double *event, double *score,
+		    ss_error *err)
+{
+	const int64_t t = c->t, tt = t * t;
+	int64_t prev = 0, ones = 0;
+	double total = 0.0;
+	for (int64_t i = 0; i < c->n; i++) {
+		for (int64_t k = 0; k < tt; k++) {
+			double x = event[i * tt + k];
+			if (x == 0.0)
+				continue;
+			if (x != 1.0)
+				return ss_error_set(err, SS_EDATA,
+						    "event holds %g at position %lld; events are 0 or 1",
+						    x, (long long)i);
+			if (i >= c->len)
+				return ss_error_set(err, SS_EDATA,
+						    "event marks position %lld, past the length %lld",
+						    (long long)i, (long long)c->len);
+			if (ones++ != i || k / t != prev)
+				return ss_error_set(err, SS_EDATA,
+						    "event is not a tag sequence at position %lld",
+						    (long long)i);
+			total += c->theta[i * tt + k];
+			prev = k % t;
+		}
+	}
+	if (ones != 0 && ones != c->len)
+		return ss_error_set(err, SS_EDATA,
+				    "event is not a tag sequence at position %lld",
+				    (long long)ones);
+	/* The all-zero event is the empty structure. */
+	*score = ones == 0 && c->len > 0 ? -INFINITY : total;
+	return SS_OK;
+}
+
+void ssi_chain_decode(const ssi_chain *c, const double *event,
+		      int64_t *labels)
+{
+	const int64_t tt = c->t * c->t;
+	for (int64_t i = 0; i < c->n; i++) {
+		labels[i] = -1;
+		for (int64_t k = 0; k < tt && i < c->len; k++)
+			if (event[i * tt + k] != 0.0)
+				labels[i] = k % c->t;
+	}
+}
+
+/* ---- the structure ------------------------------------------------------- */
+
+static ssi_chain chain_of(const ss_element *e)
+{
+	ssi_chain c = {e->input[CHAIN_LOG_POTENTIALS], e->dim[SS_DIM_N],
+		       e->dim[SS_DIM_T], ssi_length(e, CHAIN_LENGTHS)};
+	return c;
+}
+
+static size_t lc_workspace_bytes(const int64_t dim[])
+{
+	return ssi_chain_workspace(dim[SS_DIM_N], dim[SS_DIM_T]);
+}
+
+static int lc_validate(const ss_element *e, void *ws, ss_error *err)
+{
+	ssi_chain c = chain_of(e);
+	(void)ws;
+	if (ssi_check_length(c.len, c.n, err))
+		return SS_EDATA;
+	return ssi_chain_validate(&c, "log_potentials", err);
+}
+
+static int lc_log_partition(const ss_element *e, void *ws, double *logz,
+			    ss_error *err)
+{
+	ssi_chain c = chain_of(e);
+	(void)err;
+	ssi_chain_log_partition(&c, ws, logz);
+	return SS_OK;
+}
+
+static int lc_marginals(const ss_element *e, void *ws, double *mu,
+			double *logz, ss_error *err)
+{
+	ssi_chain c = chain_of(e);
+	(void)err;
+	ssi_chain_marginals(&c, ws, mu, logz);
+	return SS_OK;
+}
+
+static int lc_argmax(const ss_element *e, void *ws, double *event,
+		     double *score, ss_error *err)
+{
+	ssi_chain c = chain_of(e);
+	(void)err;
+	ssi_chain_argmax(&c, ws, event, score);
+	return SS_OK;
+}
+
+static int lc_sample(const ss_element *e, void *ws, uint64_t seed,
+		     int64_t num, double *events, size_t event_stride,
+		     double *log_prob, size_t log_prob_stride, ss_error *err)
+{
+	ssi_chain c = chain_of(e);
+	(void)err;
+	ssi_chain_sample(&c, ws, seed, e->index, num, events, event_stride,
+			 log_prob, log_prob_stride);
+	return SS_OK;
+}
+
+static int lc_score(const ss_element *e, void *ws, const double *event,
+		    double *score, ss_error *err)
+{
+	ssi_chain c = chain_of(e);
+	(void)ws;
+	return ssi_chain_score(&c, event, score, err);
+}
+
+static int lc_entropy(const ss_element *e, void *ws, double *entropy,
+		      ss_error *err)
+{
+	ssi_chain c = chain_of(e);
+	(void)err;
+	ssi_chain_entropy(&c, ws, entropy);
+	return SS_OK;
+}
+
+static void lc_decode(const ss_element *e, const double *event,
+		      int64_t *const decodes[])
+{
+	ssi_chain c = chain_of(e);
+	ssi_chain_decode(&c, event, decodes[0]);
+}
+
+static const ss_input_spec lc_inputs[CHAIN_INPUT_COUNT] = {
+	[CHAIN_LOG_POTENTIALS] = {"log_potentials", SS_REAL, SS_REQUIRED, 3,
+				  {SS_DIM_N, SS_DIM_T, SS_DIM_T}},
+	[CHAIN_LENGTHS] = {"lengths", SS_INT, SS_OPTIONAL, 0, {SS_DIM_N}},
+};
+
+const ss_structure ssi_linear_chain = {
+	.name = "linear-chain",
+	.summary = "linear-chain CRF over tag sequences",
+	.inputs = lc_inputs,
+	.n_inputs = CHAIN_INPUT_COUNT,
+	.lengths_input = CHAIN_LENGTHS,
+	.event = {"event", SS_REAL, 3, {SS_DIM_N, SS_DIM_T, SS_DIM_T}},
+	.decodes = {{"labels", SS_INT, 1, {SS_DIM_N}}},
+	.n_decodes = 1,
+	.workspace_bytes = lc_workspace_bytes,
+	.validate = lc_validate,
+	.log_partition = lc_log_partition,
+	.marginals = lc_marginals,
+	.argmax = lc_argmax,
+	.sample = lc_sample,
+	.score = lc_score,
+	.entropy = lc_entropy,
+	.decode = lc_decode,
+};

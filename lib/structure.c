@@ -1,0 +1,129 @@
+/*
+ * structure.c - the tables: dimension letters, structures, operations and
+ * their outputs. Usage text, --help, the man-page test and dispatch are all
+ * derived from these.
+ */
+#include <string.h>
+
+#include "internal.h"
+
+const char *const ss_dim_names[SS_DIM_COUNT] = {
+	[SS_DIM_N] = "n",
+	[SS_DIM_T] = "t",
+	[SS_DIM_V] = "V",
+};
+
+extern const ss_structure ssi_linear_chain, ssi_hmm;
+
+const ss_structure *const ss_structures[] = {
+	&ssi_linear_chain,
+	&ssi_hmm,
+};
+const int ss_structure_count =
+	(int)(sizeof ss_structures / sizeof ss_structures[0]);
+
+const ss_structure *ss_structure_find(const char *name)
+{
+	for (int k = 0; k < ss_structure_count; k++)
+		if (!strcmp(ss_structures[k]->name, name))
+			return ss_structures[k];
+	return NULL;
+}
+
+int64_t ss_array_size(const ss_array_spec *spec, const int64_t dim[])
+{
+	int64_t size = 1;
+	for (int d = 0; d < spec->rank; d++)
+		size *= dim[spec->dims[d]];
+	return size;
+}
+
+const ss_op_spec ss_ops[SS_OP_COUNT] = {
+	[SS_OP_PARTITION] = {"partition", 0, 0,
+			     {{"log_partition", SS_OUT_SCALAR}}, 1},
+	[SS_OP_MARGINALS] = {"marginals", 0, 0,
+			     {{"marginals", SS_OUT_EVENT}}, 1},
+	[SS_OP_ARGMAX] = {"argmax", 0, 0,
+			  {{"argmax", SS_OUT_EVENT},
+			   {"score", SS_OUT_SCALAR},
+			   {NULL, SS_OUT_DECODES}}, 3},
+	[SS_OP_SAMPLE] = {"sample", 1, 0,
+			  {{"samples", SS_OUT_EVENT},
+			   {"log_prob", SS_OUT_SCALAR},
+			   {NULL, SS_OUT_DECODES}}, 3},
+	[SS_OP_ENTROPY] = {"entropy", 0, 0, {{"entropy", SS_OUT_SCALAR}}, 1},
+	[SS_OP_LOG_PROB] = {"log-prob", 1, 1, {{"log_prob", SS_OUT_SCALAR}}, 1},
+};
+
+const char *ss_op_unsupported(const ss_structure *s, ss_op op)
+{
+	int missing = 0;
+	switch (op) {
+	case SS_OP_PARTITION: missing = !s->log_partition; break;
+	case SS_OP_MARGINALS: missing = !s->marginals; break;
+	case SS_OP_ARGMAX: missing = !s->argmax; break;
+	case SS_OP_SAMPLE: missing = !s->sample; break;
+	case SS_OP_ENTROPY: missing = !s->entropy; break;
+	case SS_OP_LOG_PROB: missing = !s->score || !s->log_partition; break;
+	case SS_OP_COUNT: missing = 1; break;
+	}
+	return missing ? "the operation is not defined for this structure"
+		       : NULL;
+}
+
+/* Maps output array k to (op output, decode) indices. */
+static const ss_op_output *output_at(const ss_structure *s, ss_op op, int k,
+				     int *decode)
+{
+	const ss_op_spec *spec = &ss_ops[op];
+	*decode = -1;
+	for (int o = 0; o < spec->n_outputs; o++) {
+		const ss_op_output *out = &spec->outputs[o];
+		int width = out->role == SS_OUT_DECODES ? s->n_decodes : 1;
+		if (k < width) {
+			*decode = out->role == SS_OUT_DECODES ? k : -1;
+			return out;
+		}
+		k -= width;
+	}
+	return NULL;
+}
+
+int ss_op_output_count(const ss_structure *s, ss_op op)
+{
+	int count = 0;
+	for (int o = 0; o < ss_ops[op].n_outputs; o++)
+		count += ss_ops[op].outputs[o].role == SS_OUT_DECODES
+				 ? s->n_decodes : 1;
+	return count;
+}
+
+const char *ss_op_output_name(const ss_structure *s, ss_op op, int k)
+{
+	int decode;
+	const ss_op_output *out = output_at(s, op, k, &decode);
+	return decode >= 0 ? s->decodes[decode].name : out->name;
+}
+
+static const ss_array_spec scalar_spec = {"scalar", SS_REAL, 0, {SS_DIM_N}};
+
+const ss_array_spec *ss_op_output_array(const ss_structure *s, ss_op op,
+					 int k)
+{
+	int decode;
+	const ss_op_output *out = output_at(s, op, k, &decode);
+	if (decode >= 0)
+		return &s->decodes[decode];
+	return out->role == SS_OUT_EVENT ? &s->event : &scalar_spec;
+}
+
+ss_kind ss_op_output_kind(const ss_structure *s, ss_op op, int k)
+{
+	return ss_op_output_array(s, op, k)->kind;
+}
+
+size_t ss_workspace_bytes(const ss_structure *s, const int64_t dim[])
+{
+	size_t bytes = ssi_align64(s->workspace_bytes(dim));
+	return bytes ? bytes : 64;
+}

@@ -1,0 +1,258 @@
+/*
+ * synstruct.h - the synstruct engine: structured distributions over batched
+ * log-potentials.
+ *
+ * The engine computes and never prints, exits or opens files. Every call
+ * returns a status (SS_OK or an ss_status code) and, on failure, fills a
+ * caller-owned ss_error with a one-line lower-case message.
+ *
+ * Ownership: inputs are borrowed (const pointers into caller memory); outputs
+ * are caller-allocated, sized from the shape queries below; a failed call
+ * hands back no partial result the caller must free.
+ *
+ * Adding a structure:
+ *   1. write lib/struct_<name>.c with a banner comment giving the structure,
+ *      the index order of its potentials, the recurrences and the complexity;
+ *   2. define its ss_structure (inputs, event, decodes, operations; an
+ *      operation it does not support is a NULL slot);
+ *   3. list it in the table in lib/structure.c;
+ *   4. add its brute-force enumerator to tests/unit_brute.c, its CLI tests
+ *      to tests/bats/, and describe it in man/synstruct-structures.7.
+ */
+#ifndef SYNSTRUCT_H
+#define SYNSTRUCT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SS_VERSION "0.1.0"
+
+/* ---- errors ------------------------------------------------------------ */
+
+typedef enum ss_status {
+	SS_OK = 0,
+	SS_EDATA,        /* the input data is invalid */
+	SS_ENOMEM,       /* an allocation failed */
+	SS_EUNSUPPORTED, /* the operation does not exist for the structure */
+	SS_STATUS_COUNT
+} ss_status;
+
+typedef struct ss_error {
+	ss_status status;
+	char message[512];
+} ss_error;
+
+/* Sets err (when not NULL) and returns status. */
+int ss_error_set(ss_error *err, ss_status status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* ---- dimensions and input tables ---------------------------------------- */
+
+/* The dimension letters of SPEC.md, in one table (lib/shape.c). */
+typedef enum ss_dim {
+	SS_DIM_N,  /* n: sequence length */
+	SS_DIM_T,  /* t: tags / states */
+	SS_DIM_V,  /* V: vocabulary */
+	SS_DIM_COUNT
+} ss_dim;
+
+extern const char *const ss_dim_names[SS_DIM_COUNT];
+
+#define SS_MAX_EVENT_RANK 4
+#define SS_MAX_INPUTS 8
+#define SS_MAX_DECODES 2
+
+typedef enum ss_kind { SS_REAL, SS_INT } ss_kind;
+
+/* How a structure's input dataset must be present. */
+typedef enum ss_presence {
+	SS_REQUIRED,
+	SS_OPTIONAL,
+	SS_ALTERNATIVE /* present or not as ss_structure.check_presence says */
+} ss_presence;
+
+/* One input dataset: its name, its element type and the letters of its
+ * trailing (per-element) axes. Leading axes are batch axes. */
+typedef struct ss_input_spec {
+	const char *name;
+	ss_kind kind;
+	ss_presence presence;
+	int rank;
+	ss_dim dims[SS_MAX_EVENT_RANK];
+} ss_input_spec;
+
+/* An output array of one batch element: letters of its axes. */
+typedef struct ss_array_spec {
+	const char *name;
+	ss_kind kind;
+	int rank;
+	ss_dim dims[SS_MAX_EVENT_RANK];
+} ss_array_spec;
+
+/* ---- one batch element ------------------------------------------------- */
+
+/*
+ * One problem of the batch. input[k] points at this element's slice of the
+ * structure's k-th input (double for SS_REAL, int64_t for SS_INT) or is NULL
+ * where the dataset is absent. dim[] holds the resolved dimension sizes.
+ * index is the flat batch index: it names the element's random stream.
+ */
+typedef struct ss_element {
+	const void *input[SS_MAX_INPUTS];
+	int64_t dim[SS_DIM_COUNT];
+	int64_t index;
+} ss_element;
+
+/* ---- counter-based random numbers ---------------------------------------- */
+
+/* A stream that is a pure function of (seed, element, sample). */
+typedef struct ss_rng {
+	uint64_t key;
+	uint64_t counter;
+} ss_rng;
+
+void ss_rng_init(ss_rng *rng, uint64_t seed, int64_t element, int64_t sample);
+/* A uniform double in [0, 1) with 53 random bits. */
+double ss_rng_uniform(ss_rng *rng);
+
+/* ---- structures ------------------------------------------------------------ */
+
+/*
+ * A structure is a small interface. All per-element functions take a
+ * workspace of workspace_bytes(dim) bytes (64-byte aligned, owned by the
+ * caller, reused between elements) and write only their outputs.
+ *
+ *   validate       rejects NaN or +inf in used entries, lengths out of range,
+ *                  ids out of range
+ *   log_partition  log Z (-inf where no structure exists)
+ *   marginals      P(part) for every part, in the event layout; also log Z
+ *   argmax         the best event (all zero if none) and its score
+ *   sample         num exact samples; sample s uses ss_rng_init(seed,
+ *                  index, s); events and log-probabilities are written with
+ *                  the given strides (in doubles)
+ *   score          the score of a given event; SS_EDATA if the event is not
+ *                  a structure of this element (the all-zero event is the
+ *                  empty structure: score -inf unless the element is empty)
+ *   entropy        H(p), exact (NaN where no structure exists)
+ *   decode         the compact decodes of an event, -1 in padding
+ */
+typedef struct ss_structure ss_structure;
+struct ss_structure {
+	const char *name;
+	const char *summary;
+	const ss_input_spec *inputs;
+	int n_inputs;
+	/* NULL, or checks which SS_ALTERNATIVE inputs are present together. */
+	int (*check_presence)(const int present[], ss_error *err);
+	/* Index in inputs[] of the dataset that sets n, and of the lengths. */
+	int lengths_input;
+	ss_array_spec event;
+	ss_array_spec decodes[SS_MAX_DECODES];
+	int n_decodes;
+
+	size_t (*workspace_bytes)(const int64_t dim[]);
+	int (*validate)(const ss_element *e, void *ws, ss_error *err);
+	int (*log_partition)(const ss_element *e, void *ws, double *logz,
+			     ss_error *err);
+	int (*marginals)(const ss_element *e, void *ws, double *marginals,
+			 double *logz, ss_error *err);
+	int (*argmax)(const ss_element *e, void *ws, double *event,
+		      double *score, ss_error *err);
+	int (*sample)(const ss_element *e, void *ws, uint64_t seed,
+		      int64_t num, double *events, size_t event_stride,
+		      double *log_prob, size_t log_prob_stride,
+		      ss_error *err);
+	int (*score)(const ss_element *e, void *ws, const double *event,
+		     double *score, ss_error *err);
+	int (*entropy)(const ss_element *e, void *ws, double *entropy,
+		       ss_error *err);
+	void (*decode)(const ss_element *e, const double *event,
+		       int64_t *const decodes[]);
+};
+
+/* The structure table (lib/structure.c). */
+extern const ss_structure *const ss_structures[];
+extern const int ss_structure_count;
+const ss_structure *ss_structure_find(const char *name);
+
+/* Elements in the product of the event's (or a decode's) axes. */
+int64_t ss_array_size(const ss_array_spec *spec, const int64_t dim[]);
+
+/* ---- operations and the batch driver ---------------------------------------- */
+
+typedef enum ss_op {
+	SS_OP_PARTITION,
+	SS_OP_MARGINALS,
+	SS_OP_ARGMAX,
+	SS_OP_SAMPLE,
+	SS_OP_ENTROPY,
+	SS_OP_LOG_PROB,
+	SS_OP_COUNT
+} ss_op;
+
+/* The role of one output of an operation. */
+typedef enum ss_out_role {
+	SS_OUT_SCALAR,  /* one double per element (per sample) */
+	SS_OUT_EVENT,   /* the structure's event */
+	SS_OUT_DECODES  /* the structure's compact decodes */
+} ss_out_role;
+
+typedef struct ss_op_output {
+	const char *name; /* NULL for SS_OUT_DECODES: the decodes' names */
+	ss_out_role role;
+} ss_op_output;
+
+#define SS_MAX_OP_OUTPUTS 4
+
+typedef struct ss_op_spec {
+	const char *name;    /* command name: "partition", "log-prob", ... */
+	int per_sample;      /* outputs gain a leading sample axis */
+	int reads_events;    /* takes events (log-prob) */
+	ss_op_output outputs[SS_MAX_OP_OUTPUTS];
+	int n_outputs;
+} ss_op_spec;
+
+extern const ss_op_spec ss_ops[SS_OP_COUNT];
+
+/* NULL where the structure supports op, else a message saying why not. */
+const char *ss_op_unsupported(const ss_structure *s, ss_op op);
+
+/*
+ * A chunk of a batch for the driver. elements[count] are the problems.
+ * Outputs: out[k] for the op's k-th output (for SS_OUT_DECODES, one array per
+ * decode, in order, after the other outputs), laid out [samples][count][size]
+ * where samples is num_samples for per-sample ops and 1 otherwise.
+ * For SS_OP_LOG_PROB, events holds [num_samples][count][event size].
+ * empty[count] is set to 1 where an element has no structure.
+ */
+typedef struct ss_batch {
+	const ss_structure *structure;
+	const ss_element *elements;
+	int64_t count;
+	int64_t num_samples;
+	uint64_t seed;
+	const double *events;
+	void *out[SS_MAX_OP_OUTPUTS + SS_MAX_DECODES];
+	unsigned char *empty;
+} ss_batch;
+
+/* Number of output arrays of op for structure s (decodes expanded). */
+int ss_op_output_count(const ss_structure *s, ss_op op);
+/* Name, kind and per-element size of the k-th output array. */
+const char *ss_op_output_name(const ss_structure *s, ss_op op, int k);
+ss_kind ss_op_output_kind(const ss_structure *s, ss_op op, int k);
+const ss_array_spec *ss_op_output_array(const ss_structure *s, ss_op op,
+					 int k);
+
+/* Per-element bytes the driver needs beyond the inputs and outputs. */
+size_t ss_workspace_bytes(const ss_structure *s, const int64_t dim[]);
+
+/*
+ * Runs op over the chunk with OpenMP threads (the caller sets their number).
+ * Validates every element first. On failure, returns the error of the
+ * failing element of lowest index and stores that index (within the chunk)
+ * in *failed; the message does not name the element.
+ */
+int ss_run(ss_op op, const ss_batch *batch, int64_t *failed, ss_error *err);
+
+#endif

@@ -1,0 +1,60 @@
+/*
+ * util.c - errors, index formatting and the checks every structure shares.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "internal.h"
+
+int ss_error_set(ss_error *err, ss_status status, const char *fmt, ...)
+{
+	if (err) {
+		va_list ap;
+		va_start(ap, fmt);
+		err->status = status;
+		vsnprintf(err->message, sizeof err->message, fmt, ap);
+		va_end(ap);
+	}
+	return status;
+}
+
+void ssi_format_index(char *buf, size_t size, int64_t offset, int rank,
+		      const int64_t *shape)
+{
+	int64_t idx[SS_MAX_EVENT_RANK] = {0};
+	size_t used = 0;
+	for (int d = rank - 1; d >= 0; d--) {
+		idx[d] = shape[d] ? offset % shape[d] : 0;
+		offset = shape[d] ? offset / shape[d] : 0;
+	}
+	used += (size_t)snprintf(buf, size, "[");
+	for (int d = 0; d < rank && used < size; d++)
+		used += (size_t)snprintf(buf + used, size - used, "%s%lld",
+					 d ? ", " : "", (long long)idx[d]);
+	if (used < size)
+		snprintf(buf + used, size - used, "]");
+}
+
+int64_t ssi_length(const ss_element *e, int lengths_input)
+{
+	const int64_t *len = e->input[lengths_input];
+	return len ? *len : e->dim[SS_DIM_N];
+}
+
+int ssi_bad_value_error(ss_error *err, const char *dataset, double x,
+			int64_t offset, int rank, const int64_t *shape)
+{
+	char where[128];
+	ssi_format_index(where, sizeof where, offset, rank, shape);
+	return ss_error_set(err, SS_EDATA, "dataset '%s' holds %s at %s",
+			    dataset, isnan(x) ? "NaN" : "+inf", where);
+}
+
+int ssi_check_length(int64_t len, int64_t n, ss_error *err)
+{
+	if (len < 0 || len > n)
+		return ss_error_set(err, SS_EDATA,
+				    "dataset 'lengths' holds %lld, outside [0, %lld]",
+				    (long long)len, (long long)n);
+	return SS_OK;
+}

@@ -1,0 +1,126 @@
+/*
+ * unit_hmm.c - hmm: exact results against brute force over the chain it
+ * builds (both emission forms), the identity hmm = that linear chain, and
+ * emission-score gradients.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "unit.h"
+
+#define SALT 29
+
+/* The results of one structure on one problem. */
+typedef struct results {
+	int ok;
+	double logz, max, entropy;
+	double *marg, *argmax;
+} results;
+
+static void results_get(results *r, const problem *p)
+{
+	int64_t size = problem_event_size(p);
+	ss_error err = {0};
+	double logz2 = NAN;
+
+	r->marg = calloc((size_t)size + 1, sizeof(double));
+	r->argmax = calloc((size_t)size + 1, sizeof(double));
+	r->ok = p->s->log_partition(&p->e, p->ws, &r->logz, &err) == SS_OK &&
+		p->s->marginals(&p->e, p->ws, r->marg, &logz2, &err) == SS_OK &&
+		p->s->argmax(&p->e, p->ws, r->argmax, &r->max, &err) == SS_OK &&
+		p->s->entropy(&p->e, p->ws, &r->entropy, &err) == SS_OK;
+	CHECK(r->ok, "%s failed: %s", p->s->name, err.message);
+}
+
+static void results_free(results *r)
+{
+	free(r->marg);
+	free(r->argmax);
+}
+
+static void check_identity(const problem *p, const brute *b, void *arg)
+{
+	problem q;
+	results h, c;
+	int64_t size = problem_event_size(p);
+
+	(void)arg;
+	problem_chain_of(&q, p);
+	results_get(&h, p);
+	results_get(&c, &q);
+	if (h.ok && c.ok) {
+		CHECK_CLOSE_AT(h.logz, c.logz, RTOL, "log Z hmm vs chain");
+		CHECK_CLOSE_AT(h.entropy, c.entropy, RTOL, "entropy hmm vs chain");
+		CHECK_CLOSE_AT(h.max, c.max, RTOL, "argmax score hmm vs chain");
+		for (int64_t k = 0; k < size; k++)
+			CHECK_CLOSE_AT(h.marg[k], c.marg[k], RTOL,
+				       "marginals[%lld] hmm vs chain", (long long)k);
+		if (b->unique || isinf(b->max))
+			CHECK(!memcmp(h.argmax, c.argmax, sizeof(double) * (size_t)size),
+			      "argmax events differ (the best is unique)");
+	}
+	results_free(&h);
+	results_free(&c);
+	problem_free(&q);
+}
+
+/* d log Z / d emission_scores[i, c] = sum_a marginals[i, a, c]. */
+static void check_emission_gradient(const problem *p, const brute *b, void *arg)
+{
+	const double h = 1e-5;
+	int64_t t = p->t, size = problem_event_size(p);
+	double *es = malloc(sizeof(double) * (size_t)(p->n * t + 1));
+	double *m = calloc((size_t)size + 1, sizeof(double)), logz;
+	ss_element e = p->e;
+	ss_error err = {0};
+
+	(void)arg;
+	memcpy(es, p->escores, sizeof(double) * (size_t)(p->n * t));
+	e.input[input_index(p->s, "emission_scores")] = es;
+	if (isinf(b->logz) ||
+	    !CHECK(p->s->marginals(&e, p->ws, m, &logz, &err) == SS_OK,
+		   "marginals failed: %s", err.message))
+		goto done;
+	for (int64_t k = 0; k < p->n * t; k++) {
+		double saved = es[k], up = NAN, down = NAN, want = 0.0;
+
+		if (isinf(saved))
+			continue;
+		es[k] = saved + h;
+		p->s->log_partition(&e, p->ws, &up, &err);
+		es[k] = saved - h;
+		p->s->log_partition(&e, p->ws, &down, &err);
+		es[k] = saved;
+		for (int64_t a = 0; a < t; a++)
+			want += m[(k / t * t + a) * t + k % t];
+		CHECK_CLOSE_AT((up - down) / (2 * h), want, 1e-6,
+			       "d log Z / d emission_scores[%lld, %lld]",
+			       (long long)(k / t), (long long)(k % t));
+	}
+done:
+	free(es);
+	free(m);
+}
+
+void suite_hmm(void)
+{
+	gen_opts o = gen_random;
+
+	exact_suite(PK_HMM_LOGITS, 100);
+	exact_suite(PK_HMM_SCORES, 100);
+
+	for (problem_kind kind = PK_HMM_LOGITS; kind <= PK_HMM_SCORES; kind++) {
+		unit_begin();
+		for_random_problems(kind, NULL, 60, SALT, check_identity, NULL);
+		unit_end("%s: log Z, marginals, argmax and entropy equal those of the linear-chain it builds (180 problems)",
+			 problem_kind_names[kind]);
+	}
+
+	o.mode = PM_NORMAL;
+	o.pinf = 0.1;
+	unit_begin();
+	for_random_problems(PK_HMM_SCORES, &o, 60, SALT, check_emission_gradient,
+			    NULL);
+	unit_end("hmm: d log Z / d emission_scores[i, c] = sum_a marginals[i, a, c] by central differences (60 problems)");
+}

@@ -61,10 +61,12 @@ $(B)/libsynstruct.a: $(LIB_OBJ)
 	$(AR) rcs $@ $^
 
 $(B)/synstruct: $(CLI_OBJ) $(B)/libsynstruct.a
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(HDF5_LIBS) $(LDLIBS)
+	@echo "LD $@"
+	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(HDF5_LIBS) $(LDLIBS)
 
 $(B)/unit: $(UNIT_OBJ) $(B)/libsynstruct.a
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@echo "LD $@"
+	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(B)/tools/h5mk $(B)/tools/h5get: $(B)/tools/%: tests/tools/%.c
 	@mkdir -p $(dir $@)

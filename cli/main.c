@@ -2,6 +2,9 @@
  * main.c - synstruct: dispatch to a command, --help and --version.
  */
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <omp.h>
 #include <cjson/cJSON.h>
 
@@ -66,6 +69,12 @@ int main(int argc, char **argv)
 	if (rc != EXIT_OK)
 		return rc;
 	H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+#ifdef __GLIBC__
+	/* Keep freed chunk buffers for the next chunk instead of returning
+	 * them to the kernel and faulting them in again. */
+	mallopt(M_MMAP_THRESHOLD, 1 << 30);
+	mallopt(M_TRIM_THRESHOLD, 1 << 30);
+#endif
 	if (opt.threads > 0)
 		omp_set_num_threads(opt.threads);
 	return close_stdout(cli_run(&opt));

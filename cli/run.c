@@ -13,7 +13,9 @@
 #include "cli.h"
 
 #define MAX_ARRAYS (SS_MAX_OP_OUTPUTS + SS_MAX_DECODES)
-#define CHUNK_TARGET_BYTES ((double)(256u << 20))
+/* Chunks small enough to stay in memory already touched: on a virtual
+ * machine the first touch of a page costs more than the arithmetic. */
+#define CHUNK_TARGET_BYTES ((double)(32u << 20))
 
 typedef struct run_state {
 	const cli_options *opt;

@@ -67,6 +67,13 @@ static void *chain_workspace_of(const ss_element *e, void *ws)
 	return (char *)ws + theta_bytes(e->dim);
 }
 
+/* x - log Σ exp(row) for a logit x of a row with normaliser norm; a row
+ * entirely -inf stays -inf. */
+static double log_softmax(double x, double norm)
+{
+	return norm == -INFINITY ? -INFINITY : x - norm;
+}
+
 /* Fills θ in the workspace from the normalised parameters. */
 static ssi_chain hmm_build(const ss_element *e, void *ws)
 {
@@ -94,14 +101,15 @@ static ssi_chain hmm_build(const ss_element *e, void *ws)
 		double *th = theta + i * t * t;
 		for (int64_t cc = 0; cc < t; cc++) {
 			double em = scores ? scores[i * t + cc]
-					   : emis[cc * V + obs[i]] - emis_norm[cc];
+					   : log_softmax(emis[cc * V + obs[i]],
+							 emis_norm[cc]);
 			if (i == 0) {
-				th[cc] = init[cc] - init_norm + em;
+				th[cc] = log_softmax(init[cc], init_norm) + em;
 				continue;
 			}
 			for (int64_t a = 0; a < t; a++)
-				th[a * t + cc] = trans[a * t + cc] -
-						 trans_norm[a] + em;
+				th[a * t + cc] = log_softmax(trans[a * t + cc],
+							     trans_norm[a]) + em;
 		}
 	}
 	return c;

@@ -21,6 +21,14 @@
  * Sampling, forward filtering backward sampling:
  *   y_{L-1} ∝ exp(α[L-1][c]),  y_{i-1} | y_i ∝ exp(α[i-1][a] + θ[i, a, y_i])
  *
+ * Scale: every position i has a shift s_i (the largest finite θ it uses)
+ * and the recurrences run on θ[i] - s_i, so α, β and log Z - Σ s_i stay
+ * of the order of the score spread whatever the potentials' magnitude;
+ * log Z adds Σ s_i back at the end and the marginals are unchanged. The
+ * entropy, log Z - Σ μ·θ, is formed as (log Z - Σ s_i) - Σ μ·(θ - s_i)
+ * (each position's marginals sum to one), which keeps it exact for
+ * potentials near 1e4 where the plain form cancels.
+ *
  * Time O(L t²), memory O(n t) per element. Lafferty, McCallum and Pereira
  * (2001); Rabiner (1989) for the forward-backward and Viterbi recurrences.
  */
@@ -28,9 +36,10 @@
 
 enum { CHAIN_LOG_POTENTIALS, CHAIN_LENGTHS, CHAIN_INPUT_COUNT };
 
-/* Workspace: α and β [n, t], scratch [t² + t], backpointers [n, t]. */
+/* Workspace: α and β [n, t], scratch [t² + t], shifts [n], backpointers
+ * [n, t]. */
 typedef struct chain_ws {
-	double *alpha, *beta, *scratch;
+	double *alpha, *beta, *scratch, *shift;
 	int32_t *backptr;
 } chain_ws;
 
@@ -39,6 +48,7 @@ size_t ssi_chain_workspace(int64_t n, int64_t t)
 	size_t nt = (size_t)(n * t);
 	return 2 * ssi_align64(nt * sizeof(double)) +
 	       ssi_align64((size_t)(t * t + t) * sizeof(double)) +
+	       ssi_align64((size_t)n * sizeof(double)) +
 	       ssi_align64(nt * sizeof(int32_t));
 }
 
@@ -53,6 +63,8 @@ static chain_ws chain_ws_carve(const ssi_chain *c, void *ws)
 	p += ssi_align64(nt * sizeof(double));
 	w.scratch = (double *)p;
 	p += ssi_align64((size_t)(c->t * c->t + c->t) * sizeof(double));
+	w.shift = (double *)p;
+	p += ssi_align64((size_t)c->n * sizeof(double));
 	w.backptr = (int32_t *)p;
 	return w;
 }
@@ -77,32 +89,67 @@ int ssi_chain_validate(const ssi_chain *c, const char *dataset, ss_error *err)
 	return SS_OK;
 }
 
-/* α[0..L-1] under semiring sr (backpointers under max). Returns ⊕_c α[L-1]. */
+/* The used entries of position i: row 0 at i = 0, all rows after. */
+static int64_t used_entries(const ssi_chain *c, int64_t i)
+{
+	return i == 0 ? c->t : c->t * c->t;
+}
+
+/* s_i = the largest finite θ position i uses (0 if none); returns Σ s_i. */
+static double chain_shifts(const ssi_chain *c, chain_ws *w)
+{
+	double total = 0.0;
+	for (int64_t i = 0; i < c->len; i++) {
+		const double *th = theta_at(c, i);
+		double m = -INFINITY;
+		for (int64_t k = 0; k < used_entries(c, i); k++)
+			m = th[k] > m ? th[k] : m;
+		w->shift[i] = m == -INFINITY ? 0.0 : m;
+		total += w->shift[i];
+	}
+	return total;
+}
+
+/*
+ * Shifted forward: α[i] = (⊕_a α[i-1][a] + θ[i, a, ·]) - s_i under
+ * semiring sr (backpointers under max). Returns ⊕_c α[L-1][c] + Σ s_i,
+ * i.e. log Z or the best score; L > 0.
+ */
 static double chain_forward(const ssi_chain *c, chain_ws *w, ssi_semiring sr)
 {
 	const int64_t t = c->t;
-	memcpy(w->alpha, theta_at(c, 0), (size_t)t * sizeof(double));
-	for (int64_t i = 1; i < c->len; i++)
-		ssi_vecmat(sr, t, t, w->alpha + (i - 1) * t, theta_at(c, i),
-			   w->alpha + i * t, w->scratch,
-			   sr == SSI_MAX ? w->backptr + i * t : NULL);
-	if (sr == SSI_LOG)
-		return ssi_logsumexp(w->alpha + (c->len - 1) * t, t);
-	double best = -INFINITY;
+	const double total_shift = chain_shifts(c, w);
+	double *last = w->alpha + (c->len - 1) * t, best = -INFINITY;
 	for (int64_t k = 0; k < t; k++)
-		best = w->alpha[(c->len - 1) * t + k] > best
-			       ? w->alpha[(c->len - 1) * t + k] : best;
-	return best;
+		w->alpha[k] = theta_at(c, 0)[k] - w->shift[0];
+	for (int64_t i = 1; i < c->len; i++) {
+		double *alpha = w->alpha + i * t;
+		ssi_vecmat(sr, t, t, alpha - t, theta_at(c, i), alpha,
+			   w->scratch, sr == SSI_MAX ? w->backptr + i * t : NULL);
+		for (int64_t k = 0; k < t; k++)
+			alpha[k] -= w->shift[i];
+	}
+	if (sr == SSI_LOG)
+		best = ssi_logsumexp(last, t);
+	else
+		for (int64_t k = 0; k < t; k++)
+			best = last[k] > best ? last[k] : best;
+	return best + total_shift;
 }
 
+/* Shifted backward: β[L-1] = 0, β[i-1][a] = ⊕_c θ[i, a, c] - s_i + β[i][c]. */
 static void chain_backward(const ssi_chain *c, chain_ws *w)
 {
 	const int64_t t = c->t;
 	for (int64_t k = 0; k < t; k++)
 		w->beta[(c->len - 1) * t + k] = 0.0;
-	for (int64_t i = c->len - 1; i > 0; i--)
-		ssi_matvec(SSI_LOG, t, t, theta_at(c, i), w->beta + i * t,
-			   w->beta + (i - 1) * t, w->scratch);
+	for (int64_t i = c->len - 1; i > 0; i--) {
+		double *beta = w->beta + (i - 1) * t;
+		ssi_matvec(SSI_LOG, t, t, theta_at(c, i), w->beta + i * t, beta,
+			   w->scratch);
+		for (int64_t k = 0; k < t; k++)
+			beta[k] -= w->shift[i];
+	}
 }
 
 void ssi_chain_log_partition(const ssi_chain *c, void *ws, double *logz)
@@ -111,19 +158,23 @@ void ssi_chain_log_partition(const ssi_chain *c, void *ws, double *logz)
 	*logz = c->len == 0 ? 0.0 : chain_forward(c, &w, SSI_LOG);
 }
 
-/* Writes the marginals of position i (rows [t, t]) into mu_i. */
+/*
+ * Writes the marginals of position i (rows [t, t]) into mu_i, from the
+ * shifted α and β: μ = exp(α[i-1][a] + θ[i, a, c] - s_i + β[i][c] - z)
+ * with z = log Z - Σ s_i.
+ */
 static void chain_position_marginals(const ssi_chain *c, const chain_ws *w,
-				     int64_t i, double logz, double *mu_i)
+				     int64_t i, double z, double *mu_i)
 {
 	const int64_t t = c->t;
 	const double *beta = w->beta + i * t;
 	if (i == 0) {
 		for (int64_t k = 0; k < t; k++)
-			mu_i[k] = ssi_exp(w->alpha[k] + beta[k] - logz);
+			mu_i[k] = ssi_exp(w->alpha[k] + beta[k] - z);
 		return;
 	}
 	for (int64_t a = 0; a < t; a++) {
-		const double va = w->alpha[(i - 1) * t + a] - logz;
+		const double va = w->alpha[(i - 1) * t + a] - w->shift[i] - z;
 		const double *row = theta_at(c, i) + a * t;
 		double *out = mu_i + a * t;
 		for (int64_t k = 0; k < t; k++)
@@ -141,15 +192,15 @@ void ssi_chain_marginals(const ssi_chain *c, void *ws, double *mu,
 	if (c->len == 0 || *logz == -INFINITY)
 		return;
 	chain_backward(c, &w);
+	double z = ssi_logsumexp(w.alpha + (c->len - 1) * c->t, c->t);
 	for (int64_t i = 0; i < c->len; i++)
-		chain_position_marginals(c, &w, i, *logz, mu + i * tt);
+		chain_position_marginals(c, &w, i, z, mu + i * tt);
 }
 
 void ssi_chain_entropy(const ssi_chain *c, void *ws, double *entropy)
 {
 	chain_ws w = chain_ws_carve(c, ws);
-	const int64_t t = c->t;
-	double logz, expected_score = 0.0;
+	double logz, expected_shifted_score = 0.0;
 	ssi_chain_log_partition(c, ws, &logz);
 	if (c->len == 0) {
 		*entropy = 0.0;
@@ -160,16 +211,17 @@ void ssi_chain_entropy(const ssi_chain *c, void *ws, double *entropy)
 		return;
 	}
 	chain_backward(c, &w);
+	double z = ssi_logsumexp(w.alpha + (c->len - 1) * c->t, c->t);
 	for (int64_t i = 0; i < c->len; i++) {
 		/* μ of position i in scratch; terms with μ = 0 skip -inf θ. */
-		int64_t used = i == 0 ? t : t * t;
 		const double *th = theta_at(c, i);
-		chain_position_marginals(c, &w, i, logz, w.scratch);
-		for (int64_t k = 0; k < used; k++)
+		chain_position_marginals(c, &w, i, z, w.scratch);
+		for (int64_t k = 0; k < used_entries(c, i); k++)
 			if (w.scratch[k] > 0.0)
-				expected_score += w.scratch[k] * th[k];
+				expected_shifted_score +=
+					w.scratch[k] * (th[k] - w.shift[i]);
 	}
-	*entropy = logz - expected_score;
+	*entropy = z - expected_shifted_score;
 }
 
 /* The event of tag sequence y[0..L-1] (all zero beforehand). */

@@ -38,7 +38,7 @@ static struct {
 	long checks;
 	long failures;
 	char context[160];
-	char diag[MAX_DIAG][640];
+	char diag[MAX_DIAG][1024];
 	int n_diag;
 	char notes[MAX_NOTES][256];
 	int n_notes;
@@ -77,7 +77,7 @@ static void record(int ok, const char *file, int line, const char *what,
 		return;
 	if (group.failures++ < MAX_DIAG)
 		snprintf(group.diag[group.n_diag++], sizeof group.diag[0],
-			 "%s:%d: %s%s%s%s", file, line, group.context,
+			 "%.100s:%d: %.159s%s%.399s%.159s", file, line, group.context,
 			 group.context[0] ? ": " : "", what, detail);
 }
 

@@ -117,7 +117,8 @@ void brute_event(const int64_t *tags, int64_t n, int64_t t, int64_t len,
 
 enum { EVENT_INVALID = -1, EVENT_EMPTY = 0, EVENT_STRUCTURE = 1 };
 /* Reads an event back into tags (-1 in padding). EVENT_STRUCTURE for a
- * structure of length len, EVENT_EMPTY for the all-zero event, else
+ * structure of length len (the all-zero event when len = 0), EVENT_EMPTY
+ * for the all-zero event when len > 0, else
  * EVENT_INVALID (why in *why when not NULL). */
 int event_tags(const double *event, int64_t n, int64_t t, int64_t len,
 	       int64_t *tags, const char **why);

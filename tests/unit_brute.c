@@ -195,8 +195,10 @@ int event_tags(const double *event, int64_t n, int64_t t, int64_t len,
 		}
 		ones += event[k] == 1.0;
 	}
-	if (ones == 0)
-		return EVENT_EMPTY;
+	if (ones == 0) { /* at length 0 the empty event is the structure */
+		*why = "the all-zero (empty) event";
+		return len ? EVENT_EMPTY : EVENT_STRUCTURE;
+	}
 	for (int64_t i = 0; i < n; i++) {
 		int64_t here = 0;
 

@@ -69,7 +69,7 @@ static void check_argmax(const problem *p, const brute *b, void *arg)
 	int64_t tags[64];
 	const char *why;
 	ss_error err = {0};
-	int rc = p->s->argmax(&p->e, p->ws, ev, &score, &err);
+	int kind, rc = p->s->argmax(&p->e, p->ws, ev, &score, &err);
 
 	(void)arg;
 	if (!CHECK(rc == SS_OK, "argmax returned %d (%s)", rc, err.message))
@@ -79,9 +79,9 @@ static void check_argmax(const problem *p, const brute *b, void *arg)
 		check_empty_event(p, ev, "argmax without structure");
 		goto done;
 	}
-	if (!CHECK(event_tags(ev, p->n, p->t, p->len, tags, &why) ==
-			   EVENT_STRUCTURE,
-		   "argmax event is not a structure: %s", why))
+	kind = event_tags(ev, p->n, p->t, p->len, tags, &why);
+	if (!CHECK(kind == EVENT_STRUCTURE, "argmax event is not a structure: %s",
+		   why))
 		goto done;
 	CHECK_CLOSE_AT((double)brute_score(p->theta, p->t, p->len, tags),
 		       (double)b->max, RTOL,
@@ -203,8 +203,9 @@ static void check_sample(const problem *p, const brute *b, void *arg)
 				       "log_prob of sample %d", s);
 			continue;
 		}
-		if (!CHECK(event_tags(x, p->n, p->t, p->len, tags, &why) ==
-				   EVENT_STRUCTURE,
+		int kind = event_tags(x, p->n, p->t, p->len, tags, &why);
+
+		if (!CHECK(kind == EVENT_STRUCTURE,
 			   "sample %d is not a structure: %s", s, why))
 			continue;
 		long double sc = brute_score(p->theta, p->t, p->len, tags);

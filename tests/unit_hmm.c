@@ -103,9 +103,73 @@ done:
 	free(m);
 }
 
+/* Hand-worked HMMs with a row entirely -inf (a dead-end state), t = 2,
+ * V = 2, n = 2, observations (0, 1), all other logits 0 so that every
+ * normalised probability is 1/2 (or 1 where a row has one live entry). */
+static const struct dead_case {
+	const char *what;
+	problem_kind kind;
+	double trans[4], emis[4];
+	double logz, entropy;
+	double marg[8]; /* [2, 2, 2] */
+} dead_cases[] = {
+	{"transition row 1 all -inf", PK_HMM_LOGITS,
+	 {0, 0, -INFINITY, -INFINITY}, {0, 0, 0, 0},
+	 -3 * 0.69314718055994531, 0.69314718055994531, /* (0,0), (0,1) */
+	 {1, 0, 0, 0, 0.5, 0.5, 0, 0}},
+	{"emission row 1 all -inf", PK_HMM_LOGITS,
+	 {0, 0, 0, 0}, {0, 0, -INFINITY, -INFINITY},
+	 -4 * 0.69314718055994531, 0, /* only (0,0) */
+	 {1, 0, 0, 0, 1, 0, 0, 0}},
+	{"transition row 1 all -inf (emission_scores log 1/2)", PK_HMM_SCORES,
+	 {0, 0, -INFINITY, -INFINITY}, {0},
+	 -3 * 0.69314718055994531, 0.69314718055994531,
+	 {1, 0, 0, 0, 0.5, 0.5, 0, 0}},
+};
+
+static void check_dead_case(const struct dead_case *d)
+{
+	problem p;
+	double logz = NAN, h = NAN, m[8], z2;
+	ss_error err = {0};
+	brute b;
+
+	problem_alloc(&p, d->kind, 2, 2, 2);
+	memcpy(p.trans, d->trans, sizeof d->trans);
+	if (p.emis) {
+		memcpy(p.emis, d->emis, sizeof d->emis);
+		p.obs[0] = 0;
+		p.obs[1] = 1;
+	} else {
+		for (int k = 0; k < 4; k++)
+			p.escores[k] = -0.69314718055994531;
+	}
+	problem_setup(&p);
+	unit_context("%s: %s", p.label, d->what);
+	check_valid(&p);
+	brute_run(&b, p.theta, p.n, p.t, p.len);
+	CHECK_CLOSE_AT((double)b.logz, d->logz, RTOL, "brute-force log Z");
+	brute_free(&b);
+	CHECK(p.s->log_partition(&p.e, p.ws, &logz, &err) == SS_OK &&
+	      p.s->marginals(&p.e, p.ws, m, &z2, &err) == SS_OK &&
+	      p.s->entropy(&p.e, p.ws, &h, &err) == SS_OK,
+	      "an operation failed: %s", err.message);
+	CHECK_CLOSE_AT(logz, d->logz, RTOL, "log Z");
+	CHECK_CLOSE_AT(h, d->entropy, RTOL, "entropy");
+	for (int k = 0; k < 8; k++)
+		CHECK_CLOSE_AT(m[k], d->marg[k], RTOL, "marginals[%d, %d, %d]",
+			       k / 4, k / 2 % 2, k % 2);
+	problem_free(&p);
+}
+
 void suite_hmm(void)
 {
 	gen_opts o = gen_random;
+
+	unit_begin();
+	for (size_t k = 0; k < sizeof dead_cases / sizeof dead_cases[0]; k++)
+		check_dead_case(&dead_cases[k]);
+	unit_end("hmm: a logits row entirely -inf stays -inf (dead-end state): hand-worked log Z, marginals, entropy");
 
 	exact_suite(PK_HMM_LOGITS, 100);
 	exact_suite(PK_HMM_SCORES, 100);

@@ -156,11 +156,9 @@ static void check_purity(const problem *p, const double *ev, const double *lp)
 	int64_t size = problem_event_size(p);
 	double *ev2 = calloc((size_t)(size * DRAWS), sizeof(double));
 	double *lp2 = calloc(DRAWS, sizeof(double));
-	problem_kind kind = p->kind;
 	ss_element other = p->e;
 	ss_error err = {0};
 
-	(void)kind;
 	if (draw(p, SEED, 1, ev2, lp2))
 		CHECK(same_draws(ev, lp, ev2, lp2, size, 1),
 		      "sample 0 drawn alone differs from sample 0 of the batch");
@@ -199,7 +197,6 @@ static void sample_problem(problem *p, problem_kind kind)
 	problem_random(p, kind, &o, 31337);
 	if (kind == PK_CHAIN) /* forbid the edge tag 2 -> tag 0 at position 1 */
 		p->lp[(1 * 3 + 2) * 3 + 0] = -INFINITY;
-	p->e.index = 5;
 	problem_setup(p);
 	p->e.index = 5;
 }

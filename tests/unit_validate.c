@@ -125,7 +125,7 @@ static void check_vcase(const struct vcase *v)
 	CHECK(rc == v->expect, "validate returned %d (%s), want %d", rc,
 	      err.message, v->expect);
 	if (v->expect != SS_OK) {
-		CHECK(err.status == v->expect, "err.status %d, want %d",
+		CHECK((int)err.status == v->expect, "err.status %d, want %d",
 		      (int)err.status, v->expect);
 		CHECK(strstr(err.message, target_names[v->where]) != NULL,
 		      "message '%s' does not name '%s'", err.message,

@@ -522,7 +522,7 @@ static void *make_values(struct dset *d, const char *mode, char *p, size_t *widt
 				dv[i] = v;
 				continue;
 			}
-			if ((v = floor(v)) < (double)t->lo || v > (double)t->hi)
+			if ((v = floor(v)) < (double)t->lo || v > (double)t->hi || v >= 0x1p63)
 				die("random value %g out of range for %s", v, t->name);
 			iv[i] = (int64_t)v;
 		}

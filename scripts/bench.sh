@@ -1,0 +1,46 @@
+#!/bin/sh
+# bench.sh - times synstruct on linear chains (make bench; not a test).
+#
+# For each configuration (B problems of n positions over t tags, float32),
+# runs partition, marginals, argmax and sample at 1 and 2 threads and
+# prints the compute time measured inside the process (--timing: no file
+# I/O) and the wall time of the whole command (reading the input and
+# writing HDF5 output included). Each figure is the best of REPEAT runs.
+set -eu
+cd "$(dirname "$0")/.."
+REPEAT=${REPEAT:-3}
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+
+now() { date +%s.%N; }
+
+bench_config() { # B n t
+	B=$1 n=$2 t=$3
+	file=$dir/chain-$B-$n-$t.h5
+	printf 'attr structure string linear-chain\ndataset log_potentials float32 [%s, %s, %s, %s] random 1 -3 3\n' \
+		"$B" "$n" "$t" "$t" | build/tools/h5mk - "$file"
+	for cmd in partition marginals argmax sample; do
+		for j in 1 2; do
+			r=0
+			: >"$dir/runs"
+			while [ $r -lt "$REPEAT" ]; do
+				t0=$(now)
+				build/synstruct $cmd -j $j --timing -o "$dir/out.h5" "$file" 2>"$dir/timing"
+				t1=$(now)
+				compute=$(sed -n 's/.*compute \([0-9.]*\) s.*/\1/p' "$dir/timing")
+				echo "$compute $t0 $t1" >>"$dir/runs"
+				r=$((r + 1))
+			done
+			awk -v cfg="B=$B n=$n t=$t" -v cmd="$cmd" -v j="$j" '
+				{ c = $1; w = $3 - $2
+				  if (NR == 1 || c < bc) bc = c
+				  if (NR == 1 || w < bw) bw = w }
+				END { printf "%-20s %-10s %2d %12.2f %12.2f\n", cfg, cmd, j, bc * 1000, bw * 1000 }
+			' "$dir/runs"
+		done
+	done
+}
+
+printf '%-20s %-10s %2s %12s %12s\n' "linear chain" command j "compute ms" "command ms"
+bench_config 64 256 32
+bench_config 16 64 128

@@ -33,7 +33,7 @@ LDFLAGS  += -fsanitize=$(SANITIZE)
 endif
 LDLIBS   += -lm
 
-B := build
+B ?= build
 LIB_SRC  := $(wildcard lib/*.c)
 CLI_SRC  := $(wildcard cli/*.c)
 UNIT_SRC := $(wildcard tests/unit*.c)

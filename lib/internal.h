@@ -127,4 +127,41 @@ void ssi_chain_entropy(const ssi_chain *c, void *ws, double *entropy);
 void ssi_chain_decode(const ssi_chain *c, const double *event,
 		      int64_t *labels);
 
+/* ---- dependency trees (lib/tree_projective.c, lib/tree_nonprojective.c) -- */
+
+/*
+ * A dependency-tree problem: arc scores w[h * ld + d] for the arc head h ->
+ * dependent d over nodes 0 .. n-1 (n >= 1, node 0 the root). Column 0 and
+ * the diagonal are never read; -inf marks a forbidden arc. A structure
+ * gives every node d >= 1 one head; its score is Σ_d w[head(d), d].
+ * single_root: exactly one arc leaves node 0. heads[0] is always -1.
+ * Where no tree exists, log Z and the best score are -inf and heads are
+ * all -1. Marginals mu[h * ld + d] are written for h, d < n (zero on the
+ * diagonal and in column 0); the caller zeroes the rest.
+ */
+typedef struct ssi_tree {
+	const double *w;
+	int64_t n, ld;
+	int single_root;
+} ssi_tree;
+
+/* Projective trees (no crossing arcs): Eisner's algorithm. The workspace
+ * holds the inside chart that marginals and sample read after inside. */
+size_t ssi_projective_workspace(int64_t n);
+double ssi_projective_inside(const ssi_tree *p, void *ws);
+void ssi_projective_marginals(const ssi_tree *p, void *ws, double logz,
+			      double *mu);
+double ssi_projective_argmax(const ssi_tree *p, void *ws, int64_t *heads);
+void ssi_projective_sample(const ssi_tree *p, void *ws, ss_rng *rng,
+			   int64_t *heads);
+
+/* Non-projective trees: the Matrix-Tree Theorem, maximum spanning
+ * arborescence, exact sampling. */
+size_t ssi_nonprojective_workspace(int64_t n);
+double ssi_nonprojective_log_partition(const ssi_tree *p, void *ws);
+double ssi_nonprojective_marginals(const ssi_tree *p, void *ws, double *mu);
+double ssi_nonprojective_argmax(const ssi_tree *p, void *ws, int64_t *heads);
+void ssi_nonprojective_sample(const ssi_tree *p, void *ws, ss_rng *rng,
+			      int64_t *heads);
+
 #endif

@@ -91,9 +91,10 @@ flat() {
 }
 
 # expect_error WANT CMD [ARGS...]: runs synstruct CMD ARGS twice, first to
-# standard output, then with '-o out/out.h5'. Both must exit 1, print nothing
-# on standard output and exactly one line on standard error, the same both
-# times, and leave the directory out/ empty (no output, no temporary file).
+# standard output, then with '-o out.N/out.h5' (N counts the calls). Both must
+# exit 1, print nothing on standard output and exactly one line on standard
+# error, the same both times, and leave the fresh directory out.N empty (no
+# output, no temporary file).
 # WANT is that line, or '~REGEX' to match it against an extended regular
 # expression. Leaves the line in $err.
 expect_error() {
@@ -108,12 +109,15 @@ expect_error() {
 	else
 		assert_equal "$err" "$want"
 	fi
-	rm -rf out && mkdir out
-	run -1 --separate-stderr synstruct "$cmd" -o out/out.h5 "$@"
+	local dir=out.$((++expect_error_calls)) left
+	mkdir "$dir"
+	run -1 --separate-stderr synstruct "$cmd" -o "$dir/out.h5" "$@"
 	assert_equal "$output" ""
 	assert_equal "$stderr" "$err"
-	assert_equal "$(ls -A out)" ""
+	left=$(shopt -s nullglob dotglob; files=("$dir"/*); echo "${files[*]}")
+	assert_equal "$left" ""
 }
+expect_error_calls=0
 
 # expect_usage WANT CMD...: synstruct CMD... exits 2 with nothing on standard
 # output and exactly the line WANT (or '~REGEX') on standard error.

@@ -37,6 +37,8 @@ typedef struct cli_options {
 	const char *structure;   /* overrides the file's attribute */
 	const char *group;
 	const char *dataset;     /* log-prob: the events dataset */
+	const char *flags[8];    /* structure flags given: "undirected" */
+	int n_flags;
 	int threads;             /* 0: OpenMP's default */
 	int64_t num_samples;
 	uint64_t seed;
@@ -82,13 +84,15 @@ typedef struct in_file {
 	const ss_structure *structure;
 	in_dataset ds[SS_MAX_INPUTS];
 	int64_t dim[SS_DIM_COUNT];
+	int64_t option[SS_MAX_OPTIONS];
 	int batch_rank;
 	hsize_t batch_shape[CLI_MAX_RANK];
 	int64_t batch_count;
 } in_file;
 
-/* Opens the input, finds its structure and checks every dataset's shape,
- * type and storage, without reading values. */
+/* Opens the input, finds its structure and options and checks every
+ * dataset's shape, type and storage, without reading values. Returns 0,
+ * or the exit status after reporting (-1 meaning EXIT_DATA). */
 int in_open(in_file *in, const cli_options *opt);
 void in_close(in_file *in);
 /* Values a chunk holds per element, inputs only. */

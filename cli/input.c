@@ -109,6 +109,26 @@ done:
 	return rc;
 }
 
+/* Reads an integer attribute of obj; 1 if absent, < 0 if not an integer. */
+static int read_int_attr(hid_t obj, const char *name, int64_t *value)
+{
+	hid_t attr, type, space;
+	int rc = -1;
+	if (H5Aexists(obj, name) <= 0)
+		return 1;
+	attr = H5Aopen(obj, name, H5P_DEFAULT);
+	type = H5Aget_type(attr);
+	space = H5Aget_space(attr);
+	if (H5Tget_class(type) == H5T_INTEGER &&
+	    H5Sget_simple_extent_npoints(space) == 1 &&
+	    H5Aread(attr, H5T_NATIVE_INT64, value) >= 0)
+		rc = 0;
+	H5Sclose(space);
+	H5Tclose(type);
+	H5Aclose(attr);
+	return rc;
+}
+
 /* ---- storage and flat reads --------------------------------------------- */
 
 int h5_check_storage(hid_t dset, const char *file, const char *name)
@@ -377,6 +397,43 @@ static int resolve_batch(in_file *in)
 	return 0;
 }
 
+/*
+ * The structure's options: default, then the attribute (group, then file
+ * root), then the command-line flag. A flag the structure does not have is
+ * bad usage.
+ */
+static int resolve_options(in_file *in, const cli_options *opt)
+{
+	const ss_structure *st = in->structure;
+	for (int f = 0; f < opt->n_flags; f++) {
+		int known = 0;
+		for (int k = 0; k < st->n_options; k++)
+			known |= !strcmp(st->options[k].flag, opt->flags[f]);
+		if (!known) {
+			cli_error("'--%s' does not apply to %s", opt->flags[f],
+				  st->name);
+			return EXIT_USAGE;
+		}
+	}
+	for (int k = 0; k < st->n_options; k++) {
+		const ss_option_spec *spec = &st->options[k];
+		int rc = read_int_attr(in->group, spec->name, &in->option[k]);
+		if (rc > 0)
+			rc = read_int_attr(in->file, spec->name, &in->option[k]);
+		if (rc > 0)
+			in->option[k] = spec->default_value;
+		if (rc < 0 || in->option[k] < 0 || in->option[k] > 1) {
+			cli_error("'%s': attribute '%s' must be the integer 0 or 1",
+				  in->path, spec->name);
+			return EXIT_DATA;
+		}
+		for (int f = 0; f < opt->n_flags; f++)
+			if (!strcmp(spec->flag, opt->flags[f]))
+				in->option[k] = spec->flag_value;
+	}
+	return 0;
+}
+
 int in_open(in_file *in, const cli_options *opt)
 {
 	char name[128];
@@ -427,6 +484,8 @@ int in_open(in_file *in, const cli_options *opt)
 		cli_error("'%s': unknown structure '%s'", in->path, name);
 		return -1;
 	}
+	if ((rc = resolve_options(in, opt)) != 0)
+		return rc;
 
 	for (int k = 0; k < in->structure->n_inputs; k++) {
 		const ss_input_spec *spec = &in->structure->inputs[k];
@@ -556,6 +615,7 @@ int in_read_chunk(const in_file *in, int64_t start, int64_t count,
 	}
 	for (int64_t i = 0; i < count; i++) {
 		memcpy(chunk->elements[i].dim, in->dim, sizeof in->dim);
+		memcpy(chunk->elements[i].option, in->option, sizeof in->option);
 		chunk->elements[i].index = start + i;
 	}
 	for (int k = 0; k < in->structure->n_inputs; k++)

@@ -17,8 +17,25 @@
 #define OP_BIT(op) (1u << (op))
 
 enum {
-	OPT_MAX_MEMORY = 256, OPT_TIMING, OPT_SEED, OPT_HELP_LONG
+	OPT_MAX_MEMORY = 256, OPT_TIMING, OPT_SEED,
+	OPT_STRUCTURE_FLAG = 512 /* + index into structure_flags() */
 };
+
+/* The structure options' flags, each once, from the structure table. */
+static int structure_flags(const ss_option_spec *flags[], int max)
+{
+	int n = 0;
+	for (int k = 0; k < ss_structure_count; k++)
+		for (int o = 0; o < ss_structures[k]->n_options; o++) {
+			const ss_option_spec *spec = &ss_structures[k]->options[o];
+			int seen = 0;
+			for (int f = 0; f < n; f++)
+				seen |= !strcmp(flags[f]->flag, spec->flag);
+			if (!seen && n < max)
+				flags[n++] = spec;
+		}
+	return n;
+}
 
 typedef struct cli_option {
 	const char *long_name;
@@ -98,6 +115,15 @@ void cli_command_help(FILE *out, ss_op op)
 				 options[k].arg ? options[k].arg : "");
 		fprintf(out, "  %-24s %s\n", left, options[k].help);
 	}
+	const ss_option_spec *flags[16];
+	int n_flags = structure_flags(flags, 16);
+	if (n_flags)
+		fprintf(out, "\nstructure options (override the file's attributes):\n");
+	for (int k = 0; k < n_flags; k++) {
+		char left[64];
+		snprintf(left, sizeof left, "    --%s", flags[k]->flag);
+		fprintf(out, "  %-24s %s\n", left, flags[k]->help);
+	}
 	fprintf(out, "\nstructures:");
 	for (int k = 0; k < ss_structure_count; k++)
 		fprintf(out, " %s", ss_structures[k]->name);
@@ -171,7 +197,9 @@ static int usage_error(ss_op op, const char *fmt, ...)
 
 int cli_parse(int argc, char **argv, ss_op op, cli_options *opt)
 {
-	struct option longs[N_OPTIONS + 1];
+	const ss_option_spec *flags[16];
+	int n_flags = structure_flags(flags, 16);
+	struct option longs[N_OPTIONS + 16 + 1];
 	char shorts[3 * N_OPTIONS + 2] = ":";
 	size_t n_longs = 0, used = 1;
 	uint64_t u;
@@ -195,6 +223,9 @@ int cli_parse(int argc, char **argv, ss_op op, cli_options *opt)
 				shorts[used++] = ':';
 		}
 	}
+	for (int k = 0; k < n_flags; k++)
+		longs[n_longs++] = (struct option){flags[k]->flag, no_argument,
+						   NULL, OPT_STRUCTURE_FLAG + k};
 	shorts[used] = '\0';
 	longs[n_longs] = (struct option){NULL, 0, NULL, 0};
 
@@ -241,6 +272,11 @@ int cli_parse(int argc, char **argv, ss_op op, cli_options *opt)
 		case ':':
 			return usage_error(op, "option '%s' needs a value", argv[optind - 1]);
 		default:
+			if (c >= OPT_STRUCTURE_FLAG && c < OPT_STRUCTURE_FLAG + n_flags) {
+				if (opt->n_flags < (int)(sizeof opt->flags / sizeof opt->flags[0]))
+					opt->flags[opt->n_flags++] = flags[c - OPT_STRUCTURE_FLAG]->flag;
+				break;
+			}
 			return usage_error(op, "unknown option '%s'", argv[optind - 1]);
 		}
 	}

@@ -220,6 +220,9 @@ static int h5_create(out_writer *w, const cli_options *opt)
 		rc = h5_string_attr(w->file, "structure", w->in->structure->name) |
 		     h5_string_attr(w->file, "command", ss_ops[opt->op].name) |
 		     h5_string_attr(w->file, "synstruct_version", SS_VERSION);
+		for (int k = 0; k < w->in->structure->n_options; k++)
+			rc |= h5_int_attr(w->file, w->in->structure->options[k].name,
+					  H5T_STD_I64LE, &w->in->option[k]);
 		if (opt->op == SS_OP_SAMPLE)
 			rc |= h5_int_attr(w->file, "seed", H5T_STD_U64LE,
 					  &opt->seed) |

@@ -237,14 +237,16 @@ int cli_run(const cli_options *opt)
 	run_state r;
 	out_writer *w = NULL;
 	const char *why;
-	int ok = 0;
+	int ok = 0, status = EXIT_DATA, rc;
 
 	memset(&r, 0, sizeof r);
 	r.opt = opt;
 	r.ev.file = r.ev.dset = -1;
 	double t_start = omp_get_wtime();
-	if (in_open(&r.in, opt))
+	if ((rc = in_open(&r.in, opt)) != 0) {
+		status = rc == EXIT_USAGE ? EXIT_USAGE : EXIT_DATA;
 		goto done;
+	}
 	why = ss_op_unsupported(r.in.structure, opt->op);
 	if (why) {
 		cli_error("'%s': %s does not support %s: %s", r.in.path,
@@ -288,5 +290,5 @@ done:
 			r.t_read, r.t_compute, r.t_write, omp_get_max_threads());
 	in_events_close(&r.ev);
 	in_close(&r.in);
-	return ok ? EXIT_OK : EXIT_DATA;
+	return ok ? EXIT_OK : status;
 }

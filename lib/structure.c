@@ -13,11 +13,12 @@ const char *const ss_dim_names[SS_DIM_COUNT] = {
 	[SS_DIM_V] = "V",
 };
 
-extern const ss_structure ssi_linear_chain, ssi_hmm;
+extern const ss_structure ssi_linear_chain, ssi_hmm, ssi_spanning_tree;
 
 const ss_structure *const ss_structures[] = {
 	&ssi_linear_chain,
 	&ssi_hmm,
+	&ssi_spanning_tree,
 };
 const int ss_structure_count =
 	(int)(sizeof ss_structures / sizeof ss_structures[0]);

@@ -61,6 +61,7 @@ extern const char *const ss_dim_names[SS_DIM_COUNT];
 #define SS_MAX_EVENT_RANK 4
 #define SS_MAX_INPUTS 8
 #define SS_MAX_DECODES 2
+#define SS_MAX_OPTIONS 4
 
 typedef enum ss_kind { SS_REAL, SS_INT } ss_kind;
 
@@ -89,17 +90,28 @@ typedef struct ss_array_spec {
 	ss_dim dims[SS_MAX_EVENT_RANK];
 } ss_array_spec;
 
+/* A structure option: a 0/1 root attribute, set by a command-line flag. */
+typedef struct ss_option_spec {
+	const char *name;       /* the attribute: "directed" */
+	const char *flag;       /* the long option: "undirected" */
+	int64_t flag_value;     /* what the flag sets: 0 */
+	int64_t default_value;  /* without attribute or flag: 1 */
+	const char *help;
+} ss_option_spec;
+
 /* ---- one batch element ------------------------------------------------- */
 
 /*
  * One problem of the batch. input[k] points at this element's slice of the
  * structure's k-th input (double for SS_REAL, int64_t for SS_INT) or is NULL
- * where the dataset is absent. dim[] holds the resolved dimension sizes.
+ * where the dataset is absent. dim[] holds the resolved dimension sizes,
+ * option[k] the value of the structure's k-th option.
  * index is the flat batch index: it names the element's random stream.
  */
 typedef struct ss_element {
 	const void *input[SS_MAX_INPUTS];
 	int64_t dim[SS_DIM_COUNT];
+	int64_t option[SS_MAX_OPTIONS];
 	int64_t index;
 } ss_element;
 
@@ -146,6 +158,8 @@ struct ss_structure {
 	int (*check_presence)(const int present[], ss_error *err);
 	/* Index in inputs[] of the dataset that sets n, and of the lengths. */
 	int lengths_input;
+	ss_option_spec options[SS_MAX_OPTIONS];
+	int n_options;
 	ss_array_spec event;
 	ss_array_spec decodes[SS_MAX_DECODES];
 	int n_decodes;

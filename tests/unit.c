@@ -24,6 +24,7 @@ static const unit_suite suites[] = {
 	{"score", suite_score, "score rejects events that are not structures"},
 	{"sample", suite_sample, "goodness of fit and purity of the samplers"},
 	{"driver", suite_driver, "ss_run against direct calls, thread counts"},
+	{"spanning-tree", suite_spanning_tree, "spanning-tree, eight variants, against brute force"},
 };
 
 /* ---- TAP harness ---------------------------------------------------------- */

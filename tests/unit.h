@@ -220,5 +220,6 @@ void suite_validate(void);
 void suite_score(void);
 void suite_sample(void);
 void suite_driver(void);
+void suite_spanning_tree(void);
 
 #endif

@@ -90,6 +90,13 @@ flat() {
 	tr -d '[]"' | tr ',' '\n' | sed '/^$/d'
 }
 
+# num17: numbers one per line (also -inf, inf, nan) to %.17g of the double
+# they parse to, as h5get prints them. The parsing is cJSON's strtod (through
+# jsonq), exact; mawk's own number parsing is not.
+num17() {
+	sed -e 's/^\(-\{0,1\}inf\|nan\)$/"&"/' -e 's/.*/{"v":&}/' | jsonq - v
+}
+
 # expect_error WANT CMD [ARGS...]: runs synstruct CMD ARGS twice, first to
 # standard output, then with '-o out.N/out.h5' (N counts the calls). Both must
 # exit 1, print nothing on standard output and exactly one line on standard

@@ -327,7 +327,6 @@ EOF
 		head -c "$n" full.h5 > in.h5
 		expect_error "synstruct: error: 'in.h5': cannot open the HDF5 file (truncated or corrupt?)" partition in.h5
 	done
-
 }
 
 @test "a dataset declaring 2^40 elements that was never written fails fast" {

@@ -1,0 +1,409 @@
+/*
+ * struct_spanning_tree.c - dependency trees: spanning arborescences rooted
+ * at node 0, projective or not, directed or not, single root or not.
+ *
+ * Potentials lp [n, n]: lp[h, d] scores the arc head h -> dependent d.
+ * Node 0 is the root; an element's length L counts it (1 <= L <= n), so
+ * the nodes are 0 .. L-1. Column 0 and the diagonal are ignored.
+ * A structure gives every node d in 1 .. L-1 one head; its score is
+ *   s(y) = Σ_{d=1}^{L-1} w[head(d), d]
+ * with w = lp (directed) or w = (lp + lpᵀ)/2 (undirected). The event is
+ * the indicator e[h, d] = 1 of the arcs (undirected: of the edges, both
+ * e[h, d] and e[d, h]); the compact decode is heads [n] (-1 for the root
+ * and padding; undirected trees are oriented away from node 0).
+ *
+ * Options (root attributes or flags):
+ *   directed          1 (--undirected sets 0): undirected trees are the
+ *                     arborescences of w rooted at node 0, one per tree
+ *   projective        0 (--projective sets 1): no crossing arcs; Eisner's
+ *                     algorithm (lib/tree_projective.c); otherwise the
+ *                     Matrix-Tree Theorem, maximum spanning arborescence
+ *                     and an exact sampler (lib/tree_nonprojective.c)
+ *   single_root_edge  0 (--single-root sets 1): exactly one arc leaves 0
+ *
+ * Entropy: H = log Z - Σ μ·w, formed as (log Z - Σ_d s_d) - Σ μ·(w - s_d)
+ * with s_d the largest finite score into d (every node's head marginals
+ * sum to one), which keeps it exact for scores near 1e4.
+ *
+ * Koo, Globerson, Carreras and Collins (2007); McDonald, Pereira, Ribarov
+ * and Hajič (2005); Eisner (1996).
+ */
+#include "internal.h"
+
+enum { TREE_LOG_POTENTIALS, TREE_LENGTHS, TREE_INPUT_COUNT };
+enum { OPT_DIRECTED, OPT_PROJECTIVE, OPT_SINGLE_ROOT, OPT_COUNT };
+
+/* Workspace: w (undirected: symmetrised) and μ [n, n], heads [n], then the
+ * kernel's workspace. */
+typedef struct tree_ws {
+	double *w, *mu;
+	int64_t *heads;
+	void *kernel;
+} tree_ws;
+
+static size_t kernel_bytes(int64_t n)
+{
+	size_t a = ssi_projective_workspace(n), b = ssi_nonprojective_workspace(n);
+	return a > b ? a : b;
+}
+
+static size_t tree_workspace_bytes(const int64_t dim[])
+{
+	int64_t n = dim[SS_DIM_N];
+	return 2 * ssi_align64((size_t)(n * n) * sizeof(double)) +
+	       ssi_align64((size_t)n * sizeof(int64_t)) + kernel_bytes(n);
+}
+
+static tree_ws tree_ws_carve(const ss_element *e, void *ws)
+{
+	int64_t n = e->dim[SS_DIM_N];
+	char *p = ws;
+	tree_ws w;
+	w.w = (double *)p;
+	p += ssi_align64((size_t)(n * n) * sizeof(double));
+	w.mu = (double *)p;
+	p += ssi_align64((size_t)(n * n) * sizeof(double));
+	w.heads = (int64_t *)p;
+	p += ssi_align64((size_t)n * sizeof(int64_t));
+	w.kernel = p;
+	return w;
+}
+
+static int directed(const ss_element *e) { return (int)e->option[OPT_DIRECTED]; }
+static int projective(const ss_element *e) { return (int)e->option[OPT_PROJECTIVE]; }
+
+/* The kernel's problem: lp itself, or its symmetrisation in w.w. */
+static ssi_tree tree_of(const ss_element *e, const tree_ws *w)
+{
+	const double *lp = e->input[TREE_LOG_POTENTIALS];
+	const int64_t n = e->dim[SS_DIM_N], L = ssi_length(e, TREE_LENGTHS);
+	ssi_tree p = {lp, L, n, (int)e->option[OPT_SINGLE_ROOT]};
+	if (!directed(e)) {
+		for (int64_t u = 0; u < L; u++)
+			for (int64_t v = 0; v < L; v++)
+				w->w[u * n + v] = u == v ? 0.0
+					: (lp[u * n + v] + lp[v * n + u]) / 2;
+		p.w = w->w;
+	}
+	return p;
+}
+
+static int tree_validate(const ss_element *e, void *ws, ss_error *err)
+{
+	const double *lp = e->input[TREE_LOG_POTENTIALS];
+	const int64_t n = e->dim[SS_DIM_N], L = ssi_length(e, TREE_LENGTHS);
+	const int64_t shape[2] = {n, n};
+	(void)ws;
+	if (L < 1 || L > n)
+		return ss_error_set(err, SS_EDATA,
+				    "dataset 'lengths' holds %lld, outside [1, %lld] (nodes, the root included)",
+				    (long long)L, (long long)n);
+	/* Directed: column 0 unused; undirected: lp[v, 0] feeds w[0, v]. */
+	for (int64_t h = 0; h < L; h++)
+		for (int64_t d = directed(e) ? 1 : 0; d < L; d++)
+			if (h != d && ssi_bad_value(lp[h * n + d]))
+				return ssi_bad_value_error(err, "log_potentials",
+							   lp[h * n + d], h * n + d,
+							   2, shape);
+	return SS_OK;
+}
+
+static double tree_log_z(const ssi_tree *p, const ss_element *e, void *kernel)
+{
+	return projective(e) ? ssi_projective_inside(p, kernel)
+			     : ssi_nonprojective_log_partition(p, kernel);
+}
+
+/* Arc marginals of the directed problem p into mu [n, n] (zeroed). */
+static double tree_arc_marginals(const ssi_tree *p, const ss_element *e,
+				 void *kernel, double *mu)
+{
+	const int64_t n = e->dim[SS_DIM_N];
+	double logz;
+	memset(mu, 0, (size_t)(n * n) * sizeof(double));
+	if (!projective(e))
+		return ssi_nonprojective_marginals(p, kernel, mu);
+	logz = ssi_projective_inside(p, kernel);
+	if (logz != -INFINITY)
+		ssi_projective_marginals(p, kernel, logz, mu);
+	return logz;
+}
+
+/* The event of heads (all zero beforehand). */
+static void tree_mark(const ss_element *e, const int64_t *heads, int64_t L,
+		      double *event)
+{
+	const int64_t n = e->dim[SS_DIM_N];
+	for (int64_t d = 1; d < L; d++) {
+		event[heads[d] * n + d] = 1.0;
+		if (!directed(e))
+			event[d * n + heads[d]] = 1.0;
+	}
+}
+
+static double tree_heads_score(const ssi_tree *p, const int64_t *heads)
+{
+	double score = 0.0;
+	for (int64_t d = 1; d < p->n; d++)
+		score += p->w[heads[d] * p->ld + d];
+	return score;
+}
+
+static int tree_log_partition(const ss_element *e, void *ws, double *logz,
+			      ss_error *err)
+{
+	tree_ws w = tree_ws_carve(e, ws);
+	ssi_tree p = tree_of(e, &w);
+	(void)err;
+	*logz = tree_log_z(&p, e, w.kernel);
+	return SS_OK;
+}
+
+static int tree_marginals(const ss_element *e, void *ws, double *mu,
+			  double *logz, ss_error *err)
+{
+	tree_ws w = tree_ws_carve(e, ws);
+	ssi_tree p = tree_of(e, &w);
+	const int64_t n = e->dim[SS_DIM_N];
+	(void)err;
+	if (directed(e)) {
+		*logz = tree_arc_marginals(&p, e, w.kernel, mu);
+		return SS_OK;
+	}
+	/* An edge's probability: either orientation's arc. */
+	*logz = tree_arc_marginals(&p, e, w.kernel, w.mu);
+	memset(mu, 0, (size_t)(n * n) * sizeof(double));
+	for (int64_t u = 0; u < p.n; u++)
+		for (int64_t v = 0; v < p.n; v++)
+			mu[u * n + v] = w.mu[u * n + v] + w.mu[v * n + u];
+	return SS_OK;
+}
+
+static int tree_argmax(const ss_element *e, void *ws, double *event,
+		       double *score, ss_error *err)
+{
+	tree_ws w = tree_ws_carve(e, ws);
+	ssi_tree p = tree_of(e, &w);
+	const int64_t n = e->dim[SS_DIM_N];
+	(void)err;
+	memset(event, 0, (size_t)(n * n) * sizeof(double));
+	*score = projective(e) ? ssi_projective_argmax(&p, w.kernel, w.heads)
+			       : ssi_nonprojective_argmax(&p, w.kernel, w.heads);
+	if (*score != -INFINITY)
+		tree_mark(e, w.heads, p.n, event);
+	return SS_OK;
+}
+
+static int tree_sample(const ss_element *e, void *ws, uint64_t seed,
+		       int64_t num, double *events, size_t event_stride,
+		       double *log_prob, size_t log_prob_stride, ss_error *err)
+{
+	tree_ws w = tree_ws_carve(e, ws);
+	ssi_tree p = tree_of(e, &w);
+	const int64_t n = e->dim[SS_DIM_N];
+	const double logz = tree_log_z(&p, e, w.kernel);
+	(void)err;
+	for (int64_t s = 0; s < num; s++) {
+		double *event = events + (size_t)s * event_stride;
+		double *lp = log_prob + (size_t)s * log_prob_stride;
+		ss_rng rng;
+		memset(event, 0, (size_t)(n * n) * sizeof(double));
+		if (logz == -INFINITY) {
+			*lp = -INFINITY;
+			continue;
+		}
+		ss_rng_init(&rng, seed, e->index, s);
+		if (projective(e))
+			ssi_projective_sample(&p, w.kernel, &rng, w.heads);
+		else
+			ssi_nonprojective_sample(&p, w.kernel, &rng, w.heads);
+		tree_mark(e, w.heads, p.n, event);
+		*lp = tree_heads_score(&p, w.heads) - logz;
+	}
+	return SS_OK;
+}
+
+/* 1 if arcs (h1, d1) and (h2, d2) cross. */
+static int arcs_cross(int64_t h1, int64_t d1, int64_t h2, int64_t d2)
+{
+	int64_t l1 = h1 < d1 ? h1 : d1, r1 = h1 < d1 ? d1 : h1;
+	int64_t l2 = h2 < d2 ? h2 : d2, r2 = h2 < d2 ? d2 : h2;
+	return (l1 < l2 && l2 < r1 && r1 < r2) ||
+	       (l2 < l1 && l1 < r2 && r2 < r1);
+}
+
+/*
+ * Reads an event into heads (oriented from node 0 when undirected) and
+ * checks that it is a tree of this element's kind. *empty is set for the
+ * all-zero event.
+ */
+static int event_heads(const ss_element *e, const double *event,
+		       int64_t *heads, int *empty, ss_error *err)
+{
+	const int64_t n = e->dim[SS_DIM_N], L = ssi_length(e, TREE_LENGTHS);
+	int64_t arcs = 0, root_children = 0;
+	for (int64_t d = 0; d < n; d++)
+		heads[d] = -1;
+	for (int64_t h = 0; h < n; h++)
+		for (int64_t d = 0; d < n; d++) {
+			double x = event[h * n + d];
+			if (x == 0.0)
+				continue;
+			if (x != 1.0)
+				return ss_error_set(err, SS_EDATA,
+						    "event holds %g at [%lld, %lld]; events are 0 or 1",
+						    x, (long long)h, (long long)d);
+			if (h >= L || d >= L || h == d)
+				return ss_error_set(err, SS_EDATA,
+						    "event marks [%lld, %lld], not an arc among the %lld nodes",
+						    (long long)h, (long long)d, (long long)L);
+			if (!directed(e) && event[d * n + h] != 1.0)
+				return ss_error_set(err, SS_EDATA,
+						    "event is not symmetric at [%lld, %lld]",
+						    (long long)h, (long long)d);
+			if (directed(e) || h < d)
+				arcs++;
+			if (directed(e)) {
+				if (d == 0 || heads[d] >= 0)
+					return ss_error_set(err, SS_EDATA,
+							    "event gives node %lld %s",
+							    (long long)d, d ? "two heads" : "a head");
+				heads[d] = h;
+			}
+		}
+	*empty = arcs == 0;
+	if (*empty)
+		return SS_OK;
+	if (arcs != L - 1)
+		return ss_error_set(err, SS_EDATA,
+				    "event has %lld arcs; a tree of %lld nodes has %lld",
+				    (long long)arcs, (long long)L, (long long)(L - 1));
+	if (!directed(e)) {
+		/* Orient away from node 0: grow the tree from the root until
+		 * no edge reaches a new node. */
+		for (int grown = 1; grown;) {
+			grown = 0;
+			for (int64_t v = 1; v < L; v++)
+				for (int64_t u = 0; u < L && heads[v] < 0; u++)
+					if (event[u * n + v] == 1.0 &&
+					    (u == 0 || heads[u] >= 0)) {
+						heads[v] = u;
+						grown = 1;
+					}
+		}
+	}
+	for (int64_t d = 1; d < L; d++) {
+		int64_t steps = 0;
+		if (heads[d] < 0)
+			return ss_error_set(err, SS_EDATA,
+					    "event is not a spanning tree: node %lld is not reached from the root",
+					    (long long)d);
+		for (int64_t v = d; v != 0; v = heads[v])
+			if (++steps > L)
+				return ss_error_set(err, SS_EDATA,
+						    "event is not a spanning tree: it has a cycle through node %lld",
+						    (long long)d);
+		root_children += heads[d] == 0;
+	}
+	if (e->option[OPT_SINGLE_ROOT] && root_children != 1)
+		return ss_error_set(err, SS_EDATA,
+				    "event has %lld arcs from the root; single_root_edge allows one",
+				    (long long)root_children);
+	if (projective(e))
+		for (int64_t a = 1; a < L; a++)
+			for (int64_t b = a + 1; b < L; b++)
+				if (arcs_cross(heads[a], a, heads[b], b))
+					return ss_error_set(err, SS_EDATA,
+							    "event is not projective: the arcs into %lld and %lld cross",
+							    (long long)a, (long long)b);
+	return SS_OK;
+}
+
+static int tree_score(const ss_element *e, void *ws, const double *event,
+		      double *score, ss_error *err)
+{
+	tree_ws w = tree_ws_carve(e, ws);
+	ssi_tree p = tree_of(e, &w);
+	int empty, rc = event_heads(e, event, w.heads, &empty, err);
+	if (rc)
+		return rc;
+	/* The all-zero event: the root alone (L = 1), else empty. */
+	if (empty && (p.n > 1 || p.single_root))
+		*score = -INFINITY;
+	else
+		*score = tree_heads_score(&p, w.heads);
+	return SS_OK;
+}
+
+static int tree_entropy(const ss_element *e, void *ws, double *entropy,
+			ss_error *err)
+{
+	tree_ws w = tree_ws_carve(e, ws);
+	ssi_tree p = tree_of(e, &w);
+	const int64_t n = e->dim[SS_DIM_N];
+	double logz = tree_arc_marginals(&p, e, w.kernel, w.mu);
+	double shifted = logz, expected = 0.0;
+	(void)err;
+	if (logz == -INFINITY) {
+		*entropy = NAN;
+		return SS_OK;
+	}
+	for (int64_t d = 1; d < p.n; d++) {
+		double s = -INFINITY;
+		for (int64_t h = 0; h < p.n; h++)
+			if (h != d && p.w[h * p.ld + d] > s)
+				s = p.w[h * p.ld + d];
+		shifted -= s;
+		for (int64_t h = 0; h < p.n; h++)
+			if (h != d && w.mu[h * n + d] > 0.0)
+				expected += w.mu[h * n + d] *
+					    (p.w[h * p.ld + d] - s);
+	}
+	*entropy = shifted - expected;
+	return SS_OK;
+}
+
+static void tree_decode(const ss_element *e, const double *event,
+			int64_t *const decodes[])
+{
+	int64_t *heads = decodes[0];
+	int empty;
+	if (event_heads(e, event, heads, &empty, NULL) != SS_OK)
+		for (int64_t d = 0; d < e->dim[SS_DIM_N]; d++)
+			heads[d] = -1;
+}
+
+static const ss_input_spec tree_inputs[TREE_INPUT_COUNT] = {
+	[TREE_LOG_POTENTIALS] = {"log_potentials", SS_REAL, SS_REQUIRED, 2,
+				 {SS_DIM_N, SS_DIM_N}},
+	[TREE_LENGTHS] = {"lengths", SS_INT, SS_OPTIONAL, 0, {SS_DIM_N}},
+};
+
+const ss_structure ssi_spanning_tree = {
+	.name = "spanning-tree",
+	.summary = "dependency trees: spanning arborescences rooted at node 0",
+	.inputs = tree_inputs,
+	.n_inputs = TREE_INPUT_COUNT,
+	.lengths_input = TREE_LENGTHS,
+	.options = {
+		[OPT_DIRECTED] = {"directed", "undirected", 0, 1,
+				  "undirected trees (spanning-tree: directed = 0)"},
+		[OPT_PROJECTIVE] = {"projective", "projective", 1, 0,
+				    "projective trees only (spanning-tree: projective = 1)"},
+		[OPT_SINGLE_ROOT] = {"single_root_edge", "single-root", 1, 0,
+				     "one arc from the root (spanning-tree: single_root_edge = 1)"},
+	},
+	.n_options = OPT_COUNT,
+	.event = {"event", SS_REAL, 2, {SS_DIM_N, SS_DIM_N}},
+	.decodes = {{"heads", SS_INT, 1, {SS_DIM_N}}},
+	.n_decodes = 1,
+	.workspace_bytes = tree_workspace_bytes,
+	.validate = tree_validate,
+	.log_partition = tree_log_partition,
+	.marginals = tree_marginals,
+	.argmax = tree_argmax,
+	.sample = tree_sample,
+	.score = tree_score,
+	.entropy = tree_entropy,
+	.decode = tree_decode,
+};

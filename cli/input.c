@@ -155,7 +155,8 @@ int h5_check_storage(hid_t dset, const char *file, const char *name)
 		H5Pget_chunk(dcpl, rank, chunk);
 		for (int d = 0; d < rank; d++)
 			need *= (shape[d] + chunk[d] - 1) / chunk[d];
-		if (H5Dget_num_chunks(dset, H5S_ALL, &stored) < 0 ||
+		/* HDF5 1.10 refuses H5S_ALL here: pass the dataset's space. */
+		if (H5Dget_num_chunks(dset, space, &stored) < 0 ||
 		    stored < need) {
 			cli_error("'%s': dataset '%s' was never fully written "
 				  "(%llu of %llu chunks stored)", file, name,
@@ -238,10 +239,6 @@ int h5_read_flat(hid_t dset, hid_t memtype, int batch_rank,
 
 /* ---- opening a structure's input ------------------------------------------ */
 
-static const char *kind_name(ss_kind kind)
-{
-	return kind == SS_REAL ? "floating-point" : "integer";
-}
 
 /* "[*b, n, t, t]" for an input spec. */
 static void format_spec(char *buf, size_t size, const ss_input_spec *spec)
@@ -277,11 +274,12 @@ static int open_input(in_file *in, int k, int *present)
 	H5Tclose(type);
 	if ((spec->kind == SS_REAL && cls != H5T_FLOAT) ||
 	    (spec->kind == SS_INT && cls != H5T_INTEGER)) {
-		cli_error("'%s': dataset '%s' is not %s; %s needs an %s dataset",
-			  in->path, spec->name, kind_name(spec->kind),
+		cli_error("'%s': dataset '%s' is not %s; %s needs %s dataset",
+			  in->path, spec->name,
+			  spec->kind == SS_REAL ? "floating-point" : "integer",
 			  in->structure->name,
-			  spec->kind == SS_REAL ? "float32 or float64"
-						: "integer");
+			  spec->kind == SS_REAL ? "a float32 or float64"
+						: "an integer");
 		return -1;
 	}
 	space = H5Dget_space(ds->id);

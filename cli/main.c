@@ -31,9 +31,11 @@ static void print_version(void)
 /* Standard output is checked when closed: a full disk is an error. */
 static int close_stdout(int status)
 {
-	if (fflush(stdout) != 0 || ferror(stdout) || fclose(stdout) != 0) {
+	int failed = fflush(stdout) != 0 || ferror(stdout);
+	failed |= fclose(stdout) != 0;
+	if (failed && status == EXIT_OK) {
 		cli_error("cannot write to standard output");
-		return status ? status : EXIT_DATA;
+		return EXIT_DATA;
 	}
 	return status;
 }

@@ -6,6 +6,8 @@
  * timestamps off (identical runs give identical bytes). A file is written
  * under a temporary name beside its destination and renamed when complete;
  * to standard output it is built in memory and written as a file image.
+ * JSON Lines for standard output wait in a temporary file until the run
+ * has succeeded, so that a failed run prints nothing.
  *
  * JSON Lines: one object per batch element, in batch order:
  *   {"index": [i, j], "<result>": value, ...}
@@ -135,7 +137,7 @@ static int json_write_chunk(out_writer *w, int64_t start, int64_t count,
 		fputs("}\n", w->json);
 	}
 	if (ferror(w->json)) {
-		cli_error("cannot write '%s': %s", w->path ? w->path : "-",
+		cli_error("'%s': cannot write: %s", w->path ? w->path : "-",
 			  strerror(errno));
 		return -1;
 	}
@@ -196,7 +198,7 @@ static int h5_create(out_writer *w, const cli_options *opt)
 		H5Pset_fapl_core(fapl, 1 << 20, 0);
 	w->file = H5Fcreate(name, H5F_ACC_TRUNC, fcpl, fapl);
 	if (w->file < 0) {
-		cli_error("cannot create '%s'", w->path ? w->path : "-");
+		cli_error("'%s': cannot create the HDF5 file", w->path ? w->path : "-");
 		rc = -1;
 		goto done;
 	}
@@ -210,8 +212,8 @@ static int h5_create(out_writer *w, const cli_options *opt)
 					H5P_DEFAULT, dcpl, H5P_DEFAULT);
 		H5Sclose(space);
 		if (w->dset[k] < 0) {
-			cli_error("cannot create dataset '%s' in '%s'",
-				  w->arrays[k].name, w->path ? w->path : "-");
+			cli_error("'%s': cannot create dataset '%s'",
+				  w->path ? w->path : "-", w->arrays[k].name);
 			rc = -1;
 		}
 	}
@@ -229,7 +231,7 @@ static int h5_create(out_writer *w, const cli_options *opt)
 			      h5_int_attr(w->file, "num_samples",
 					  H5T_STD_I64LE, &num);
 		if (rc)
-			cli_error("cannot write attributes to '%s'",
+			cli_error("'%s': cannot write the attributes",
 				  w->path ? w->path : "-");
 	}
 done:
@@ -266,8 +268,8 @@ static int h5_write_chunk(out_writer *w, int64_t start, int64_t count,
 		H5Sclose(mspace);
 		H5Sclose(fspace);
 		if (status < 0) {
-			cli_error("cannot write dataset '%s' to '%s'", a->name,
-				  w->path ? w->path : "-");
+			cli_error("'%s': cannot write dataset '%s'",
+				  w->path ? w->path : "-", a->name);
 			return -1;
 		}
 	}
@@ -285,7 +287,7 @@ static int h5_flush_image(out_writer *w)
 	if (!image || H5Fget_file_image(w->file, image, (size_t)size) != size ||
 	    fwrite(image, 1, (size_t)size, stdout) != (size_t)size) {
 		free(image);
-		cli_error("cannot write the HDF5 output to standard output");
+		cli_error("'-': cannot write the HDF5 output to standard output");
 		return -1;
 	}
 	free(image);
@@ -322,7 +324,7 @@ out_writer *out_open(const cli_options *opt, const in_file *in,
 		snprintf(w->temp, sizeof w->temp, "%s.tmp-XXXXXX", path);
 		fd = mkstemp(w->temp);
 		if (fd < 0) {
-			cli_error("cannot create '%s': %s", path,
+			cli_error("'%s': cannot create: %s", path,
 				  strerror(errno));
 			free(w);
 			return NULL;
@@ -336,14 +338,21 @@ out_writer *out_open(const cli_options *opt, const in_file *in,
 		else
 			close(fd);
 		if (!w->hdf5 && !w->json) {
-			cli_error("cannot open '%s': %s", path, strerror(errno));
+			cli_error("'%s': cannot open: %s", path, strerror(errno));
 			close(fd);
 			unlink(w->temp);
 			free(w);
 			return NULL;
 		}
 	} else if (!w->hdf5) {
-		w->json = stdout;
+		/* Held back until the run succeeds: a failed run prints nothing. */
+		w->json = tmpfile();
+		if (!w->json) {
+			cli_error("'-': cannot create a temporary file: %s",
+				  strerror(errno));
+			free(w);
+			return NULL;
+		}
 	}
 	if (w->hdf5 && h5_create(w, opt)) {
 		out_close(w, 0);
@@ -371,17 +380,31 @@ int out_close(out_writer *w, int commit)
 			if (w->dset[k] >= 0)
 				H5Dclose(w->dset[k]);
 		if (H5Fclose(w->file) < 0 && commit) {
-			cli_error("cannot write '%s'", w->path ? w->path : "-");
+			cli_error("'%s': cannot write", w->path ? w->path : "-");
 			rc = -1;
 		}
 	}
+	if (w->json && !w->path) {
+		char buf[1 << 16];
+		size_t got;
+		if (commit && (fflush(w->json) != 0 || fseek(w->json, 0, SEEK_SET) != 0))
+			rc = -1;
+		while (commit && rc == 0 &&
+		       (got = fread(buf, 1, sizeof buf, w->json)) > 0)
+			if (fwrite(buf, 1, got, stdout) != got)
+				rc = -1;
+		if (rc)
+			cli_error("'-': cannot write to standard output: %s",
+				  strerror(errno));
+		fclose(w->json);
+	}
 	if (w->json && w->path && fclose(w->json) != 0 && commit) {
-		cli_error("cannot write '%s': %s", w->path, strerror(errno));
+		cli_error("'%s': cannot write: %s", w->path, strerror(errno));
 		rc = -1;
 	}
 	if (w->path) {
 		if (commit && rc == 0 && rename(w->temp, w->path) != 0) {
-			cli_error("cannot rename into '%s': %s", w->path,
+			cli_error("'%s': cannot rename the temporary file into place: %s", w->path,
 				  strerror(errno));
 			rc = -1;
 		}

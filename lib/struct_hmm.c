@@ -39,12 +39,19 @@ static const ss_input_spec hmm_inputs[HMM_INPUT_COUNT] = {
 
 static int hmm_check_presence(const int present[], ss_error *err)
 {
-	int logits = present[HMM_EMISSION] && present[HMM_OBSERVATIONS];
+	int logits = present[HMM_EMISSION], obs = present[HMM_OBSERVATIONS];
 	int scores = present[HMM_EMISSION_SCORES];
-	int partial = present[HMM_EMISSION] != present[HMM_OBSERVATIONS];
-	if (logits == scores || partial)
+	if (scores && (logits || obs))
+		return ss_error_set(err, SS_EDATA,
+				    "hmm takes 'emission_logits' with 'observations' or 'emission_scores', not both");
+	if (!scores && !logits && !obs)
 		return ss_error_set(err, SS_EDATA,
 				    "hmm needs 'emission_logits' with 'observations', or 'emission_scores'");
+	if (logits != obs)
+		return ss_error_set(err, SS_EDATA,
+				    "hmm needs '%s' with '%s'",
+				    logits ? "observations" : "emission_logits",
+				    logits ? "emission_logits" : "observations");
 	return SS_OK;
 }
 

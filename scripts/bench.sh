@@ -14,33 +14,49 @@ trap 'rm -rf "$dir"' EXIT
 
 now() { date +%s.%N; }
 
-bench_config() { # B n t
-	B=$1 n=$2 t=$3
-	file=$dir/chain-$B-$n-$t.h5
-	printf 'attr structure string linear-chain\ndataset log_potentials float32 [%s, %s, %s, %s] random 1 -3 3\n' \
-		"$B" "$n" "$t" "$t" | build/tools/h5mk - "$file"
+# bench_file LABEL FILE [FLAGS]: the four commands at 1 and 2 threads.
+bench_file() {
+	label=$1 file=$2 flags=${3:-}
 	for cmd in partition marginals argmax sample; do
 		for j in 1 2; do
 			r=0
 			: >"$dir/runs"
 			while [ $r -lt "$REPEAT" ]; do
 				t0=$(now)
-				build/synstruct $cmd -j $j --timing -o "$dir/out.h5" "$file" 2>"$dir/timing"
+				# shellcheck disable=SC2086
+				build/synstruct $cmd $flags -j $j --timing -o "$dir/out.h5" "$file" 2>"$dir/timing"
 				t1=$(now)
 				compute=$(sed -n 's/.*compute \([0-9.]*\) s.*/\1/p' "$dir/timing")
 				echo "$compute $t0 $t1" >>"$dir/runs"
 				r=$((r + 1))
 			done
-			awk -v cfg="B=$B n=$n t=$t" -v cmd="$cmd" -v j="$j" '
+			awk -v cfg="$label" -v cmd="$cmd" -v j="$j" '
 				{ c = $1; w = $3 - $2
 				  if (NR == 1 || c < bc) bc = c
 				  if (NR == 1 || w < bw) bw = w }
-				END { printf "%-20s %-10s %2d %12.2f %12.2f\n", cfg, cmd, j, bc * 1000, bw * 1000 }
+				END { printf "%-32s %-10s %2d %12.2f %12.2f\n", cfg, cmd, j, bc * 1000, bw * 1000 }
 			' "$dir/runs"
 		done
 	done
 }
 
-printf '%-20s %-10s %2s %12s %12s\n' "linear chain" command j "compute ms" "command ms"
-bench_config 64 256 32
-bench_config 16 64 128
+chain() { # B n t
+	file=$dir/chain-$1-$2-$3.h5
+	printf 'attr structure string linear-chain\ndataset log_potentials float32 [%s, %s, %s, %s] random 1 -3 3\n' \
+		"$1" "$2" "$3" "$3" | build/tools/h5mk - "$file"
+	bench_file "chain B=$1 n=$2 t=$3" "$file"
+}
+
+trees() { # B n
+	file=$dir/tree-$1-$2.h5
+	printf 'attr structure string spanning-tree\ndataset log_potentials float32 [%s, %s, %s] random 2 -3 3\n' \
+		"$1" "$2" "$2" | build/tools/h5mk - "$file"
+	bench_file "tree B=$1 n=$2 projective" "$file" --projective
+	bench_file "tree B=$1 n=$2 non-projective" "$file"
+}
+
+printf '%-32s %-10s %2s %12s %12s\n' problem command j "compute ms" "command ms"
+chain 64 256 32
+chain 16 64 128
+trees 32 48
+trees 32 128

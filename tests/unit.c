@@ -24,6 +24,8 @@ static const unit_suite suites[] = {
 	{"score", suite_score, "score rejects events that are not structures"},
 	{"sample", suite_sample, "goodness of fit and purity of the samplers"},
 	{"driver", suite_driver, "ss_run against direct calls, thread counts"},
+	{"projective", suite_projective, "projective trees (Eisner) against brute force"},
+	{"nonprojective", suite_nonprojective, "non-projective trees against brute force"},
 	{"spanning-tree", suite_spanning_tree, "spanning-tree, eight variants, against brute force"},
 };
 

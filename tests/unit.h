@@ -220,6 +220,8 @@ void suite_validate(void);
 void suite_score(void);
 void suite_sample(void);
 void suite_driver(void);
+void suite_projective(void);
+void suite_nonprojective(void);
 void suite_spanning_tree(void);
 
 #endif

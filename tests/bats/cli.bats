@@ -18,14 +18,12 @@ load common
 	done
 }
 
-@test "-h and 'help' print the same as --help" {
+@test "-h prints the same as --help" {
 	run synstruct --help
 	local want=$output
 	run --separate-stderr synstruct -h
 	assert_success
-	assert_output "$want"
-	run --separate-stderr synstruct help
-	assert_success
+	assert_equal "$stderr" ""
 	assert_output "$want"
 }
 
@@ -131,50 +129,32 @@ load common
 
 # ---- exit status 2: bad usage -------------------------------------------------
 
-@test "unknown command: exit 2, one error line" {
+@test "unknown command, or an option in place of one: exit 2, one error line" {
 	expect_usage "synstruct: error: unknown command 'frobnicate'; see 'synstruct --help'" frobnicate in.h5
-}
-
-@test "an option instead of a command: exit 2" {
 	expect_usage "synstruct: error: unknown command '--bogus'; see 'synstruct --help'" --bogus
 }
 
-@test "unknown long option: exit 2, one error line" {
+@test "unknown options, long and short, and options of another command: exit 2" {
 	expect_usage "synstruct: error: unknown option '--frob'; see 'synstruct partition --help'" partition --frob in.h5
-}
-
-@test "unknown short option: exit 2, one error line" {
 	expect_usage "synstruct: error: unknown option '-Z'; see 'synstruct marginals --help'" marginals -Z in.h5
-}
-
-@test "an option of another command is unknown: --seed and -n for partition" {
 	expect_usage "synstruct: error: unknown option '--seed'; see 'synstruct partition --help'" partition --seed 3 in.h5
 	expect_usage "synstruct: error: unknown option '-n'; see 'synstruct partition --help'" partition -n 3 in.h5
 	expect_usage "synstruct: error: unknown option '--dataset'; see 'synstruct argmax --help'" argmax --dataset x in.h5
 }
 
-@test "missing INPUT: exit 2, one error line, for every command" {
+@test "missing INPUT or EVENTS, an extra operand, an option without its value: exit 2" {
 	local c
 	for c in partition marginals argmax sample entropy log-prob; do
 		expect_usage "synstruct: error: missing INPUT file; see 'synstruct $c --help'" "$c"
 	done
-}
-
-@test "log-prob without EVENTS: exit 2" {
 	expect_usage "synstruct: error: missing EVENTS file; see 'synstruct log-prob --help'" log-prob in.h5
-}
-
-@test "an extra operand: exit 2" {
 	expect_usage "synstruct: error: unexpected argument 'b.h5'; see 'synstruct partition --help'" partition a.h5 b.h5
-}
-
-@test "an option without its value: exit 2" {
 	expect_usage "synstruct: error: option '-o' needs a value; see 'synstruct partition --help'" partition -o
 }
 
 @test "bad --num-samples values: exit 2, one error line each" {
 	local v
-	for v in 0 -1 abc 1.5 "" 3x 2147483648; do
+	for v in 0 -1 abc 1.5 "" 3x; do
 		expect_usage "synstruct: error: '--num-samples' needs a positive integer, not '$v'; see 'synstruct sample --help'" sample -n "$v" in.h5
 	done
 	expect_usage "synstruct: error: '--num-samples' needs a positive integer, not '0'; see 'synstruct sample --help'" sample --num-samples=0 in.h5
@@ -189,6 +169,7 @@ load common
 }
 
 @test "a --threads value beyond the limit is bad usage" {
+	# (the wording is left open: "needs a positive integer" would be wrong here)
 	expect_usage "~^synstruct: error: '--threads' .*'100000'" partition -j 100000 in.h5
 }
 
@@ -206,12 +187,9 @@ load common
 	done
 }
 
-@test "unknown --structure value: exit 2" {
+@test "unknown --structure and --format values: exit 2" {
 	expect_usage "synstruct: error: unknown structure 'crf'; see 'synstruct partition --help'" partition -s crf in.h5
-	expect_usage "synstruct: error: unknown structure 'semi-markov'; see 'synstruct argmax --help'" argmax --structure semi-markov in.h5
-}
-
-@test "unknown --format value: exit 2" {
+	expect_usage "synstruct: error: unknown structure 'chain'; see 'synstruct argmax --help'" argmax --structure chain in.h5
 	expect_usage "synstruct: error: unknown format 'xml' (jsonl or hdf5); see 'synstruct partition --help'" partition --format xml in.h5
 }
 

@@ -12,8 +12,20 @@
 #     EOF
 
 bats_require_minimum_version 1.5.0
-bats_load_library bats-support
-bats_load_library bats-assert
+
+# Bats runs every test in a fresh process that sources this file again, and
+# loading bats-support and bats-assert there costs more than most tests take.
+# So they are loaded where they are missing, and setup_file (below) exports
+# their functions, which the test processes of the file then inherit.
+if ! declare -F assert_equal > /dev/null; then
+	bats_load_library bats-support
+	bats_load_library bats-assert
+fi
+
+setup_file() {
+	# shellcheck disable=SC2046
+	export -f $(declare -F | awk '$3 ~ /^(assert|refute|fail$|batslib_)/ { print $3 }')
+}
 
 ROOT="$(cd "$BATS_TEST_DIRNAME/../.." && pwd)"
 PATH="$ROOT/build:$ROOT/build/tools:$PATH"
@@ -40,10 +52,14 @@ examples() {
 }
 
 # assert_close GOT WANT [TOL]: |GOT - WANT| <= TOL * max(1, |WANT|)
-# (default TOL 1e-12). Both are numbers as text ("-inf", "nan" allowed:
-# they must then be equal as strings).
+# (default TOL 1e-12). Both are non-empty numbers as text ("-inf", "nan"
+# allowed: they must then be equal as strings).
 assert_close() {
 	local got=$1 want=$2 tol=${3:-1e-12}
+	[[ -n $got && -n $want ]] || {
+		fail "assert_close: empty value (got '$got', want '$want')"
+		return 1
+	}
 	case "$got$want" in
 	*inf* | *nan*)
 		[ "$got" = "$want" ] && return 0
@@ -67,6 +83,10 @@ assert_close_lists() {
 	local got want tol=${3:-1e-12}
 	got=$(printf '%s\n' "$1" | tr -d '[]' | tr ', ' '\n\n' | sed '/^$/d')
 	want=$(printf '%s\n' "$2" | tr -d '[]' | tr ', ' '\n\n' | sed '/^$/d')
+	[[ -n $got && -n $want ]] || {
+		fail "assert_close_lists: empty list (got '$1', want '$2')"
+		return 1
+	}
 	paste <(printf '%s\n' "$got") <(printf '%s\n' "$want") | awk -v t="$tol" '
 		NF != 2 { bad = "lengths differ"; exit }
 		$1 == "nan" || $2 == "nan" || $1 ~ /inf/ || $2 ~ /inf/ {
@@ -84,15 +104,23 @@ assert_close_lists() {
 	}
 }
 
-# flat: JSON arrays (from jsonq) to one number per line, for comparisons with
-# h5get, which prints one value per line.
+# flat: JSON arrays (nested, from member or jsonq) to one value per line, for
+# comparisons with h5get, which prints one value per line.
 flat() {
 	tr -d '[]"' | tr ',' '\n' | sed '/^$/d'
 }
 
+# member NAME: the raw text of member NAME of each JSON Lines object on
+# standard input, exactly as synstruct printed it. (jsonq prints arrays with
+# cJSON's printer, which keeps 15 digits where it believes they round-trip and
+# so can lose the last bit: for exact comparisons take the text from here.)
+member() {
+	sed -E "s/.*\"$1\":([^:]*)(,\"[a-z_]+\":.*|\}$)/\1/"
+}
+
 # num17: numbers one per line (also -inf, inf, nan) to %.17g of the double
-# they parse to, as h5get prints them. The parsing is cJSON's strtod (through
-# jsonq), exact; mawk's own number parsing is not.
+# they parse to, as h5get prints them (cJSON's strtod through jsonq; mawk's
+# own number parsing is not exact).
 num17() {
 	sed -e 's/^\(-\{0,1\}inf\|nan\)$/"&"/' -e 's/.*/{"v":&}/' | jsonq - v
 }
@@ -139,6 +167,16 @@ expect_usage() {
 	else
 		assert_equal "$stderr" "$want"
 	fi
+}
+
+# result COMMAND: the name of COMMAND's main result (SPEC §4).
+result() {
+	case $1 in
+	partition) echo log_partition ;;
+	sample) echo samples ;;
+	log-prob) echo log_prob ;;
+	*) echo "$1" ;;
+	esac
 }
 
 # commands: the command names that 'synstruct --help' lists.

@@ -7,7 +7,7 @@ load common
 
 # ---- values ---------------------------------------------------------------------
 
-@test "NaN in a used potential" {
+@test "NaN in a used potential (a transition, a start score)" {
 	mk in.h5 <<'EOF'
 attr structure string linear-chain
 dataset log_potentials float64 [2, 2, 2, 2] =
@@ -15,9 +15,6 @@ dataset log_potentials float64 [2, 2, 2, 2] =
   0 0 0 0   0 nan 0 0
 EOF
 	expect_error "synstruct: error: 'in.h5': dataset 'log_potentials' holds NaN at [1, 0, 1] in batch element [1]" partition in.h5
-}
-
-@test "NaN in a used start score, no batch axes" {
 	mk in.h5 <<'EOF'
 attr structure string linear-chain
 dataset log_potentials float64 [2, 2, 2] = 0 nan 0 0  0 0 0 0
@@ -257,7 +254,15 @@ dataset init_logits float64 [2] fill 0
 dataset transition_logits float64 [2, 2] fill 0
 dataset emission_logits float64 [2, 3] fill 0
 EOF
-	expect_error "synstruct: error: 'in.h5': hmm needs 'emission_logits' with 'observations', or 'emission_scores'" partition in.h5
+	expect_error "synstruct: error: 'in.h5': hmm needs 'observations' with 'emission_logits'" partition in.h5
+
+	mk in.h5 <<'EOF'
+attr structure string hmm
+dataset init_logits float64 [2] fill 0
+dataset transition_logits float64 [2, 2] fill 0
+dataset observations int32 [3] fill 0
+EOF
+	expect_error "synstruct: error: 'in.h5': hmm needs 'emission_logits' with 'observations'" partition in.h5
 }
 
 @test "hmm with both emission forms: the message says they exclude each other" {

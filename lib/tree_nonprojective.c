@@ -1,0 +1,876 @@
+/*
+ * tree_nonprojective.c - non-projective dependency trees: the Matrix-Tree
+ * Theorem, the maximum spanning arborescence, exact sampling.
+ *
+ * Nodes 0 .. n-1, node 0 the root. Arc scores w[h * ld + d] for h -> d;
+ * column 0 and the diagonal are never read, -inf forbids an arc. A tree
+ * gives every d >= 1 one head so that following heads from any node
+ * reaches 0; single root: exactly one arc leaves 0. Scores add.
+ *
+ * Weights. Each column d is shifted by its largest finite score m_d (over
+ * every head, the root included): a[h, d] = exp(w[h, d] - m_d) <= 1 and
+ * Z = exp(Σ_d m_d) Z(a), whatever the magnitude of the scores.
+ * r_d = a[0, d] (root arcs), A[h, d] = a[h, d] for h, d >= 1.
+ *
+ * Precision. Everything below runs first in double (vectorised); it is
+ * redone in long double (x87 80-bit: 64-bit mantissa, range e^±11356)
+ * when some finite a is below e^-700 (a spread of more than 700 nats in
+ * a column, e.g. scores over ±500) or when the double pass raised
+ * FE_UNDERFLOW or FE_OVERFLOW (a product of small weights left the
+ * range). Without underflow every operation below is a sum, product or
+ * quotient of non-negative numbers with a relative rounding error of one
+ * ulp, so a pass that raises neither flag is as good as the long double
+ * one. The caller's floating-point flags are restored.
+ *
+ * Partition function (Kirchhoff; Koo, Globerson, Carreras and Collins
+ * 2007; Smith and Smith 2007). Multi-root: the Laplacian over 1 .. n-1
+ *   L[d, d] = r_d + Σ_{h≠d} A[h, d],   L[h, d] = -A[h, d]
+ * has det L = Σ over trees Π a = Z(a). Single root: with
+ * L0 the same matrix with r = 0, Z(a) = Σ_d r_d C_d, C_d = det of L0
+ * without row and column d (the arborescences of nodes 1 .. n-1 rooted
+ * at d): Koo et al.'s variant puts r in place of L0's first row.
+ *
+ * LU with pivoting cancels catastrophically here: with root arcs at -500
+ * and 1 <-> 2 at +500, L = [[1+ε, -1], [-1, 1+ε]] (ε = e^-1000) and
+ * det L = 2ε + ε² is lost in 1 + ε = 1 whatever the precision. So the
+ * factorisation is the GTH elimination (Grassmann, Taksar and Heyman
+ * 1985), which never subtracts: the Schur complement of a column-
+ * diagonally-dominant M-matrix is one again, its off-diagonal weights
+ * and column excess r are updated by additions of non-negative numbers,
+ * and each pivot is recomputed as its column's mass instead of the
+ * cancelling diagonal. Eliminating node k with R the nodes still left:
+ *   p_k  = r_k + Σ_{i∈R} A[i, k]               (single root: no r_k)
+ *   t_j  = A[k, j] / p_k                       (j ∈ R)
+ *   r_j += r_k t_j,   A[i, j] += A[i, k] t_j   (i, j ∈ R)
+ *   log det L = Σ_k log p_k.
+ * (r_j is the weight with which j reaches the root through eliminated
+ * nodes; A[i, j] likewise reaches i.) Single root: the same elimination
+ * of all nodes but the last, ℓ, with p_k = Σ_{i∈R} A[i, k], gives
+ * Π_{k≠ℓ} p_k = C_ℓ and the updated r_ℓ = Σ_d r_d C_d / C_ℓ, so
+ *   log Z(a) = Σ_{k≠ℓ} log p_k + log r_ℓ
+ * (the t¹ coefficient of det(L0 + t diag r), all of whose other pivots
+ * are O(1)). A node whose column mass is 0 at its turn has no head but
+ * the root left: it becomes ℓ (the elimination restarts with it last),
+ * and a second such node means no single-root tree. Every quantity is a
+ * sum of non-negative terms, so each carries a relative error of a few
+ * ulps times the number of steps behind it: log Z is exact to ~1e-15
+ * for any scores, and -inf exactly when no tree exists.
+ *
+ * Marginals are the gradient of log Z (Koo et al. 2007):
+ *   μ[h, d] = A[h, d] (L⁻¹[d, d] - L⁻¹[d, h]),   μ[0, d] = r_d L⁻¹[d, d]
+ * (single root: the same derivatives of log Σ_d r_d C_d; Zmigrod, Vieira
+ * and Cotterell 2021). The difference of inverse entries cancels as the
+ * determinant did (both are ~1/ε above, their difference 1/2), so it is
+ * formed by differentiating the elimination in reverse (adjoints x̄ =
+ * ∂ log Z / ∂x, one sweep back over the steps):
+ *   t̄_j = r̄_j r_k + Σ_i Ā[i, j] A[i, k]
+ *   Ā[i, k] += Σ_j Ā[i, j] t_j,   r̄_k += Σ_j r̄_j t_j
+ *   Ā[k, j] += t̄_j / p_k,   p̄_k = (1 - Σ_j t̄_j t_j) / p_k
+ *   Ā[i, k] += p̄_k,   r̄_k += p̄_k (multi-root only)
+ * which yields Ā[h, d] = L⁻¹[d, d] - L⁻¹[d, h] and r̄_d = L⁻¹[d, d]
+ * directly, and μ = a ∘ Ā. The only subtraction, in p̄_k, is of terms
+ * that are at most n / p_k and is multiplied by weights at most p_k, so
+ * marginals carry an absolute error of order n² ulps; tiny negative
+ * results of that rounding are clamped to 0.
+ *
+ * Best tree: Chu-Liu-Edmonds (Chu and Liu 1965; Edmonds 1967). Every
+ * node takes its best incoming arc; a cycle C is contracted into one
+ * node, an arc x -> v ∈ C entering it with weight w(x, v) - w(best(v), v)
+ * and arcs leaving it keeping their weight; the best tree of the
+ * contracted graph, expanded, keeps every cycle arc but the one into
+ * the node where the tree enters. Single root: the weights are pairs
+ * (-[h = 0], w) compared lexicographically (an ordered group, on which
+ * the algorithm is unchanged), so the tree has the fewest root arcs
+ * possible and among those the best score: exactly the best single-root
+ * tree when one exists (Zmigrod, Vieira and Cotterell 2020 discuss the
+ * constraint). Ties are broken by the first maximum; any tie-break is
+ * optimal. The score is then summed over d = 1 .. n-1 from w itself.
+ *
+ * Sampling, sequential (the chain rule over heads, as Colbourn, Myrvold
+ * and Neufeld 1996): for d = 1, 2, ... draw head(d) from its exact
+ * conditional given the heads already drawn, then contract d into its
+ * head's group (its row of weights is added to the group's row: the
+ * group now reaches wherever d did). The trees with h -> d are, less
+ * that arc, the forests rooted at {0, d} in which h is not below d; all
+ * those forests share one weight F(d), and the fraction in which h's
+ * path reaches 0 is esc_d(h), the probability that the walk from h to
+ * a head drawn ∝ A (a group's row: the sum of its members' rows), and
+ * on, is absorbed at the root before d. So
+ *   P(head(d) = h | drawn) ∝ a[h, d] esc_d(group(h)),   esc_d(0) = 1,
+ * and esc_d, the absorption probabilities of a chain with absorbing
+ * states 0 and d, comes subtraction-free from a GTH elimination of the
+ * other undrawn groups (d kept as the last node):
+ *   esc_k = (r_k + Σ_{i∈R} A[i, k] esc_i) / p_k   (k in reverse order).
+ * No random walk is run, so peaked weights cannot stall it (Wilson's
+ * algorithm can circle e^1000 times between two nodes). Single root:
+ * the root's child c is drawn first from the root marginals μ[0, ·];
+ * then c joins the root's group, whose row becomes c's row (the root's
+ * own arcs are spent), and the rest is the multi-root draw. Each draw
+ * takes one ss_rng_uniform, so a sample is a pure function of the rng.
+ *
+ * Time: log Z O(n³) (n³/3 multiply-adds), marginals O(n³) (about 3×
+ * log Z), best tree O(n³) worst case (O(n²) per contraction), a sample
+ * O(n⁴) (Σ_k k³/3 ≈ n⁴/12 over the undrawn nodes; single root adds a
+ * marginal pass). Memory O(n²): 48 n² bytes.
+ *
+ * References: T. Koo, A. Globerson, X. Carreras, M. Collins, "Structured
+ * prediction models via the matrix-tree theorem" (EMNLP 2007);
+ * W. Grassmann, M. Taksar, D. Heyman, "Regenerative analysis and steady
+ * state distributions for Markov chains" (Oper. Res. 1985); R. Zmigrod,
+ * T. Vieira, R. Cotterell, "Please mind the root" (EMNLP 2020) and
+ * "Efficient computation of expectations under spanning tree
+ * distributions" (TACL 2021); J. Edmonds, "Optimum branchings" (1967);
+ * C. Colbourn, W. Myrvold, E. Neufeld, "Two algorithms for unranking
+ * arborescences" (J. Algorithms 1996).
+ */
+#include <fenv.h>
+
+#include "internal.h"
+
+/* Precision of the elimination: double, or long double as the fallback. */
+enum { NP_DOUBLE, NP_LONG };
+
+#define NP_LN2 0.693147180559945309417232121458176568L
+
+/* Workspace: three [n, n] matrices of long double size (the working
+ * weights, the adjoints or the sampler's compact matrix, the shifted
+ * weights a), each holding double or long double as the precision in
+ * use says, six vectors [n + 2] and an int32 area [16 n + 16]. The
+ * best-tree search reuses the first two matrices for its scores and arc
+ * codes. */
+typedef struct np_ws {
+	void *X, *Xb, *A0, *T, *Tb, *piv, *esc;
+	long double *escn, *wt;
+	int32_t *ints;
+	int prec;  /* of X, Xb, T, Tb, piv, esc */
+	int wprec; /* of A0 (and the sampler's group weights) */
+} np_ws;
+
+size_t ssi_nonprojective_workspace(int64_t n)
+{
+	size_t nn = (size_t)(n * n), nv = (size_t)n + 2;
+	return 3 * ssi_align64(nn * sizeof(long double)) +
+	       6 * ssi_align64(nv * sizeof(long double)) +
+	       ssi_align64((16 * (size_t)n + 16) * sizeof(int32_t));
+}
+
+static np_ws np_carve(int64_t n, void *ws)
+{
+	size_t nn = ssi_align64((size_t)(n * n) * sizeof(long double));
+	size_t nv = ssi_align64((size_t)(n + 2) * sizeof(long double));
+	char *p = ws;
+	np_ws w;
+	w.X = p;
+	w.Xb = p + nn;
+	w.A0 = p + 2 * nn;
+	p += 3 * nn;
+	w.T = p;
+	w.Tb = p + nv;
+	w.piv = p + 2 * nv;
+	w.esc = p + 3 * nv;
+	w.escn = (long double *)(p + 4 * nv);
+	w.wt = (long double *)(p + 5 * nv);
+	w.ints = (int32_t *)(p + 6 * nv);
+	w.prec = w.wprec = NP_DOUBLE;
+	return w;
+}
+
+/*
+ * The kernels, for double (the fast path, which vectorises) and long
+ * double (its fallback): R the element type, S the suffix.
+ *
+ * np_eliminate: GTH elimination of nodes 1 .. last of X [n, n] in place,
+ * row 0 holding the root weights (root_mass: they count in the pivots).
+ * Pivots into piv; returns Σ log p_s, or -inf with *zero_at = s when node
+ * s has no mass left.
+ *
+ * np_adjoint: the reverse sweep over that elimination, the adjoints of
+ * log Z into Xb (single root, !root_mass: log Z also has log X[0, n-1]).
+ *
+ * np_backsub: the escape probabilities of the sampler, esc[s] for
+ * s = t .. 1 over an elimination of B [m, m] (esc of node t + 1 is 0).
+ */
+#define NP_KERNELS(R, S, LOG, FREXP)                                          \
+static long double np_eliminate_##S(R *X, int64_t n, int64_t last,            \
+				    int root_mass, R *piv, R *T,              \
+				    int64_t *zero_at)                         \
+{                                                                             \
+	long double logdet = 0;                                               \
+	int64_t twos = 0;                                                     \
+	for (int64_t s = 1; s <= last; s++) {                                 \
+		R mass = root_mass ? X[s] : 0, inv;                           \
+		int e;                                                        \
+		for (int64_t i = s + 1; i < n; i++)                           \
+			mass += X[i * n + s];                                 \
+		if (mass == 0) {                                              \
+			*zero_at = s;                                         \
+			return -INFINITY;                                     \
+		}                                                             \
+		piv[s] = mass;                                                \
+		/* log of the mantissa: exact to an ulp of 1, not of the      \
+		 * pivot's logarithm, which may be -700. */                   \
+		logdet += LOG(FREXP(mass, &e));                               \
+		twos += e;                                                    \
+		inv = 1 / mass;                                               \
+		for (int64_t j = s + 1; j < n; j++)                           \
+			T[j] = X[s * n + j] * inv;                            \
+		/* Row 0 and rows s+1 .. n-1 take the paths through s. */     \
+		for (int64_t i = s + 1; i <= n; i++) {                        \
+			R *x = X + (i == n ? 0 : i) * n, a = x[s];            \
+			if (a == 0)                                           \
+				continue;                                     \
+			for (int64_t j = s + 1; j < n; j++)                   \
+				x[j] += a * T[j];                             \
+		}                                                             \
+	}                                                                     \
+	return logdet + (long double)twos * NP_LN2;                           \
+}                                                                             \
+                                                                              \
+static void np_adjoint_##S(const R *X, R *Xb, int64_t n, int64_t last,        \
+			   int root_mass, const R *piv, R *T, R *Tb)          \
+{                                                                             \
+	memset(Xb, 0, (size_t)(n * n) * sizeof *Xb);                          \
+	if (!root_mass)                                                       \
+		Xb[n - 1] = 1 / X[n - 1];                                     \
+	for (int64_t s = last; s >= 1; s--) {                                 \
+		const R inv = 1 / piv[s];                                     \
+		R dot = 0, pb;                                                \
+		for (int64_t j = s + 1; j < n; j++) {                         \
+			T[j] = X[s * n + j] * inv;                            \
+			Tb[j] = 0;                                            \
+		}                                                             \
+		/* Reverse of x[i, j] += x[i, s] t_j: t̄ and Ā[i, s]. */      \
+		for (int64_t i = s + 1; i <= n; i++) {                        \
+			const int64_t row = i == n ? 0 : i;                   \
+			const R a = X[row * n + s];                           \
+			R *xb = Xb + row * n, acc[8] = {0};                   \
+			int64_t j = s + 1;                                    \
+			/* Eight partial sums: one vector register. */        \
+			for (; j + 7 < n; j += 8)                             \
+				for (int u = 0; u < 8; u++) {                 \
+					Tb[j + u] += xb[j + u] * a;           \
+					acc[u] += xb[j + u] * T[j + u];       \
+				}                                             \
+			for (; j < n; j++) {                                  \
+				Tb[j] += xb[j] * a;                           \
+				acc[0] += xb[j] * T[j];                       \
+			}                                                     \
+			xb[s] += ((acc[0] + acc[1]) + (acc[2] + acc[3])) +    \
+				 ((acc[4] + acc[5]) + (acc[6] + acc[7]));     \
+		}                                                             \
+		/* t_j = x[s, j] / p_s. */                                    \
+		for (int64_t j = s + 1; j < n; j++) {                         \
+			Xb[s * n + j] += Tb[j] * inv;                         \
+			dot += Tb[j] * T[j];                                  \
+		}                                                             \
+		/* p_s = (x[0, s]) + Σ_{i>s} x[i, s]. */                      \
+		pb = (1 - dot) * inv;                                         \
+		if (root_mass)                                                \
+			Xb[s] += pb;                                          \
+		for (int64_t i = s + 1; i < n; i++)                           \
+			Xb[i * n + s] += pb;                                  \
+	}                                                                     \
+}                                                                             \
+                                                                              \
+static void np_backsub_##S(const R *B, int64_t m, int64_t t, const R *piv,    \
+			   R *esc)                                            \
+{                                                                             \
+	for (int64_t s = t; s >= 1; s--) {                                    \
+		R e = B[s];                                                   \
+		for (int64_t i = s + 1; i <= t; i++)                          \
+			e += B[i * m + s] * esc[i];                           \
+		esc[s] = e / piv[s];                                          \
+	}                                                                     \
+}
+
+NP_KERNELS(double, d, log, frexp)
+NP_KERNELS(long double, l, logl, frexpl)
+
+static long double np_get(const void *M, int prec, int64_t k)
+{
+	return prec == NP_LONG ? ((const long double *)M)[k]
+			       : ((const double *)M)[k];
+}
+
+static void np_set(void *M, int prec, int64_t k, long double x)
+{
+	if (prec == NP_LONG)
+		((long double *)M)[k] = x;
+	else
+		((double *)M)[k] = (double)x;
+}
+
+/* X [n, n] = A0 with rows and columns permuted: X[i, j] = A0[perm i,
+ * perm j] (perm[0] = 0), both of precision w->prec. */
+static void np_permute(int64_t n, const np_ws *w, const int32_t *perm)
+{
+	int identity = 1;
+	for (int64_t i = 0; i < n; i++)
+		identity &= perm[i] == i;
+	if (identity) {
+		size_t size = w->prec == NP_LONG ? sizeof(long double)
+						 : sizeof(double);
+		memcpy(w->X, w->A0, (size_t)(n * n) * size);
+		return;
+	}
+	for (int64_t i = 0; i < n; i++)
+		for (int64_t j = 0; j < n; j++)
+			np_set(w->X, w->prec, i * n + j,
+			       np_get(w->A0, w->prec,
+				      (int64_t)perm[i] * n + perm[j]));
+}
+
+static long double np_eliminate(const np_ws *w, int64_t n, int64_t last,
+				int root_mass, int64_t *zero_at)
+{
+	if (w->prec == NP_LONG)
+		return np_eliminate_l(w->X, n, last, root_mass, w->piv, w->T,
+				      zero_at);
+	return np_eliminate_d(w->X, n, last, root_mass, w->piv, w->T, zero_at);
+}
+
+/* The double path is exact unless something underflowed or overflowed:
+ * the sticky IEEE flags say so, at no cost in the loops. */
+static int np_fp_trouble(void)
+{
+	return fetestexcept(FE_UNDERFLOW | FE_OVERFLOW) != 0;
+}
+
+/*
+ * a = exp(w - m_d) per column into A0 [n, n] at precision prec (0 on the
+ * diagonal, in column 0 and for -inf arcs); returns Σ_d m_d, or -inf when
+ * some node has no finite incoming arc. *deep: some a is below e^-700,
+ * out of double's reach (double: stored as 0).
+ */
+static long double np_load(const ssi_tree *p, np_ws *w, int prec, int *deep)
+{
+	const int64_t n = p->n, ld = p->ld;
+	double *m = w->T;
+	long double shift = 0;
+	int dp = 0;
+	for (int64_t d = 0; d < n; d++)
+		m[d] = -INFINITY;
+	for (int64_t h = 0; h < n; h++) {
+		const double *row = p->w + h * ld;
+		for (int64_t d = 1; d < n; d++) {
+			double x = d == h ? -INFINITY : row[d];
+			m[d] = x > m[d] ? x : m[d];
+		}
+	}
+	for (int64_t d = 1; d < n; d++) {
+		if (m[d] == -INFINITY)
+			return -INFINITY;
+		shift += m[d];
+	}
+	for (int64_t h = 0; h < n; h++) {
+		const double *row = p->w + h * ld;
+		if (prec == NP_LONG) {
+			long double *a = (long double *)w->A0 + h * n;
+			a[0] = 0;
+			/* w - m is exact in long double. */
+			for (int64_t d = 1; d < n; d++) {
+				long double x = (long double)row[d] - m[d];
+				a[d] = d == h ? 0 : expl(x);
+				dp |= d != h && x <= -700 && x > -INFINITY;
+			}
+		} else {
+			double *a = (double *)w->A0 + h * n;
+			a[0] = 0;
+			/* w - m = x + e exactly (Knuth's two-sum), and
+			 * exp(w - m) = exp(x) (1 + e) to an ulp: scores of
+			 * opposite signs lose no bits. (The diagonal is read
+			 * but not used: selects keep the two loops free of
+			 * branches, so that they vectorise.) */
+			for (int64_t d = 1; d < n; d++) {
+				double x = row[d] - m[d], b = x - row[d];
+				double e = (row[d] - (x - b)) + (-m[d] - b);
+				x = d == h ? -INFINITY : x;
+				e = x > -INFINITY ? e : 0.0;
+				a[d] = ssi_exp(x) * (1.0 + e);
+			}
+			for (int64_t d = 1; d < n; d++)
+				dp |= (row[d] - m[d] <= -700.0) &
+				      (row[d] > -INFINITY) & (d != h);
+		}
+	}
+	*deep = dp;
+	return shift;
+}
+
+/* The weights in double, or in long double when double cannot hold
+ * them: w->wprec says which. */
+static long double np_load_weights(const ssi_tree *p, np_ws *w)
+{
+	int deep;
+	long double shift = np_load(p, w, NP_DOUBLE, &deep);
+	w->wprec = NP_DOUBLE;
+	if (deep && shift != -INFINITY) {
+		w->wprec = NP_LONG;
+		np_load(p, w, NP_LONG, &deep);
+	}
+	return shift;
+}
+
+/*
+ * One elimination at w->prec: log Z(a) (-inf when no tree), X holding
+ * the factors, perm the order. Single root: a node left without mass is
+ * moved last and the elimination starts again; a second one means no
+ * tree.
+ */
+static long double np_try(const ssi_tree *p, const np_ws *w, int32_t *perm)
+{
+	const int64_t n = p->n;
+	const int single = p->single_root;
+	long double logdet;
+	int64_t zero_at = 0;
+	for (int64_t j = 0; j < n; j++)
+		perm[j] = (int32_t)j;
+	for (int attempt = 0;; attempt++) {
+		int32_t tmp;
+		np_permute(n, w, perm);
+		logdet = np_eliminate(w, n, single ? n - 2 : n - 1, !single,
+				      &zero_at);
+		if (logdet != -INFINITY || !single || attempt > 0)
+			break;
+		tmp = perm[zero_at];
+		perm[zero_at] = perm[n - 1];
+		perm[n - 1] = tmp;
+	}
+	if (single && logdet != -INFINITY) {
+		long double rho = np_get(w->X, w->prec, n - 1);
+		logdet = rho > 0 ? logdet + logl(rho) : -INFINITY;
+	}
+	return logdet;
+}
+
+/*
+ * log Z, and with adjoint the adjoints of log Z(a) in Xb: in double,
+ * again in long double when the weights need it or the double pass
+ * underflowed or overflowed. Clobbers the floating-point flags: the
+ * public functions save and restore them around it.
+ */
+static double np_solve(const ssi_tree *p, np_ws *w, int32_t *perm,
+		       int adjoint)
+{
+	const int64_t n = p->n;
+	const int single = p->single_root;
+	long double shift, logdet;
+	int deep;
+	perm[0] = 0;
+	if (n == 1)
+		return single ? -INFINITY : 0.0;
+	shift = np_load_weights(p, w);
+	logdet = -INFINITY;
+	for (w->prec = w->wprec; shift != -INFINITY;) {
+		feclearexcept(FE_UNDERFLOW | FE_OVERFLOW);
+		logdet = np_try(p, w, perm);
+		if (adjoint && logdet != -INFINITY) {
+			const int64_t last = single ? n - 2 : n - 1;
+			if (w->prec == NP_LONG)
+				np_adjoint_l(w->X, w->Xb, n, last, !single,
+					     w->piv, w->T, w->Tb);
+			else
+				np_adjoint_d(w->X, w->Xb, n, last, !single,
+					     w->piv, w->T, w->Tb);
+		}
+		if (w->prec == NP_LONG || !np_fp_trouble())
+			break;
+		w->prec = w->wprec = NP_LONG;
+		np_load(p, w, NP_LONG, &deep);
+	}
+	return logdet == -INFINITY ? -INFINITY : (double)(shift + logdet);
+}
+
+double ssi_nonprojective_log_partition(const ssi_tree *p, void *ws)
+{
+	np_ws w = np_carve(p->n, ws);
+	fexcept_t saved;
+	double logz;
+	fegetexceptflag(&saved, FE_ALL_EXCEPT);
+	logz = np_solve(p, &w, w.ints, 0);
+	fesetexceptflag(&saved, FE_ALL_EXCEPT);
+	return logz;
+}
+
+/* μ = a ∘ adjoints, in the caller's layout; zero where no tree. */
+static void np_write_marginals(const ssi_tree *p, const np_ws *w,
+			       const int32_t *perm, double logz, double *mu)
+{
+	const int64_t n = p->n, ld = p->ld;
+	for (int64_t h = 0; h < n; h++)
+		for (int64_t d = 0; d < n; d++)
+			mu[h * ld + d] = 0.0;
+	if (logz == -INFINITY || n == 1)
+		return;
+	if (w->prec == NP_DOUBLE) { /* the common case, without x87 */
+		const double *a = w->A0, *xb = w->Xb;
+		for (int64_t i = 0; i < n; i++)
+			for (int64_t j = 1; j < n; j++) {
+				int64_t h = perm[i], d = perm[j];
+				double m = a[h * n + d] * xb[i * n + j];
+				if (h != d)
+					mu[h * ld + d] = m > 0 ? (m < 1 ? m : 1.0)
+							       : 0.0;
+			}
+		return;
+	}
+	for (int64_t i = 0; i < n; i++)
+		for (int64_t j = 1; j < n; j++) {
+			int64_t h = perm[i], d = perm[j];
+			long double m;
+			if (h == d)
+				continue;
+			m = np_get(w->A0, w->prec, h * n + d) *
+			    np_get(w->Xb, w->prec, i * n + j);
+			/* Rounding can leave -1e-19 where μ is 0. */
+			mu[h * ld + d] = m > 0 ? (m < 1 ? (double)m : 1.0) : 0.0;
+		}
+}
+
+double ssi_nonprojective_marginals(const ssi_tree *p, void *ws, double *mu)
+{
+	np_ws w = np_carve(p->n, ws);
+	fexcept_t saved;
+	double logz;
+	fegetexceptflag(&saved, FE_ALL_EXCEPT);
+	logz = np_solve(p, &w, w.ints, 1);
+	np_write_marginals(p, &w, w.ints, logz, mu);
+	fesetexceptflag(&saved, FE_ALL_EXCEPT);
+	return logz;
+}
+
+/* ---- best tree: Chu-Liu-Edmonds on (root-arc count, score) ------------- */
+
+/* 1 if (c1, s1) > (c2, s2): absent arcs (s = -inf) lose to any arc. */
+static int lex_gt(int32_t c1, double s1, int32_t c2, double s2)
+{
+	if (s1 == -INFINITY)
+		return 0;
+	if (s2 == -INFINITY)
+		return 1;
+	return c1 > c2 || (c1 == c2 && s1 > s2);
+}
+
+/* The best incoming arc of slot v among live slots (-1 if none). */
+static int32_t clu_best(int64_t n, const double *S, const int32_t *C,
+			const int32_t *alive, int64_t v)
+{
+	int32_t b = -1;
+	for (int64_t u = 0; u < n; u++) {
+		if (u == v || !alive[u] || S[u * n + v] == -INFINITY)
+			continue;
+		if (b < 0 || lex_gt(C[u * n + v], S[u * n + v], C[b * n + v],
+				    S[b * n + v]))
+			b = (int32_t)u;
+	}
+	return b;
+}
+
+double ssi_nonprojective_argmax(const ssi_tree *p, void *ws, int64_t *heads)
+{
+	const int64_t n = p->n, ld = p->ld;
+	np_ws w = np_carve(n, ws);
+	/* Slots 0 .. n-1: S scores, C root-arc counts (negated), code the
+	 * original arc h * n + d each current arc stands for. */
+	double *S = (double *)w.X;
+	int32_t *C = (int32_t *)w.Xb, *code = C + n * n;
+	int32_t *best = w.ints, *alive = best + n, *id = alive + n;
+	int32_t *stamp = id + n, *cyc = stamp + n, *incyc = cyc + n;
+	int32_t *up = incyc + n, *enter = up + 2 * n; /* [2n] each */
+	int32_t *rec_id = enter + 2 * n, *rec_start = rec_id + n;
+	int32_t *rec_member = rec_start + n + 1, *rec_arc = rec_member + 2 * n;
+	int32_t next_id = (int32_t)n, nrec = 0, roots = 0;
+	double score = 0.0;
+
+	for (int64_t d = 0; d < n; d++)
+		heads[d] = -1;
+	if (n == 1)
+		return p->single_root ? -INFINITY : 0.0;
+	for (int64_t u = 0; u < n; u++) {
+		alive[u] = 1;
+		id[u] = (int32_t)u;
+		incyc[u] = 0;
+		for (int64_t v = 0; v < n; v++) {
+			S[u * n + v] = v == 0 || u == v ? -INFINITY
+							: p->w[u * ld + v];
+			C[u * n + v] = p->single_root && u == 0 ? -1 : 0;
+			code[u * n + v] = (int32_t)(u * n + v);
+		}
+	}
+	for (int64_t v = 1; v < n; v++)
+		if ((best[v] = clu_best(n, S, C, alive, v)) < 0)
+			return -INFINITY;
+	rec_start[0] = 0;
+	for (;;) {
+		int32_t walk = 0, start = -1, k = 0, t;
+		for (int64_t v = 0; v < n; v++)
+			stamp[v] = 0;
+		/* Follow best arcs from each node; a walk that meets itself
+		 * has found a cycle. */
+		for (int64_t v = 1; v < n && start < 0; v++) {
+			int64_t x = v;
+			if (!alive[v] || stamp[v])
+				continue;
+			walk++;
+			while (x != 0 && !stamp[x]) {
+				stamp[x] = walk;
+				x = best[x];
+			}
+			if (x != 0 && stamp[x] == walk)
+				start = (int32_t)x;
+		}
+		if (start < 0)
+			break;
+		/* Record the cycle: its members and their arcs. */
+		t = start;
+		do {
+			cyc[k++] = t;
+			incyc[t] = 1;
+			t = best[t];
+		} while (t != start);
+		rec_id[nrec] = next_id;
+		for (int32_t i = 0; i < k; i++) {
+			int32_t v = cyc[i], m = rec_start[nrec] + i;
+			rec_member[m] = id[v];
+			rec_arc[m] = code[best[v] * n + v];
+			up[id[v]] = next_id;
+		}
+		rec_start[nrec + 1] = rec_start[nrec] + k;
+		nrec++;
+		/* Contract into slot t = start. */
+		t = start;
+		for (int64_t x = 0; x < n; x++) {
+			int32_t bc = 0, oc = 0, bcode = -1, ocode = -1;
+			double bs = -INFINITY, os = -INFINITY;
+			if (!alive[x] || incyc[x])
+				continue;
+			for (int32_t i = 0; i < k; i++) {
+				int64_t v = cyc[i], bv = best[v];
+				double s = S[x * n + v];
+				int32_t c;
+				if (s != -INFINITY) {
+					s -= S[bv * n + v];
+					c = C[x * n + v] - C[bv * n + v];
+					if (lex_gt(c, s, bc, bs)) {
+						bc = c;
+						bs = s;
+						bcode = code[x * n + v];
+					}
+				}
+				if (x != 0 && lex_gt(C[v * n + x], S[v * n + x],
+						     oc, os)) {
+					oc = C[v * n + x];
+					os = S[v * n + x];
+					ocode = code[v * n + x];
+				}
+			}
+			S[x * n + t] = bs;
+			C[x * n + t] = bc;
+			code[x * n + t] = bcode;
+			if (x != 0) {
+				S[t * n + x] = os;
+				C[t * n + x] = oc;
+				code[t * n + x] = ocode;
+			}
+		}
+		for (int32_t i = 0; i < k; i++) {
+			incyc[cyc[i]] = 0;
+			if (cyc[i] != t)
+				alive[cyc[i]] = 0;
+		}
+		id[t] = next_id++;
+		/* Arcs that came from the cycle now come from t; t itself
+		 * needs a best incoming arc from outside. */
+		for (int64_t v = 1; v < n; v++)
+			if (alive[v] && v != t && !alive[best[v]])
+				best[v] = t;
+		if ((best[t] = clu_best(n, S, C, alive, t)) < 0)
+			return -INFINITY;
+	}
+	/* The arcs of the contracted tree, then each cycle expanded, latest
+	 * first: every member keeps its arc except the one the tree enters. */
+	for (int64_t v = 1; v < n; v++) {
+		int32_t c;
+		if (!alive[v])
+			continue;
+		c = code[best[v] * n + v];
+		heads[c % n] = c / n;
+		enter[id[v]] = (int32_t)(c % n);
+	}
+	for (int32_t r = nrec - 1; r >= 0; r--) {
+		int32_t N = rec_id[r], dstar = enter[N], x = dstar;
+		while (up[x] != N)
+			x = up[x];
+		for (int32_t m = rec_start[r]; m < rec_start[r + 1]; m++) {
+			if (rec_member[m] == x) {
+				enter[x] = dstar;
+				continue;
+			}
+			heads[rec_arc[m] % n] = rec_arc[m] / n;
+			enter[rec_member[m]] = rec_arc[m] % n;
+		}
+	}
+	for (int64_t d = 1; d < n; d++)
+		roots += heads[d] == 0;
+	if (p->single_root && roots != 1) {
+		for (int64_t d = 0; d < n; d++)
+			heads[d] = -1;
+		return -INFINITY;
+	}
+	heads[0] = -1;
+	for (int64_t d = 1; d < n; d++)
+		score += p->w[heads[d] * ld + d];
+	return score;
+}
+
+/* ---- sampling ------------------------------------------------------------ */
+
+/* Index k < m drawn with probability ∝ wt[k] using u in [0, 1); -1 when
+ * every weight is 0. */
+static int64_t np_draw(const long double *wt, int64_t m, double u)
+{
+	long double total = 0, target, cum = 0;
+	int64_t lastpos = -1;
+	for (int64_t k = 0; k < m; k++)
+		total += wt[k];
+	if (!(total > 0))
+		return -1;
+	target = (long double)u * total;
+	for (int64_t k = 0; k < m; k++) {
+		if (wt[k] <= 0)
+			continue;
+		lastpos = k;
+		cum += wt[k];
+		if (target < cum)
+			return k;
+	}
+	return lastpos;
+}
+
+/*
+ * escn[g] for each of the t undrawn nodes g = others[k] other than d: the
+ * probability that the walk from g (to a head, and on, under the group
+ * weights Ac) reaches the root group before d. B is the compact matrix
+ * [t + 2, t + 2]: index 0 the root group, 1 .. t the others, t + 1 = d,
+ * eliminated but for d. Double first, as in np_solve.
+ */
+static void np_escape(int64_t n, const void *Ac, const int32_t *others,
+		      int64_t t, int32_t d, np_ws *w)
+{
+	const int64_t m = t + 2;
+	long double logdet;
+	int64_t zero_at;
+	for (w->prec = w->wprec;; w->prec = NP_LONG) {
+		feclearexcept(FE_UNDERFLOW | FE_OVERFLOW);
+		for (int64_t a = 0; a < m; a++) {
+			int64_t ra = a == 0 ? 0 : a == t + 1 ? d : others[a - 1];
+			for (int64_t b = 1; b <= t; b++) {
+				np_set(w->Xb, w->prec, a * m + b,
+				       np_get(Ac, w->wprec,
+					      ra * n + others[b - 1]));
+			}
+		}
+		logdet = w->prec == NP_LONG
+			? np_eliminate_l(w->Xb, m, t, 1, w->piv, w->T, &zero_at)
+			: np_eliminate_d(w->Xb, m, t, 1, w->piv, w->T, &zero_at);
+		if (logdet != -INFINITY) {
+			if (w->prec == NP_LONG)
+				np_backsub_l(w->Xb, m, t, w->piv, w->esc);
+			else
+				np_backsub_d(w->Xb, m, t, w->piv, w->esc);
+		}
+		if (w->prec == NP_LONG || !np_fp_trouble())
+			break;
+	}
+	for (int64_t a = 1; a <= t; a++)
+		w->escn[others[a - 1]] = logdet == -INFINITY
+			? 0 : np_get(w->esc, w->prec, a);
+}
+
+void ssi_nonprojective_sample(const ssi_tree *p, void *ws, ss_rng *rng,
+			      int64_t *heads)
+{
+	const int64_t n = p->n;
+	np_ws w = np_carve(n, ws);
+	int32_t *perm = w.ints, *group = perm + n, *undrawn = group + n;
+	void *Ac = w.X;
+	long double *wt = w.wt;
+	int64_t nund = 0;
+	int32_t c = -1;
+	fexcept_t saved;
+
+	for (int64_t d = 0; d < n; d++)
+		heads[d] = -1;
+	if (n == 1)
+		return;
+	fegetexceptflag(&saved, FE_ALL_EXCEPT); /* restored at the end */
+	if (p->single_root) {
+		/* The root's child from μ[0, ·]. */
+		if (np_solve(p, &w, perm, 1) == -INFINITY)
+			goto done;
+		for (int64_t j = 1; j < n; j++)
+			wt[perm[j] - 1] = np_get(w.A0, w.wprec, perm[j]) *
+					  np_get(w.Xb, w.prec, j);
+		c = (int32_t)np_draw(wt, n - 1, ss_rng_uniform(rng)) + 1;
+		if (c == 0)
+			goto done;
+		heads[c] = 0;
+	} else if (np_load_weights(p, &w) == -INFINITY) {
+		goto done;
+	}
+	/* Groups: each undrawn node heads its own; the root's group holds
+	 * the root and every drawn node whose path reaches it. Ac has a row
+	 * of weights per group, at the precision of a. */
+	memcpy(Ac, w.A0, (size_t)(n * n) * (w.wprec == NP_LONG
+					     ? sizeof(long double)
+					     : sizeof(double)));
+	for (int64_t x = 0; x < n; x++)
+		group[x] = (int32_t)x;
+	if (c > 0) {
+		group[c] = 0;
+		for (int64_t k = 0; k < n; k++)
+			np_set(Ac, w.wprec, k, np_get(w.A0, w.wprec, c * n + k));
+	}
+	for (int64_t x = 1; x < n; x++)
+		if (x != c)
+			undrawn[nund++] = (int32_t)x;
+	for (int64_t u = 0; u < nund; u++) {
+		const int32_t d = undrawn[u], *others = undrawn + u + 1;
+		const int64_t t = nund - u - 1;
+		int64_t h;
+		int32_t g;
+		np_escape(n, Ac, others, t, d, &w);
+		w.escn[0] = 1;
+		w.escn[d] = 0;
+		for (int64_t x = 0; x < n; x++)
+			wt[x] = x == d || (x == 0 && c > 0)
+				? 0 : np_get(w.A0, w.wprec, x * n + d) *
+					      w.escn[group[x]];
+		h = np_draw(wt, n, ss_rng_uniform(rng));
+		if (h < 0) { /* only if underflow lost every path */
+			long double best = 0;
+			for (int64_t x = 0; x < n; x++) {
+				long double a = np_get(w.A0, w.wprec, x * n + d);
+				if (group[x] != d && !(x == 0 && c > 0) &&
+				    a > best) {
+					best = a;
+					h = x;
+				}
+			}
+			if (h < 0)
+				break;
+		}
+		heads[d] = h;
+		g = group[h];
+		for (int64_t k = 0; k < t; k++) {
+			int64_t to = g * n + others[k], from = d * n + others[k];
+			np_set(Ac, w.wprec, to, np_get(Ac, w.wprec, to) +
+						np_get(Ac, w.wprec, from));
+		}
+		for (int64_t x = 0; x < n; x++)
+			if (group[x] == d)
+				group[x] = g;
+	}
+done:
+	fesetexceptflag(&saved, FE_ALL_EXCEPT);
+}

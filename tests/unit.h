@@ -59,6 +59,21 @@ int unit_check_close(double got, double want, double rtol, const char *file,
 #define CHECK_CLOSE_AT(got, want, rtol, ...) \
 	unit_check_close((got), (want), (rtol), __FILE__, __LINE__, __VA_ARGS__)
 
+/* ---- chi-square goodness of fit (tests/unit_stats.c) -------------------- */
+
+typedef struct chi2_cell {
+	double expected;
+	long observed;
+} chi2_cell;
+
+/* The 0.999 quantile of chi-square with df degrees of freedom
+ * (Wilson-Hilferty). */
+double chi2_q999(int df);
+/* Pearson's statistic with cells of expected count < 5 pooled (the pool
+ * joins the smallest other cell if it is still under 5); sorts cells and
+ * sets *df. */
+double chi2_pooled(chi2_cell *cells, int n, int *df);
+
 /* ---- seeded generator (tests/unit_problem.c) ---------------------------- */
 
 typedef struct unit_rng {

@@ -23,7 +23,6 @@
 #define REPS 6
 #define FD_H 1e-5
 #define FD_TOL 1e-6
-#define DRAWS 20000
 #define SEED 20240612u
 #define CANARY 256
 
@@ -658,129 +657,6 @@ static void group_scale(void)
 
 /* ---- sampling ----------------------------------------------------------- */
 
-static double chi2_q999(int df)
-{
-	const double z = 3.090232306167813; /* Phi^-1(0.999) */
-	double k = df, v = 2.0 / (9.0 * k);
-
-	return k * pow(1.0 - v + z * sqrt(v), 3.0);
-}
-
-typedef struct cell {
-	double expected;
-	long observed;
-} cell;
-
-static int cell_cmp(const void *x, const void *y)
-{
-	double a = ((const cell *)x)->expected, b = ((const cell *)y)->expected;
-
-	return (a > b) - (a < b);
-}
-
-/* Pearson's statistic with cells of expected count < 5 pooled (the pool
- * joins the smallest other cell if it is still under 5), as in
- * tests/unit_sample.c. */
-static double chi2_pooled(cell *cells, int n, int *df)
-{
-	cell pool = {0, 0};
-	double stat = 0.0;
-	int bins = 0;
-
-	qsort(cells, (size_t)n, sizeof *cells, cell_cmp);
-	for (int k = 0; k < n; k++) {
-		if (cells[k].expected < 5.0) {
-			pool.expected += cells[k].expected;
-			pool.observed += cells[k].observed;
-			cells[k].expected = 0.0;
-		}
-	}
-	if (pool.expected > 0.0) {
-		int k = 0;
-
-		while (k < n && cells[k].expected == 0.0)
-			k++;
-		if (pool.expected < 5.0 && k < n) {
-			cells[k].expected += pool.expected;
-			cells[k].observed += pool.observed;
-		} else {
-			double d = (double)pool.observed - pool.expected;
-
-			stat += d * d / pool.expected;
-			bins++;
-		}
-	}
-	for (int k = 0; k < n; k++) {
-		double d;
-
-		if (cells[k].expected == 0.0)
-			continue;
-		d = (double)cells[k].observed - cells[k].expected;
-		stat += d * d / cells[k].expected;
-		bins++;
-	}
-	*df = bins - 1;
-	return stat;
-}
-
-/* DRAWS samples of p (sample s from the stream (SEED, 3, s)) fit the
- * enumerated distribution; each sample's score - log Z is its brute-force
- * log-probability; trees of probability 0 never come. */
-static void check_fit(tprob *p, const tree_brute *b)
-{
-	const int64_t n = p->n;
-	long *counts = calloc((size_t)b->all + 1, sizeof *counts);
-	cell *cells = calloc((size_t)b->all + 1, sizeof *cells);
-	int64_t heads[MAX_N];
-	double logz = ssi_nonprojective_log_partition(&p->t, p->ws), stat, q;
-	long bad = 0, lp_bad = 0;
-	int n_cells = 0, df;
-
-	for (int64_t s = 0; s < DRAWS; s++) {
-		ss_rng rng;
-		int64_t k;
-		double lp, want;
-
-		ss_rng_init(&rng, SEED, 3, s);
-		ssi_nonprojective_sample(&p->t, p->ws, &rng, heads);
-		k = tree_brute_find(b, heads);
-		if (k < 0) {
-			if (bad++ == 0)
-				CHECK(0, "sample %lld is not a tree of the kind",
-				      (long long)s);
-			continue;
-		}
-		counts[k]++;
-		lp = (double)tree_score(p->w, p->ld, heads, n) - logz;
-		want = (double)(b->scores[k] - b->logz);
-		if (!unit_close(lp, want, RTOL) && lp_bad++ == 0)
-			CHECK_CLOSE_AT(lp, want, RTOL,
-				       "log-prob of sample %lld (first wrong one)",
-				       (long long)s);
-	}
-	CHECK(bad == 0, "%ld samples are not trees", bad);
-	CHECK(lp_bad == 0, "%ld samples have score - log Z off", lp_bad);
-	for (int64_t k = 0; k < b->all; k++) {
-		if (isinf(b->scores[k])) {
-			CHECK(counts[k] == 0, "tree %lld of probability 0 drawn %ld times",
-			      (long long)k, counts[k]);
-			continue;
-		}
-		cells[n_cells].expected =
-			DRAWS * (double)expl(b->scores[k] - b->logz);
-		cells[n_cells++].observed = counts[k];
-	}
-	stat = chi2_pooled(cells, n_cells, &df);
-	q = chi2_q999(df);
-	CHECK(df >= 1, "only %d bins", df + 1);
-	CHECK(stat <= q, "chi-square %.3f > %.3f, the 0.999 quantile for %d df",
-	      stat, q, df);
-	unit_note("%s: chi-square %.2f, %d df, 0.999 quantile %.2f", p->label,
-		  stat, df, q);
-	free(counts);
-	free(cells);
-}
-
 /* The sample drawn from a stream depends on nothing else: not on earlier
  * samples, argmax or marginals run in between; streams differ. */
 static void check_purity(tprob *p)
@@ -832,12 +708,13 @@ static void group_sample(void)
 				tree_brute_run(&b, p.w, n, p.ld, 0, sr);
 				unit_begin();
 				unit_context("%s", p.label);
-				check_fit(&p, &b);
+				tree_check_fit(&p.t, p.ws, ssi_nonprojective_log_partition(&p.t, p.ws),
+				       ssi_nonprojective_sample, SEED, &b, p.label);
 				check_purity(&p);
 				check_canary(&p);
 				unit_end("nonprojective: %lld nodes %s%s: %d samples fit brute force (chi-square, 0.999), log-probs exact, pure function of the stream",
 					 (long long)n, sr ? "single-root" : "multi-root",
-					 inf ? ", some arcs -inf" : "", DRAWS);
+					 inf ? ", some arcs -inf" : "", TREE_FIT_DRAWS);
 				tree_brute_free(&b);
 				tprob_free(&p);
 			}
@@ -858,11 +735,12 @@ static void group_sample(void)
 			tree_brute_run(&b, p.w, n, n, 0, sr);
 			unit_begin();
 			unit_context("%s", p.label);
-			check_fit(&p, &b);
+			tree_check_fit(&p.t, p.ws, ssi_nonprojective_log_partition(&p.t, p.ws),
+				       ssi_nonprojective_sample, SEED, &b, p.label);
 			check_canary(&p);
 			unit_end("nonprojective: %lld nodes %s, root arcs -500 and the rest +500 (the trees with one root arc, uniformly): %d samples fit brute force",
 				 (long long)n, sr ? "single-root" : "multi-root",
-				 DRAWS);
+				 TREE_FIT_DRAWS);
 			tree_brute_free(&b);
 			tprob_free(&p);
 		}

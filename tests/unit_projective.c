@@ -21,7 +21,6 @@
 #define REPS 6
 #define FD_H 1e-5
 #define FD_TOL 1e-6
-#define DRAWS 20000
 #define SEED 20240611u
 #define CANARY 256
 
@@ -369,7 +368,7 @@ static long double ref_plus(long double x, long double y, int max)
 }
 
 /*
- * The same recurrences written out plainly, cell by cell in long double,
+ * The same recurrences written out plainly, chi2_cell by chi2_cell in long double,
  * [s][t] charts: log Z (or the best score when max) over the projective
  * trees of the kind.
  */
@@ -562,131 +561,6 @@ static void group_invariances(void)
 
 /* ---- sampling ----------------------------------------------------------- */
 
-/* The 0.999 quantile of chi-square with df degrees of freedom
- * (Wilson-Hilferty). */
-static double chi2_q999(int df)
-{
-	const double z = 3.090232306167813; /* Phi^-1(0.999) */
-	double k = df, v = 2.0 / (9.0 * k);
-
-	return k * pow(1.0 - v + z * sqrt(v), 3.0);
-}
-
-typedef struct cell {
-	double expected;
-	long observed;
-} cell;
-
-static int cell_cmp(const void *x, const void *y)
-{
-	double a = ((const cell *)x)->expected, b = ((const cell *)y)->expected;
-
-	return (a > b) - (a < b);
-}
-
-/* Pearson's statistic with cells of expected count < 5 pooled (the pool
- * joins the smallest other cell if it is still under 5). */
-static double chi2_pooled(cell *cells, int n, int *df)
-{
-	cell pool = {0, 0};
-	double stat = 0.0;
-	int bins = 0;
-
-	qsort(cells, (size_t)n, sizeof *cells, cell_cmp);
-	for (int k = 0; k < n; k++) {
-		if (cells[k].expected < 5.0) {
-			pool.expected += cells[k].expected;
-			pool.observed += cells[k].observed;
-			cells[k].expected = 0.0;
-		}
-	}
-	if (pool.expected > 0.0) {
-		int k = 0;
-
-		while (k < n && cells[k].expected == 0.0)
-			k++;
-		if (pool.expected < 5.0 && k < n) {
-			cells[k].expected += pool.expected;
-			cells[k].observed += pool.observed;
-		} else {
-			double d = (double)pool.observed - pool.expected;
-
-			stat += d * d / pool.expected;
-			bins++;
-		}
-	}
-	for (int k = 0; k < n; k++) {
-		double d;
-
-		if (cells[k].expected == 0.0)
-			continue;
-		d = (double)cells[k].observed - cells[k].expected;
-		stat += d * d / cells[k].expected;
-		bins++;
-	}
-	*df = bins - 1;
-	return stat;
-}
-
-/* DRAWS samples (sample s from the stream (SEED, 3, s)) fit the
- * enumerated distribution, and each sample's score - log Z is its
- * brute-force log-probability. */
-static void check_fit(tprob *p, const tree_brute *b)
-{
-	const int64_t n = p->n;
-	long *counts = calloc((size_t)b->all, sizeof *counts);
-	cell *cells = calloc((size_t)b->all, sizeof *cells);
-	int64_t heads[MAX_N];
-	double logz = ssi_projective_inside(&p->t, p->ws), stat, q;
-	long bad = 0, lp_bad = 0;
-	int n_cells = 0, df;
-
-	for (int64_t s = 0; s < DRAWS; s++) {
-		ss_rng rng;
-		int64_t k;
-		double lp, want;
-
-		ss_rng_init(&rng, SEED, 3, s);
-		ssi_projective_sample(&p->t, p->ws, &rng, heads);
-		k = tree_brute_find(b, heads);
-		if (k < 0) {
-			if (bad++ == 0)
-				CHECK(0, "sample %lld is not a tree of the kind",
-				      (long long)s);
-			continue;
-		}
-		counts[k]++;
-		lp = (double)tree_score(p->w, p->ld, heads, n) - logz;
-		want = (double)(b->scores[k] - b->logz);
-		if (!unit_close(lp, want, RTOL) && lp_bad++ == 0)
-			CHECK_CLOSE_AT(lp, want, RTOL,
-				       "log-prob of sample %lld (the first off)",
-				       (long long)s);
-	}
-	CHECK(bad == 0, "%ld samples are not trees", bad);
-	CHECK(lp_bad == 0, "%ld samples have score - log Z off", lp_bad);
-	for (int64_t k = 0; k < b->all; k++) {
-		if (isinf(b->scores[k])) {
-			CHECK(counts[k] == 0,
-			      "tree %lld of probability 0 drawn %ld times",
-			      (long long)k, counts[k]);
-			continue;
-		}
-		cells[n_cells].expected =
-			DRAWS * (double)expl(b->scores[k] - b->logz);
-		cells[n_cells++].observed = counts[k];
-	}
-	stat = chi2_pooled(cells, n_cells, &df);
-	q = chi2_q999(df);
-	CHECK(df >= 1, "only %d bins", df + 1);
-	CHECK(stat <= q, "chi-square %.3f > %.3f, the 0.999 quantile for %d df",
-	      stat, q, df);
-	unit_note("%s: chi-square %.2f, %d df, 0.999 quantile %.2f", p->label,
-		  stat, df, q);
-	free(counts);
-	free(cells);
-}
-
 /* A sample depends on its rng stream only: not on the samples before it,
  * nor on argmax or marginals run in between; seeds matter. */
 static void check_purity(tprob *p)
@@ -722,7 +596,7 @@ static void check_purity(tprob *p)
 	free(mu);
 }
 
-/* Past enumeration: over DRAWS samples the frequency of every arc is
+/* Past enumeration: over TREE_FIT_DRAWS samples the frequency of every arc is
  * within 5 standard errors of its marginal. */
 static void check_frequencies(tprob *p)
 {
@@ -734,7 +608,7 @@ static void check_frequencies(tprob *p)
 	long bad = 0;
 
 	ssi_projective_marginals(&p->t, p->ws, logz, mu);
-	for (int64_t s = 0; s < DRAWS; s++) {
+	for (int64_t s = 0; s < TREE_FIT_DRAWS; s++) {
 		ss_rng rng;
 
 		ss_rng_init(&rng, SEED, 4, s);
@@ -750,8 +624,8 @@ static void check_frequencies(tprob *p)
 	for (int64_t h = 0; h < n; h++)
 		for (int64_t d = 1; d < n; d++) {
 			double m = mu[h * ld + d];
-			double f = (double)seen[h * n + d] / DRAWS;
-			double se = sqrt(m * (1.0 - m) / DRAWS) + 1e-12;
+			double f = (double)seen[h * n + d] / TREE_FIT_DRAWS;
+			double se = sqrt(m * (1.0 - m) / TREE_FIT_DRAWS) + 1e-12;
 
 			worst = fmax(worst, fabs(f - m) / se);
 			CHECK(fabs(f - m) <= 5.0 * se,
@@ -780,10 +654,11 @@ static void group_sample(void)
 
 			unit_begin();
 			unit_context("%s", p.label);
-			check_fit(&p, &b);
+			tree_check_fit(&p.t, p.ws, ssi_projective_inside(&p.t, p.ws),
+				       ssi_projective_sample, SEED, &b, p.label);
 			check_canary(&p);
 			unit_end("projective: sample, %s, n = %lld: %d draws pass chi-square at 0.999 against the %lld enumerated trees; score - log Z = brute-force log-prob",
-				 root, (long long)n, DRAWS, (long long)b.count);
+				 root, (long long)n, TREE_FIT_DRAWS, (long long)b.count);
 
 			unit_begin();
 			unit_context("%s", p.label);
@@ -803,7 +678,7 @@ static void group_sample(void)
 		check_frequencies(&p);
 		check_canary(&p);
 		unit_end("projective: sample, %s, n = 12, mixed scores: each arc's frequency in %d draws within 5 standard errors of its marginal",
-			 sr ? "single-root" : "multi-root", DRAWS);
+			 sr ? "single-root" : "multi-root", TREE_FIT_DRAWS);
 		tprob_free(&p);
 	}
 }

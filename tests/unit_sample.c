@@ -12,72 +12,6 @@
 #define DRAWS 20000
 #define SEED 20240607u
 
-/* The 0.999 quantile of chi-square with df degrees of freedom
- * (Wilson-Hilferty). */
-static double chi2_q999(int df)
-{
-	const double z = 3.090232306167813; /* Phi^-1(0.999) */
-	double k = df, v = 2.0 / (9.0 * k);
-
-	return k * pow(1.0 - v + z * sqrt(v), 3.0);
-}
-
-typedef struct cell {
-	double expected;
-	long observed;
-} cell;
-
-static int cell_cmp(const void *x, const void *y)
-{
-	double a = ((const cell *)x)->expected, b = ((const cell *)y)->expected;
-
-	return (a > b) - (a < b);
-}
-
-/* Pearson's statistic with cells of expected count < 5 pooled (the pool
- * joins the smallest other cell if it is still under 5). */
-static double chi2_pooled(cell *cells, int n, int *df)
-{
-	cell pool = {0, 0};
-	double stat = 0.0;
-	int bins = 0;
-
-	qsort(cells, (size_t)n, sizeof *cells, cell_cmp);
-	for (int k = 0; k < n; k++) {
-		if (cells[k].expected < 5.0) {
-			pool.expected += cells[k].expected;
-			pool.observed += cells[k].observed;
-			cells[k].expected = 0.0;
-		}
-	}
-	if (pool.expected > 0.0) {
-		int k = 0;
-
-		while (k < n && cells[k].expected == 0.0)
-			k++;
-		if (pool.expected < 5.0 && k < n) {
-			cells[k].expected += pool.expected;
-			cells[k].observed += pool.observed;
-		} else {
-			double d = (double)pool.observed - pool.expected;
-
-			stat += d * d / pool.expected;
-			bins++;
-		}
-	}
-	for (int k = 0; k < n; k++) {
-		double d;
-
-		if (cells[k].expected == 0.0)
-			continue;
-		d = (double)cells[k].observed - cells[k].expected;
-		stat += d * d / cells[k].expected;
-		bins++;
-	}
-	*df = bins - 1;
-	return stat;
-}
-
 /* Draws num samples of p with seed. */
 static int draw(const problem *p, uint64_t seed, int64_t num, double *ev,
 		double *lp)
@@ -95,7 +29,7 @@ static void check_fit(const problem *p, const brute *b, const double *ev,
 {
 	int64_t size = problem_event_size(p), tags[8];
 	long *counts = calloc((size_t)b->count, sizeof *counts);
-	cell *cells = calloc((size_t)b->count, sizeof *cells);
+	chi2_cell *cells = calloc((size_t)b->count, sizeof *cells);
 	int n_cells = 0, df;
 	long bad = 0, lp_bad = 0;
 	double stat, q;

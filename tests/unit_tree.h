@@ -8,6 +8,7 @@
 #ifndef UNIT_TREE_H
 #define UNIT_TREE_H
 
+#include "internal.h"
 #include "unit.h"
 
 typedef struct tree_brute {
@@ -36,5 +37,22 @@ void tree_brute_run(tree_brute *b, const double *w, int64_t n, int64_t ld,
 void tree_brute_free(tree_brute *b);
 /* Index of heads in b->trees, -1 if absent. */
 int64_t tree_brute_find(const tree_brute *b, const int64_t *heads);
+
+/* Draws in tree_check_fit (and the tests' other sample counts). */
+#define TREE_FIT_DRAWS 20000
+
+typedef void (*tree_sampler)(const ssi_tree *t, void *ws, ss_rng *rng,
+			     int64_t *heads);
+
+/*
+ * TREE_FIT_DRAWS samples of t (sample s from the stream (seed, 3, s), after the
+ * sampler's preparation logz = log Z left in ws) fit the enumerated
+ * distribution b by a chi-square test at 0.999; each sample is a tree of
+ * the kind with score - log Z its brute-force log-probability; trees of
+ * probability 0 never come.
+ */
+void tree_check_fit(const ssi_tree *t, void *ws, double logz,
+		    tree_sampler sample, uint64_t seed, const tree_brute *b,
+		    const char *label);
 
 #endif

@@ -132,3 +132,62 @@ int64_t tree_brute_find(const tree_brute *b, const int64_t *heads)
 			return k;
 	return -1;
 }
+
+void tree_check_fit(const ssi_tree *t, void *ws, double logz,
+		    tree_sampler sample, uint64_t seed, const tree_brute *b,
+		    const char *label)
+{
+	const int64_t draws = TREE_FIT_DRAWS;
+	long *counts = calloc((size_t)b->all + 1, sizeof *counts);
+	chi2_cell *cells = calloc((size_t)b->all + 1, sizeof *cells);
+	int64_t *heads = calloc((size_t)t->n, sizeof *heads);
+	long bad = 0, lp_bad = 0;
+	int n_cells = 0, df;
+	double stat, q;
+
+	for (int64_t s = 0; s < draws; s++) {
+		ss_rng rng;
+		int64_t k;
+		double lp, want;
+
+		ss_rng_init(&rng, seed, 3, s);
+		sample(t, ws, &rng, heads);
+		k = tree_brute_find(b, heads);
+		if (k < 0) {
+			if (bad++ == 0)
+				CHECK(0, "sample %lld is not a tree of the kind",
+				      (long long)s);
+			continue;
+		}
+		counts[k]++;
+		lp = (double)tree_score(t->w, t->ld, heads, t->n) - logz;
+		want = (double)(b->scores[k] - b->logz);
+		if (!unit_close(lp, want, RTOL) && lp_bad++ == 0)
+			CHECK_CLOSE_AT(lp, want, RTOL,
+				       "log-prob of sample %lld (the first off)",
+				       (long long)s);
+	}
+	CHECK(bad == 0, "%ld samples are not trees", bad);
+	CHECK(lp_bad == 0, "%ld samples have score - log Z off", lp_bad);
+	for (int64_t k = 0; k < b->all; k++) {
+		if (isinf(b->scores[k])) {
+			CHECK(counts[k] == 0,
+			      "tree %lld of probability 0 drawn %ld times",
+			      (long long)k, counts[k]);
+			continue;
+		}
+		cells[n_cells].expected =
+			(double)draws * (double)expl(b->scores[k] - b->logz);
+		cells[n_cells++].observed = counts[k];
+	}
+	stat = chi2_pooled(cells, n_cells, &df);
+	q = chi2_q999(df);
+	CHECK(df >= 1, "only %d bins", df + 1);
+	CHECK(stat <= q, "chi-square %.3f > %.3f, the 0.999 quantile for %d df",
+	      stat, q, df);
+	unit_note("%s: chi-square %.2f, %d df, 0.999 quantile %.2f", label,
+		  stat, df, q);
+	free(heads);
+	free(counts);
+	free(cells);
+}

@@ -31,8 +31,10 @@ ROOT="$(cd "$BATS_TEST_DIRNAME/../.." && pwd)"
 PATH="$ROOT/build:$ROOT/build/tools:$PATH"
 export PATH
 # The thread count is chosen per test; an inherited OMP_NUM_THREADS must not
-# change what a test sees.
+# change what a test sees. Idle OpenMP threads sleep instead of spinning: the
+# suite starts synstruct hundreds of times, each with a thread per core.
 unset OMP_NUM_THREADS
+export OMP_WAIT_POLICY=passive
 
 setup() {
 	cd "$BATS_TEST_TMPDIR" || return 1

@@ -21,20 +21,21 @@ text() {
 }
 
 @test "there is a page synstruct-COMMAND.1 for every command of synstruct --help" {
-	local c n=0
-	for c in $(commands); do
+	local c n=0 all
+	all=$(commands)
+	for c in $all; do
 		[ -f "$ROOT/man/synstruct-$c.1" ] || fail "no man/synstruct-$c.1"
 		[[ $(text "$ROOT/man/synstruct-$c.1" | head -n 1) == ".TH SYNSTRUCT-${c^^} 1 "* ]] ||
 			fail "man/synstruct-$c.1 does not start with .TH SYNSTRUCT-${c^^} 1"
 		n=$((n + 1))
 	done
-	assert_equal "$n" 6
+	[ "$n" -ge 6 ] || fail "synstruct --help lists only $n commands"
 	# and no page for a command that does not exist
 	local page name
 	for page in "$ROOT"/man/synstruct-*.1; do
 		name=${page##*/synstruct-}
 		name=${name%.1}
-		commands | grep -qx -- "$name" || fail "$page documents no command of synstruct --help"
+		grep -qx -- "$name" <<<"$all" || fail "$page documents no command of synstruct --help"
 	done
 }
 

@@ -248,7 +248,7 @@ int cli_parse(int argc, char **argv, ss_op op, cli_options *opt)
 		case 'd': opt->dataset = optarg; break;
 		case 'n':
 			if (parse_u64(optarg, &u) || u < 1 || u > INT32_MAX)
-				return usage_error(op, "'--num-samples' needs a positive integer, not '%s'", optarg);
+				return usage_error(op, "'--num-samples' needs an integer in [1, %d], not '%s'", INT32_MAX, optarg);
 			opt->num_samples = (int64_t)u;
 			break;
 		case OPT_SEED:
@@ -257,7 +257,7 @@ int cli_parse(int argc, char **argv, ss_op op, cli_options *opt)
 			break;
 		case 'j':
 			if (parse_u64(optarg, &u) || u < 1 || u > 4096)
-				return usage_error(op, "'--threads' needs a positive integer, not '%s'", optarg);
+				return usage_error(op, "'--threads' needs an integer in [1, 4096], not '%s'", optarg);
 			opt->threads = (int)u;
 			break;
 		case OPT_MAX_MEMORY:

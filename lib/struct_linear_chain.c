@@ -309,7 +309,7 @@ int ssi_chain_score(const ssi_chain *c, const double *event, double *score,
 				continue;
 			if (x != 1.0)
 				return ss_error_set(err, SS_EDATA,
-						    "event holds %g at position %lld; events are 0 or 1",
+						    "event holds %g at position %lld, not 0 or 1",
 						    x, (long long)i);
 			if (i >= c->len)
 				return ss_error_set(err, SS_EDATA,

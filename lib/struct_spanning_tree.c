@@ -96,7 +96,7 @@ static int tree_validate(const ss_element *e, void *ws, ss_error *err)
 	(void)ws;
 	if (L < 1 || L > n)
 		return ss_error_set(err, SS_EDATA,
-				    "dataset 'lengths' holds %lld, outside [1, %lld] (nodes, the root included)",
+				    "dataset 'lengths' holds %lld, outside [1, %lld]",
 				    (long long)L, (long long)n);
 	/* Directed: column 0 unused; undirected: lp[v, 0] feeds w[0, v]. */
 	for (int64_t h = 0; h < L; h++)
@@ -251,7 +251,7 @@ static int event_heads(const ss_element *e, const double *event,
 				continue;
 			if (x != 1.0)
 				return ss_error_set(err, SS_EDATA,
-						    "event holds %g at [%lld, %lld]; events are 0 or 1",
+						    "event holds %g at [%lld, %lld], not 0 or 1",
 						    x, (long long)h, (long long)d);
 			if (h >= L || d >= L || h == d)
 				return ss_error_set(err, SS_EDATA,

@@ -155,22 +155,21 @@ load common
 @test "bad --num-samples values: exit 2, one error line each" {
 	local v
 	for v in 0 -1 abc 1.5 "" 3x; do
-		expect_usage "synstruct: error: '--num-samples' needs a positive integer, not '$v'; see 'synstruct sample --help'" sample -n "$v" in.h5
+		expect_usage "synstruct: error: '--num-samples' needs an integer in [1, 2147483647], not '$v'; see 'synstruct sample --help'" sample -n "$v" in.h5
 	done
-	expect_usage "synstruct: error: '--num-samples' needs a positive integer, not '0'; see 'synstruct sample --help'" sample --num-samples=0 in.h5
+	expect_usage "synstruct: error: '--num-samples' needs an integer in [1, 2147483647], not '0'; see 'synstruct sample --help'" sample --num-samples=0 in.h5
 }
 
 @test "bad --threads values: exit 2, one error line each" {
 	local v
 	for v in 0 -2 x 1.5 ""; do
-		expect_usage "synstruct: error: '--threads' needs a positive integer, not '$v'; see 'synstruct partition --help'" partition -j "$v" in.h5
+		expect_usage "synstruct: error: '--threads' needs an integer in [1, 4096], not '$v'; see 'synstruct partition --help'" partition -j "$v" in.h5
 	done
-	expect_usage "synstruct: error: '--threads' needs a positive integer, not '0'; see 'synstruct sample --help'" sample --threads 0 in.h5
+	expect_usage "synstruct: error: '--threads' needs an integer in [1, 4096], not '0'; see 'synstruct sample --help'" sample --threads 0 in.h5
 }
 
 @test "a --threads value beyond the limit is bad usage" {
-	# (the wording is left open: "needs a positive integer" would be wrong here)
-	expect_usage "~^synstruct: error: '--threads' .*'100000'" partition -j 100000 in.h5
+	expect_usage "synstruct: error: '--threads' needs an integer in [1, 4096], not '100000'; see 'synstruct partition --help'" partition -j 100000 in.h5
 }
 
 @test "bad --seed values: exit 2, one error line each" {
@@ -195,7 +194,7 @@ load common
 
 @test "bad usage is reported before the input is read" {
 	# The input does not exist: usage (2) still wins over data (1).
-	expect_usage "synstruct: error: '--threads' needs a positive integer, not '0'; see 'synstruct partition --help'" partition -j 0 missing.h5
+	expect_usage "synstruct: error: '--threads' needs an integer in [1, 4096], not '0'; see 'synstruct partition --help'" partition -j 0 missing.h5
 }
 
 @test "bad usage writes no output file" {

@@ -113,9 +113,8 @@ flat() {
 }
 
 # member NAME: the raw text of member NAME of each JSON Lines object on
-# standard input, exactly as synstruct printed it. (jsonq prints arrays with
-# cJSON's printer, which keeps 15 digits where it believes they round-trip and
-# so can lose the last bit: for exact comparisons take the text from here.)
+# standard input, exactly as synstruct printed it (jsonq reprints numbers
+# as %.17g).
 member() {
 	sed -E "s/.*\"$1\":([^:]*)(,\"[a-z_]+\":.*|\}$)/\1/"
 }

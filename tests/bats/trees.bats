@@ -176,7 +176,7 @@ attr structure string spanning-tree
 dataset log_potentials float64 [2, 3, 3] fill 0
 dataset lengths int32 [2] = 3 0
 EOF
-	expect_error "synstruct: error: 'len.h5': dataset 'lengths' holds 0, outside [1, 3] (nodes, the root included) in batch element [1]" partition len.h5
+	expect_error "synstruct: error: 'len.h5': dataset 'lengths' holds 0, outside [1, 3] in batch element [1]" partition len.h5
 	mk nan.h5 <<'EOF'
 attr structure string spanning-tree
 dataset log_potentials float64 [3, 3] = nan 0 0  nan nan nan  nan 0 nan

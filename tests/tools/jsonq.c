@@ -110,22 +110,46 @@ static const cJSON *lookup(const cJSON *j, const char *path)
 	return j;
 }
 
-static void print_value(const cJSON *v)
+/* Compact JSON of v with every number as %.17g (cJSON's own printer keeps
+ * 15 digits where it believes they round-trip, which can lose a bit). */
+static void print_json(const cJSON *v)
 {
 	if (cJSON_IsNumber(v)) {
-		printf("%.17g\n", v->valuedouble);
-	} else if (cJSON_IsString(v)) {
-		puts(v->valuestring);
-	} else if (cJSON_IsBool(v)) {
-		puts(cJSON_IsTrue(v) ? "true" : "false");
-	} else if (cJSON_IsNull(v)) {
-		puts("null");
+		printf("%.17g", v->valuedouble);
+	} else if (cJSON_IsArray(v) || cJSON_IsObject(v)) {
+		int object = cJSON_IsObject(v);
+		putchar(object ? '{' : '[');
+		for (const cJSON *c = v->child; c; c = c->next) {
+			if (object) {
+				cJSON *key = cJSON_CreateString(c->string);
+				char *s = key ? cJSON_PrintUnformatted(key) : NULL;
+				if (!s)
+					die("out of memory");
+				printf("%s:", s);
+				cJSON_free(s);
+				cJSON_Delete(key);
+			}
+			print_json(c);
+			if (c->next)
+				putchar(',');
+		}
+		putchar(object ? '}' : ']');
 	} else {
 		char *s = cJSON_PrintUnformatted(v);
 		if (!s)
 			die("out of memory");
-		puts(s);
+		fputs(s, stdout);
 		cJSON_free(s);
+	}
+}
+
+static void print_value(const cJSON *v)
+{
+	if (cJSON_IsString(v)) {
+		puts(v->valuestring);
+	} else {
+		print_json(v);
+		putchar('\n');
 	}
 }
 

@@ -321,6 +321,13 @@ static int resolve_dims(in_file *in)
 			ss_dim d = spec->dims[a];
 			int64_t size = (int64_t)ds->shape[ds->batch_rank + a];
 			char want[64], got[256];
+			if (ds->shape[ds->batch_rank + a] > INT32_MAX) {
+				cli_format_shape(got, sizeof got, ds->rank, ds->shape);
+				cli_error("'%s': dataset '%s' has shape %s; %s = %llu is absurd (more than 2^31 - 1)",
+					  in->path, spec->name, got, ss_dim_names[d],
+					  (unsigned long long)ds->shape[ds->batch_rank + a]);
+				return -1;
+			}
 			if (in->dim[d] < 0) {
 				in->dim[d] = size;
 				from[d] = k;

@@ -66,40 +66,35 @@ static void json_double(FILE *f, double x)
 	fputs(buf, f);
 }
 
-/* Prints size values of one array as nested lists of its shape. */
-static void json_array(FILE *f, const out_array *a, const void *data)
+static void json_value(FILE *f, ss_kind kind, const void *data, int64_t k)
 {
-	int64_t idx[SS_MAX_EVENT_RANK] = {0};
-	if (a->rank == 0) {
-		if (a->kind == SS_REAL)
-			json_double(f, *(const double *)data);
-		else
-			fprintf(f, "%lld", (long long)*(const int64_t *)data);
+	if (kind == SS_REAL)
+		json_double(f, ((const double *)data)[k]);
+	else
+		fprintf(f, "%lld", (long long)((const int64_t *)data)[k]);
+}
+
+/* Prints axes d.. of one array as nested lists; *k counts the values. */
+static void json_axes(FILE *f, const out_array *a, int d, const void *data,
+		      int64_t *k)
+{
+	if (d >= a->rank || d >= SS_MAX_EVENT_RANK) {
+		json_value(f, a->kind, data, (*k)++);
 		return;
 	}
-	for (int d = 0; d < a->rank; d++)
-		fputc('[', f);
-	for (int64_t k = 0; k < a->size; k++) {
-		if (a->kind == SS_REAL)
-			json_double(f, ((const double *)data)[k]);
-		else
-			fprintf(f, "%lld", (long long)((const int64_t *)data)[k]);
-		/* Close the axes that end here, then open the next. */
-		int d = a->rank - 1, closed = 0;
-		while (d >= 0 && ++idx[d] == (int64_t)a->shape[d]) {
-			idx[d--] = 0;
-			fputc(']', f);
-			closed++;
-		}
-		if (k + 1 < a->size) {
+	fputc('[', f);
+	for (hsize_t i = 0; i < a->shape[d]; i++) {
+		if (i)
 			fputc(',', f);
-			for (int c = 0; c < closed; c++)
-				fputc('[', f);
-		}
+		json_axes(f, a, d + 1, data, k);
 	}
-	if (a->size == 0)
-		for (int d = 0; d < a->rank; d++)
-			fputc(']', f);
+	fputc(']', f);
+}
+
+static void json_array(FILE *f, const out_array *a, const void *data)
+{
+	int64_t k = 0;
+	json_axes(f, a, 0, data, &k);
 }
 
 static int json_write_chunk(out_writer *w, int64_t start, int64_t count,

@@ -490,3 +490,11 @@ EOF
 	expect_error "synstruct: error: 'in.h5': no dataset 'argmax', 'samples' or 'topk'; name one with --dataset" log-prob in.h5 in.h5
 	expect_error "synstruct: error: 'in.h5': no dataset 'events'" log-prob -d events in.h5 in.h5
 }
+
+@test "a dimension beyond 2^31 - 1 is refused before any allocation, even in an empty dataset" {
+	mk in.h5 <<'EOF2'
+attr structure string linear-chain
+dataset log_potentials float64 [2, 0, 2^32, 2^32] nodata
+EOF2
+	expect_error "synstruct: error: 'in.h5': dataset 'log_potentials' has shape [2, 0, 4294967296, 4294967296]; t = 4294967296 is absurd (more than 2^31 - 1)" partition in.h5
+}

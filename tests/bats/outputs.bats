@@ -471,3 +471,13 @@ EOF
 	run synstruct log-prob in.h5 s.h5
 	assert_output --regexp '^\{"index":\[\],"log_prob":\[[^],]+,[^],]+,[^],]+\]\}$'
 }
+
+@test "JSON Lines: an event with an empty axis is nested lists of the right shape" {
+	mk in.h5 <<'EOF2'
+attr structure string linear-chain
+dataset log_potentials float64 [3, 0, 0] nodata
+EOF2
+	run --separate-stderr synstruct argmax in.h5
+	assert_success
+	assert_output '{"index":[],"argmax":[[],[],[]],"score":"-inf","labels":[-1,-1,-1]}'
+}

@@ -136,11 +136,11 @@ void cli_global_help(FILE *out)
 		     "       synstruct COMMAND --help\n"
 		     "       synstruct --version\n\ncommands:\n");
 	for (int k = 0; k < SS_OP_COUNT; k++)
-		fprintf(out, "  %-12s %s\n", ss_ops[cli_commands[k].op].name,
+		fprintf(out, "  %-14s %s\n", ss_ops[cli_commands[k].op].name,
 			cli_commands[k].summary);
 	fprintf(out, "\nstructures:\n");
 	for (int k = 0; k < ss_structure_count; k++)
-		fprintf(out, "  %-12s %s\n", ss_structures[k]->name,
+		fprintf(out, "  %-14s %s\n", ss_structures[k]->name,
 			ss_structures[k]->summary);
 	fprintf(out, "\nINPUT is an HDF5 file, or - for one on standard input.\n"
 		     "see synstruct(1)\n");

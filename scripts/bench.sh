@@ -1,8 +1,9 @@
 #!/bin/sh
-# bench.sh - times synstruct on linear chains (make bench; not a test).
+# bench.sh - times synstruct (make bench; not a test).
 #
-# For each configuration (B problems of n positions over t tags, float32),
-# runs partition, marginals, argmax and sample at 1 and 2 threads and
+# For each configuration (linear chains: B problems of n positions over t
+# tags; spanning trees: B sentences of n nodes, projective and not; float32
+# scores), runs partition, marginals, argmax and sample at 1 and 2 threads and
 # prints the compute time measured inside the process (--timing: no file
 # I/O) and the wall time of the whole command (reading the input and
 # writing HDF5 output included). Each figure is the best of REPEAT runs.

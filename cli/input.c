@@ -109,20 +109,39 @@ done:
 	return rc;
 }
 
-/* Reads an integer attribute of obj; 1 if absent, < 0 if not an integer. */
+/*
+ * Reads an integer attribute of obj, or a boolean as h5py writes numpy
+ * bools (an enum over an integer, FALSE = 0, TRUE = 1); 1 if absent, < 0
+ * if neither.
+ */
 static int read_int_attr(hid_t obj, const char *name, int64_t *value)
 {
-	hid_t attr, type, space;
+	hid_t attr, type, space, base = -1;
 	int rc = -1;
 	if (H5Aexists(obj, name) <= 0)
 		return 1;
 	attr = H5Aopen(obj, name, H5P_DEFAULT);
 	type = H5Aget_type(attr);
 	space = H5Aget_space(attr);
-	if (H5Tget_class(type) == H5T_INTEGER &&
-	    H5Sget_simple_extent_npoints(space) == 1 &&
-	    H5Aread(attr, H5T_NATIVE_INT64, value) >= 0)
-		rc = 0;
+	if (H5Sget_simple_extent_npoints(space) != 1)
+		goto done;
+	if (H5Tget_class(type) == H5T_INTEGER) {
+		rc = H5Aread(attr, H5T_NATIVE_INT64, value) < 0 ? -1 : 0;
+	} else if (H5Tget_class(type) == H5T_ENUM &&
+		   H5Tget_size(type) <= sizeof *value) {
+		/* Read the enum's own bytes, then convert its integer base. */
+		union { int64_t i; unsigned char bytes[8]; } raw = {0};
+		base = H5Tget_super(type);
+		if (H5Aread(attr, type, raw.bytes) >= 0 &&
+		    H5Tconvert(base, H5T_NATIVE_INT64, 1, raw.bytes, NULL,
+			       H5P_DEFAULT) >= 0) {
+			*value = raw.i;
+			rc = 0;
+		}
+	}
+done:
+	if (base >= 0)
+		H5Tclose(base);
 	H5Sclose(space);
 	H5Tclose(type);
 	H5Aclose(attr);

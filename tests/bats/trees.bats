@@ -234,3 +234,20 @@ EOF
 	assert_equal "$(h5get -s baseline.h5 heads)" "$(printf '[4, 6]\nint64')"
 	grep -q 'synstruct sample -n 8 --seed 0 --single-root -o samples.h5 trees.h5' "$ROOT/README.md"
 }
+
+@test "options as numpy bools (h5py's enum attributes) work like 0 and 1" {
+	mk bools.h5 <<'EOF2'
+attr structure string spanning-tree
+attr directed bool false
+attr single_root_edge bool true
+dataset log_potentials float64 [3, 5, 5] random 6 -2 2
+EOF2
+	mk ints.h5 <<'EOF2'
+attr structure string spanning-tree
+attr directed int 0
+attr single_root_edge int 1
+dataset log_potentials float64 [3, 5, 5] random 6 -2 2
+EOF2
+	assert_equal "$(synstruct partition bools.h5)" "$(synstruct partition ints.h5)"
+	assert_equal "$(synstruct partition bools.h5)" "$(synstruct partition --undirected --single-root bools.h5)"
+}

@@ -11,6 +11,8 @@
  *                                of the line, trimmed)
  *   attr NAME int VALUE          int64 scalar attribute
  *   attr NAME float VALUE        float64 scalar attribute
+ *   attr NAME bool true|false    a numpy bool as h5py writes it: an enum over
+ *                                int8 with FALSE = 0 and TRUE = 1
  *   dataset NAME TYPE [d0, ...] [OPTIONS...] VALUES
  *
  * TYPE: float32 float64 int8 int16 int32 int64 uint8 float32be float64be int32be
@@ -323,7 +325,7 @@ static void do_attr(char *p)
 	static const struct ftype i64 = {"int64", C_INT, INT64_MIN, INT64_MAX};
 	char *name = next_tok(&p), *kind = next_tok(&p), *tok;
 	if (!name || !kind)
-		die("usage: attr NAME string|int|float VALUE");
+		die("usage: attr NAME string|int|float|bool VALUE");
 	if (!strcmp(kind, "string")) {
 		char *v = skip_ws(p), *end = v + strlen(v);
 		while (end > v && isspace((unsigned char)end[-1]))
@@ -343,8 +345,17 @@ static void do_attr(char *p)
 	} else if (!strcmp(kind, "float")) {
 		double v = parse_float(tok);
 		write_attr(H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, name, &v);
+	} else if (!strcmp(kind, "bool")) {
+		signed char no = 0, yes = 1, v = !strcmp(tok, "true");
+		hid_t t = H5Tenum_create(H5T_NATIVE_SCHAR);
+		if (strcmp(tok, "true") && strcmp(tok, "false"))
+			die("attribute '%s': a bool is true or false", name);
+		H5Tenum_insert(t, "FALSE", &no);
+		H5Tenum_insert(t, "TRUE", &yes);
+		write_attr(t, t, name, &v);
+		H5Tclose(t);
 	} else {
-		die("unknown attribute kind '%s' (string, int or float)", kind);
+		die("unknown attribute kind '%s' (string, int, float or bool)", kind);
 	}
 }
 

@@ -24,7 +24,6 @@
 #define FD_H 1e-5
 #define FD_TOL 1e-6
 #define SEED 20240612u
-#define CANARY 256
 
 /* Score modes beyond problem_mode: */
 enum {
@@ -46,16 +45,6 @@ static const char *const mode_names[NM_COUNT] = {
 	[NM_BIMODAL] = "bimodal ±500", [NM_PAIRS] = "pairs +500",
 	[NM_NEG_HUGE] = "-1e4", [NM_SPREAD300] = "spread ±300",
 };
-
-typedef struct tprob {
-	int64_t n, ld;
-	int mode;
-	double *w;     /* [n, ld] */
-	void *ws;
-	size_t ws_bytes;
-	ssi_tree t;
-	char label[128];
-} tprob;
 
 static double draw_score(unit_rng *r, int mode, int64_t h, int64_t d)
 {
@@ -88,61 +77,12 @@ static double draw_score(unit_rng *r, int mode, int64_t h, int64_t d)
 
 /* A problem of n nodes, row stride ld, scores of mode with each used arc
  * -inf with probability pinf. */
-static void tprob_make(tprob *p, int64_t n, int64_t ld, int single_root,
-		       int mode, double pinf, uint64_t seed)
+static void make(tprob *p, int64_t n, int64_t ld, int single_root, int mode,
+		 double pinf, uint64_t seed)
 {
-	unit_rng r;
-
-	urng_seed(&r, seed);
-	p->n = n;
-	p->ld = ld;
-	p->mode = mode;
-	p->w = malloc(sizeof *p->w * (size_t)(n * ld));
-	for (int64_t h = 0; h < n; h++)
-		for (int64_t d = 0; d < ld; d++) {
-			double x = NAN;
-
-			if (d > 0 && d < n && d != h) {
-				x = draw_score(&r, mode, h, d);
-				if (pinf > 0 && urng_uniform(&r) < pinf)
-					x = -INFINITY;
-			}
-			p->w[h * ld + d] = x;
-		}
-	p->ws_bytes = ssi_nonprojective_workspace(n);
-	p->ws = ws_alloc(p->ws_bytes + CANARY);
-	memset((char *)p->ws + p->ws_bytes, 0xa5, CANARY);
-	p->t = (ssi_tree){p->w, n, ld, single_root};
-	snprintf(p->label, sizeof p->label, "n=%lld ld=%lld %s %s pinf=%g",
-		 (long long)n, (long long)ld,
-		 single_root ? "single-root" : "multi-root", mode_names[mode],
-		 pinf);
-}
-
-static void tprob_free(tprob *p)
-{
-	free(p->w);
-	free(p->ws);
-}
-
-static void check_canary(const tprob *p)
-{
-	const unsigned char *c = (const unsigned char *)p->ws + p->ws_bytes;
-	int ok = 1;
-
-	for (int k = 0; k < CANARY; k++)
-		ok &= c[k] == 0xa5;
-	CHECK(ok, "a kernel wrote past the workspace of %zu bytes",
-	      p->ws_bytes);
-}
-
-static int all_minus_one(const int64_t *heads, int64_t n)
-{
-	int ok = 1;
-
-	for (int64_t d = 0; d < n; d++)
-		ok &= heads[d] == -1;
-	return ok;
+	tprob_make(p, n, ld, single_root, mode, mode_names[mode], pinf, seed,
+		   draw_score,
+		   ssi_nonprojective_workspace(n));
 }
 
 /* ---- checks against brute force --------------------------------------- */
@@ -204,7 +144,7 @@ static void check_argmax(tprob *p, const tree_brute *b)
 
 	CHECK_CLOSE_AT(score, (double)b->max, RTOL, "best score");
 	if (b->count == 0) {
-		CHECK(all_minus_one(heads, n), "no tree, but heads are not all -1");
+		CHECK(heads_all_none(heads, n), "no tree, but heads are not all -1");
 		goto done;
 	}
 	if (!CHECK(tree_is_valid(heads, n, 0, p->t.single_root),
@@ -247,11 +187,11 @@ static void for_problems(uint64_t salt, int64_t nmax, const int *modes,
 					tprob p;
 					tree_brute b;
 
-					tprob_make(&p, n, ld, sr, modes[m], pinf, seed);
+					make(&p, n, ld, sr, modes[m], pinf, seed);
 					tree_brute_run(&b, p.w, n, ld, 0, sr);
 					unit_context("%s rep %d", p.label, rep);
 					fn(&p, &b);
-					check_canary(&p);
+					tprob_check_canary(&p);
 					tree_brute_free(&b);
 					tprob_free(&p);
 				}
@@ -275,7 +215,7 @@ static void group_counts(void)
 				want *= sr ? n - 1 : n;
 			if (sr && n == 1)
 				want = 0;
-			tprob_make(&p, n, n, sr, NM_ZERO, 0.0, 1);
+			make(&p, n, n, sr, NM_ZERO, 0.0, 1);
 			tree_brute_run(&b, p.w, n, n, 0, sr);
 			unit_context("%s", p.label);
 			CHECK(b.all == want, "brute force: %lld trees, want %lld",
@@ -283,7 +223,7 @@ static void group_counts(void)
 			logz = ssi_nonprojective_log_partition(&p.t, p.ws);
 			CHECK_CLOSE_AT(logz, want ? log((double)want) : -INFINITY,
 				       RTOL, "log Z with zero scores = log #trees");
-			check_canary(&p);
+			tprob_check_canary(&p);
 			tree_brute_free(&b);
 			tprob_free(&p);
 		}
@@ -361,7 +301,7 @@ static void group_no_tree(void)
 
 				if (kind == 2 && n < 3)
 					continue;
-				tprob_make(&p, n, n + 1, sr, PM_NORMAL, 0.0, 77 + n);
+				make(&p, n, n + 1, sr, PM_NORMAL, 0.0, 77 + n);
 				for (int64_t d = 1; d < n; d++)
 					if (kind == 0)
 						p.w[d] = -INFINITY;
@@ -391,8 +331,8 @@ static void group_no_tree(void)
 				CHECK(zero, "marginals are not all zero");
 				best = ssi_nonprojective_argmax(&p.t, p.ws, heads);
 				CHECK(best == logz, "best score %g", best);
-				CHECK(all_minus_one(heads, n), "heads are not all -1");
-				check_canary(&p);
+				CHECK(heads_all_none(heads, n), "heads are not all -1");
+				tprob_check_canary(&p);
 				tprob_free(&p);
 			}
 	unit_end("nonprojective: no tree (every root arc -inf; a node without a finite head; single root with two nodes only the root can head) gives log Z -inf (n = 1: 0 multi-root, -inf single-root), zero marginals, score -inf, heads -1");
@@ -412,7 +352,7 @@ static void group_ties(void)
 					int64_t *heads = malloc(sizeof *heads * (size_t)n);
 					double best, want;
 
-					tprob_make(&p, n, n, sr, PM_NORMAL,
+					make(&p, n, n, sr, PM_NORMAL,
 						   pinf ? 0.3 : 0.0, 3 + (uint64_t)n);
 					for (int64_t h = 0; h < n; h++)
 						for (int64_t d = 1; d < n; d++)
@@ -431,7 +371,7 @@ static void group_ties(void)
 					if (best == -INFINITY) {
 						CHECK(n <= MAX_N, "no tree found at n = %lld",
 						      (long long)n);
-						CHECK(all_minus_one(heads, n),
+						CHECK(heads_all_none(heads, n),
 						      "heads not all -1");
 					} else {
 						CHECK(tree_is_valid(heads, n, 0, sr),
@@ -442,7 +382,7 @@ static void group_ties(void)
 						CHECK_CLOSE_AT(best, values[v] * (double)(n - 1),
 							       RTOL, "best score");
 					}
-					check_canary(&p);
+					tprob_check_canary(&p);
 					free(heads);
 					tprob_free(&p);
 				}
@@ -485,12 +425,12 @@ static void group_gradient(void)
 			for (int mode = 0; mode < 2; mode++) {
 				tprob p;
 
-				tprob_make(&p, sizes[k], sizes[k] + (int64_t)k % 2,
+				make(&p, sizes[k], sizes[k] + (int64_t)k % 2,
 					   sr, mode ? NM_ADVERSE : PM_NORMAL, 0.1,
 					   900 + k * 4 + (uint64_t)(sr * 2 + mode));
 				unit_context("%s", p.label);
 				check_gradient(&p);
-				check_canary(&p);
+				tprob_check_canary(&p);
 				tprob_free(&p);
 			}
 	unit_end("nonprojective: marginals = d log Z / d w by central differences (h = %g, tol %g), n up to 34, normal and root -500 / rest +500 scores, some arcs -inf",
@@ -545,7 +485,7 @@ static void group_scale(void)
 				int bad = 0;
 				ss_rng rng;
 
-				tprob_make(&p, n, n, sr, modes[m], 0.05,
+				make(&p, n, n, sr, modes[m], 0.05,
 					   300 + k * 8 + (uint64_t)(sr * 4 + m));
 				unit_context("%s", p.label);
 				logz = ssi_nonprojective_marginals(&p.t, p.ws, mu);
@@ -587,7 +527,7 @@ static void group_scale(void)
 				CHECK(err <= 1e-9,
 				      "marginals move by %g with every arc + 1e4",
 				      err);
-				check_canary(&p);
+				tprob_check_canary(&p);
 				free(mu);
 				free(mu2);
 				free(heads);
@@ -608,7 +548,7 @@ static void group_scale(void)
 			ss_rng rng;
 			unit_rng r;
 
-			tprob_make(&p, n, n, sr, PM_SPREAD, 0.0, 5 + (uint64_t)n);
+			make(&p, n, n, sr, PM_SPREAD, 0.0, 5 + (uint64_t)n);
 			urng_seed(&r, 99);
 			order[0] = 0;
 			for (int64_t k = 1; k < n; k++)
@@ -646,7 +586,7 @@ static void group_scale(void)
 			for (int64_t k = 1; k < n; k++)
 				ok &= heads[order[k]] == order[k - 1];
 			CHECK(ok, "sample is not the chain");
-			check_canary(&p);
+			tprob_check_canary(&p);
 			tprob_free(&p);
 			free(heads);
 			free(order);
@@ -702,7 +642,7 @@ static void group_sample(void)
 				tprob p;
 				tree_brute b;
 
-				tprob_make(&p, n, n + inf, sr, PM_NORMAL,
+				make(&p, n, n + inf, sr, PM_NORMAL,
 					   inf ? 0.2 : 0.0,
 					   4242 + (uint64_t)(n * 4 + sr * 2 + inf));
 				tree_brute_run(&b, p.w, n, p.ld, 0, sr);
@@ -711,7 +651,7 @@ static void group_sample(void)
 				tree_check_fit(&p.t, p.ws, ssi_nonprojective_log_partition(&p.t, p.ws),
 				       ssi_nonprojective_sample, SEED, &b, p.label);
 				check_purity(&p);
-				check_canary(&p);
+				tprob_check_canary(&p);
 				unit_end("nonprojective: %lld nodes %s%s: %d samples fit brute force (chi-square, 0.999), log-probs exact, pure function of the stream",
 					 (long long)n, sr ? "single-root" : "multi-root",
 					 inf ? ", some arcs -inf" : "", TREE_FIT_DRAWS);
@@ -727,7 +667,7 @@ static void group_sample(void)
 			tprob p;
 			tree_brute b;
 
-			tprob_make(&p, n, n, sr, NM_ADVERSE, 0.0, 1);
+			make(&p, n, n, sr, NM_ADVERSE, 0.0, 1);
 			for (int64_t h = 0; h < n; h++)
 				for (int64_t d = 1; d < n; d++)
 					if (h != d)
@@ -737,7 +677,7 @@ static void group_sample(void)
 			unit_context("%s", p.label);
 			tree_check_fit(&p.t, p.ws, ssi_nonprojective_log_partition(&p.t, p.ws),
 				       ssi_nonprojective_sample, SEED, &b, p.label);
-			check_canary(&p);
+			tprob_check_canary(&p);
 			unit_end("nonprojective: %lld nodes %s, root arcs -500 and the rest +500 (the trees with one root arc, uniformly): %d samples fit brute force",
 				 (long long)n, sr ? "single-root" : "multi-root",
 				 TREE_FIT_DRAWS);
@@ -764,7 +704,7 @@ static void group_fenv(void)
 				int64_t heads[6];
 				ss_rng rng;
 
-				tprob_make(&p, 6, 6, sr, modes[m], 0.0, 61 + (uint64_t)m);
+				make(&p, 6, 6, sr, modes[m], 0.0, 61 + (uint64_t)m);
 				unit_context("%s, flags %s before", p.label,
 					     set ? "UNDERFLOW|OVERFLOW" : "clear");
 				feclearexcept(FE_ALL_EXCEPT);

@@ -22,7 +22,6 @@
 #define FD_H 1e-5
 #define FD_TOL 1e-6
 #define SEED 20240611u
-#define CANARY 256
 
 /* Projective trees over n = 1 .. 6 nodes, m = n - 1 words: multi-root
  * C(3m, m) / (2m + 1), single root C(3m - 2, m - 1) / (2m - 1) (m > 0). */
@@ -41,17 +40,11 @@ static const char *mode_name(int mode)
 					       : problem_mode_names[mode];
 }
 
-typedef struct tprob {
-	int64_t n, ld;
-	double *w;     /* [n, ld] */
-	void *ws;
-	size_t ws_bytes;
-	ssi_tree t;
-	char label[96];
-} tprob;
-
-static double draw_score(unit_rng *r, int mode)
+/* The score of an arc under mode (the same for every arc). */
+static double draw_score(unit_rng *r, int mode, int64_t h, int64_t d)
 {
+	(void)h;
+	(void)d;
 	switch (mode) {
 	case PM_NORMAL:
 		return 1.5 * urng_normal(r);
@@ -70,61 +63,12 @@ static double draw_score(unit_rng *r, int mode)
 
 /* A problem of n nodes, row stride ld, scores of mode with each used arc
  * -inf with probability pinf. */
-static void tprob_make(tprob *p, int64_t n, int64_t ld, int single_root,
-		       int mode, double pinf, uint64_t seed)
+static void make(tprob *p, int64_t n, int64_t ld, int single_root, int mode,
+		 double pinf, uint64_t seed)
 {
-	unit_rng r;
-
-	urng_seed(&r, seed);
-	p->n = n;
-	p->ld = ld;
-	p->w = malloc(sizeof *p->w * (size_t)(n * ld));
-	for (int64_t h = 0; h < n; h++)
-		for (int64_t d = 0; d < ld; d++) {
-			double x = NAN;
-
-			if (d > 0 && d < n && d != h) {
-				x = draw_score(&r, mode);
-				if (pinf > 0 && urng_uniform(&r) < pinf)
-					x = -INFINITY;
-			}
-			p->w[h * ld + d] = x;
-		}
-	p->ws_bytes = ssi_projective_workspace(n);
-	p->ws = ws_alloc(p->ws_bytes + CANARY);
-	memset((char *)p->ws + p->ws_bytes, 0xa5, CANARY);
-	p->t = (ssi_tree){p->w, n, ld, single_root};
-	snprintf(p->label, sizeof p->label, "n=%lld ld=%lld %s %s pinf=%g",
-		 (long long)n, (long long)ld,
-		 single_root ? "single-root" : "multi-root", mode_name(mode),
-		 pinf);
-}
-
-static void tprob_free(tprob *p)
-{
-	free(p->w);
-	free(p->ws);
-}
-
-/* The bytes after the workspace are untouched. */
-static void check_canary(const tprob *p)
-{
-	const unsigned char *c = (const unsigned char *)p->ws + p->ws_bytes;
-	int ok = 1;
-
-	for (int k = 0; k < CANARY; k++)
-		ok &= c[k] == 0xa5;
-	CHECK(ok, "a kernel wrote past the workspace of %zu bytes",
-	      p->ws_bytes);
-}
-
-static int all_none(const int64_t *heads, int64_t n)
-{
-	int ok = 1;
-
-	for (int64_t d = 0; d < n; d++)
-		ok &= heads[d] == -1;
-	return ok;
+	tprob_make(p, n, ld, single_root, mode, mode_name(mode), pinf, seed,
+		   draw_score,
+		   ssi_projective_workspace(n));
 }
 
 typedef void (*tprob_fn)(tprob *p, const tree_brute *b);
@@ -145,12 +89,12 @@ static void for_problems(uint64_t salt, tprob_fn fn)
 		tprob p;
 		tree_brute b;
 
-		tprob_make(&p, n, ld, sr, mode, pinf,
+		make(&p, n, ld, sr, mode, pinf,
 			   salt ^ (uint64_t)i * 0x9e3779b97f4a7c15ULL);
 		tree_brute_run(&b, p.w, n, ld, 1, sr);
 		unit_context("%s rep %d", p.label, rep);
 		fn(&p, &b);
-		check_canary(&p);
+		tprob_check_canary(&p);
 		tree_brute_free(&b);
 		tprob_free(&p);
 	}
@@ -167,7 +111,7 @@ static void group_counts(void)
 			tprob p;
 			tree_brute b;
 
-			tprob_make(&p, n, n, sr, MODE_ZERO, 0.0, 1);
+			make(&p, n, n, sr, MODE_ZERO, 0.0, 1);
 			tree_brute_run(&b, p.w, n, n, 1, sr);
 			unit_context("%s", p.label);
 			CHECK(b.all == want, "brute force: %lld trees, want %lld",
@@ -177,7 +121,7 @@ static void group_counts(void)
 			CHECK_CLOSE_AT(ssi_projective_inside(&p.t, p.ws),
 				       want ? log((double)want) : -INFINITY,
 				       RTOL, "log Z with zero scores");
-			check_canary(&p);
+			tprob_check_canary(&p);
 			tree_brute_free(&b);
 			tprob_free(&p);
 		}
@@ -233,7 +177,7 @@ static void check_argmax(tprob *p, const tree_brute *b)
 
 	CHECK_CLOSE_AT(score, (double)b->max, RTOL, "best score");
 	if (b->count == 0)
-		CHECK(all_none(heads, n), "no tree, but heads are not all -1");
+		CHECK(heads_all_none(heads, n), "no tree, but heads are not all -1");
 	else if (CHECK(tree_is_valid(heads, n, 1, p->t.single_root),
 		       "the argmax is not a projective tree")) {
 		CHECK_CLOSE_AT((double)tree_score(p->w, p->ld, heads, n),
@@ -254,7 +198,7 @@ static void check_ties(void)
 		int64_t heads[MAX_N], again[MAX_N];
 		tprob p;
 
-		tprob_make(&p, MAX_N, MAX_N, sr, MODE_ZERO, 0.0, 2);
+		make(&p, MAX_N, MAX_N, sr, MODE_ZERO, 0.0, 2);
 		unit_context("%s, all tied", p.label);
 		CHECK(ssi_projective_argmax(&p.t, p.ws, heads) == 0.0,
 		      "best score of zero scores");
@@ -275,7 +219,7 @@ static void check_no_root_arc(int64_t n, int sr)
 	int zero = 1;
 	tprob p;
 
-	tprob_make(&p, n, n + 1, sr, PM_NORMAL, 0.0, 77 + (uint64_t)n);
+	make(&p, n, n + 1, sr, PM_NORMAL, 0.0, 77 + (uint64_t)n);
 	for (int64_t d = 1; d < n; d++)
 		p.w[d] = -INFINITY;
 	unit_context("%s, every root arc -inf", p.label);
@@ -290,13 +234,13 @@ static void check_no_root_arc(int64_t n, int sr)
 	if (logz == -INFINITY) {
 		ss_rng rng;
 
-		CHECK(all_none(heads, n), "argmax heads are not all -1");
+		CHECK(heads_all_none(heads, n), "argmax heads are not all -1");
 		ss_rng_init(&rng, SEED, 0, 0);
 		heads[0] = 0;
 		ssi_projective_sample(&p.t, p.ws, &rng, heads);
-		CHECK(all_none(heads, n), "sample heads are not all -1");
+		CHECK(heads_all_none(heads, n), "sample heads are not all -1");
 	}
-	check_canary(&p);
+	tprob_check_canary(&p);
 	tprob_free(&p);
 }
 
@@ -309,7 +253,7 @@ static void check_chain(int64_t n, int sr)
 	ss_rng rng;
 	tprob p;
 
-	tprob_make(&p, n, n, sr, PM_SPREAD, 0.0, 5 + (uint64_t)n);
+	make(&p, n, n, sr, PM_SPREAD, 0.0, 5 + (uint64_t)n);
 	for (int64_t h = 0; h < n; h++)
 		for (int64_t d = 1; d < n; d++)
 			if (d != h && d != h + 1)
@@ -334,7 +278,7 @@ static void check_chain(int64_t n, int sr)
 	for (int64_t d = 1; d < n; d++)
 		is_chain &= heads[d] == d - 1;
 	CHECK(heads[0] == -1 && is_chain, "sample is not the chain");
-	check_canary(&p);
+	tprob_check_canary(&p);
 	tprob_free(&p);
 	free(mu);
 	free(heads);
@@ -421,7 +365,7 @@ static void group_reference(void)
 			double best;
 			tprob p;
 
-			tprob_make(&p, n, n + (int64_t)i % 3, sr, mode,
+			make(&p, n, n + (int64_t)i % 3, sr, mode,
 				   n % 3 ? 0.1 : 0.0,
 				   600 + (uint64_t)(n * 16 + i));
 			unit_context("%s", p.label);
@@ -432,7 +376,7 @@ static void group_reference(void)
 			CHECK_CLOSE_AT(best, ref_eisner(p.w, n, p.ld, sr, 1),
 				       RTOL, "best score");
 			CHECK(tree_is_valid(heads, n, 1, sr), "argmax not a tree");
-			check_canary(&p);
+			tprob_check_canary(&p);
 			tprob_free(&p);
 			free(heads);
 		}
@@ -483,11 +427,11 @@ static void group_gradient(void)
 			int sr = i % 2, mode = modes[i / 2];
 			tprob p;
 
-			tprob_make(&p, sizes[k], sizes[k] + (int64_t)k % 2, sr,
+			make(&p, sizes[k], sizes[k] + (int64_t)k % 2, sr,
 				   mode, 0.1, 900 + k * 8 + (uint64_t)i);
 			unit_context("%s", p.label);
 			check_gradient(&p);
-			check_canary(&p);
+			tprob_check_canary(&p);
 			tprob_free(&p);
 		}
 	unit_end("projective: marginals = d log Z / d w by central differences (h = %g, tol %g), n up to 21, normal / mixed / ±500 scores, some arcs -inf",
@@ -549,11 +493,11 @@ static void group_invariances(void)
 		for (int i = 0; i < 6; i++) {
 			tprob p;
 
-			tprob_make(&p, sizes[k], sizes[k], i % 2, modes[i / 2],
+			make(&p, sizes[k], sizes[k], i % 2, modes[i / 2],
 				   0.05, 300 + k * 8 + (uint64_t)i);
 			unit_context("%s", p.label);
 			check_invariances(&p);
-			check_canary(&p);
+			tprob_check_canary(&p);
 			tprob_free(&p);
 		}
 	unit_end("projective: n = 17, 48, 96, normal / ±500 / mixed: log Z(w + 1e4) = log Z(w) + (n-1) 1e4 with the marginals unchanged and summing to one per dependent, max <= log Z, argmax a tree of its score");
@@ -647,7 +591,7 @@ static void group_sample(void)
 			tprob p;
 			tree_brute b;
 
-			tprob_make(&p, n, n + 1, sr, PM_NORMAL, 0.0,
+			make(&p, n, n + 1, sr, PM_NORMAL, 0.0,
 				   4242 + (uint64_t)(n * 2 + sr));
 			p.w[(n - 1) * p.ld + 1] = -INFINITY; /* no n-1 -> 1 */
 			tree_brute_run(&b, p.w, n, p.ld, 1, sr);
@@ -656,7 +600,7 @@ static void group_sample(void)
 			unit_context("%s", p.label);
 			tree_check_fit(&p.t, p.ws, ssi_projective_inside(&p.t, p.ws),
 				       ssi_projective_sample, SEED, &b, p.label);
-			check_canary(&p);
+			tprob_check_canary(&p);
 			unit_end("projective: sample, %s, n = %lld: %d draws pass chi-square at 0.999 against the %lld enumerated trees; score - log Z = brute-force log-prob",
 				 root, (long long)n, TREE_FIT_DRAWS, (long long)b.count);
 
@@ -671,12 +615,12 @@ static void group_sample(void)
 	for (int sr = 0; sr < 2; sr++) {
 		tprob p;
 
-		tprob_make(&p, 12, 13, sr, MODE_MIXED, 0.1,
+		make(&p, 12, 13, sr, MODE_MIXED, 0.1,
 			   4343 + (uint64_t)sr);
 		unit_begin();
 		unit_context("%s", p.label);
 		check_frequencies(&p);
-		check_canary(&p);
+		tprob_check_canary(&p);
 		unit_end("projective: sample, %s, n = 12, mixed scores: each arc's frequency in %d draws within 5 standard errors of its marginal",
 			 sr ? "single-root" : "multi-root", TREE_FIT_DRAWS);
 		tprob_free(&p);

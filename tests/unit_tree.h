@@ -38,6 +38,38 @@ void tree_brute_free(tree_brute *b);
 /* Index of heads in b->trees, -1 if absent. */
 int64_t tree_brute_find(const tree_brute *b, const int64_t *heads);
 
+/* ---- random kernel problems --------------------------------------------- */
+
+/* Bytes after a tprob's workspace that must stay untouched. */
+#define TPROB_CANARY 256
+
+/* A random problem for a tree kernel: scores w [n, ld] (NaN where never
+ * read: column 0, the diagonal, columns >= n), a workspace of ws_bytes
+ * followed by a canary. */
+typedef struct tprob {
+	int64_t n, ld;
+	int mode;
+	double *w;
+	void *ws;
+	size_t ws_bytes;
+	ssi_tree t;
+	char label[128];
+} tprob;
+
+/* The score of arc h -> d under a test file's score mode. */
+typedef double (*tree_draw)(unit_rng *r, int mode, int64_t h, int64_t d);
+
+/* Scores of mode (named mode_name in the label) from draw, each used arc
+ * -inf with probability pinf, seeded by seed. */
+void tprob_make(tprob *p, int64_t n, int64_t ld, int single_root, int mode,
+		const char *mode_name, double pinf, uint64_t seed,
+		tree_draw draw, size_t ws_bytes);
+void tprob_free(tprob *p);
+/* CHECKs that no kernel wrote past the workspace. */
+void tprob_check_canary(const tprob *p);
+/* 1 if heads[0 .. n-1] are all -1. */
+int heads_all_none(const int64_t *heads, int64_t n);
+
 /* Draws in tree_check_fit (and the tests' other sample counts). */
 #define TREE_FIT_DRAWS 20000
 

@@ -3,6 +3,7 @@
  * enumerating all (n-1)^(n-1) head assignments and keeping the trees.
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -190,4 +191,61 @@ void tree_check_fit(const ssi_tree *t, void *ws, double logz,
 	free(heads);
 	free(counts);
 	free(cells);
+}
+
+void tprob_make(tprob *p, int64_t n, int64_t ld, int single_root, int mode,
+		const char *mode_name, double pinf, uint64_t seed,
+		tree_draw draw, size_t ws_bytes)
+{
+	unit_rng r;
+
+	urng_seed(&r, seed);
+	p->n = n;
+	p->ld = ld;
+	p->mode = mode;
+	p->w = malloc(sizeof *p->w * (size_t)(n * ld));
+	for (int64_t h = 0; h < n; h++)
+		for (int64_t d = 0; d < ld; d++) {
+			double x = NAN;
+
+			if (d > 0 && d < n && d != h) {
+				x = draw(&r, mode, h, d);
+				if (pinf > 0 && urng_uniform(&r) < pinf)
+					x = -INFINITY;
+			}
+			p->w[h * ld + d] = x;
+		}
+	p->ws_bytes = ws_bytes;
+	p->ws = ws_alloc(p->ws_bytes + TPROB_CANARY);
+	memset((char *)p->ws + p->ws_bytes, 0xa5, TPROB_CANARY);
+	p->t = (ssi_tree){p->w, n, ld, single_root};
+	snprintf(p->label, sizeof p->label, "n=%lld ld=%lld %s %s pinf=%g",
+		 (long long)n, (long long)ld,
+		 single_root ? "single-root" : "multi-root", mode_name, pinf);
+}
+
+void tprob_free(tprob *p)
+{
+	free(p->w);
+	free(p->ws);
+}
+
+void tprob_check_canary(const tprob *p)
+{
+	const unsigned char *c = (const unsigned char *)p->ws + p->ws_bytes;
+	int ok = 1;
+
+	for (int k = 0; k < TPROB_CANARY; k++)
+		ok &= c[k] == 0xa5;
+	CHECK(ok, "a kernel wrote past the workspace of %zu bytes",
+	      p->ws_bytes);
+}
+
+int heads_all_none(const int64_t *heads, int64_t n)
+{
+	int ok = 1;
+
+	for (int64_t d = 0; d < n; d++)
+		ok &= heads[d] == -1;
+	return ok;
 }

@@ -81,8 +81,7 @@ static void make(tprob *p, int64_t n, int64_t ld, int single_root, int mode,
 		 double pinf, uint64_t seed)
 {
 	tprob_make(p, n, ld, single_root, mode, mode_names[mode], pinf, seed,
-		   draw_score,
-		   ssi_nonprojective_workspace(n));
+		   draw_score, ssi_nonprojective_workspace(n));
 }
 
 /* ---- checks against brute force --------------------------------------- */

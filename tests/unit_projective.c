@@ -67,8 +67,7 @@ static void make(tprob *p, int64_t n, int64_t ld, int single_root, int mode,
 		 double pinf, uint64_t seed)
 {
 	tprob_make(p, n, ld, single_root, mode, mode_name(mode), pinf, seed,
-		   draw_score,
-		   ssi_projective_workspace(n));
+		   draw_score, ssi_projective_workspace(n));
 }
 
 typedef void (*tprob_fn)(tprob *p, const tree_brute *b);

@@ -16,8 +16,9 @@
  *   2. define its ss_structure (inputs, event, decodes, operations; an
  *      operation it does not support is a NULL slot);
  *   3. list it in the table in lib/structure.c;
- *   4. add its brute-force enumerator to tests/unit_brute.c, its CLI tests
- *      to tests/bats/, and describe it in man/synstruct-structures.7.
+ *   4. test it against brute-force enumeration in tests/unit_<name>.c
+ *      (listed in tests/unit.c), its command line in tests/bats/, and
+ *      describe it in man/synstruct-structures.7 and the README.
  */
 #ifndef SYNSTRUCT_H
 #define SYNSTRUCT_H

@@ -95,8 +95,6 @@ typedef struct in_file {
  * or the exit status after reporting (-1 meaning EXIT_DATA). */
 int in_open(in_file *in, const cli_options *opt);
 void in_close(in_file *in);
-/* Values a chunk holds per element, inputs only. */
-int64_t in_element_values(const in_file *in);
 
 /* A chunk's input values and the elements that point into them. */
 typedef struct in_chunk {

@@ -540,21 +540,6 @@ void in_close(in_file *in)
 		H5Fclose(in->file);
 }
 
-int64_t in_element_values(const in_file *in)
-{
-	int64_t values = 0;
-	for (int k = 0; k < in->structure->n_inputs; k++) {
-		const in_dataset *ds = &in->ds[k];
-		int64_t size = 1;
-		if (ds->id < 0)
-			continue;
-		for (int d = ds->batch_rank; d < ds->rank; d++)
-			size *= (int64_t)ds->shape[d];
-		values += size;
-	}
-	return values;
-}
-
 /* ---- chunks -------------------------------------------------------------- */
 
 /* Flat index in dataset ds of broadcast batch element b. */

@@ -61,15 +61,32 @@ static void format_bytes(char *buf, size_t size, double bytes)
 	snprintf(buf, size, u ? "%.1f %s" : "%.0f %s", bytes, units[u]);
 }
 
-/* Sizes the chunks; refuses an element larger than the memory budget. */
+/* Values in the product of an array's axes, in double: no overflow. */
+static double array_values(const ss_array_spec *spec, const int64_t dim[])
+{
+	double values = 1;
+	for (int d = 0; d < spec->rank; d++)
+		values *= (double)dim[spec->dims[d]];
+	return values;
+}
+
+/*
+ * Sizes the chunks; refuses an element larger than the memory budget.
+ * Runs before any size is formed in integers, so absurd shapes cannot
+ * overflow.
+ */
 static int plan_chunks(run_state *r)
 {
 	const in_file *in = &r->in;
-	double per_element = sizeof(ss_element), budget, fixed;
+	const ss_structure *st = in->structure;
+	const ss_op op = r->opt->op;
+	const double budget = (double)r->opt->max_memory;
+	const double samples = (double)r->num_samples;
+	double per_element = sizeof(ss_element), workspace = 0;
 	int threads = omp_get_max_threads();
 	char need[32], have[32];
 
-	for (int k = 0; k < in->structure->n_inputs; k++) {
+	for (int k = 0; k < st->n_inputs; k++) {
 		const in_dataset *ds = &in->ds[k];
 		double values = 1;
 		if (ds->id < 0)
@@ -78,30 +95,26 @@ static int plan_chunks(run_state *r)
 			values *= (double)ds->shape[d];
 		per_element += 8 * values;
 	}
-	budget = (double)r->opt->max_memory;
-	if (per_element <= budget) {
-		for (int k = 0; k < r->n_arrays; k++)
-			per_element += 8.0 * (double)r->num_samples *
-				       (double)r->arrays[k].size;
-		if (r->opt->op == SS_OP_LOG_PROB)
-			per_element += 8.0 * (double)r->num_samples *
-				       (double)r->event_size;
-	}
-	fixed = per_element <= budget
-			? (double)threads *
-				  (double)ss_workspace_bytes(in->structure, in->dim)
-			: 0;
-	if (per_element + fixed > budget) {
-		format_bytes(need, sizeof need, per_element + fixed);
+	for (int k = 0; k < ss_op_output_count(st, op); k++)
+		per_element += 8 * samples *
+			       array_values(ss_op_output_array(st, op, k), in->dim);
+	if (op == SS_OP_LOG_PROB)
+		per_element += 8 * samples * array_values(&st->event, in->dim);
+	/* The workspace is of the element's order: size it once that fits. */
+	if (per_element <= budget)
+		workspace = (double)threads *
+			    (double)ss_workspace_bytes(st, in->dim);
+	if (per_element + workspace > budget) {
+		format_bytes(need, sizeof need, per_element + workspace);
 		format_bytes(have, sizeof have, budget);
 		cli_error("'%s': one batch element needs %s, more than --max-memory (%s)",
 			  in->path, need, have);
 		return -1;
 	}
-	budget -= fixed;
-	double fit = (budget < CHUNK_TARGET_BYTES ? budget : CHUNK_TARGET_BYTES) /
+	double left = budget - workspace;
+	double fit = (left < CHUNK_TARGET_BYTES ? left : CHUNK_TARGET_BYTES) /
 		     per_element;
-	double at_least = threads * per_element <= budget ? threads : 1;
+	double at_least = threads * per_element <= left ? threads : 1;
 	if (fit < at_least)
 		fit = at_least;
 	r->chunk = fit > (double)in->batch_count ? in->batch_count
@@ -261,9 +274,9 @@ int cli_run(const cli_options *opt)
 		r.num_samples = r.ev.num;
 		r.has_sample_axis = r.ev.has_sample_axis;
 	}
-	describe_outputs(&r);
 	if (plan_chunks(&r))
 		goto done;
+	describe_outputs(&r);
 	w = out_open(opt, &r.in, r.arrays, r.n_arrays, r.has_sample_axis,
 		     r.num_samples);
 	if (!w)

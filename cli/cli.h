@@ -44,6 +44,8 @@ typedef struct cli_options {
 	uint64_t seed;
 	size_t max_memory;
 	int timing;
+	int dense_events;        /* --events: dense events beside the decodes */
+	const char *dtype;       /* "float32", "float64" or NULL: the input's */
 } cli_options;
 
 /*
@@ -88,6 +90,7 @@ typedef struct in_file {
 	int batch_rank;
 	hsize_t batch_shape[CLI_MAX_RANK];
 	int64_t batch_count;
+	int real_bits;              /* 64 if a real input is float64, else 32 */
 } in_file;
 
 /* Opens the input, finds its structure and options and checks every
@@ -121,29 +124,49 @@ void h5_select_flat(hid_t space, int batch_rank, const hsize_t *shape,
 /* Refuses a dataset whose data was never (fully) written. */
 int h5_check_storage(hid_t dset, const char *file, const char *name);
 
-/* ---- events for log-prob (cli/input.c) ---------------------------------- */
+/* ---- events for log-prob (cli/events.c) ---------------------------------- */
 
+/*
+ * The structures log-prob scores: one dataset of the EVENTS file, holding
+ * either dense events [S?, *b, event] (float, integer or boolean) or the
+ * structure's first compact decode [S?, *b, decode] (integer), with an
+ * optional leading sample axis of num.
+ */
 typedef struct in_events {
+	const char *path;
 	hid_t file, dset;
 	char temp_path[64];
 	char name[128];
+	int is_decode;          /* the dataset is a compact decode */
+	int is_enum;            /* boolean (an HDF5 enum over an integer) */
 	int has_sample_axis;
 	int64_t num;            /* leading sample axis size, 1 if none */
+	int64_t size;           /* values per (sample, element) */
 	int rank;
 	hsize_t shape[CLI_MAX_RANK];
 } in_events;
 
 int in_events_open(in_events *ev, const in_file *in, const cli_options *opt);
+/* Reads the dense events [num][count][event size] of the chunk's elements
+ * [start, start + count), encoding compact decodes; reports and returns -1
+ * on failure. */
 int in_events_read(const in_events *ev, const in_file *in, int64_t start,
-		   int64_t count, double *buf);
+		   int64_t count, const ss_element *elements, double *buf);
 void in_events_close(in_events *ev);
 
 /* ---- output (cli/output.c) ------------------------------------------------ */
 
-/* One output array: name, type, its shape per element. */
+/* How an output array is stored. */
+typedef enum out_type { OUT_F32, OUT_F64, OUT_U8, OUT_I32 } out_type;
+
+/* One output array: name, its values in memory (double for SS_REAL, int64
+ * for SS_INT) at data[source] of out_write_chunk, how it is stored, and its
+ * shape per element. */
 typedef struct out_array {
 	const char *name;
 	ss_kind kind;
+	out_type type;
+	int source;
 	int rank;
 	hsize_t shape[SS_MAX_EVENT_RANK];
 	int64_t size;

@@ -458,6 +458,23 @@ static int resolve_options(in_file *in, const cli_options *opt)
 	return 0;
 }
 
+/* 64 if a present real input is stored in more than 32 bits, else 32
+ * (float16 and float32 inputs give float32 results). */
+static int input_real_bits(const in_file *in)
+{
+	int bits = 32;
+	for (int k = 0; k < in->structure->n_inputs; k++) {
+		hid_t type;
+		if (in->ds[k].id < 0 || in->structure->inputs[k].kind != SS_REAL)
+			continue;
+		type = H5Dget_type(in->ds[k].id);
+		if (H5Tget_size(type) > 4)
+			bits = 64;
+		H5Tclose(type);
+	}
+	return bits;
+}
+
 int in_open(in_file *in, const cli_options *opt)
 {
 	char name[128];
@@ -526,6 +543,7 @@ int in_open(in_file *in, const cli_options *opt)
 		cli_error("'%s': %s", in->path, err.message);
 		return -1;
 	}
+	in->real_bits = input_real_bits(in);
 	return resolve_dims(in) || resolve_batch(in) ? -1 : 0;
 }
 
@@ -639,108 +657,4 @@ void in_chunk_free(in_chunk *chunk)
 		free(chunk->data[k]);
 	free(chunk->elements);
 	memset(chunk, 0, sizeof *chunk);
-}
-
-/* ---- events for log-prob ------------------------------------------------- */
-
-int in_events_open(in_events *ev, const in_file *in, const cli_options *opt)
-{
-	static const char *const defaults[] = {"argmax", "samples", "topk"};
-	const ss_array_spec *event = &in->structure->event;
-	hid_t space, type;
-	int extra;
-	char got[256], want[256];
-	hsize_t want_shape[CLI_MAX_RANK];
-
-	memset(ev, 0, sizeof *ev);
-	ev->dset = -1;
-	ev->file = h5_open_file(opt->events, ev->temp_path,
-				sizeof ev->temp_path);
-	if (ev->file < 0)
-		return -1;
-	if (opt->dataset) {
-		snprintf(ev->name, sizeof ev->name, "%s", opt->dataset);
-	} else {
-		for (size_t k = 0; k < 3 && !ev->name[0]; k++)
-			if (H5Lexists(ev->file, defaults[k], H5P_DEFAULT) > 0)
-				snprintf(ev->name, sizeof ev->name, "%s",
-					 defaults[k]);
-		if (!ev->name[0]) {
-			cli_error("'%s': no dataset 'argmax', 'samples' or 'topk'; name one with --dataset",
-				  opt->events);
-			return -1;
-		}
-	}
-	if (H5Lexists(ev->file, ev->name, H5P_DEFAULT) <= 0 ||
-	    (ev->dset = H5Dopen2(ev->file, ev->name, H5P_DEFAULT)) < 0) {
-		cli_error("'%s': no dataset '%s'", opt->events, ev->name);
-		return -1;
-	}
-	type = H5Dget_type(ev->dset);
-	if (H5Tget_class(type) != H5T_FLOAT && H5Tget_class(type) != H5T_INTEGER) {
-		H5Tclose(type);
-		cli_error("'%s': dataset '%s' is not numeric", opt->events,
-			  ev->name);
-		return -1;
-	}
-	H5Tclose(type);
-	space = H5Dget_space(ev->dset);
-	ev->rank = H5Sget_simple_extent_ndims(space);
-	if (ev->rank > CLI_MAX_RANK) {
-		H5Sclose(space);
-		cli_error("'%s': dataset '%s' has too many axes", opt->events,
-			  ev->name);
-		return -1;
-	}
-	H5Sget_simple_extent_dims(space, ev->shape, NULL);
-	H5Sclose(space);
-
-	/* Expected: [S?, *b, event]. */
-	extra = ev->rank - in->batch_rank - event->rank;
-	memcpy(want_shape + 1, in->batch_shape,
-	       (size_t)in->batch_rank * sizeof(hsize_t));
-	for (int d = 0; d < event->rank; d++)
-		want_shape[1 + in->batch_rank + d] =
-			(hsize_t)in->dim[event->dims[d]];
-	int match = extra == 0 || extra == 1;
-	for (int d = 0; match && d < ev->rank - extra; d++)
-		match = ev->shape[extra + d] == want_shape[1 + d];
-	if (!match) {
-		cli_format_shape(got, sizeof got, ev->rank, ev->shape);
-		cli_format_shape(want, sizeof want,
-				 in->batch_rank + event->rank, want_shape + 1);
-		cli_error("'%s': dataset '%s' has shape %s; events for '%s' need %s, with an optional leading sample axis",
-			  opt->events, ev->name, got, in->path, want);
-		return -1;
-	}
-	ev->has_sample_axis = extra;
-	ev->num = extra ? (int64_t)ev->shape[0] : 1;
-	return h5_check_storage(ev->dset, opt->events, ev->name);
-}
-
-int in_events_read(const in_events *ev, const in_file *in, int64_t start,
-		   int64_t count, double *buf)
-{
-	int64_t size = 1;
-	for (int d = ev->has_sample_axis + in->batch_rank; d < ev->rank; d++)
-		size *= (int64_t)ev->shape[d];
-	for (int64_t s = 0; s < ev->num; s++)
-		if (h5_read_flat(ev->dset, H5T_NATIVE_DOUBLE,
-				 ev->has_sample_axis + in->batch_rank,
-				 ev->shape, ev->rank,
-				 s * in->batch_count + start, count,
-				 buf + s * count * size) < 0) {
-			cli_error("cannot read dataset '%s' of the events (truncated or corrupt file?)",
-				  ev->name);
-			return -1;
-		}
-	return 0;
-}
-
-void in_events_close(in_events *ev)
-{
-	if (ev->dset >= 0)
-		H5Dclose(ev->dset);
-	if (ev->file > 0)
-		H5Fclose(ev->file);
 }

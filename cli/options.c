@@ -17,7 +17,7 @@
 #define OP_BIT(op) (1u << (op))
 
 enum {
-	OPT_MAX_MEMORY = 256, OPT_TIMING, OPT_SEED,
+	OPT_MAX_MEMORY = 256, OPT_TIMING, OPT_SEED, OPT_EVENTS, OPT_DTYPE,
 	OPT_STRUCTURE_FLAG = 512 /* + index into structure_flags() */
 };
 
@@ -58,8 +58,12 @@ static const cli_option options[] = {
 	 "number of samples per batch element (default 1)"},
 	{"seed", OPT_SEED, "N", OP_BIT(SS_OP_SAMPLE),
 	 "random seed, an unsigned 64-bit integer (default 0)"},
+	{"events", OPT_EVENTS, NULL, OP_BIT(SS_OP_ARGMAX) | OP_BIT(SS_OP_SAMPLE),
+	 "also write the dense 0/1 events (argmax, samples)"},
+	{"dtype", OPT_DTYPE, "TYPE", ALL_OPS,
+	 "float32 or float64 for real results (default: the input's)"},
 	{"dataset", 'd', "NAME", OP_BIT(SS_OP_LOG_PROB),
-	 "read the events from dataset NAME (default: argmax, samples, topk)"},
+	 "read the structures from dataset NAME (default: argmax, samples, else the decodes)"},
 	{"threads", 'j', "N", ALL_OPS,
 	 "number of threads (default: all cores, or OMP_NUM_THREADS)"},
 	{"max-memory", OPT_MAX_MEMORY, "SIZE", ALL_OPS,
@@ -265,6 +269,12 @@ int cli_parse(int argc, char **argv, ss_op op, cli_options *opt)
 				return usage_error(op, "'--max-memory' needs a size such as 512M or 4G, not '%s'", optarg);
 			break;
 		case OPT_TIMING: opt->timing = 1; break;
+		case OPT_EVENTS: opt->dense_events = 1; break;
+		case OPT_DTYPE:
+			if (strcmp(optarg, "float32") && strcmp(optarg, "float64"))
+				return usage_error(op, "'--dtype' needs float32 or float64, not '%s'", optarg);
+			opt->dtype = optarg;
+			break;
 		case 'q': cli_quiet = 1; break;
 		case 'h':
 			cli_command_help(stdout, op);
@@ -288,5 +298,7 @@ int cli_parse(int argc, char **argv, ss_op op, cli_options *opt)
 	opt->input = argv[optind];
 	if (operands == 2)
 		opt->events = argv[optind + 1];
+	if (operands == 2 && !strcmp(opt->input, "-") && !strcmp(opt->events, "-"))
+		return usage_error(op, "INPUT and EVENTS cannot both be standard input");
 	return EXIT_OK;
 }

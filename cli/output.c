@@ -1,7 +1,8 @@
 /*
  * output.c - results as HDF5 or JSON Lines.
  *
- * HDF5: one dataset per result, shape [S?, *b, array], float64 or int64,
+ * HDF5: one dataset per result, shape [S?, *b, array], stored as the
+ * out_array says (float32 or float64 reals, uint8 events, int32 decodes),
  * root attributes naming the structure, command and version, object
  * timestamps off (identical runs give identical bytes). A file is written
  * under a temporary name beside its destination and renamed when complete;
@@ -47,31 +48,45 @@ static int ends_with(const char *s, const char *suffix)
 
 /* ---- JSON Lines ------------------------------------------------------------ */
 
-static void json_double(FILE *f, double x)
+/* A double, or the float32 it rounds to when single is set, with the
+ * fewest digits that read back to the same value. */
+static void json_double(FILE *f, double x, int single)
 {
 	char buf[32];
 	if (isnan(x)) {
 		fputs("\"nan\"", f);
 		return;
 	}
-	if (isinf(x)) {
+	if (isinf(x) || (single && isinf((float)x))) {
 		fputs(x > 0 ? "\"inf\"" : "\"-inf\"", f);
 		return;
 	}
-	for (int digits = 15; digits <= 17; digits++) {
-		snprintf(buf, sizeof buf, "%.*g", digits, x);
-		if (strtod(buf, NULL) == x)
-			break;
+	if (single) {
+		float y = (float)x;
+		for (int digits = 6; digits <= 9; digits++) {
+			snprintf(buf, sizeof buf, "%.*g", digits, (double)y);
+			if (strtof(buf, NULL) == y)
+				break;
+		}
+	} else {
+		for (int digits = 15; digits <= 17; digits++) {
+			snprintf(buf, sizeof buf, "%.*g", digits, x);
+			if (strtod(buf, NULL) == x)
+				break;
+		}
 	}
 	fputs(buf, f);
 }
 
-static void json_value(FILE *f, ss_kind kind, const void *data, int64_t k)
+static void json_value(FILE *f, const out_array *a, const void *data,
+		       int64_t k)
 {
-	if (kind == SS_REAL)
-		json_double(f, ((const double *)data)[k]);
-	else
+	if (a->kind == SS_INT)
 		fprintf(f, "%lld", (long long)((const int64_t *)data)[k]);
+	else if (a->type == OUT_U8)
+		fputc(((const double *)data)[k] != 0.0 ? '1' : '0', f);
+	else
+		json_double(f, ((const double *)data)[k], a->type == OUT_F32);
 }
 
 /* Prints axes d.. of one array as nested lists; *k counts the values. */
@@ -79,7 +94,7 @@ static void json_axes(FILE *f, const out_array *a, int d, const void *data,
 		      int64_t *k)
 {
 	if (d >= a->rank || d >= SS_MAX_EVENT_RANK) {
-		json_value(f, a->kind, data, (*k)++);
+		json_value(f, a, data, (*k)++);
 		return;
 	}
 	fputc('[', f);
@@ -120,7 +135,7 @@ static int json_write_chunk(out_writer *w, int64_t start, int64_t count,
 			if (w->has_sample_axis)
 				fputc('[', w->json);
 			for (int64_t s = 0; s < w->num_samples; s++) {
-				const char *base = data[k];
+				const char *base = data[a->source];
 				if (s)
 					fputc(',', w->json);
 				json_array(w->json, a,
@@ -180,6 +195,17 @@ static int dataset_shape(const out_writer *w, const out_array *a,
 	return rank;
 }
 
+static hid_t file_type(out_type type)
+{
+	switch (type) {
+	case OUT_F32: return H5T_IEEE_F32LE;
+	case OUT_F64: return H5T_IEEE_F64LE;
+	case OUT_U8: return H5T_STD_U8LE;
+	case OUT_I32: return H5T_STD_I32LE;
+	}
+	return -1;
+}
+
 static int h5_create(out_writer *w, const cli_options *opt)
 {
 	hid_t fapl = H5Pcreate(H5P_FILE_ACCESS), fcpl = H5Pcreate(H5P_FILE_CREATE);
@@ -201,8 +227,7 @@ static int h5_create(out_writer *w, const cli_options *opt)
 		hsize_t shape[CLI_MAX_RANK + SS_MAX_EVENT_RANK + 1];
 		int rank = dataset_shape(w, &w->arrays[k], shape);
 		hid_t space = H5Screate_simple(rank, shape, NULL);
-		hid_t type = w->arrays[k].kind == SS_REAL ? H5T_IEEE_F64LE
-							   : H5T_STD_I64LE;
+		hid_t type = file_type(w->arrays[k].type);
 		w->dset[k] = H5Dcreate2(w->file, w->arrays[k].name, type, space,
 					H5P_DEFAULT, dcpl, H5P_DEFAULT);
 		H5Sclose(space);
@@ -253,7 +278,7 @@ static int h5_write_chunk(out_writer *w, int64_t start, int64_t count,
 		hid_t fspace = H5Dget_space(w->dset[k]);
 		hid_t mspace = H5Screate_simple(1, &values, NULL);
 		for (int64_t s = 0; s < w->num_samples && status >= 0; s++) {
-			const char *src = (const char *)data[k] +
+			const char *src = (const char *)data[a->source] +
 					  s * (int64_t)values * 8;
 			h5_select_flat(fspace, lead, shape, rank,
 				       s * w->in->batch_count + start, count);

@@ -30,16 +30,29 @@ typedef struct run_state {
 	double t_read, t_compute, t_write;
 } run_state;
 
+/* The arrays to write: every output of the op but those written on
+ * request only, each stored compactly (SPEC §3): reals in the input's
+ * floating type or --dtype, indicator events uint8, decodes int32. */
 static void describe_outputs(run_state *r)
 {
 	const ss_structure *st = r->in.structure;
 	ss_op op = r->opt->op;
-	r->n_arrays = ss_op_output_count(st, op);
-	for (int k = 0; k < r->n_arrays; k++) {
+	int real64 = r->opt->dtype ? !strcmp(r->opt->dtype, "float64")
+				   : r->in.real_bits == 64;
+	r->n_arrays = 0;
+	for (int k = 0; k < ss_op_output_count(st, op); k++) {
 		const ss_array_spec *spec = ss_op_output_array(st, op, k);
-		out_array *a = &r->arrays[k];
+		unsigned flags = ss_op_output_flags(st, op, k);
+		out_array *a = &r->arrays[r->n_arrays];
+		if ((flags & SS_OUT_ON_REQUEST) && !r->opt->dense_events)
+			continue;
+		r->n_arrays++;
 		a->name = ss_op_output_name(st, op, k);
 		a->kind = spec->kind;
+		a->type = spec->kind == SS_INT ? OUT_I32
+			  : flags & SS_OUT_INDICATOR ? OUT_U8
+			  : real64 ? OUT_F64 : OUT_F32;
+		a->source = k;
 		a->rank = spec->rank;
 		a->size = 1;
 		for (int d = 0; d < spec->rank; d++) {
@@ -181,6 +194,7 @@ static int run_chunk(run_state *r, out_writer *w, int64_t start,
 		     int64_t count)
 {
 	const ss_structure *st = r->in.structure;
+	const int n_out = ss_op_output_count(st, r->opt->op);
 	in_chunk chunk;
 	ss_batch batch = {0};
 	double *events = NULL;
@@ -196,6 +210,7 @@ static int run_chunk(run_state *r, out_writer *w, int64_t start,
 		events = malloc((size_t)(r->num_samples * count *
 					 r->event_size) * sizeof(double) + 64);
 		if (!events || in_events_read(&r->ev, &r->in, start, count,
+					      chunk.elements,
 					      events))
 			goto done;
 	}
@@ -206,12 +221,14 @@ static int run_chunk(run_state *r, out_writer *w, int64_t start,
 	batch.seed = r->opt->seed;
 	batch.events = events;
 	batch.empty = calloc((size_t)count + 1, 1);
-	for (int k = 0; k < r->n_arrays; k++) {
-		batch.out[k] = calloc((size_t)(r->num_samples * count *
-					       r->arrays[k].size) + 8, 8);
+	for (int k = 0; k < n_out; k++) {
+		int64_t size = ss_array_size(ss_op_output_array(st, r->opt->op, k),
+					     r->in.dim);
+		batch.out[k] = calloc((size_t)(r->num_samples * count * size) + 8,
+				      8);
 		if (!batch.out[k]) {
 			cli_error("cannot allocate the output '%s'",
-				  r->arrays[k].name);
+				  ss_op_output_name(st, r->opt->op, k));
 			goto done;
 		}
 	}
@@ -237,7 +254,7 @@ static int run_chunk(run_state *r, out_writer *w, int64_t start,
 	r->t_write += omp_get_wtime() - t2;
 	rc = 0;
 done:
-	for (int k = 0; k < r->n_arrays; k++)
+	for (int k = 0; k < n_out; k++)
 		free(batch.out[k]);
 	free(batch.empty);
 	free(events);
@@ -299,8 +316,9 @@ done:
 	if (ok)
 		warn_empty(&r);
 	if (opt->timing)
-		fprintf(stderr, "synstruct: timing: read %.6f s, compute %.6f s, write %.6f s, %d threads\n",
-			r.t_read, r.t_compute, r.t_write, omp_get_max_threads());
+		fprintf(stderr, "synstruct: timing: read %.6f s, compute %.6f s, write %.6f s, %d thread%s\n",
+			r.t_read, r.t_compute, r.t_write, omp_get_max_threads(),
+			omp_get_max_threads() == 1 ? "" : "s");
 	in_events_close(&r.ev);
 	in_close(&r.in);
 	return ok ? EXIT_OK : status;

@@ -98,6 +98,10 @@ int64_t ssi_length(const ss_element *e, int lengths_input);
 int ssi_bad_value_error(ss_error *err, const char *dataset, double x,
 			int64_t offset, int rank, const int64_t *shape);
 
+/* The length of element e clamped to [0, n]: for code that may run before
+ * validation (encoding decodes). */
+int64_t ssi_length_clamped(const ss_element *e, int lengths_input);
+
 /* Rejects a length outside [0, n]. */
 int ssi_check_length(int64_t len, int64_t n, ss_error *err);
 
@@ -126,6 +130,8 @@ int ssi_chain_score(const ssi_chain *c, const double *event, double *score,
 void ssi_chain_entropy(const ssi_chain *c, void *ws, double *entropy);
 void ssi_chain_decode(const ssi_chain *c, const double *event,
 		      int64_t *labels);
+int ssi_chain_encode(const ssi_chain *c, const int64_t *labels,
+		     double *event, ss_error *err);
 
 /* ---- dependency trees (lib/tree_projective.c, lib/tree_nonprojective.c) -- */
 

@@ -220,6 +220,14 @@ static void hmm_decode(const ss_element *e, const double *event,
 	ssi_chain_decode(&c, event, decodes[0]);
 }
 
+static int hmm_encode(const ss_element *e, const int64_t *decode,
+		      double *event, ss_error *err)
+{
+	ssi_chain c = {NULL, e->dim[SS_DIM_N], e->dim[SS_DIM_T],
+		       ssi_length_clamped(e, HMM_LENGTHS)};
+	return ssi_chain_encode(&c, decode, event, err);
+}
+
 const ss_structure ssi_hmm = {
 	.name = "hmm",
 	.summary = "hidden Markov model (the linear chain it builds)",
@@ -239,4 +247,5 @@ const ss_structure ssi_hmm = {
 	.score = hmm_score,
 	.entropy = hmm_entropy,
 	.decode = hmm_decode,
+	.encode = hmm_encode,
 };

@@ -344,6 +344,28 @@ void ssi_chain_decode(const ssi_chain *c, const double *event,
 	}
 }
 
+/* The event of a label sequence: the inverse of ssi_chain_decode. */
+int ssi_chain_encode(const ssi_chain *c, const int64_t *labels,
+		     double *event, ss_error *err)
+{
+	const int64_t t = c->t, tt = t * t;
+	int64_t unlabelled = 0;
+	memset(event, 0, (size_t)(c->n * tt) * sizeof *event);
+	for (int64_t i = 0; i < c->len; i++)
+		unlabelled += labels[i] == -1;
+	if (unlabelled == c->len)
+		return SS_OK; /* the empty structure */
+	for (int64_t i = 0; i < c->len; i++) {
+		if (labels[i] < 0 || labels[i] >= t)
+			return ss_error_set(err, SS_EDATA,
+					    "labels holds %lld at [%lld], outside [0, %lld)",
+					    (long long)labels[i], (long long)i,
+					    (long long)t);
+		event[i * tt + (i ? labels[i - 1] : 0) * t + labels[i]] = 1.0;
+	}
+	return SS_OK;
+}
+
 /* ---- the structure ------------------------------------------------------- */
 
 static ssi_chain chain_of(const ss_element *e)
@@ -429,6 +451,14 @@ static void lc_decode(const ss_element *e, const double *event,
 	ssi_chain_decode(&c, event, decodes[0]);
 }
 
+static int lc_encode(const ss_element *e, const int64_t *decode,
+		     double *event, ss_error *err)
+{
+	ssi_chain c = chain_of(e);
+	c.len = ssi_length_clamped(e, CHAIN_LENGTHS);
+	return ssi_chain_encode(&c, decode, event, err);
+}
+
 static const ss_input_spec lc_inputs[CHAIN_INPUT_COUNT] = {
 	[CHAIN_LOG_POTENTIALS] = {"log_potentials", SS_REAL, SS_REQUIRED, 3,
 				  {SS_DIM_N, SS_DIM_T, SS_DIM_T}},
@@ -453,4 +483,5 @@ const ss_structure ssi_linear_chain = {
 	.score = lc_score,
 	.entropy = lc_entropy,
 	.decode = lc_decode,
+	.encode = lc_encode,
 };

@@ -373,6 +373,34 @@ static void tree_decode(const ss_element *e, const double *event,
 			heads[d] = -1;
 }
 
+/* The event of a head vector; whether it is a tree of the element's kind
+ * is checked by tree_score. */
+static int tree_encode(const ss_element *e, const int64_t *heads,
+		       double *event, ss_error *err)
+{
+	const int64_t n = e->dim[SS_DIM_N];
+	const int64_t L = ssi_length_clamped(e, TREE_LENGTHS);
+	int64_t headless = 0;
+	memset(event, 0, (size_t)(n * n) * sizeof *event);
+	for (int64_t d = 1; d < L; d++)
+		headless += heads[d] == -1;
+	if (headless == L - 1)
+		return SS_OK; /* the empty structure, or the root alone */
+	for (int64_t d = 1; d < L; d++) {
+		if (heads[d] < 0 || heads[d] >= L)
+			return ss_error_set(err, SS_EDATA,
+					    "heads holds %lld at [%lld], outside [0, %lld)",
+					    (long long)heads[d], (long long)d,
+					    (long long)L);
+		if (heads[d] == d)
+			return ss_error_set(err, SS_EDATA,
+					    "heads holds %lld at [%lld]: a node cannot be its own head",
+					    (long long)d, (long long)d);
+	}
+	tree_mark(e, heads, L, event);
+	return SS_OK;
+}
+
 static const ss_input_spec tree_inputs[TREE_INPUT_COUNT] = {
 	[TREE_LOG_POTENTIALS] = {"log_potentials", SS_REAL, SS_REQUIRED, 2,
 				 {SS_DIM_N, SS_DIM_N}},
@@ -406,4 +434,5 @@ const ss_structure ssi_spanning_tree = {
 	.score = tree_score,
 	.entropy = tree_entropy,
 	.decode = tree_decode,
+	.encode = tree_encode,
 };

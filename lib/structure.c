@@ -41,19 +41,21 @@ int64_t ss_array_size(const ss_array_spec *spec, const int64_t dim[])
 
 const ss_op_spec ss_ops[SS_OP_COUNT] = {
 	[SS_OP_PARTITION] = {"partition", 0, 0,
-			     {{"log_partition", SS_OUT_SCALAR}}, 1},
+			     {{"log_partition", SS_OUT_SCALAR, 0}}, 1},
 	[SS_OP_MARGINALS] = {"marginals", 0, 0,
-			     {{"marginals", SS_OUT_EVENT}}, 1},
+			     {{"marginals", SS_OUT_EVENT, 0}}, 1},
 	[SS_OP_ARGMAX] = {"argmax", 0, 0,
-			  {{"argmax", SS_OUT_EVENT},
-			   {"score", SS_OUT_SCALAR},
-			   {NULL, SS_OUT_DECODES}}, 3},
+			  {{"argmax", SS_OUT_EVENT,
+			    SS_OUT_INDICATOR | SS_OUT_ON_REQUEST},
+			   {"score", SS_OUT_SCALAR, 0},
+			   {NULL, SS_OUT_DECODES, 0}}, 3},
 	[SS_OP_SAMPLE] = {"sample", 1, 0,
-			  {{"samples", SS_OUT_EVENT},
-			   {"log_prob", SS_OUT_SCALAR},
-			   {NULL, SS_OUT_DECODES}}, 3},
-	[SS_OP_ENTROPY] = {"entropy", 0, 0, {{"entropy", SS_OUT_SCALAR}}, 1},
-	[SS_OP_LOG_PROB] = {"log-prob", 1, 1, {{"log_prob", SS_OUT_SCALAR}}, 1},
+			  {{"samples", SS_OUT_EVENT,
+			    SS_OUT_INDICATOR | SS_OUT_ON_REQUEST},
+			   {"log_prob", SS_OUT_SCALAR, 0},
+			   {NULL, SS_OUT_DECODES, 0}}, 3},
+	[SS_OP_ENTROPY] = {"entropy", 0, 0, {{"entropy", SS_OUT_SCALAR, 0}}, 1},
+	[SS_OP_LOG_PROB] = {"log-prob", 1, 1, {{"log_prob", SS_OUT_SCALAR, 0}}, 1},
 };
 
 const char *ss_op_unsupported(const ss_structure *s, ss_op op)
@@ -118,9 +120,25 @@ const ss_array_spec *ss_op_output_array(const ss_structure *s, ss_op op,
 	return out->role == SS_OUT_EVENT ? &s->event : &scalar_spec;
 }
 
+unsigned ss_op_output_flags(const ss_structure *s, ss_op op, int k)
+{
+	int decode;
+	const ss_op_output *out = output_at(s, op, k, &decode);
+	return decode >= 0 ? 0 : out->flags;
+}
+
 ss_kind ss_op_output_kind(const ss_structure *s, ss_op op, int k)
 {
 	return ss_op_output_array(s, op, k)->kind;
+}
+
+int ss_encode(const ss_structure *s, const ss_element *e,
+	      const int64_t *decode, double *event, ss_error *err)
+{
+	if (!s->encode)
+		return ss_error_set(err, SS_EUNSUPPORTED,
+				    "%s cannot read compact decodes", s->name);
+	return s->encode(e, decode, event, err);
 }
 
 size_t ss_workspace_bytes(const ss_structure *s, const int64_t dim[])

@@ -148,6 +148,11 @@ double ss_rng_uniform(ss_rng *rng);
  *                  empty structure: score -inf unless the element is empty)
  *   entropy        H(p), exact (NaN where no structure exists)
  *   decode         the compact decodes of an event, -1 in padding
+ *   encode         the event of a compact decode (the first of decodes[]),
+ *                  the inverse of decode: SS_EDATA naming the decode and
+ *                  the position of a value out of range; a decode that is
+ *                  -1 everywhere is the empty structure (all-zero event);
+ *                  entries past the length are ignored
  */
 typedef struct ss_structure ss_structure;
 struct ss_structure {
@@ -183,6 +188,8 @@ struct ss_structure {
 		       ss_error *err);
 	void (*decode)(const ss_element *e, const double *event,
 		       int64_t *const decodes[]);
+	int (*encode)(const ss_element *e, const int64_t *decode,
+		      double *event, ss_error *err);
 };
 
 /* The structure table (lib/structure.c). */
@@ -212,9 +219,16 @@ typedef enum ss_out_role {
 	SS_OUT_DECODES  /* the structure's compact decodes */
 } ss_out_role;
 
+/* How an output is stored and when it is written (flags of ss_op_output). */
+enum {
+	SS_OUT_INDICATOR = 1,  /* an event of 0/1 indicators, not probabilities */
+	SS_OUT_ON_REQUEST = 2  /* written only when asked for (--events) */
+};
+
 typedef struct ss_op_output {
 	const char *name; /* NULL for SS_OUT_DECODES: the decodes' names */
 	ss_out_role role;
+	unsigned flags;   /* SS_OUT_INDICATOR | SS_OUT_ON_REQUEST */
 } ss_op_output;
 
 #define SS_MAX_OP_OUTPUTS 4
@@ -258,6 +272,13 @@ const char *ss_op_output_name(const ss_structure *s, ss_op op, int k);
 ss_kind ss_op_output_kind(const ss_structure *s, ss_op op, int k);
 const ss_array_spec *ss_op_output_array(const ss_structure *s, ss_op op,
 					 int k);
+/* The SS_OUT_* flags of the k-th output array (decodes: none). */
+unsigned ss_op_output_flags(const ss_structure *s, ss_op op, int k);
+
+/* The event [size of s->event] of element e's compact decode (s's first
+ * decode): see ss_structure.encode. SS_EUNSUPPORTED without an encoder. */
+int ss_encode(const ss_structure *s, const ss_element *e,
+	      const int64_t *decode, double *event, ss_error *err);
 
 /* Per-element bytes the driver needs beyond the inputs and outputs. */
 size_t ss_workspace_bytes(const ss_structure *s, const int64_t dim[]);

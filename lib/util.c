@@ -41,6 +41,12 @@ int64_t ssi_length(const ss_element *e, int lengths_input)
 	return len ? *len : e->dim[SS_DIM_N];
 }
 
+int64_t ssi_length_clamped(const ss_element *e, int lengths_input)
+{
+	int64_t len = ssi_length(e, lengths_input), n = e->dim[SS_DIM_N];
+	return len < 0 ? 0 : len > n ? n : len;
+}
+
 int ssi_bad_value_error(ss_error *err, const char *dataset, double x,
 			int64_t offset, int rank, const int64_t *shape)
 {

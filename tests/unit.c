@@ -27,6 +27,7 @@ static const unit_suite suites[] = {
 	{"projective", suite_projective, "projective trees (Eisner) against brute force"},
 	{"nonprojective", suite_nonprojective, "non-projective trees against brute force"},
 	{"spanning-tree", suite_spanning_tree, "spanning-tree, eight variants, against brute force"},
+	{"encode", suite_encode, "compact decodes back to events"},
 };
 
 /* ---- TAP harness ---------------------------------------------------------- */

@@ -238,5 +238,6 @@ void suite_driver(void);
 void suite_projective(void);
 void suite_nonprojective(void);
 void suite_spanning_tree(void);
+void suite_encode(void);
 
 #endif

@@ -223,3 +223,22 @@ load common
 	assert_equal "${#stderr_lines[@]}" 1
 	[[ $stderr == "synstruct: error: "* ]]
 }
+
+@test "--timing says '1 thread' and '2 threads'" {
+	examples
+	run --separate-stderr synstruct partition --timing -j 1 tagging.h5
+	assert_success
+	[[ $stderr =~ ^synstruct:\ timing:\ read\ .*,\ 1\ thread$ ]] || fail "$stderr"
+	run --separate-stderr synstruct partition --timing -j 2 tagging.h5
+	[[ $stderr =~ ,\ 2\ threads$ ]] || fail "$stderr"
+}
+
+@test "no help text or page names a 'topk' dataset that no command writes" {
+	local c
+	for c in partition marginals argmax sample entropy log-prob; do
+		run synstruct "$c" --help
+		refute_output --partial topk
+	done
+	run grep -l topk "$ROOT"/man/*
+	assert_output ""
+}

@@ -119,6 +119,12 @@ member() {
 	sed -E "s/.*\"$1\":([^:]*)(,\"[a-z_]+\":.*|\}$)/\1/"
 }
 
+# float32_round: numbers one per line, each rounded to float32 and printed
+# as %.17g of that float, as h5get prints float32 datasets.
+float32_round() {
+	jsonq -f32
+}
+
 # num17: numbers one per line (also -inf, inf, nan) to %.17g of the double
 # they parse to, as h5get prints them (cJSON's strtod through jsonq; mawk's
 # own number parsing is not exact).

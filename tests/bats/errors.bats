@@ -481,13 +481,13 @@ EOF
 	mk ev.h5 <<'EOF'
 dataset argmax float64 [3, 2, 2] fill 0
 EOF
-	expect_error "synstruct: error: 'ev.h5': dataset 'argmax' has shape [3, 2, 2]; events for 'in.h5' need [2, 3, 2, 2], with an optional leading sample axis" log-prob in.h5 ev.h5
+	expect_error "synstruct: error: 'ev.h5': dataset 'argmax' has shape [3, 2, 2]; structures for 'in.h5' are events [2, 3, 2, 2] or labels [2, 3], with an optional leading sample axis" log-prob in.h5 ev.h5
 
 	mk in.h5 <<'EOF'
 attr structure string linear-chain
 dataset log_potentials float64 [2, 3, 2, 2] fill 0
 EOF
-	expect_error "synstruct: error: 'in.h5': no dataset 'argmax', 'samples' or 'topk'; name one with --dataset" log-prob in.h5 in.h5
+	expect_error "synstruct: error: 'in.h5': no dataset 'argmax', 'samples' or 'labels'; name one with --dataset" log-prob in.h5 in.h5
 	expect_error "synstruct: error: 'in.h5': no dataset 'events'" log-prob -d events in.h5 in.h5
 }
 

@@ -46,8 +46,12 @@ EOF
 	run synstruct marginals hmm.h5
 	assert_line --index 0 --regexp '^\{"index":\[0\],"marginals":\[\[\[.*\]\]\]\}$'
 	run synstruct argmax hmm.h5
-	assert_line --index 1 --regexp '^\{"index":\[1\],"argmax":\[\[\[.*\]\]\],"score":-?[0-9.e-]+,"labels":\[1,1,1,0,-1,-1,-1\]\}$'
+	assert_line --index 1 --regexp '^\{"index":\[1\],"score":-?[0-9.e-]+,"labels":\[1,1,1,0,-1,-1,-1\]\}$'
 	run synstruct sample -n 2 hmm.h5
+	assert_line --index 0 --regexp '^\{"index":\[0\],"log_prob":\[-?[0-9.e-]+,-?[0-9.e-]+\],"labels":\[\[[0-9,]+\],\[[0-9,]+\]\]\}$'
+	run synstruct argmax --events hmm.h5
+	assert_line --index 1 --regexp '^\{"index":\[1\],"argmax":\[\[\[.*\]\]\],"score":-?[0-9.e-]+,"labels":\[1,1,1,0,-1,-1,-1\]\}$'
+	run synstruct sample -n 2 --events hmm.h5
 	assert_line --index 0 --regexp '^\{"index":\[0\],"samples":\[\[\[\[.*\]\]\]\],"log_prob":\[-?[0-9.e-]+,-?[0-9.e-]+\],"labels":\[\[[0-9,]+\],\[[0-9,]+\]\]\}$'
 }
 
@@ -68,14 +72,14 @@ EOF
 	assert_success
 	assert_equal "$stderr" "synstruct: warning: 'in.h5': no structure for 1 of 3 elements: [1]"
 	assert_line --index 1 '{"index":[1],"entropy":"nan"}'
-	run --separate-stderr synstruct argmax in.h5
+	run --separate-stderr synstruct argmax --events in.h5
 	assert_success
 	assert_equal "${#stderr_lines[@]}" 1
 	assert_line --index 1 '{"index":[1],"argmax":[[[0,0],[0,0]],[[0,0],[0,0]]],"score":"-inf","labels":[-1,-1]}'
 	run --separate-stderr synstruct marginals in.h5
 	assert_success
 	assert_line --index 1 '{"index":[1],"marginals":[[[0,0],[0,0]],[[0,0],[0,0]]]}'
-	run --separate-stderr synstruct sample -n 2 in.h5
+	run --separate-stderr synstruct sample -n 2 --events in.h5
 	assert_success
 	assert_line --index 1 '{"index":[1],"samples":[[[[0,0],[0,0]],[[0,0],[0,0]]],[[[0,0],[0,0]],[[0,0],[0,0]]]],"log_prob":["-inf","-inf"],"labels":[[-1,-1],[-1,-1]]}'
 	synstruct sample -n 2 -o s.h5 in.h5 2> /dev/null
@@ -129,37 +133,70 @@ EOF
 
 @test "HDF5 output: dataset names, shapes and types for every command" {
 	examples
+	# tagging.h5 is float32: real results are float32, decodes int32.
 	synstruct partition -o p.h5 tagging.h5
 	assert_equal "$(h5get -l p.h5)" "log_partition"
-	assert_equal "$(h5get -s p.h5 log_partition)" "$(printf '[3]\nfloat64')"
+	assert_equal "$(h5get -s p.h5 log_partition)" "$(printf '[3]\nfloat32')"
 
 	synstruct marginals -o m.h5 tagging.h5
 	assert_equal "$(h5get -l m.h5)" "marginals"
-	assert_equal "$(h5get -s m.h5 marginals)" "$(printf '[3, 6, 4, 4]\nfloat64')"
+	assert_equal "$(h5get -s m.h5 marginals)" "$(printf '[3, 6, 4, 4]\nfloat32')"
 
 	synstruct argmax -o a.h5 tagging.h5
+	assert_equal "$(h5get -l a.h5)" "$(printf 'labels\nscore')"
+	assert_equal "$(h5get -s a.h5 score)" "$(printf '[3]\nfloat32')"
+	assert_equal "$(h5get -s a.h5 labels)" "$(printf '[3, 6]\nint32')"
+	synstruct argmax --events -o a.h5 tagging.h5
 	assert_equal "$(h5get -l a.h5)" "$(printf 'argmax\nlabels\nscore')"
-	assert_equal "$(h5get -s a.h5 argmax)" "$(printf '[3, 6, 4, 4]\nfloat64')"
-	assert_equal "$(h5get -s a.h5 score)" "$(printf '[3]\nfloat64')"
-	assert_equal "$(h5get -s a.h5 labels)" "$(printf '[3, 6]\nint64')"
+	assert_equal "$(h5get -s a.h5 argmax)" "$(printf '[3, 6, 4, 4]\nuint8')"
 
 	synstruct sample -n 5 -o s.h5 tagging.h5
-	assert_equal "$(h5get -l s.h5)" "$(printf 'labels\nlog_prob\nsamples')"
-	assert_equal "$(h5get -s s.h5 samples)" "$(printf '[5, 3, 6, 4, 4]\nfloat64')"
-	assert_equal "$(h5get -s s.h5 log_prob)" "$(printf '[5, 3]\nfloat64')"
-	assert_equal "$(h5get -s s.h5 labels)" "$(printf '[5, 3, 6]\nint64')"
+	assert_equal "$(h5get -l s.h5)" "$(printf 'labels\nlog_prob')"
+	assert_equal "$(h5get -s s.h5 log_prob)" "$(printf '[5, 3]\nfloat32')"
+	assert_equal "$(h5get -s s.h5 labels)" "$(printf '[5, 3, 6]\nint32')"
+	synstruct sample -n 5 --events -o se.h5 tagging.h5
+	assert_equal "$(h5get -l se.h5)" "$(printf 'labels\nlog_prob\nsamples')"
+	assert_equal "$(h5get -s se.h5 samples)" "$(printf '[5, 3, 6, 4, 4]\nuint8')"
 
 	synstruct entropy -o e.h5 tagging.h5
 	assert_equal "$(h5get -l e.h5)" "entropy"
-	assert_equal "$(h5get -s e.h5 entropy)" "$(printf '[3]\nfloat64')"
+	assert_equal "$(h5get -s e.h5 entropy)" "$(printf '[3]\nfloat32')"
 
+	# log-prob reads the compact labels, or the dense samples.
 	synstruct log-prob -o l.h5 tagging.h5 s.h5
 	assert_equal "$(h5get -l l.h5)" "log_prob"
-	assert_equal "$(h5get -s l.h5 log_prob)" "$(printf '[5, 3]\nfloat64')"
+	assert_equal "$(h5get -s l.h5 log_prob)" "$(printf '[5, 3]\nfloat32')"
+	synstruct log-prob -o le.h5 tagging.h5 se.h5
+	assert_equal "$(h5get l.h5 log_prob)" "$(h5get le.h5 log_prob)"
 
+	# hmm.h5 is float64: real results are float64.
 	synstruct argmax -o h.h5 hmm.h5
-	assert_equal "$(h5get -s h.h5 argmax)" "$(printf '[2, 7, 3, 3]\nfloat64')"
-	assert_equal "$(h5get -s h.h5 labels)" "$(printf '[2, 7]\nint64')"
+	assert_equal "$(h5get -s h.h5 score)" "$(printf '[2]\nfloat64')"
+	assert_equal "$(h5get -s h.h5 labels)" "$(printf '[2, 7]\nint32')"
+	synstruct argmax --events -o h.h5 hmm.h5
+	assert_equal "$(h5get -s h.h5 argmax)" "$(printf '[2, 7, 3, 3]\nuint8')"
+}
+
+@test "--dtype overrides the input's floating type; float32 results are the double results rounded" {
+	examples
+	synstruct partition --dtype float64 -o p64.h5 tagging.h5
+	assert_equal "$(h5get -s p64.h5 log_partition)" "$(printf '[3]\nfloat64')"
+	synstruct partition -o p32.h5 tagging.h5
+	# each float32 value is the float64 value rounded to nearest
+	paste <(h5get p64.h5 log_partition) <(h5get p32.h5 log_partition) |
+		while read -r d f; do
+			assert_equal "$(awk -v d="$d" 'BEGIN { printf "%.17g", d }' | float32_round)" "$f"
+		done
+	synstruct entropy --dtype float32 -o e.h5 hmm.h5
+	assert_equal "$(h5get -s e.h5 entropy)" "$(printf '[2]\nfloat32')"
+	# JSON Lines prints float32 results with the fewest digits of the float
+	run synstruct partition tagging.h5
+	assert_success
+	local json
+	json=$(member log_partition <<<"$output")
+	assert_equal "$(float32_round <<<"$json")" "$(h5get p32.h5 log_partition)"
+	[ "$(awk '{ print length($0) }' <<<"$json" | sort -n | tail -1)" -le 14 ]
+	expect_usage "synstruct: error: '--dtype' needs float32 or float64, not 'half'; see 'synstruct partition --help'" partition --dtype half tagging.h5
 }
 
 @test "HDF5 output: root attributes structure, command and synstruct_version" {
@@ -181,9 +218,11 @@ EOF
 @test "JSON and HDF5 hold the same values, to the last bit" {
 	examples
 	local c
-	for c in partition marginals argmax entropy; do
-		synstruct $c -o $c.h5 hmm.h5
-		synstruct $c hmm.h5 > $c.jsonl
+	for c in partition marginals "argmax --events" entropy; do
+		# shellcheck disable=SC2086
+		synstruct $c -o "${c%% *}.h5" hmm.h5
+		# shellcheck disable=SC2086
+		synstruct $c hmm.h5 > "${c%% *}.jsonl"
 	done
 	assert_equal "$(member log_partition < partition.jsonl | num17)" "$(h5get partition.h5 log_partition)"
 	assert_equal "$(member marginals < marginals.jsonl | flat | num17)" "$(h5get marginals.h5 marginals)"
@@ -424,11 +463,11 @@ EOF
 	done
 	synstruct partition -o p.h5 in.h5
 	assert_equal "$(h5get -s p.h5 log_partition)" "$(printf '[0]\nfloat64')"
-	synstruct argmax -o a.h5 in.h5
-	assert_equal "$(h5get -s a.h5 argmax)" "$(printf '[0, 3, 2, 2]\nfloat64')"
-	assert_equal "$(h5get -s a.h5 labels)" "$(printf '[0, 3]\nint64')"
-	synstruct sample -n 2 -o s.h5 in.h5
-	assert_equal "$(h5get -s s.h5 samples)" "$(printf '[2, 0, 3, 2, 2]\nfloat64')"
+	synstruct argmax --events -o a.h5 in.h5
+	assert_equal "$(h5get -s a.h5 argmax)" "$(printf '[0, 3, 2, 2]\nuint8')"
+	assert_equal "$(h5get -s a.h5 labels)" "$(printf '[0, 3]\nint32')"
+	synstruct sample --events -n 2 -o s.h5 in.h5
+	assert_equal "$(h5get -s s.h5 samples)" "$(printf '[2, 0, 3, 2, 2]\nuint8')"
 	assert_equal "$(h5get -s s.h5 log_prob)" "$(printf '[2, 0]\nfloat64')"
 	run --separate-stderr synstruct log-prob in.h5 s.h5
 	assert_success
@@ -445,17 +484,19 @@ EOF
 	assert_close "$(jsonq - log_partition <<<"$output")" \
 		"$(awk 'BEGIN { printf "%.17g", log(exp(0.5) + exp(-0.5) + exp(2) + exp(1)) }')"
 	run synstruct argmax in.h5
+	assert_output '{"index":[],"score":2,"labels":[1,0]}'
+	run synstruct argmax --events in.h5
 	assert_output '{"index":[],"argmax":[[[0,1],[0,0]],[[0,0],[1,0]]],"score":2,"labels":[1,0]}'
 	synstruct partition -o p.h5 in.h5
 	assert_equal "$(h5get -s p.h5 log_partition)" "$(printf '[]\nfloat64')"
 	synstruct entropy -o e.h5 in.h5
 	assert_equal "$(h5get -s e.h5 entropy)" "$(printf '[]\nfloat64')"
-	synstruct argmax -o a.h5 in.h5
+	synstruct argmax --events -o a.h5 in.h5
 	assert_equal "$(h5get -s a.h5 score)" "$(printf '[]\nfloat64')"
-	assert_equal "$(h5get -s a.h5 argmax)" "$(printf '[2, 2, 2]\nfloat64')"
-	assert_equal "$(h5get -s a.h5 labels)" "$(printf '[2]\nint64')"
-	synstruct sample -n 3 -o s.h5 in.h5
-	assert_equal "$(h5get -s s.h5 samples)" "$(printf '[3, 2, 2, 2]\nfloat64')"
+	assert_equal "$(h5get -s a.h5 argmax)" "$(printf '[2, 2, 2]\nuint8')"
+	assert_equal "$(h5get -s a.h5 labels)" "$(printf '[2]\nint32')"
+	synstruct sample --events -n 3 -o s.h5 in.h5
+	assert_equal "$(h5get -s s.h5 samples)" "$(printf '[3, 2, 2, 2]\nuint8')"
 	assert_equal "$(h5get -s s.h5 log_prob)" "$(printf '[3]\nfloat64')"
 	run synstruct log-prob in.h5 s.h5
 	assert_output --regexp '^\{"index":\[\],"log_prob":\[[^],]+,[^],]+,[^],]+\]\}$'
@@ -466,7 +507,7 @@ EOF
 attr structure string linear-chain
 dataset log_potentials float64 [3, 0, 0] nodata
 EOF2
-	run --separate-stderr synstruct argmax in.h5
+	run --separate-stderr synstruct argmax --events in.h5
 	assert_success
 	assert_output '{"index":[],"argmax":[[],[],[]],"score":"-inf","labels":[-1,-1,-1]}'
 }

@@ -32,12 +32,12 @@ EOF
 		assert_equal "$(jsonq - index <<<"$output" | tr '\n' ' ')" "[0,0] [0,1] [0,2] [1,0] [1,1] [1,2] "
 	done
 	synstruct argmax -o a.h5 in.h5
-	assert_equal "$(h5get -s a.h5 labels)" "$(printf '[2, 3, 3]\nint64')"
+	assert_equal "$(h5get -s a.h5 labels)" "$(printf '[2, 3, 3]\nint32')"
 	# lengths 3 2 1 / 0 3 2: element k holds lines 3k+1 .. 3k+3
 	assert_equal "$(h5get a.h5 labels | sed -n '6p;8,12p;18p' | tr '\n' ' ')" "-1 -1 -1 -1 -1 -1 -1 "
 	[[ "$(h5get a.h5 labels | sed -n '1,5p;7p;13,17p' | tr '\n' ' ')" =~ ^([01]\ ){11}$ ]]
-	synstruct sample -n 4 -o s.h5 in.h5
-	assert_equal "$(h5get -s s.h5 samples)" "$(printf '[4, 2, 3, 3, 2, 2]\nfloat64')"
+	synstruct sample --events -n 4 -o s.h5 in.h5
+	assert_equal "$(h5get -s s.h5 samples)" "$(printf '[4, 2, 3, 3, 2, 2]\nuint8')"
 	assert_equal "$(h5get -s s.h5 log_prob)" "$(printf '[4, 2, 3]\nfloat64')"
 }
 
@@ -109,7 +109,7 @@ dataset log_potentials float64 [2, 4, 3, 3] random 13 -2 2
 dataset lengths int32 [2] = 4 2
 EOF
 	local zero='[[0,0,0],[0,0,0],[0,0,0]]'
-	run synstruct argmax in.h5
+	run synstruct argmax --events in.h5
 	assert_equal "$(jsonq - labels <<<"${lines[1]}" | cut -d, -f3-)" "-1,-1]"
 	assert_equal "$(jsonq - argmax.2 <<<"${lines[1]}")" "$zero"
 	assert_equal "$(jsonq - argmax.3 <<<"${lines[1]}")" "$zero"
@@ -120,7 +120,7 @@ EOF
 	# at i = 0 only row 0 (the virtual start) is used
 	assert_equal "$(jsonq - marginals.0.1 <<<"${lines[0]}")" "[0,0,0]"
 	assert_equal "$(jsonq - marginals.0.2 <<<"${lines[0]}")" "[0,0,0]"
-	run synstruct sample -n 3 --seed 2 in.h5
+	run synstruct sample --events -n 3 --seed 2 in.h5
 	local s
 	for s in 0 1 2; do
 		assert_equal "$(jsonq - "samples.$s.2" <<<"${lines[1]}")" "$zero"
@@ -131,7 +131,7 @@ EOF
 
 @test "marginals of each used position sum to 1" {
 	examples
-	synstruct marginals -o m.h5 tagging.h5
+	synstruct marginals --dtype float64 -o m.h5 tagging.h5
 	# tagging.h5: [3, 6, 4, 4], lengths 6 4 5
 	h5get m.h5 marginals | awk '
 		{ b = int((NR - 1) / 96); i = int((NR - 1) % 96 / 16); s[b, i] += $1 }
@@ -158,10 +158,10 @@ EOF
 	assert_output '{"index":[0],"log_partition":0}'
 	run --separate-stderr synstruct entropy in.h5
 	assert_output '{"index":[0],"entropy":0}'
-	run --separate-stderr synstruct argmax in.h5
+	run --separate-stderr synstruct argmax --events in.h5
 	assert_equal "$stderr" ""
 	assert_output '{"index":[0],"argmax":[[[0,0],[0,0]],[[0,0],[0,0]]],"score":0,"labels":[-1,-1]}'
-	run --separate-stderr synstruct sample -n 1 in.h5
+	run --separate-stderr synstruct sample --events -n 1 in.h5
 	assert_output '{"index":[0],"samples":[[[[0,0],[0,0]],[[0,0],[0,0]]]],"log_prob":[0],"labels":[[-1,-1]]}'
 	synstruct argmax -o a.h5 in.h5
 	run synstruct log-prob in.h5 a.h5
@@ -191,7 +191,7 @@ EOF
 		for f in d g; do
 			tol=1e-12
 			[ $f = g ] && tol=1e-6
-			assert_close_lists "$(synstruct $c ${f}_float32.h5 | member "$(result $c)")" \
+			assert_close_lists "$(synstruct $c --dtype float64 ${f}_float32.h5 | member "$(result $c)")" \
 				"$(synstruct $c ${f}_float64.h5 | member "$(result $c)")" $tol
 		done
 	done
@@ -396,7 +396,7 @@ EOF
 	assert_output "$(printf '%s\n' '{"index":[0],"entropy":0}' '{"index":[1],"entropy":0}')"
 	run synstruct marginals in.h5
 	assert_line --index 1 '{"index":[1],"marginals":[[[1]],[[1]],[[0]],[[0]]]}'
-	run synstruct argmax in.h5
+	run synstruct argmax --events in.h5
 	assert_line --index 0 '{"index":[0],"argmax":[[[1]],[[1]],[[1]],[[1]]],"score":1.25,"labels":[0,0,0,0]}'
 }
 
@@ -416,7 +416,7 @@ EOF
 			printf "%.17g %.17g 0 0 %.17g %.17g %.17g %.17g", p00 + p01, p10 + p11, p00, p01, p10, p11 }')"
 	assert_close "$(synstruct entropy in.h5 | member entropy)" \
 		"$(awk -v z="$z" 'BEGIN { split("0.5 -0.5 2 1", s, " "); for (k = 1; k <= 4; k++) { p = exp(s[k] - z); h -= p * log(p) } printf "%.17g", h }')"
-	run synstruct argmax in.h5
+	run synstruct argmax --events in.h5
 	assert_output '{"index":[],"argmax":[[[0,1],[0,0]],[[0,0],[1,0]]],"score":2,"labels":[1,0]}'
 }
 
@@ -442,10 +442,11 @@ EOF
 @test "argmax score is the sum of the potentials along its labels; entropy = log Z - sum mu theta" {
 	examples
 	h5get tagging.h5 log_potentials > lp.txt
-	synstruct argmax -o a.h5 tagging.h5
-	synstruct marginals -o m.h5 tagging.h5
-	synstruct partition -o z.h5 tagging.h5
-	synstruct entropy -o e.h5 tagging.h5
+	# results in float64, to compare them to 1e-9
+	synstruct argmax --dtype float64 -o a.h5 tagging.h5
+	synstruct marginals --dtype float64 -o m.h5 tagging.h5
+	synstruct partition --dtype float64 -o z.h5 tagging.h5
+	synstruct entropy --dtype float64 -o e.h5 tagging.h5
 	# score: theta[b, i, y[i-1], y[i]] with y[-1] = 0, over i < len
 	h5get a.h5 labels | paste -d' ' - - - - - - > labels.txt
 	run awk '
@@ -471,14 +472,15 @@ EOF
 	examples
 	local f
 	for f in tagging.h5 hmm.h5; do
-		synstruct argmax -o a.h5 "$f"
-		synstruct partition -o z.h5 "$f"
-		run --separate-stderr synstruct log-prob "$f" a.h5
+		synstruct argmax --dtype float64 -o a.h5 "$f"
+		synstruct partition --dtype float64 -o z.h5 "$f"
+		run --separate-stderr synstruct log-prob --dtype float64 "$f" a.h5
 		assert_success
 		assert_close_lists "$(member log_prob <<<"$output")" \
 			"$(paste <(h5get a.h5 score) <(h5get z.h5 log_partition) | awk '{ printf "%.17g\n", $1 - $2 }')"
 		synstruct log-prob -o l.h5 "$f" a.h5
-		assert_equal "$(h5get -s l.h5 log_prob | head -n 1)" "$(h5get -s z.h5 log_partition | head -n 1)"
+		synstruct partition -o z.h5 "$f"
+		assert_equal "$(h5get -s l.h5 log_prob)" "$(h5get -s z.h5 log_partition)"
 	done
 }
 
@@ -521,6 +523,59 @@ EOF
 	assert_close "$(member log_prob <<<"$output")" "$(awk -v z="$z" 'BEGIN { printf "%.17g", 2 - z }')"
 	run synstruct log-prob -d samples in.h5 ev.h5
 	assert_close_lists "$(member log_prob <<<"$output")" "$(awk -v z="$z" 'BEGIN { printf "%.17g %.17g", 0.5 - z, 1 - z }')"
+}
+
+@test "log-prob of gold labels: compact decodes of any integer type, padding ignored, booleans as dense events" {
+	mk in.h5 <<'EOF'
+attr structure string linear-chain
+dataset log_potentials float64 [2, 3, 2, 2] = 0 1 7 9  0.5 -0.5 1 0  2 -1 0.25 3
+                                              0 1 7 9  0.5 -0.5 1 0  2 -1 0.25 3
+dataset lengths int32 [2] = 3 2
+EOF
+	# Gold sequences (1, 0, 0) and (0, 1): scores 1 + 1 + 2 = 4 and 0 - 0.5.
+	# Element 1's third label is padding: any value is ignored.
+	mk gold.h5 <<'EOF'
+dataset labels int8 [2, 3] = 1 0 0  0 1 -100
+dataset gold uint8 [2, 3] = 1 0 0  0 1 9
+dataset onehot bool [2, 3, 2, 2] = 0 1 0 0  0 0 1 0  1 0 0 0
+                                   1 0 0 0  0 1 0 0  0 0 0 0
+EOF
+	local z want
+	z=$(synstruct partition --dtype float64 in.h5 | member log_partition | tr '\n' ' ')
+	want=$(awk -v z="$z" 'BEGIN { split(z, Z, " "); printf "%.17g %.17g", 4 - Z[1], -0.5 - Z[2] }')
+	run --separate-stderr synstruct log-prob in.h5 gold.h5
+	assert_success
+	assert_close_lists "$(member log_prob <<<"$output")" "$want"
+	run synstruct log-prob -d gold in.h5 gold.h5
+	assert_close_lists "$(member log_prob <<<"$output")" "$want"
+	run synstruct log-prob -d onehot in.h5 gold.h5
+	assert_close_lists "$(member log_prob <<<"$output")" "$want"
+	# a sequence that is -1 everywhere is the empty structure
+	mk none.h5 <<'EOF'
+dataset labels int32 [2, 3] = -1 -1 -1  0 1 0
+EOF
+	run synstruct log-prob -q in.h5 none.h5
+	assert_equal "$(member log_prob <<<"${lines[0]}")" '"-inf"'
+	# labels out of range name the file, dataset and element
+	mk bad.h5 <<'EOF'
+dataset labels int64 [2, 3] = 1 0 0  0 2 0
+EOF
+	expect_error "synstruct: error: 'bad.h5': dataset 'labels', batch element [1]: labels holds 2 at [1], outside [0, 2)" log-prob in.h5 bad.h5
+	mk float.h5 <<'EOF'
+dataset labels float64 [2, 3] = 1 0 0  0 1 0
+EOF
+	expect_error "synstruct: error: 'float.h5': dataset 'labels' has the shape of 'labels' but is not integer" log-prob in.h5 float.h5
+}
+
+@test "log-prob reads argmax and sample outputs with or without --events, and stdin for one of its inputs" {
+	examples
+	synstruct sample -n 3 --seed 4 -o s.h5 hmm.h5
+	synstruct sample -n 3 --seed 4 --events -o se.h5 hmm.h5
+	assert_equal "$(synstruct log-prob hmm.h5 s.h5)" "$(synstruct log-prob hmm.h5 se.h5)"
+	assert_equal "$(synstruct log-prob -d labels hmm.h5 se.h5)" "$(synstruct log-prob hmm.h5 se.h5)"
+	assert_equal "$(synstruct log-prob hmm.h5 - < s.h5)" "$(synstruct log-prob hmm.h5 s.h5)"
+	assert_equal "$(synstruct log-prob - s.h5 < hmm.h5)" "$(synstruct log-prob hmm.h5 s.h5)"
+	expect_usage "synstruct: error: INPUT and EVENTS cannot both be standard input; see 'synstruct log-prob --help'" log-prob - -
 }
 
 # ---- --group and --structure ------------------------------------------------------------

@@ -71,14 +71,14 @@ EOF
 
 @test "heads: -1 for the root and padding; the argmax event marks each head" {
 	four_nodes
-	synstruct argmax -o a.h5 in.h5
-	assert_equal "$(h5get -s a.h5 heads)" "$(printf '[2, 4]\nint64')"
-	assert_equal "$(h5get -s a.h5 argmax)" "$(printf '[2, 4, 4]\nfloat64')"
+	synstruct argmax --events -o a.h5 in.h5
+	assert_equal "$(h5get -s a.h5 heads)" "$(printf '[2, 4]\nint32')"
+	assert_equal "$(h5get -s a.h5 argmax)" "$(printf '[2, 4, 4]\nuint8')"
 	# Element 0: best tree 0->3, 3->1, 1->2 (2 + 1.5 + 1 = 4.5).
 	assert_equal "$(synstruct argmax in.h5 | jsonq - heads | head -1)" "[-1,3,1,0]"
 	assert_close "$(synstruct argmax in.h5 | jsonq - score | head -1)" 4.5
 	# Element 1 has 3 nodes: node 3 is padding.
-	run synstruct argmax in.h5
+	run synstruct argmax --events in.h5
 	[[ "$(jsonq - heads <<<"$output" | sed -n 2p)" =~ ^\[-1,[0-9],[0-9],-1\]$ ]]
 	assert_equal "$(jsonq - argmax.3 <<<"$output" | sed -n 2p)" "[0,0,0,0]"
 }
@@ -124,6 +124,21 @@ EOF
 		# shellcheck disable=SC2086
 		assert_close_lists "$(synstruct log-prob $flags -o lp.h5 in.h5 s.h5 && h5get lp.h5 log_prob)" "$(h5get s.h5 log_prob)" 1e-12
 	done
+}
+
+@test "log-prob of gold head vectors: any integer type, padding ignored; bad heads are named" {
+	four_nodes
+	mk gold.h5 <<'EOF'
+dataset heads int16 [2, 4] = -1 3 1 0  -1 0 1 99
+dataset loop int16 [2, 4] = -1 2 1 0  -1 0 1 -1
+dataset far uint8 [2, 4] = 0 3 1 0  0 0 3 0
+EOF
+	local z
+	z=$(synstruct partition in.h5 | member log_partition | tr '\n' ' ')
+	assert_close_lists "$(synstruct log-prob in.h5 gold.h5 | member log_prob)" \
+		"$(awk -v z="$z" 'BEGIN { split(z, Z, " "); printf "%.17g %.17g", 4.5 - Z[1], 1 - Z[2] }')"
+	expect_error "synstruct: error: 'gold.h5': dataset 'loop': event is not a spanning tree: it has a cycle through node 1 in batch element [0]" log-prob -d loop in.h5 gold.h5
+	expect_error "synstruct: error: 'gold.h5': dataset 'far', batch element [1]: heads holds 3 at [2], outside [0, 3)" log-prob -d far in.h5 gold.h5
 }
 
 @test "log-prob refuses an event that is not a tree of the element's kind" {
@@ -229,9 +244,10 @@ EOF
 	synstruct argmax --single-root -o baseline.h5 trees.h5 &&
 	synstruct log-prob --single-root -o logp.h5 trees.h5 samples.h5 &&
 	synstruct entropy --single-root -o entropy.h5 trees.h5
-	assert_equal "$(h5get -s logp.h5 log_prob)" "$(printf '[8, 4]\nfloat64')"
+	# trees.h5 is float32: float32 results, int32 heads
+	assert_equal "$(h5get -s logp.h5 log_prob)" "$(printf '[8, 4]\nfloat32')"
 	assert_equal "$(h5get logp.h5 log_prob)" "$(h5get samples.h5 log_prob)"
-	assert_equal "$(h5get -s baseline.h5 heads)" "$(printf '[4, 6]\nint64')"
+	assert_equal "$(h5get -s baseline.h5 heads)" "$(printf '[4, 6]\nint32')"
 	grep -q 'synstruct sample -n 8 --seed 0 --single-root -o samples.h5 trees.h5' "$ROOT/README.md"
 }
 

@@ -16,7 +16,7 @@
  *   dataset NAME TYPE [d0, ...] [OPTIONS...] VALUES
  *
  * TYPE: float32 float64 int8 int16 int32 int64 uint8 float32be float64be int32be
- * int64be string. Shape [] is a scalar; a dim may be written 2^40.
+ * int64be string bool (0/1 as h5py writes numpy bools: an enum over int8). Shape [] is a scalar; a dim may be written 2^40.
  * OPTIONS: chunk=[c0, ...]   chunked layout
  *          gzip              chunked (whole shape unless chunk=) + deflate level 4
  *          compact           compact layout
@@ -66,6 +66,7 @@ static const struct ftype {
 	{"int32be", C_INT, INT32_MIN, INT32_MAX},
 	{"int64be", C_INT, INT64_MIN, INT64_MAX},
 	{"string", C_STRING, 0, 0},
+	{"bool", C_INT, 0, 1},
 };
 #define NTYPES (sizeof TYPES / sizeof TYPES[0])
 
@@ -556,6 +557,15 @@ static void create_dataset(struct dset *d, void *buf, size_t width, int partial)
 		H5Tset_size(ftype, width);
 		H5Tset_strpad(ftype, H5T_STR_NULLTERM);
 	}
+	if (!strcmp(d->t->name, "bool")) {
+		/* HDF5 converts no number to an enum: write the int8 bytes. */
+		signed char no = 0, yes = 1;
+		ftype = mtype = H5Tenum_create(H5T_NATIVE_SCHAR);
+		H5Tenum_insert(ftype, "FALSE", &no);
+		H5Tenum_insert(ftype, "TRUE", &yes);
+		for (hsize_t k = 0; buf && k < d->nelem; k++)
+			((signed char *)buf)[k] = (signed char)((int64_t *)buf)[k];
+	}
 	if (dcpl < 0 || H5Pset_obj_track_times(dcpl, 0) < 0)
 		die("cannot make a dataset property list");
 	if (d->crank >= 0 && H5Pset_chunk(dcpl, d->crank, d->chunk) < 0)
@@ -601,7 +611,7 @@ static void create_dataset(struct dset *d, void *buf, size_t width, int partial)
 	H5Sclose(space);
 	H5Gclose(loc);
 	H5Pclose(dcpl);
-	if (d->t->cls == C_STRING)
+	if (d->t->cls == C_STRING || !strcmp(d->t->name, "bool"))
 		H5Tclose(ftype);
 }
 

@@ -16,6 +16,10 @@
  *                      true/false/null as such, arrays and objects as compact
  *                      JSON. A missing value is an error.
  *
+ *   jsonq -f32         for each line of standard input, a number: the float32
+ *                      it rounds to, printed as %.17g of that float (to compare
+ *                      JSON Lines float32 results with h5get's output)
+ *
  * Bad usage exits 2.
  */
 #include <ctype.h>
@@ -156,6 +160,12 @@ static void print_value(const cJSON *v)
 int main(int argc, char **argv)
 {
 	int count = 0, i = 1;
+	if (argc == 2 && !strcmp(argv[1], "-f32")) {
+		char buf[256];
+		while (fgets(buf, sizeof buf, stdin))
+			printf("%.17g\n", (double)strtof(buf, NULL));
+		return 0;
+	}
 	if (i < argc && !strcmp(argv[i], "-n"))
 		count = 1, i++;
 	if (argc - i < 1 || argc - i > 2 || (count && argc - i == 2))

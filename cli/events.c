@@ -1,0 +1,235 @@
+/*
+ * events.c - the structures that log-prob scores, read from a second file.
+ *
+ * The EVENTS file holds them either as dense events [S?, *b, event] (the
+ * `argmax` or `samples` of synstruct's own output, or any float, integer
+ * or boolean dataset of that shape) or as the structure's compact decode
+ * [S?, *b, decode] (`labels`, `heads`: gold sequences and head vectors
+ * score directly). Without --dataset the first present of argmax, samples,
+ * topk and the decode's name is read. Decodes are turned into events by
+ * the structure's encoder, chunk by chunk, so memory stays bounded.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+/* Whether a dataset of the given shape holds the array `spec` per element
+ * of in's batch, with an optional leading sample axis. */
+static int shape_matches(const in_file *in, const ss_array_spec *spec,
+			 int rank, const hsize_t *shape, int *sample_axis)
+{
+	int extra = rank - in->batch_rank - spec->rank;
+	if (extra != 0 && extra != 1)
+		return 0;
+	for (int d = 0; d < in->batch_rank; d++)
+		if (shape[extra + d] != in->batch_shape[d])
+			return 0;
+	for (int d = 0; d < spec->rank; d++)
+		if (shape[extra + in->batch_rank + d] !=
+		    (hsize_t)in->dim[spec->dims[d]])
+			return 0;
+	*sample_axis = extra;
+	return 1;
+}
+
+/* "[*b, n, t, t]" with the batch axes and dimensions of in. */
+static void format_want(char *buf, size_t size, const in_file *in,
+			const ss_array_spec *spec)
+{
+	hsize_t shape[CLI_MAX_RANK + SS_MAX_EVENT_RANK];
+	memcpy(shape, in->batch_shape, (size_t)in->batch_rank * sizeof *shape);
+	for (int d = 0; d < spec->rank; d++)
+		shape[in->batch_rank + d] = (hsize_t)in->dim[spec->dims[d]];
+	cli_format_shape(buf, size, in->batch_rank + spec->rank, shape);
+}
+
+/* Chooses the dataset: --dataset, else the first present default. */
+static int choose_dataset(in_events *ev, const in_file *in,
+			  const cli_options *opt)
+{
+	const ss_structure *st = in->structure;
+	const char *defaults[] = {"argmax", "samples", "topk",
+				  st->n_decodes ? st->decodes[0].name : NULL};
+	if (opt->dataset) {
+		snprintf(ev->name, sizeof ev->name, "%s", opt->dataset);
+		return 0;
+	}
+	for (size_t k = 0; k < 4 && !ev->name[0]; k++)
+		if (defaults[k] && H5Lexists(ev->file, defaults[k],
+					     H5P_DEFAULT) > 0)
+			snprintf(ev->name, sizeof ev->name, "%s", defaults[k]);
+	if (!ev->name[0]) {
+		cli_error("'%s': no dataset 'argmax', 'samples' or '%s'; name one with --dataset",
+			  ev->path, defaults[3] ? defaults[3] : "argmax");
+		return -1;
+	}
+	return 0;
+}
+
+int in_events_open(in_events *ev, const in_file *in, const cli_options *opt)
+{
+	const ss_structure *st = in->structure;
+	const ss_array_spec *decode = st->n_decodes ? &st->decodes[0] : NULL;
+	H5T_class_t cls;
+	hid_t space, type;
+	int axis;
+	char got[256], dense[256], compact[256];
+
+	memset(ev, 0, sizeof *ev);
+	ev->path = opt->events;
+	ev->dset = -1;
+	ev->file = h5_open_file(opt->events, ev->temp_path,
+				sizeof ev->temp_path);
+	if (ev->file < 0 || choose_dataset(ev, in, opt))
+		return -1;
+	if (H5Lexists(ev->file, ev->name, H5P_DEFAULT) <= 0 ||
+	    (ev->dset = H5Dopen2(ev->file, ev->name, H5P_DEFAULT)) < 0) {
+		cli_error("'%s': no dataset '%s'", ev->path, ev->name);
+		return -1;
+	}
+	type = H5Dget_type(ev->dset);
+	cls = H5Tget_class(type);
+	ev->is_enum = cls == H5T_ENUM;
+	if (ev->is_enum) {
+		hid_t base = H5Tget_super(type);
+		if (H5Tget_class(base) != H5T_INTEGER || H5Tget_size(base) > 8)
+			cls = H5T_NO_CLASS;
+		H5Tclose(base);
+	}
+	H5Tclose(type);
+	if (cls != H5T_FLOAT && cls != H5T_INTEGER && cls != H5T_ENUM) {
+		cli_error("'%s': dataset '%s' is not numeric or boolean",
+			  ev->path, ev->name);
+		return -1;
+	}
+	space = H5Dget_space(ev->dset);
+	ev->rank = H5Sget_simple_extent_ndims(space);
+	if (ev->rank > CLI_MAX_RANK) {
+		H5Sclose(space);
+		cli_error("'%s': dataset '%s' has %d axes, more than %d",
+			  ev->path, ev->name, ev->rank, CLI_MAX_RANK);
+		return -1;
+	}
+	H5Sget_simple_extent_dims(space, ev->shape, NULL);
+	H5Sclose(space);
+
+	if (shape_matches(in, &st->event, ev->rank, ev->shape, &axis)) {
+		ev->size = ss_array_size(&st->event, in->dim);
+	} else if (decode && st->encode &&
+		   shape_matches(in, decode, ev->rank, ev->shape, &axis)) {
+		ev->is_decode = 1;
+		ev->size = ss_array_size(decode, in->dim);
+		if (cls != H5T_INTEGER) {
+			cli_error("'%s': dataset '%s' has the shape of '%s' but is not integer",
+				  ev->path, ev->name, decode->name);
+			return -1;
+		}
+	} else {
+		cli_format_shape(got, sizeof got, ev->rank, ev->shape);
+		format_want(dense, sizeof dense, in, &st->event);
+		if (decode && st->encode) {
+			format_want(compact, sizeof compact, in, decode);
+			cli_error("'%s': dataset '%s' has shape %s; structures for '%s' are events %s or %s %s, with an optional leading sample axis",
+				  ev->path, ev->name, got, in->path, dense,
+				  decode->name, compact);
+		} else {
+			cli_error("'%s': dataset '%s' has shape %s; events for '%s' need %s, with an optional leading sample axis",
+				  ev->path, ev->name, got, in->path, dense);
+		}
+		return -1;
+	}
+	ev->has_sample_axis = axis;
+	ev->num = axis ? (int64_t)ev->shape[0] : 1;
+	return h5_check_storage(ev->dset, ev->path, ev->name);
+}
+
+/* Reads sample s of the chunk as values of memtype (double or int64). */
+static int read_values(const in_events *ev, const in_file *in, int64_t s,
+		       int64_t start, int64_t count, hid_t memtype, void *buf)
+{
+	int lead = ev->has_sample_axis + in->batch_rank;
+	hid_t type = -1, base = -1;
+	int rc;
+	if (ev->is_enum) {
+		/* HDF5 does not convert an enum to a number: read its integer
+		 * bytes, then convert them in place. */
+		hid_t file_type = H5Dget_type(ev->dset);
+		type = H5Tget_native_type(file_type, H5T_DIR_DEFAULT);
+		base = H5Tget_super(type);
+		H5Tclose(file_type);
+	}
+	rc = h5_read_flat(ev->dset, ev->is_enum ? type : memtype, lead,
+			  ev->shape, ev->rank, s * in->batch_count + start,
+			  count, buf);
+	if (rc == 0 && ev->is_enum &&
+	    H5Tconvert(base, memtype, (size_t)(count * ev->size), buf, NULL,
+		       H5P_DEFAULT) < 0)
+		rc = -1;
+	if (type >= 0)
+		H5Tclose(type);
+	if (base >= 0)
+		H5Tclose(base);
+	return rc;
+}
+
+int in_events_read(const in_events *ev, const in_file *in, int64_t start,
+		   int64_t count, const ss_element *elements, double *buf)
+{
+	const ss_structure *st = in->structure;
+	const int64_t E = ss_array_size(&st->event, in->dim);
+	int64_t *decodes = NULL;
+	int rc = 0;
+
+	if (ev->is_decode) {
+		decodes = malloc((size_t)(count * ev->size + 1) * sizeof *decodes);
+		if (!decodes) {
+			cli_error("cannot allocate %lld values for dataset '%s'",
+				  (long long)(count * ev->size), ev->name);
+			return -1;
+		}
+	}
+	for (int64_t s = 0; s < ev->num && rc == 0; s++) {
+		double *out = buf + s * count * E;
+		if (!ev->is_decode) {
+			rc = read_values(ev, in, s, start, count,
+					 H5T_NATIVE_DOUBLE, out);
+		} else {
+			rc = read_values(ev, in, s, start, count,
+					 H5T_NATIVE_INT64, decodes);
+			for (int64_t i = 0; rc == 0 && i < count; i++) {
+				ss_error err;
+				if (ss_encode(st, &elements[i],
+					      decodes + i * ev->size,
+					      out + i * E, &err) == SS_OK)
+					continue;
+				char idx[200], sample[48] = "";
+				cli_format_index(idx, sizeof idx, start + i,
+						 in->batch_rank,
+						 in->batch_shape);
+				if (ev->has_sample_axis)
+					snprintf(sample, sizeof sample,
+						 "sample %lld, ", (long long)s);
+				cli_error("'%s': dataset '%s', %sbatch element %s: %s",
+					  ev->path, ev->name, sample, idx,
+					  err.message);
+				free(decodes);
+				return -1;
+			}
+			continue;
+		}
+	}
+	if (rc)
+		cli_error("'%s': cannot read dataset '%s' (truncated or corrupt file?)",
+			  ev->path, ev->name);
+	free(decodes);
+	return rc;
+}
+
+void in_events_close(in_events *ev)
+{
+	if (ev->dset >= 0)
+		H5Dclose(ev->dset);
+	if (ev->file > 0)
+		H5Fclose(ev->file);
+}

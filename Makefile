@@ -5,7 +5,8 @@
 #   make check      build, then run every test (C unit tests and Bats)
 #   make bench      time the kernels and the commands (not a test)
 #   make install    PREFIX=/usr/local DESTDIR=
-#   make SANITIZE=address,undefined check
+#   make SANITIZE=address,undefined check   (builds in build-sanitize/;
+#                   every sanitizer report fails the run)
 #
 # Warnings are errors (WERROR=0 relaxes that for local experiments).
 
@@ -28,12 +29,13 @@ ifeq ($(WERROR),1)
 CFLAGS   += -Werror
 endif
 ifneq ($(SANITIZE),)
-CFLAGS   += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
+CFLAGS   += -fsanitize=$(SANITIZE) -fno-sanitize-recover=all \
+            -fno-omit-frame-pointer
 LDFLAGS  += -fsanitize=$(SANITIZE)
 endif
 LDLIBS   += -lm
 
-B ?= build
+B ?= $(if $(SANITIZE),build-sanitize,build)
 LIB_SRC  := $(wildcard lib/*.c)
 CLI_SRC  := $(wildcard cli/*.c)
 UNIT_SRC := $(wildcard tests/unit*.c)
@@ -62,7 +64,7 @@ $(B)/libsynstruct.a: $(LIB_OBJ)
 
 $(B)/synstruct: $(CLI_OBJ) $(B)/libsynstruct.a
 	@echo "LD $@"
-	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(HDF5_LIBS) $(LDLIBS)
+	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(HDF5_LIBS) -lcjson $(LDLIBS)
 
 $(B)/unit: $(UNIT_OBJ) $(B)/libsynstruct.a
 	@echo "LD $@"
@@ -88,7 +90,7 @@ demo:
 check:
 	@scripts/deps.sh --quiet
 	@$(MAKE) --no-print-directory all $(B)/unit $(TOOLS) $(EXAMPLES)
-	@tests/run.sh
+	@B=$(B) tests/run.sh
 
 bench:
 	@$(MAKE) --no-print-directory all $(TOOLS)

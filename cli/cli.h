@@ -45,6 +45,7 @@ typedef struct cli_options {
 	size_t max_memory;
 	int timing;
 	int dense_events;        /* --events: dense events beside the decodes */
+	const char *input_format; /* "jsonl", "hdf5" or NULL: from the content */
 	const char *dtype;       /* "float32", "float64" or NULL: the input's */
 } cli_options;
 
@@ -71,9 +72,13 @@ const cli_command *cli_command_find(const char *name);
 
 #define CLI_MAX_RANK 32
 
+/* A JSON Lines file being read, one object per batch element (cli/jsonl.c). */
+typedef struct jsonl_reader jsonl_reader;
+
 /* One input dataset of the structure, opened. */
 typedef struct in_dataset {
-	hid_t id;                   /* < 0 where absent */
+	int present;
+	hid_t id;                   /* HDF5 inputs: the dataset, else < 0 */
 	int rank, batch_rank;
 	hsize_t shape[CLI_MAX_RANK];
 	int64_t element_size;       /* values per batch element */
@@ -82,7 +87,8 @@ typedef struct in_dataset {
 typedef struct in_file {
 	const char *path;           /* as the user gave it */
 	char temp_path[64];         /* standard input's copy, unlinked */
-	hid_t file, group;
+	hid_t file, group;          /* HDF5 inputs, else < 0 */
+	jsonl_reader *jsonl;        /* JSON Lines inputs, else NULL */
 	const ss_structure *structure;
 	in_dataset ds[SS_MAX_INPUTS];
 	int64_t dim[SS_DIM_COUNT];
@@ -109,9 +115,15 @@ int in_read_chunk(const in_file *in, int64_t start, int64_t count,
 		  in_chunk *chunk);
 void in_chunk_free(in_chunk *chunk);
 
-/* Opens an HDF5 file by path ("-": standard input, copied to a temporary
- * file); reports and returns < 0 on failure. */
-hid_t h5_open_file(const char *path, char *temp_path, size_t temp_size);
+/*
+ * Opens INPUT or EVENTS by path. Standard input ("-") and other files that
+ * are not regular (a FIFO, a shell's <(...)) are first copied to an unlinked
+ * temporary file. The content is JSON Lines when format is "jsonl", or when
+ * format is NULL and its first non-blank byte is '{': then *json is set,
+ * else the HDF5 file *file. Returns 0, or -1 after reporting.
+ */
+int in_open_source(const char *path, const char *format, char *temp_path,
+		   size_t temp_size, hid_t *file, jsonl_reader **json);
 /* Reads [start, start + count) of the flat batch index of a dataset whose
  * leading batch_rank axes are batch axes, each element holding
  * element_size values of memtype. */
@@ -142,6 +154,7 @@ typedef struct in_events {
 	int has_sample_axis;
 	int64_t num;            /* leading sample axis size, 1 if none */
 	int64_t size;           /* values per (sample, element) */
+	jsonl_reader *jsonl;    /* JSON Lines events, else NULL */
 	int rank;
 	hsize_t shape[CLI_MAX_RANK];
 } in_events;
@@ -153,6 +166,24 @@ int in_events_open(in_events *ev, const in_file *in, const cli_options *opt);
 int in_events_read(const in_events *ev, const in_file *in, int64_t start,
 		   int64_t count, const ss_element *elements, double *buf);
 void in_events_close(in_events *ev);
+
+/* ---- JSON Lines inputs (cli/jsonl.c) --------------------------------------- */
+
+/* Takes f (closed by jsonl_reader_free); NULL after reporting. */
+jsonl_reader *jsonl_reader_new(FILE *f, const char *path);
+void jsonl_reader_free(jsonl_reader *r);
+/* Sets in's structure, options, datasets and batch from the first object;
+ * in->jsonl = r. Returns 0, or the exit status after reporting. */
+int jsonl_open(in_file *in, const cli_options *opt, jsonl_reader *r);
+/* Reads the next count objects into chunk (elements already made). */
+int jsonl_read_chunk(const in_file *in, int64_t count, in_chunk *chunk);
+/* Chooses the events' member, dense or decode, from the first object. */
+int jsonl_events_open(in_events *ev, const in_file *in,
+		      const cli_options *opt, jsonl_reader *r);
+/* Reads the next count objects' events or decodes, [num][count][size]
+ * doubles or int64 as ev->is_decode says. */
+int jsonl_events_read(const in_events *ev, const in_file *in, int64_t count,
+		      void *values);
 
 /* ---- output (cli/output.c) ------------------------------------------------ */
 

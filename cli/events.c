@@ -5,7 +5,8 @@
  * `argmax` or `samples` of synstruct's own output, or any float, integer
  * or boolean dataset of that shape) or as the structure's compact decode
  * [S?, *b, decode] (`labels`, `heads`: gold sequences and head vectors
- * score directly). Without --dataset the first present of argmax, samples,
+ * score directly). A JSON Lines EVENTS file (cli/jsonl.c) holds the same
+ * per element, as synstruct's own JSON Lines outputs do. Without --dataset the first present of argmax, samples,
  * topk and the decode's name is read. Decodes are turned into events by
  * the structure's encoder, chunk by chunk, so memory stays bounded.
  */
@@ -79,9 +80,12 @@ int in_events_open(in_events *ev, const in_file *in, const cli_options *opt)
 	memset(ev, 0, sizeof *ev);
 	ev->path = opt->events;
 	ev->dset = -1;
-	ev->file = h5_open_file(opt->events, ev->temp_path,
-				sizeof ev->temp_path);
-	if (ev->file < 0 || choose_dataset(ev, in, opt))
+	if (in_open_source(opt->events, NULL, ev->temp_path,
+			   sizeof ev->temp_path, &ev->file, &ev->jsonl))
+		return -1;
+	if (ev->jsonl)
+		return jsonl_events_open(ev, in, opt, ev->jsonl);
+	if (choose_dataset(ev, in, opt))
 		return -1;
 	if (H5Lexists(ev->file, ev->name, H5P_DEFAULT) <= 0 ||
 	    (ev->dset = H5Dopen2(ev->file, ev->name, H5P_DEFAULT)) < 0) {
@@ -173,61 +177,69 @@ static int read_values(const in_events *ev, const in_file *in, int64_t s,
 	return rc;
 }
 
+/* Reads the values of the chunk, [num][count][size] doubles (events) or
+ * int64 (decodes). */
+static int read_chunk_values(const in_events *ev, const in_file *in,
+			     int64_t start, int64_t count, void *values)
+{
+	hid_t memtype = ev->is_decode ? H5T_NATIVE_INT64 : H5T_NATIVE_DOUBLE;
+	if (ev->jsonl)
+		return jsonl_events_read(ev, in, count, values);
+	for (int64_t s = 0; s < ev->num; s++)
+		if (read_values(ev, in, s, start, count, memtype,
+				(char *)values + (size_t)(s * count * ev->size) * 8)) {
+			cli_error("'%s': cannot read dataset '%s' (truncated or corrupt file?)",
+				  ev->path, ev->name);
+			return -1;
+		}
+	return 0;
+}
+
 int in_events_read(const in_events *ev, const in_file *in, int64_t start,
 		   int64_t count, const ss_element *elements, double *buf)
 {
 	const ss_structure *st = in->structure;
 	const int64_t E = ss_array_size(&st->event, in->dim);
-	int64_t *decodes = NULL;
-	int rc = 0;
+	int64_t *decodes;
 
-	if (ev->is_decode) {
-		decodes = malloc((size_t)(count * ev->size + 1) * sizeof *decodes);
-		if (!decodes) {
-			cli_error("cannot allocate %lld values for dataset '%s'",
-				  (long long)(count * ev->size), ev->name);
+	if (!ev->is_decode)
+		return read_chunk_values(ev, in, start, count, buf);
+	decodes = malloc((size_t)(ev->num * count * ev->size + 1) *
+			 sizeof *decodes);
+	if (!decodes) {
+		cli_error("cannot allocate %lld values for dataset '%s'",
+			  (long long)(ev->num * count * ev->size), ev->name);
+		return -1;
+	}
+	if (read_chunk_values(ev, in, start, count, decodes)) {
+		free(decodes);
+		return -1;
+	}
+	for (int64_t s = 0; s < ev->num; s++)
+		for (int64_t i = 0; i < count; i++) {
+			int64_t at = s * count + i;
+			char idx[200], sample[48] = "";
+			ss_error err;
+			if (ss_encode(st, &elements[i], decodes + at * ev->size,
+				      buf + at * E, &err) == SS_OK)
+				continue;
+			cli_format_index(idx, sizeof idx, start + i,
+					 in->batch_rank, in->batch_shape);
+			if (ev->has_sample_axis)
+				snprintf(sample, sizeof sample, "sample %lld, ",
+					 (long long)s);
+			cli_error("'%s': dataset '%s', %sbatch element %s: %s",
+				  ev->path, ev->name, sample, idx, err.message);
+			free(decodes);
 			return -1;
 		}
-	}
-	for (int64_t s = 0; s < ev->num && rc == 0; s++) {
-		double *out = buf + s * count * E;
-		if (!ev->is_decode) {
-			rc = read_values(ev, in, s, start, count,
-					 H5T_NATIVE_DOUBLE, out);
-		} else {
-			rc = read_values(ev, in, s, start, count,
-					 H5T_NATIVE_INT64, decodes);
-			for (int64_t i = 0; rc == 0 && i < count; i++) {
-				ss_error err;
-				if (ss_encode(st, &elements[i],
-					      decodes + i * ev->size,
-					      out + i * E, &err) == SS_OK)
-					continue;
-				char idx[200], sample[48] = "";
-				cli_format_index(idx, sizeof idx, start + i,
-						 in->batch_rank,
-						 in->batch_shape);
-				if (ev->has_sample_axis)
-					snprintf(sample, sizeof sample,
-						 "sample %lld, ", (long long)s);
-				cli_error("'%s': dataset '%s', %sbatch element %s: %s",
-					  ev->path, ev->name, sample, idx,
-					  err.message);
-				free(decodes);
-				return -1;
-			}
-			continue;
-		}
-	}
-	if (rc)
-		cli_error("'%s': cannot read dataset '%s' (truncated or corrupt file?)",
-			  ev->path, ev->name);
 	free(decodes);
-	return rc;
+	return 0;
 }
 
 void in_events_close(in_events *ev)
 {
+	jsonl_reader_free(ev->jsonl);
 	if (ev->dset >= 0)
 		H5Dclose(ev->dset);
 	if (ev->file > 0)

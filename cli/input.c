@@ -10,14 +10,17 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
 
 /* ---- files -------------------------------------------------------------- */
 
-/* Copies standard input to an unlinked temporary file; returns its path. */
-static int copy_stdin(char *temp_path, size_t size)
+/* Copies a stream (standard input, a FIFO) to a temporary file; returns its
+ * path. */
+static int copy_stream(FILE *from, const char *path, char *temp_path,
+		       size_t size)
 {
 	const char *dir = getenv("TMPDIR");
 	char buf[1 << 16];
@@ -27,47 +30,92 @@ static int copy_stdin(char *temp_path, size_t size)
 		 dir && *dir ? dir : "/tmp");
 	fd = mkstemp(temp_path);
 	if (fd < 0) {
-		cli_error("'-': cannot create a temporary file: %s",
+		cli_error("'%s': cannot create a temporary file: %s", path,
 			  strerror(errno));
+		temp_path[0] = '\0';
 		return -1;
 	}
-	while ((got = fread(buf, 1, sizeof buf, stdin)) > 0)
+	while ((got = fread(buf, 1, sizeof buf, from)) > 0)
 		if (write(fd, buf, got) != (ssize_t)got) {
-			cli_error("'-': cannot copy standard input: %s",
+			cli_error("'%s': cannot copy the input: %s", path,
 				  strerror(errno));
 			close(fd);
 			unlink(temp_path);
+			temp_path[0] = '\0';
 			return -1;
 		}
 	close(fd);
 	return 0;
 }
 
-hid_t h5_open_file(const char *path, char *temp_path, size_t temp_size)
+/* The first byte that is not white space, or EOF. */
+static int first_byte(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	int c = EOF;
+	if (!f)
+		return EOF;
+	while ((c = getc(f)) == ' ' || c == '\t' || c == '\r' || c == '\n')
+		;
+	fclose(f);
+	return c;
+}
+
+int in_open_source(const char *path, const char *format, char *temp_path,
+		   size_t temp_size, hid_t *file, jsonl_reader **json)
 {
 	const char *real = path;
-	hid_t file;
+	struct stat st;
+	int is_json, rc = 0;
+	*file = -1;
+	*json = NULL;
 	temp_path[0] = '\0';
 	if (!strcmp(path, "-")) {
-		if (copy_stdin(temp_path, temp_size))
+		if (copy_stream(stdin, "-", temp_path, temp_size))
 			return -1;
 		real = temp_path;
-	} else if (access(path, R_OK) != 0) {
+	} else if (access(path, R_OK) != 0 || stat(path, &st) != 0) {
 		cli_error("'%s': %s", path, strerror(errno));
 		return -1;
+	} else if (S_ISDIR(st.st_mode)) {
+		cli_error("'%s': is a directory", path);
+		return -1;
+	} else if (!S_ISREG(st.st_mode)) {
+		/* A pipe is read once: keep a copy to read twice. */
+		FILE *from = fopen(path, "rb");
+		if (!from) {
+			cli_error("'%s': %s", path, strerror(errno));
+			return -1;
+		}
+		rc = copy_stream(from, path, temp_path, temp_size);
+		fclose(from);
+		if (rc)
+			return -1;
+		real = temp_path;
 	}
-	if (H5Fis_hdf5(real) <= 0) {
-		cli_error("'%s': not an HDF5 file", path);
-		file = -1;
+	is_json = format ? !strcmp(format, "jsonl") : first_byte(real) == '{';
+	if (is_json) {
+		FILE *f = fopen(real, "r");
+		if (!f) {
+			cli_error("'%s': %s", path, strerror(errno));
+			rc = -1;
+		} else if (!(*json = jsonl_reader_new(f, path))) {
+			rc = -1;
+		}
+	} else if (H5Fis_hdf5(real) <= 0) {
+		cli_error("'%s': not an HDF5 file (nor JSON Lines)", path);
+		rc = -1;
 	} else {
-		file = H5Fopen(real, H5F_ACC_RDONLY, H5P_DEFAULT);
-		if (file < 0)
+		*file = H5Fopen(real, H5F_ACC_RDONLY, H5P_DEFAULT);
+		if (*file < 0) {
 			cli_error("'%s': cannot open the HDF5 file (truncated or corrupt?)",
 				  path);
+			rc = -1;
+		}
 	}
 	if (temp_path[0])
 		unlink(temp_path);
-	return file;
+	return rc;
 }
 
 /* Reads a string attribute of obj into buf; 1 if absent, < 0 on error. */
@@ -283,6 +331,7 @@ static int open_input(in_file *in, int k, int *present)
 	*present = H5Lexists(in->group, spec->name, H5P_DEFAULT) > 0;
 	if (!*present)
 		return 0;
+	ds->present = 1;
 	ds->id = H5Dopen2(in->group, spec->name, H5P_DEFAULT);
 	if (ds->id < 0) {
 		cli_error("'%s': '%s' is not a dataset", in->path, spec->name);
@@ -334,7 +383,7 @@ static int resolve_dims(in_file *in)
 	for (int k = 0; k < st->n_inputs; k++) {
 		const ss_input_spec *spec = &st->inputs[k];
 		const in_dataset *ds = &in->ds[k];
-		if (ds->id < 0)
+		if (!ds->present)
 			continue;
 		for (int a = 0; a < spec->rank; a++) {
 			ss_dim d = spec->dims[a];
@@ -383,7 +432,7 @@ static int resolve_batch(in_file *in)
 	in->batch_rank = 0;
 	for (int k = 0; k < st->n_inputs; k++) {
 		const in_dataset *ds = &in->ds[k];
-		if (ds->id < 0)
+		if (!ds->present)
 			continue;
 		if (ds->batch_rank > in->batch_rank) {
 			/* Right-align: shift the shape so far. */
@@ -465,7 +514,8 @@ static int input_real_bits(const in_file *in)
 	int bits = 32;
 	for (int k = 0; k < in->structure->n_inputs; k++) {
 		hid_t type;
-		if (in->ds[k].id < 0 || in->structure->inputs[k].kind != SS_REAL)
+		if (!in->ds[k].present ||
+		    in->structure->inputs[k].kind != SS_REAL)
 			continue;
 		type = H5Dget_type(in->ds[k].id);
 		if (H5Tget_size(type) > 4)
@@ -487,10 +537,15 @@ int in_open(in_file *in, const cli_options *opt)
 	in->group = -1;
 	for (int k = 0; k < SS_MAX_INPUTS; k++)
 		in->ds[k].id = -1;
-	in->file = h5_open_file(opt->input, in->temp_path,
-				sizeof in->temp_path);
-	if (in->file < 0)
+	in->file = -1;
+	if (in_open_source(opt->input, opt->input_format, in->temp_path,
+			   sizeof in->temp_path, &in->file, &in->jsonl))
 		return -1;
+	if (in->jsonl) {
+		if ((rc = jsonl_open(in, opt, in->jsonl)) != 0)
+			return rc;
+		return resolve_dims(in) || resolve_batch(in) ? -1 : 0;
+	}
 	if (opt->group) {
 		if (H5Lexists(in->file, opt->group, H5P_DEFAULT) <= 0 ||
 		    (in->group = H5Gopen2(in->file, opt->group,
@@ -549,6 +604,7 @@ int in_open(in_file *in, const cli_options *opt)
 
 void in_close(in_file *in)
 {
+	jsonl_reader_free(in->jsonl);
 	for (int k = 0; k < SS_MAX_INPUTS; k++)
 		if (in->ds[k].id >= 0)
 			H5Dclose(in->ds[k].id);
@@ -646,8 +702,11 @@ int in_read_chunk(const in_file *in, int64_t start, int64_t count,
 		chunk->elements[i].index = start + i;
 	}
 	for (int k = 0; k < in->structure->n_inputs; k++)
-		if (in->ds[k].id >= 0 && read_input(in, k, start, count, chunk))
+		if (in->ds[k].present && !in->jsonl &&
+		    read_input(in, k, start, count, chunk))
 			return -1;
+	if (in->jsonl)
+		return jsonl_read_chunk(in, count, chunk);
 	return 0;
 }
 

@@ -18,6 +18,7 @@
 
 enum {
 	OPT_MAX_MEMORY = 256, OPT_TIMING, OPT_SEED, OPT_EVENTS, OPT_DTYPE,
+	OPT_INPUT_FORMAT,
 	OPT_STRUCTURE_FLAG = 512 /* + index into structure_flags() */
 };
 
@@ -50,6 +51,8 @@ static const cli_option options[] = {
 	 "write to PATH (.h5/.hdf5: HDF5, else JSON Lines; -: standard output)"},
 	{"format", 'f', "FORMAT", ALL_OPS,
 	 "jsonl or hdf5 (default: from the output's extension)"},
+	{"input-format", OPT_INPUT_FORMAT, "FORMAT", ALL_OPS,
+	 "jsonl or hdf5 for INPUT (default: JSON Lines if it starts with '{')"},
 	{"structure", 's', "NAME", ALL_OPS,
 	 "the structure, overriding the file's 'structure' attribute"},
 	{"group", 'g', "GROUP", ALL_OPS,
@@ -270,6 +273,11 @@ int cli_parse(int argc, char **argv, ss_op op, cli_options *opt)
 			break;
 		case OPT_TIMING: opt->timing = 1; break;
 		case OPT_EVENTS: opt->dense_events = 1; break;
+		case OPT_INPUT_FORMAT:
+			if (strcmp(optarg, "jsonl") && strcmp(optarg, "hdf5"))
+				return usage_error(op, "unknown input format '%s' (jsonl or hdf5)", optarg);
+			opt->input_format = optarg;
+			break;
 		case OPT_DTYPE:
 			if (strcmp(optarg, "float32") && strcmp(optarg, "float64"))
 				return usage_error(op, "'--dtype' needs float32 or float64, not '%s'", optarg);

@@ -102,7 +102,7 @@ static int plan_chunks(run_state *r)
 	for (int k = 0; k < st->n_inputs; k++) {
 		const in_dataset *ds = &in->ds[k];
 		double values = 1;
-		if (ds->id < 0)
+		if (!ds->present)
 			continue;
 		for (int d = ds->batch_rank; d < ds->rank; d++)
 			values *= (double)ds->shape[d];

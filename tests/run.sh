@@ -2,16 +2,27 @@
 # run.sh - runs every test and ends with "N passed, N failed".
 #
 # The C unit tests (build/unit) and the Bats files (tests/bats/*.bats) both
-# print TAP; this counts their "ok" and "not ok" lines.
+# print TAP; this counts their "ok" and "not ok" lines. B names another
+# build directory (make SANITIZE=... check sets it).
 set -u
 cd "$(dirname "$0")/.." || exit 1
+B=${B:-build}
+SS_BUILD=$B
+export SS_BUILD
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0
 
 echo "# unit tests"
-build/unit | tee -a "$log" || status=1
+# A unit binary that dies (a sanitizer report, a crash) counts as a failure.
+{ "$B/unit"; echo $? > "$log.unit"; } | tee -a "$log"
+unit_status=$(cat "$log.unit")
+rm -f "$log.unit"
+if [ "$unit_status" -ne 0 ]; then
+	echo "not ok - $B/unit exited with status $unit_status" | tee -a "$log"
+	status=1
+fi
 echo "# command-line tests"
 bats --tap tests/bats | tee -a "$log" || status=1
 

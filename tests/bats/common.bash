@@ -2,7 +2,7 @@
 #
 # Each .bats file starts with
 #     load common
-# which puts build/ and build/tools/ on PATH, loads bats-support and
+# which puts build/ (or $SS_BUILD) and its tools/ on PATH, loads bats-support and
 # bats-assert, and makes every test run in its own empty directory
 # (BATS_TEST_TMPDIR). Fixtures are written there at test time from inline
 # h5mk text:
@@ -28,7 +28,9 @@ setup_file() {
 }
 
 ROOT="$(cd "$BATS_TEST_DIRNAME/../.." && pwd)"
-PATH="$ROOT/build:$ROOT/build/tools:$PATH"
+# The build under test: build/, or another (make SANITIZE=... check sets it).
+BUILD="$ROOT/${SS_BUILD:-build}"
+PATH="$BUILD:$BUILD/tools:$PATH"
 export PATH
 # The thread count is chosen per test; an inherited OMP_NUM_THREADS must not
 # change what a test sees. Idle OpenMP threads sleep instead of spinning: the
@@ -50,7 +52,7 @@ mk() {
 
 # examples: copies the bundled example inputs into the current directory.
 examples() {
-	cp "$ROOT/build/examples/tagging.h5" "$ROOT/build/examples/hmm.h5" .
+	cp "$BUILD/examples/tagging.h5" "$BUILD/examples/hmm.h5" .
 }
 
 # assert_close GOT WANT [TOL]: |GOT - WANT| <= TOL * max(1, |WANT|)

@@ -239,7 +239,7 @@ EOF
 }
 
 @test "the README's policy-gradient pipeline runs" {
-	cp "$ROOT/build/examples/trees.h5" .
+	cp "$BUILD/examples/trees.h5" .
 	synstruct sample -n 8 --seed 0 --single-root -o samples.h5 trees.h5 &&
 	synstruct argmax --single-root -o baseline.h5 trees.h5 &&
 	synstruct log-prob --single-root -o logp.h5 trees.h5 samples.h5 &&

@@ -310,10 +310,10 @@ EOF
 
 @test "a non-HDF5 file: text, empty, text on standard input" {
 	printf 'attr structure string linear-chain\n' > in.h5
-	expect_error "synstruct: error: 'in.h5': not an HDF5 file" partition in.h5
+	expect_error "synstruct: error: 'in.h5': not an HDF5 file (nor JSON Lines)" partition in.h5
 
 	: > in.h5
-	expect_error "synstruct: error: 'in.h5': not an HDF5 file" partition in.h5
+	expect_error "synstruct: error: 'in.h5': not an HDF5 file (nor JSON Lines)" partition in.h5
 
 	printf 'hello\n' > in.txt
 	run -1 --separate-stderr bash -c 'synstruct partition - < in.txt'

@@ -70,24 +70,33 @@ hid_t h5_open_file(const char *path, char *temp_path, size_t temp_size)
 	return file;
 }
 
-/* Reads a string attribute of obj into buf; 1 if absent, < 0 on error. */
+/*
+ * Reads a string attribute of obj into buf: fixed or variable length, ASCII
+ * or UTF-8, a scalar or an array of one string (h5py writes all of these; a
+ * plain str is variable-length UTF-8). 1 if absent, < 0 if not one string.
+ */
 static int read_string_attr(hid_t obj, const char *name, char *buf,
 			    size_t size)
 {
-	hid_t attr, type, mem = -1;
+	hid_t attr, type, space, mem = -1;
 	int rc = -1;
 	if (H5Aexists(obj, name) <= 0)
 		return 1;
-	attr = H5Aopen(obj, name, H5P_DEFAULT);
+	if ((attr = H5Aopen(obj, name, H5P_DEFAULT)) < 0)
+		return -1;
 	type = H5Aget_type(attr);
-	if (H5Tget_class(type) != H5T_STRING)
+	space = H5Aget_space(attr);
+	if (H5Tget_class(type) != H5T_STRING ||
+	    H5Sget_simple_extent_npoints(space) != 1)
 		goto done;
+	/* HDF5 converts strings only within one character set. */
 	mem = H5Tcopy(H5T_C_S1);
+	H5Tset_cset(mem, H5Tget_cset(type));
 	if (H5Tis_variable_str(type) > 0) {
 		char *value = NULL;
 		H5Tset_size(mem, H5T_VARIABLE);
-		if (H5Aread(attr, mem, &value) >= 0 && value) {
-			snprintf(buf, size, "%s", value);
+		if (H5Aread(attr, mem, &value) >= 0) {
+			snprintf(buf, size, "%s", value ? value : "");
 			H5free_memory(value);
 			rc = 0;
 		}
@@ -95,6 +104,7 @@ static int read_string_attr(hid_t obj, const char *name, char *buf,
 		size_t len = H5Tget_size(type);
 		char *value = calloc(len + 1, 1);
 		H5Tset_size(mem, len + 1);
+		H5Tset_strpad(mem, H5T_STR_NULLTERM);
 		if (value && H5Aread(attr, mem, value) >= 0) {
 			snprintf(buf, size, "%s", value);
 			rc = 0;
@@ -104,15 +114,17 @@ static int read_string_attr(hid_t obj, const char *name, char *buf,
 done:
 	if (mem >= 0)
 		H5Tclose(mem);
+	H5Sclose(space);
 	H5Tclose(type);
 	H5Aclose(attr);
 	return rc;
 }
 
 /*
- * Reads an integer attribute of obj, or a boolean as h5py writes numpy
- * bools (an enum over an integer, FALSE = 0, TRUE = 1); 1 if absent, < 0
- * if neither.
+ * Reads an integer attribute of obj (any integer type, a scalar or an array
+ * of one), or a boolean as h5py writes numpy and Python bools (an enum over
+ * an integer, FALSE = 0, TRUE = 1); 1 if absent, < 0 if neither or out of
+ * the int64 range.
  */
 static int read_int_attr(hid_t obj, const char *name, int64_t *value)
 {
@@ -120,12 +132,22 @@ static int read_int_attr(hid_t obj, const char *name, int64_t *value)
 	int rc = -1;
 	if (H5Aexists(obj, name) <= 0)
 		return 1;
-	attr = H5Aopen(obj, name, H5P_DEFAULT);
+	if ((attr = H5Aopen(obj, name, H5P_DEFAULT)) < 0)
+		return -1;
 	type = H5Aget_type(attr);
 	space = H5Aget_space(attr);
 	if (H5Sget_simple_extent_npoints(space) != 1)
 		goto done;
-	if (H5Tget_class(type) == H5T_INTEGER) {
+	if (H5Tget_class(type) == H5T_INTEGER &&
+	    H5Tget_sign(type) == H5T_SGN_NONE) {
+		/* HDF5 would saturate or wrap a uint64 above INT64_MAX. */
+		uint64_t u;
+		if (H5Aread(attr, H5T_NATIVE_UINT64, &u) >= 0 &&
+		    u <= INT64_MAX) {
+			*value = (int64_t)u;
+			rc = 0;
+		}
+	} else if (H5Tget_class(type) == H5T_INTEGER) {
 		rc = H5Aread(attr, H5T_NATIVE_INT64, value) < 0 ? -1 : 0;
 	} else if (H5Tget_class(type) == H5T_ENUM &&
 		   H5Tget_size(type) <= sizeof *value) {
@@ -297,7 +319,7 @@ static int open_input(in_file *in, int k, int *present)
 			  in->path, spec->name,
 			  spec->kind == SS_REAL ? "floating-point" : "integer",
 			  in->structure->name,
-			  spec->kind == SS_REAL ? "a float32 or float64"
+			  spec->kind == SS_REAL ? "a float16, float32 or float64"
 						: "an integer");
 		return -1;
 	}
@@ -561,6 +583,52 @@ static int64_t source_index(const in_file *in, const in_dataset *ds,
 }
 
 /*
+ * The memory type an integer input is read as: int64, or uint64 for an
+ * unsigned 64-bit dataset, whose values above INT64_MAX HDF5 would saturate
+ * (little-endian) or wrap (big-endian) into int64; check_uint64 then
+ * refuses those.
+ */
+static hid_t int_memtype(hid_t dset)
+{
+	hid_t type = H5Dget_type(dset);
+	int wide = H5Tget_sign(type) == H5T_SGN_NONE &&
+		   H5Tget_size(type) >= sizeof(uint64_t);
+	H5Tclose(type);
+	return wide ? H5T_NATIVE_UINT64 : H5T_NATIVE_INT64;
+}
+
+/* Refuses a uint64 value above INT64_MAX among the n values at values,
+ * which start batch element b of input k; the rest read as int64. */
+static int check_uint64(const in_file *in, int k, const void *values,
+			int64_t n, int64_t b)
+{
+	const in_dataset *ds = &in->ds[k];
+	const uint64_t *u = values;
+	int64_t size = 1;
+	char at[256] = "", element[256];
+	for (int d = ds->batch_rank; d < ds->rank; d++)
+		size *= (int64_t)ds->shape[d];
+	for (int64_t j = 0; j < n; j++) {
+		if (u[j] <= INT64_MAX)
+			continue;
+		if (ds->rank > ds->batch_rank) {
+			char index[240];
+			cli_format_index(index, sizeof index, j % size,
+					 ds->rank - ds->batch_rank,
+					 ds->shape + ds->batch_rank);
+			snprintf(at, sizeof at, " at %s", index);
+		}
+		cli_format_index(element, sizeof element, b + j / size,
+				 in->batch_rank, in->batch_shape);
+		cli_error("'%s': dataset '%s' holds %llu%s, outside the int64 range in batch element %s",
+			  in->path, in->structure->inputs[k].name,
+			  (unsigned long long)u[j], at, element);
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * Reads input k for elements [start, start + count). Runs of consecutive
  * source elements are read at once; an element that repeats its
  * predecessor's source (a shared parameter) points at the same values.
@@ -572,7 +640,7 @@ static int read_input(const in_file *in, int k, int64_t start,
 	const ss_input_spec *spec = &in->structure->inputs[k];
 	size_t width = spec->kind == SS_REAL ? sizeof(double) : sizeof(int64_t);
 	hid_t memtype = spec->kind == SS_REAL ? H5T_NATIVE_DOUBLE
-					      : H5T_NATIVE_INT64;
+					      : int_memtype(ds->id);
 	int64_t size = 1, filled = 0;
 	char *data;
 	for (int d = ds->batch_rank; d < ds->rank; d++)
@@ -602,6 +670,10 @@ static int read_input(const in_file *in, int k, int64_t start,
 				  in->path, spec->name);
 			return -1;
 		}
+		if (memtype == H5T_NATIVE_UINT64 &&
+		    check_uint64(in, k, data + (size_t)(filled * size) * width,
+				 run * size, start + i))
+			return -1;
 		for (int64_t r = 0; r < run; r++)
 			chunk->elements[i + r].input[k] =
 				data + (size_t)((filled + r) * size) * width;

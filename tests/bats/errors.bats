@@ -189,7 +189,7 @@ EOF
 attr structure string linear-chain
 dataset log_potentials string [2] = a b
 EOF
-	expect_error "synstruct: error: 'in.h5': dataset 'log_potentials' is not floating-point; linear-chain needs a float32 or float64 dataset" partition in.h5
+	expect_error "synstruct: error: 'in.h5': dataset 'log_potentials' is not floating-point; linear-chain needs a float16, float32 or float64 dataset" partition in.h5
 }
 
 @test "observations outside the vocabulary" {

@@ -397,15 +397,21 @@ static int resolve_dims(in_file *in)
 	return 0;
 }
 
-/* The broadcast batch shape of the present datasets (numpy's rule). */
+/*
+ * The batch shape: the broadcast of the parameters' batch axes (numpy's
+ * rule). A lengths dataset (an input of rank 0 per element) must broadcast
+ * to that shape without enlarging it (numpy's broadcast_to): lengths [B, 1]
+ * against potentials [B, n, t, t] is a mistake, not a B x B batch.
+ */
 static int resolve_batch(in_file *in)
 {
 	const ss_structure *st = in->structure;
 	int first = -1;
+	char a_shape[256], b_shape[256];
 	in->batch_rank = 0;
 	for (int k = 0; k < st->n_inputs; k++) {
 		const in_dataset *ds = &in->ds[k];
-		if (ds->id < 0)
+		if (ds->id < 0 || st->inputs[k].rank == 0)
 			continue;
 		if (ds->batch_rank > in->batch_rank) {
 			/* Right-align: shift the shape so far. */
@@ -423,7 +429,6 @@ static int resolve_batch(in_file *in)
 			if (first < 0 || *have == 1) {
 				*have = size;
 			} else if (size != 1 && size != *have) {
-				char a_shape[256], b_shape[256];
 				cli_format_shape(a_shape, sizeof a_shape,
 						 ds->batch_rank, ds->shape);
 				cli_format_shape(b_shape, sizeof b_shape,
@@ -436,6 +441,27 @@ static int resolve_batch(in_file *in)
 			}
 		}
 		first = k;
+	}
+	for (int k = 0; k < st->n_inputs; k++) {
+		const in_dataset *ds = &in->ds[k];
+		int fits = ds->batch_rank <= in->batch_rank;
+		if (ds->id < 0 || st->inputs[k].rank != 0)
+			continue;
+		for (int a = 0; fits && a < ds->batch_rank; a++) {
+			hsize_t have = in->batch_shape[in->batch_rank -
+						       ds->batch_rank + a];
+			fits = ds->shape[a] == 1 || ds->shape[a] == have;
+		}
+		if (!fits) {
+			cli_format_shape(a_shape, sizeof a_shape,
+					 ds->batch_rank, ds->shape);
+			cli_format_shape(b_shape, sizeof b_shape,
+					 in->batch_rank, in->batch_shape);
+			cli_error("'%s': dataset '%s' has batch axes %s, which do not broadcast to the batch shape %s of the other datasets",
+				  in->path, st->inputs[k].name, a_shape,
+				  b_shape);
+			return -1;
+		}
 	}
 	in->batch_count = 1;
 	for (int d = 0; d < in->batch_rank; d++)

@@ -7,6 +7,7 @@
  * range of the flat batch index, so memory stays bounded by a chunk.
  * HDF5 is not thread-safe: all of this runs on one thread.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -470,6 +471,95 @@ static int resolve_batch(in_file *in)
 }
 
 /*
+ * The Damerau-Levenshtein distance (optimal string alignment: insertions,
+ * deletions, substitutions, transpositions of neighbours) of two names,
+ * ignoring case; names longer than 63 bytes count as far apart.
+ */
+static int name_distance(const char *a, const char *b)
+{
+	int d[64][64];
+	size_t la = strlen(a), lb = strlen(b);
+	if (la >= 64 || lb >= 64)
+		return INT32_MAX;
+	for (size_t i = 0; i <= la; i++)
+		d[i][0] = (int)i;
+	for (size_t j = 0; j <= lb; j++)
+		d[0][j] = (int)j;
+	for (size_t i = 1; i <= la; i++)
+		for (size_t j = 1; j <= lb; j++) {
+			int ai = tolower((unsigned char)a[i - 1]);
+			int bj = tolower((unsigned char)b[j - 1]);
+			int best = d[i - 1][j - 1] + (ai != bj);
+			if (d[i - 1][j] + 1 < best)
+				best = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < best)
+				best = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && ai == tolower((unsigned char)b[j - 2]) &&
+			    tolower((unsigned char)a[i - 2]) == bj &&
+			    d[i - 2][j - 2] + 1 < best)
+				best = d[i - 2][j - 2] + 1;
+			d[i][j] = best;
+		}
+	return d[la][lb];
+}
+
+/* Attributes synstruct knows besides the structure's options: its own
+ * input attribute and those it writes into outputs. */
+static const char *const known_attrs[] = {
+	"structure", "command", "synstruct_version", "seed", "num_samples",
+};
+
+/*
+ * H5Aiterate2 callback: warns about an attribute that is not known but lies
+ * within distance 2 of an option of the structure (a typo such as
+ * 'projectve'). An attribute of the root that the group also has was seen
+ * there already.
+ */
+static herr_t warn_typo(hid_t loc, const char *name, const H5A_info_t *info,
+			void *data)
+{
+	const in_file *in = data;
+	const ss_structure *st = in->structure;
+	int best = -1, best_distance = 3;
+	(void)info;
+	if (strlen(name) < 4 ||
+	    (loc != in->group && H5Aexists(in->group, name) > 0))
+		return 0;
+	for (size_t k = 0; k < sizeof known_attrs / sizeof *known_attrs; k++)
+		if (!strcmp(name, known_attrs[k]))
+			return 0;
+	for (int k = 0; k < st->n_options; k++) {
+		int distance = name_distance(name, st->options[k].name);
+		if (!strcmp(name, st->options[k].name))
+			return 0;
+		if (distance < best_distance) {
+			best = k;
+			best_distance = distance;
+		}
+	}
+	if (best >= 0)
+		cli_warning("'%s': attribute '%s' is not an option of %s; did you mean '%s'?",
+			    in->path, name, st->name, st->options[best].name);
+	return 0;
+}
+
+/* Warns about misspelt options among the group's and the root's
+ * attributes (SPEC §6). */
+static void check_attr_names(in_file *in)
+{
+	H5O_info_t group, root;
+	if (cli_quiet || in->structure->n_options == 0)
+		return;
+	H5Aiterate2(in->group, H5_INDEX_NAME, H5_ITER_INC, NULL, warn_typo,
+		    in);
+	if (H5Oget_info2(in->group, &group, H5O_INFO_BASIC) >= 0 &&
+	    H5Oget_info2(in->file, &root, H5O_INFO_BASIC) >= 0 &&
+	    group.addr != root.addr)
+		H5Aiterate2(in->file, H5_INDEX_NAME, H5_ITER_INC, NULL,
+			    warn_typo, in);
+}
+
+/*
  * The structure's options: default, then the attribute (group, then file
  * root), then the command-line flag. A flag the structure does not have is
  * bad usage.
@@ -503,6 +593,7 @@ static int resolve_options(in_file *in, const cli_options *opt)
 			if (!strcmp(spec->flag, opt->flags[f]))
 				in->option[k] = spec->flag_value;
 	}
+	check_attr_names(in);
 	return 0;
 }
 

@@ -528,10 +528,11 @@ static herr_t warn_typo(hid_t loc, const char *name, const H5A_info_t *info,
 	for (size_t k = 0; k < sizeof known_attrs / sizeof *known_attrs; k++)
 		if (!strcmp(name, known_attrs[k]))
 			return 0;
-	for (int k = 0; k < st->n_options; k++) {
-		int distance = name_distance(name, st->options[k].name);
+	for (int k = 0; k < st->n_options; k++)
 		if (!strcmp(name, st->options[k].name))
 			return 0;
+	for (int k = 0; k < st->n_options; k++) {
+		int distance = name_distance(name, st->options[k].name);
 		if (distance < best_distance) {
 			best = k;
 			best_distance = distance;

@@ -7,6 +7,7 @@
  * range of the flat batch index, so memory stays bounded by a chunk.
  * HDF5 is not thread-safe: all of this runs on one thread.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,24 +119,33 @@ int in_open_source(const char *path, const char *format, char *temp_path,
 	return rc;
 }
 
-/* Reads a string attribute of obj into buf; 1 if absent, < 0 on error. */
+/*
+ * Reads a string attribute of obj into buf: fixed or variable length, ASCII
+ * or UTF-8, a scalar or an array of one string (h5py writes all of these; a
+ * plain str is variable-length UTF-8). 1 if absent, < 0 if not one string.
+ */
 static int read_string_attr(hid_t obj, const char *name, char *buf,
 			    size_t size)
 {
-	hid_t attr, type, mem = -1;
+	hid_t attr, type, space, mem = -1;
 	int rc = -1;
 	if (H5Aexists(obj, name) <= 0)
 		return 1;
-	attr = H5Aopen(obj, name, H5P_DEFAULT);
+	if ((attr = H5Aopen(obj, name, H5P_DEFAULT)) < 0)
+		return -1;
 	type = H5Aget_type(attr);
-	if (H5Tget_class(type) != H5T_STRING)
+	space = H5Aget_space(attr);
+	if (H5Tget_class(type) != H5T_STRING ||
+	    H5Sget_simple_extent_npoints(space) != 1)
 		goto done;
+	/* HDF5 converts strings only within one character set. */
 	mem = H5Tcopy(H5T_C_S1);
+	H5Tset_cset(mem, H5Tget_cset(type));
 	if (H5Tis_variable_str(type) > 0) {
 		char *value = NULL;
 		H5Tset_size(mem, H5T_VARIABLE);
-		if (H5Aread(attr, mem, &value) >= 0 && value) {
-			snprintf(buf, size, "%s", value);
+		if (H5Aread(attr, mem, &value) >= 0) {
+			snprintf(buf, size, "%s", value ? value : "");
 			H5free_memory(value);
 			rc = 0;
 		}
@@ -143,6 +153,7 @@ static int read_string_attr(hid_t obj, const char *name, char *buf,
 		size_t len = H5Tget_size(type);
 		char *value = calloc(len + 1, 1);
 		H5Tset_size(mem, len + 1);
+		H5Tset_strpad(mem, H5T_STR_NULLTERM);
 		if (value && H5Aread(attr, mem, value) >= 0) {
 			snprintf(buf, size, "%s", value);
 			rc = 0;
@@ -152,15 +163,17 @@ static int read_string_attr(hid_t obj, const char *name, char *buf,
 done:
 	if (mem >= 0)
 		H5Tclose(mem);
+	H5Sclose(space);
 	H5Tclose(type);
 	H5Aclose(attr);
 	return rc;
 }
 
 /*
- * Reads an integer attribute of obj, or a boolean as h5py writes numpy
- * bools (an enum over an integer, FALSE = 0, TRUE = 1); 1 if absent, < 0
- * if neither.
+ * Reads an integer attribute of obj (any integer type, a scalar or an array
+ * of one), or a boolean as h5py writes numpy and Python bools (an enum over
+ * an integer, FALSE = 0, TRUE = 1); 1 if absent, < 0 if neither or out of
+ * the int64 range.
  */
 static int read_int_attr(hid_t obj, const char *name, int64_t *value)
 {
@@ -168,12 +181,22 @@ static int read_int_attr(hid_t obj, const char *name, int64_t *value)
 	int rc = -1;
 	if (H5Aexists(obj, name) <= 0)
 		return 1;
-	attr = H5Aopen(obj, name, H5P_DEFAULT);
+	if ((attr = H5Aopen(obj, name, H5P_DEFAULT)) < 0)
+		return -1;
 	type = H5Aget_type(attr);
 	space = H5Aget_space(attr);
 	if (H5Sget_simple_extent_npoints(space) != 1)
 		goto done;
-	if (H5Tget_class(type) == H5T_INTEGER) {
+	if (H5Tget_class(type) == H5T_INTEGER &&
+	    H5Tget_sign(type) == H5T_SGN_NONE) {
+		/* HDF5 would saturate or wrap a uint64 above INT64_MAX. */
+		uint64_t u;
+		if (H5Aread(attr, H5T_NATIVE_UINT64, &u) >= 0 &&
+		    u <= INT64_MAX) {
+			*value = (int64_t)u;
+			rc = 0;
+		}
+	} else if (H5Tget_class(type) == H5T_INTEGER) {
 		rc = H5Aread(attr, H5T_NATIVE_INT64, value) < 0 ? -1 : 0;
 	} else if (H5Tget_class(type) == H5T_ENUM &&
 		   H5Tget_size(type) <= sizeof *value) {
@@ -346,7 +369,7 @@ static int open_input(in_file *in, int k, int *present)
 			  in->path, spec->name,
 			  spec->kind == SS_REAL ? "floating-point" : "integer",
 			  in->structure->name,
-			  spec->kind == SS_REAL ? "a float32 or float64"
+			  spec->kind == SS_REAL ? "a float16, float32 or float64"
 						: "an integer");
 		return -1;
 	}
@@ -424,15 +447,21 @@ static int resolve_dims(in_file *in)
 	return 0;
 }
 
-/* The broadcast batch shape of the present datasets (numpy's rule). */
+/*
+ * The batch shape: the broadcast of the parameters' batch axes (numpy's
+ * rule). A lengths dataset (an input of rank 0 per element) must broadcast
+ * to that shape without enlarging it (numpy's broadcast_to): lengths [B, 1]
+ * against potentials [B, n, t, t] is a mistake, not a B x B batch.
+ */
 static int resolve_batch(in_file *in)
 {
 	const ss_structure *st = in->structure;
 	int first = -1;
+	char a_shape[256], b_shape[256];
 	in->batch_rank = 0;
 	for (int k = 0; k < st->n_inputs; k++) {
 		const in_dataset *ds = &in->ds[k];
-		if (!ds->present)
+		if (!ds->present || st->inputs[k].rank == 0)
 			continue;
 		if (ds->batch_rank > in->batch_rank) {
 			/* Right-align: shift the shape so far. */
@@ -450,7 +479,6 @@ static int resolve_batch(in_file *in)
 			if (first < 0 || *have == 1) {
 				*have = size;
 			} else if (size != 1 && size != *have) {
-				char a_shape[256], b_shape[256];
 				cli_format_shape(a_shape, sizeof a_shape,
 						 ds->batch_rank, ds->shape);
 				cli_format_shape(b_shape, sizeof b_shape,
@@ -464,10 +492,121 @@ static int resolve_batch(in_file *in)
 		}
 		first = k;
 	}
+	for (int k = 0; k < st->n_inputs; k++) {
+		const in_dataset *ds = &in->ds[k];
+		int fits = ds->batch_rank <= in->batch_rank;
+		if (!ds->present || st->inputs[k].rank != 0)
+			continue;
+		for (int a = 0; fits && a < ds->batch_rank; a++) {
+			hsize_t have = in->batch_shape[in->batch_rank -
+						       ds->batch_rank + a];
+			fits = ds->shape[a] == 1 || ds->shape[a] == have;
+		}
+		if (!fits) {
+			cli_format_shape(a_shape, sizeof a_shape,
+					 ds->batch_rank, ds->shape);
+			cli_format_shape(b_shape, sizeof b_shape,
+					 in->batch_rank, in->batch_shape);
+			cli_error("'%s': dataset '%s' has batch axes %s, which do not broadcast to the batch shape %s of the other datasets",
+				  in->path, st->inputs[k].name, a_shape,
+				  b_shape);
+			return -1;
+		}
+	}
 	in->batch_count = 1;
 	for (int d = 0; d < in->batch_rank; d++)
 		in->batch_count *= (int64_t)in->batch_shape[d];
 	return 0;
+}
+
+/*
+ * The Damerau-Levenshtein distance (optimal string alignment: insertions,
+ * deletions, substitutions, transpositions of neighbours) of two names,
+ * ignoring case; names longer than 63 bytes count as far apart.
+ */
+static int name_distance(const char *a, const char *b)
+{
+	int d[64][64];
+	size_t la = strlen(a), lb = strlen(b);
+	if (la >= 64 || lb >= 64)
+		return INT32_MAX;
+	for (size_t i = 0; i <= la; i++)
+		d[i][0] = (int)i;
+	for (size_t j = 0; j <= lb; j++)
+		d[0][j] = (int)j;
+	for (size_t i = 1; i <= la; i++)
+		for (size_t j = 1; j <= lb; j++) {
+			int ai = tolower((unsigned char)a[i - 1]);
+			int bj = tolower((unsigned char)b[j - 1]);
+			int best = d[i - 1][j - 1] + (ai != bj);
+			if (d[i - 1][j] + 1 < best)
+				best = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < best)
+				best = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && ai == tolower((unsigned char)b[j - 2]) &&
+			    tolower((unsigned char)a[i - 2]) == bj &&
+			    d[i - 2][j - 2] + 1 < best)
+				best = d[i - 2][j - 2] + 1;
+			d[i][j] = best;
+		}
+	return d[la][lb];
+}
+
+/* Attributes synstruct knows besides the structure's options: its own
+ * input attribute and those it writes into outputs. */
+static const char *const known_attrs[] = {
+	"structure", "command", "synstruct_version", "seed", "num_samples",
+};
+
+/*
+ * H5Aiterate2 callback: warns about an attribute that is not known but lies
+ * within distance 2 of an option of the structure (a typo such as
+ * 'projectve'). An attribute of the root that the group also has was seen
+ * there already.
+ */
+static herr_t warn_typo(hid_t loc, const char *name, const H5A_info_t *info,
+			void *data)
+{
+	const in_file *in = data;
+	const ss_structure *st = in->structure;
+	int best = -1, best_distance = 3;
+	(void)info;
+	if (strlen(name) < 4 ||
+	    (loc != in->group && H5Aexists(in->group, name) > 0))
+		return 0;
+	for (size_t k = 0; k < sizeof known_attrs / sizeof *known_attrs; k++)
+		if (!strcmp(name, known_attrs[k]))
+			return 0;
+	for (int k = 0; k < st->n_options; k++)
+		if (!strcmp(name, st->options[k].name))
+			return 0;
+	for (int k = 0; k < st->n_options; k++) {
+		int distance = name_distance(name, st->options[k].name);
+		if (distance < best_distance) {
+			best = k;
+			best_distance = distance;
+		}
+	}
+	if (best >= 0)
+		cli_warning("'%s': attribute '%s' is not an option of %s; did you mean '%s'?",
+			    in->path, name, st->name, st->options[best].name);
+	return 0;
+}
+
+/* Warns about misspelt options among the group's and the root's
+ * attributes (SPEC §6). */
+static void check_attr_names(in_file *in)
+{
+	H5O_info_t group, root;
+	if (cli_quiet || in->structure->n_options == 0)
+		return;
+	H5Aiterate2(in->group, H5_INDEX_NAME, H5_ITER_INC, NULL, warn_typo,
+		    in);
+	if (H5Oget_info2(in->group, &group, H5O_INFO_BASIC) >= 0 &&
+	    H5Oget_info2(in->file, &root, H5O_INFO_BASIC) >= 0 &&
+	    group.addr != root.addr)
+		H5Aiterate2(in->file, H5_INDEX_NAME, H5_ITER_INC, NULL,
+			    warn_typo, in);
 }
 
 /*
@@ -504,6 +643,7 @@ static int resolve_options(in_file *in, const cli_options *opt)
 			if (!strcmp(spec->flag, opt->flags[f]))
 				in->option[k] = spec->flag_value;
 	}
+	check_attr_names(in);
 	return 0;
 }
 
@@ -635,6 +775,52 @@ static int64_t source_index(const in_file *in, const in_dataset *ds,
 }
 
 /*
+ * The memory type an integer input is read as: int64, or uint64 for an
+ * unsigned 64-bit dataset, whose values above INT64_MAX HDF5 would saturate
+ * (little-endian) or wrap (big-endian) into int64; check_uint64 then
+ * refuses those.
+ */
+static hid_t int_memtype(hid_t dset)
+{
+	hid_t type = H5Dget_type(dset);
+	int wide = H5Tget_sign(type) == H5T_SGN_NONE &&
+		   H5Tget_size(type) >= sizeof(uint64_t);
+	H5Tclose(type);
+	return wide ? H5T_NATIVE_UINT64 : H5T_NATIVE_INT64;
+}
+
+/* Refuses a uint64 value above INT64_MAX among the n values at values,
+ * which start batch element b of input k; the rest read as int64. */
+static int check_uint64(const in_file *in, int k, const void *values,
+			int64_t n, int64_t b)
+{
+	const in_dataset *ds = &in->ds[k];
+	const uint64_t *u = values;
+	int64_t size = 1;
+	char at[256] = "", element[256];
+	for (int d = ds->batch_rank; d < ds->rank; d++)
+		size *= (int64_t)ds->shape[d];
+	for (int64_t j = 0; j < n; j++) {
+		if (u[j] <= INT64_MAX)
+			continue;
+		if (ds->rank > ds->batch_rank) {
+			char index[240];
+			cli_format_index(index, sizeof index, j % size,
+					 ds->rank - ds->batch_rank,
+					 ds->shape + ds->batch_rank);
+			snprintf(at, sizeof at, " at %s", index);
+		}
+		cli_format_index(element, sizeof element, b + j / size,
+				 in->batch_rank, in->batch_shape);
+		cli_error("'%s': dataset '%s' holds %llu%s, outside the int64 range in batch element %s",
+			  in->path, in->structure->inputs[k].name,
+			  (unsigned long long)u[j], at, element);
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * Reads input k for elements [start, start + count). Runs of consecutive
  * source elements are read at once; an element that repeats its
  * predecessor's source (a shared parameter) points at the same values.
@@ -646,7 +832,7 @@ static int read_input(const in_file *in, int k, int64_t start,
 	const ss_input_spec *spec = &in->structure->inputs[k];
 	size_t width = spec->kind == SS_REAL ? sizeof(double) : sizeof(int64_t);
 	hid_t memtype = spec->kind == SS_REAL ? H5T_NATIVE_DOUBLE
-					      : H5T_NATIVE_INT64;
+					      : int_memtype(ds->id);
 	int64_t size = 1, filled = 0;
 	char *data;
 	for (int d = ds->batch_rank; d < ds->rank; d++)
@@ -676,6 +862,10 @@ static int read_input(const in_file *in, int k, int64_t start,
 				  in->path, spec->name);
 			return -1;
 		}
+		if (memtype == H5T_NATIVE_UINT64 &&
+		    check_uint64(in, k, data + (size_t)(filled * size) * width,
+				 run * size, start + i))
+			return -1;
 		for (int64_t r = 0; r < run; r++)
 			chunk->elements[i + r].input[k] =
 				data + (size_t)((filled + r) * size) * width;

@@ -189,7 +189,7 @@ EOF
 attr structure string linear-chain
 dataset log_potentials string [2] = a b
 EOF
-	expect_error "synstruct: error: 'in.h5': dataset 'log_potentials' is not floating-point; linear-chain needs a float32 or float64 dataset" partition in.h5
+	expect_error "synstruct: error: 'in.h5': dataset 'log_potentials' is not floating-point; linear-chain needs a float16, float32 or float64 dataset" partition in.h5
 }
 
 @test "observations outside the vocabulary" {
@@ -318,7 +318,7 @@ EOF
 	printf 'hello\n' > in.txt
 	run -1 --separate-stderr bash -c 'synstruct partition - < in.txt'
 	assert_output ""
-	assert_equal "$stderr" "synstruct: error: '-': not an HDF5 file"
+	assert_equal "$stderr" "synstruct: error: '-': not an HDF5 file (nor JSON Lines)"
 }
 
 @test "a truncated HDF5 file" {
@@ -431,7 +431,31 @@ attr structure string linear-chain
 dataset log_potentials float64 [3, 2, 2, 2] fill 0
 dataset lengths int32 [2] = 1 2
 EOF
-	expect_error "synstruct: error: 'in.h5': dataset 'lengths' has batch axes [2], which do not broadcast with [3]" partition in.h5
+	expect_error "synstruct: error: 'in.h5': dataset 'lengths' has batch axes [2], which do not broadcast to the batch shape [3] of the other datasets" partition in.h5
+}
+
+@test "lengths that would enlarge the batch: [B, 1] against [B, n, t, t], and against shared potentials" {
+	# lengths[:, None] by mistake: numpy would broadcast to a B x B batch
+	mk in.h5 <<'EOF'
+attr structure string linear-chain
+dataset log_potentials float64 [4, 3, 2, 2] random 1 -1 1
+dataset lengths int64 [4, 1] = 3 2 1 3
+EOF
+	expect_error "synstruct: error: 'in.h5': dataset 'lengths' has batch axes [4, 1], which do not broadcast to the batch shape [4] of the other datasets" partition in.h5
+	mk in.h5 <<'EOF'
+attr structure string linear-chain
+dataset log_potentials float64 [2, 1, 3, 2, 2] random 1 -1 1
+dataset lengths int32 [1, 3] = 3 2 1
+EOF
+	expect_error "synstruct: error: 'in.h5': dataset 'lengths' has batch axes [1, 3], which do not broadcast to the batch shape [2, 1] of the other datasets" argmax in.h5
+	# the parameters, not the lengths, make the batch: shared potentials
+	# with lengths [3] are bad input too
+	mk in.h5 <<'EOF'
+attr structure string spanning-tree
+dataset log_potentials float64 [4, 4] random 1 -1 1
+dataset lengths int32 [3] = 4 3 2
+EOF
+	expect_error "synstruct: error: 'in.h5': dataset 'lengths' has batch axes [3], which do not broadcast to the batch shape [] of the other datasets" partition in.h5
 }
 
 # ---- log-prob events --------------------------------------------------------------

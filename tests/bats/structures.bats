@@ -60,44 +60,72 @@ EOF
 	done
 }
 
-@test "broadcasting: shared log_potentials [n, t, t] with lengths [3]" {
+@test "broadcasting: lengths with fewer batch axes, of size 1 along an axis, or scalar" {
 	mk in.h5 <<'EOF'
 attr structure string linear-chain
-dataset log_potentials float64 [4, 3, 3] random 9 -2 2
+dataset log_potentials float64 [2, 3, 4, 3, 3] random 9 -2 2
 dataset lengths int32 [3] = 4 0 2
-EOF
-	h5get in.h5 log_potentials > lp.txt
-	run synstruct partition in.h5
-	assert_equal "${#lines[@]}" 3
-	local k lengths=(4 0 2)
-	for k in 0 1 2; do
-		element_file "e$k.h5" 0 36 "[4, 3, 3]" "${lengths[k]}"
-		assert_close "$(synstruct partition "e$k.h5" | member log_partition)" \
-			"$(member log_partition <<<"${lines[k]}")"
-	done
-	assert_equal "$(member log_partition <<<"${lines[1]}")" 0
-}
-
-@test "broadcasting: log_potentials [2, 1, n, t, t] with lengths [1, 3] give a [2, 3] batch" {
-	mk in.h5 <<'EOF'
-attr structure string linear-chain
-dataset log_potentials float64 [2, 1, 3, 2, 2] random 11 -2 2
-dataset lengths int32 [1, 3] = 1 3 2
 EOF
 	h5get in.h5 log_potentials > lp.txt
 	run synstruct partition in.h5
 	assert_success
 	assert_equal "$(jsonq - index <<<"$output" | tr '\n' ' ')" "[0,0] [0,1] [0,2] [1,0] [1,1] [1,2] "
-	local i j lengths=(1 3 2)
+	local i j lengths=(4 0 2)
 	for i in 0 1; do
 		for j in 0 1 2; do
-			element_file "e$i$j.h5" "$i" 12 "[3, 2, 2]" "${lengths[j]}"
-			assert_close "$(synstruct partition "e$i$j.h5" | member log_partition)" \
+			element_file e.h5 $((i * 3 + j)) 36 "[4, 3, 3]" "${lengths[j]}"
+			assert_close "$(synstruct partition e.h5 | member log_partition)" \
 				"$(member log_partition <<<"${lines[i * 3 + j]}")"
 		done
 	done
+	assert_equal "$(member log_partition <<<"${lines[4]}")" 0
+	# lengths [2, 1]: one length per row of the batch
+	mk col.h5 <<'EOF'
+attr structure string linear-chain
+dataset log_potentials float64 [2, 3, 4, 3, 3] random 9 -2 2
+dataset lengths int64 [2, 1] = 3 1
+EOF
+	run synstruct partition col.h5
+	assert_success
+	assert_equal "${#lines[@]}" 6
+	for i in 0 1; do
+		for j in 0 1 2; do
+			element_file e.h5 $((i * 3 + j)) 36 "[4, 3, 3]" $((i ? 1 : 3))
+			assert_close "$(synstruct partition e.h5 | member log_partition)" \
+				"$(member log_partition <<<"${lines[i * 3 + j]}")"
+		done
+	done
+	# a scalar length for the whole batch
+	mk scalar.h5 <<'EOF'
+attr structure string linear-chain
+dataset log_potentials float64 [2, 3, 4, 3, 3] random 9 -2 2
+dataset lengths int32 [] = 2
+EOF
+	run synstruct partition scalar.h5
+	assert_success
+	assert_equal "${#lines[@]}" 6
+	element_file e.h5 5 36 "[4, 3, 3]" 2
+	assert_close "$(synstruct partition e.h5 | member log_partition)" "$(member log_partition <<<"${lines[5]}")"
+}
+
+@test "broadcasting: log_potentials [2, 1, n, t, t] with lengths [2, 1] give a [2, 1] batch" {
+	mk in.h5 <<'EOF'
+attr structure string linear-chain
+dataset log_potentials float64 [2, 1, 3, 2, 2] random 11 -2 2
+dataset lengths int32 [2, 1] = 1 3
+EOF
+	h5get in.h5 log_potentials > lp.txt
+	run synstruct partition in.h5
+	assert_success
+	assert_equal "$(jsonq - index <<<"$output" | tr '\n' ' ')" "[0,0] [1,0] "
+	local i lengths=(1 3)
+	for i in 0 1; do
+		element_file "e$i.h5" "$i" 12 "[3, 2, 2]" "${lengths[i]}"
+		assert_close "$(synstruct partition "e$i.h5" | member log_partition)" \
+			"$(member log_partition <<<"${lines[i]}")"
+	done
 	synstruct marginals -o m.h5 in.h5
-	assert_equal "$(h5get -s m.h5 marginals)" "$(printf '[2, 3, 3, 2, 2]\nfloat64')"
+	assert_equal "$(h5get -s m.h5 marginals | head -n 1)" '[2, 1, 3, 2, 2]'
 }
 
 # ---- padding ---------------------------------------------------------------------

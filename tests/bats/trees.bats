@@ -267,3 +267,58 @@ EOF2
 	assert_equal "$(synstruct partition bools.h5)" "$(synstruct partition ints.h5)"
 	assert_equal "$(synstruct partition bools.h5)" "$(synstruct partition --undirected --single-root bools.h5)"
 }
+
+@test "an attribute that looks like a misspelt option gets a warning naming the option" {
+	mk typo.h5 <<'EOF2'
+attr structure string spanning-tree
+attr projectve int 1
+attr Single_Root_Edge bool true
+attr model_name string biaffine
+attr dir int 1
+attr seed int 3
+attr command string argmax
+dataset log_potentials float64 [2, 5, 5] random 6 -2 2
+EOF2
+	mk plain.h5 <<'EOF2'
+attr structure string spanning-tree
+dataset log_potentials float64 [2, 5, 5] random 6 -2 2
+EOF2
+	run --separate-stderr synstruct partition typo.h5
+	assert_success
+	# in attribute-name order; the misspelt attributes are not applied
+	assert_equal "$stderr" "synstruct: warning: 'typo.h5': attribute 'Single_Root_Edge' is not an option of spanning-tree; did you mean 'single_root_edge'?
+synstruct: warning: 'typo.h5': attribute 'projectve' is not an option of spanning-tree; did you mean 'projective'?"
+	assert_output "$(synstruct partition plain.h5)"
+	run --separate-stderr synstruct partition -q typo.h5
+	assert_equal "$stderr" ""
+	# a transposition and an insertion at once; a group's attribute and the
+	# root's, each once
+	mk group.h5 <<'EOF2'
+attr structure string spanning-tree
+attr drected int 1
+group g
+attr projetcive int 0
+attr drected int 1
+dataset log_potentials float64 [4, 4] random 6 -2 2
+EOF2
+	run --separate-stderr synstruct argmax -g g group.h5
+	assert_success
+	assert_equal "$stderr" "synstruct: warning: 'group.h5': attribute 'drected' is not an option of spanning-tree; did you mean 'directed'?
+synstruct: warning: 'group.h5': attribute 'projetcive' is not an option of spanning-tree; did you mean 'projective'?"
+	# three edits away, or a structure without options: no warning
+	mk far.h5 <<'EOF2'
+attr structure string spanning-tree
+attr prjctve int 1
+dataset log_potentials float64 [4, 4] random 6 -2 2
+EOF2
+	run --separate-stderr synstruct partition far.h5
+	assert_equal "$stderr" ""
+	mk chain.h5 <<'EOF2'
+attr structure string linear-chain
+attr projectve int 1
+dataset log_potentials float64 [2, 2, 2] fill 0
+EOF2
+	run --separate-stderr synstruct partition chain.h5
+	assert_success
+	assert_equal "$stderr" ""
+}

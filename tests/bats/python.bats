@@ -229,3 +229,18 @@ readme_block() {
 	cmp fx/expected.jsonl "$FIX/expected.jsonl"
 	assert_equal "$(cd fx && ls)" "$(cd "$FIX" && ls)"
 }
+
+@test "log-prob of h5py's boolean argmax and of gold labels and heads agrees with brute force" {
+	local c file input dataset got
+	for c in chain-argmax-bool.h5 gold-decodes.h5:labels gold-decodes.h5:heads; do
+		file=$(expect "$c" file)
+		input=$(expect "$c" input)
+		dataset=$(expect "$c" dataset)
+		args=()
+		[ -z "$dataset" ] || args=(-d "$dataset")
+		run --separate-stderr synstruct log-prob --dtype float64 "${args[@]}" "$FIX/$input" "$FIX/$file"
+		assert_success
+		got=$(jsonq - log_prob <<<"$output")
+		assert_close_lists "$got" "$(expect "$c" log_prob | tr -d '[]' | tr ',' '\n')" "$(expect "$c" tol)"
+	done
+}

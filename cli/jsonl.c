@@ -420,6 +420,7 @@ int jsonl_events_open(in_events *ev, const in_file *in, const cli_options *opt,
 			  (long long)in->batch_count, in->path);
 		return -1;
 	}
+	ev->num = 1;
 	if (count == 0)
 		return 0;
 	if (!(obj = next_object(r)))

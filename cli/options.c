@@ -149,7 +149,7 @@ void cli_global_help(FILE *out)
 	for (int k = 0; k < ss_structure_count; k++)
 		fprintf(out, "  %-14s %s\n", ss_structures[k]->name,
 			ss_structures[k]->summary);
-	fprintf(out, "\nINPUT is an HDF5 file, or - for one on standard input.\n"
+	fprintf(out, "\nINPUT is an HDF5 or JSON Lines file, or - for one on standard input.\n"
 		     "see synstruct(1)\n");
 }
 

@@ -16,17 +16,23 @@
 
 /* ---- files -------------------------------------------------------------- */
 
-/* Copies standard input to an unlinked temporary file; returns its path. */
+/*
+ * Copies standard input to a temporary file; returns its path. The file
+ * is registered (a signal removes it) until h5_open_file unlinks it.
+ */
 static int copy_stdin(char *temp_path, size_t size)
 {
 	const char *dir = getenv("TMPDIR");
 	char buf[1 << 16];
 	size_t got;
-	int fd;
-	snprintf(temp_path, size, "%s/synstruct-stdin-XXXXXX",
-		 dir && *dir ? dir : "/tmp");
-	fd = mkstemp(temp_path);
+	int fd = -1;
+	if (snprintf(temp_path, size, "%s/synstruct-stdin-XXXXXX",
+		     dir && *dir ? dir : "/tmp") < (int)size)
+		fd = cli_temp_create(temp_path);
+	else
+		errno = ENAMETOOLONG;
 	if (fd < 0) {
+		temp_path[0] = '\0';
 		cli_error("'-': cannot create a temporary file: %s",
 			  strerror(errno));
 		return -1;
@@ -36,7 +42,8 @@ static int copy_stdin(char *temp_path, size_t size)
 			cli_error("'-': cannot copy standard input: %s",
 				  strerror(errno));
 			close(fd);
-			unlink(temp_path);
+			cli_temp_remove(temp_path);
+			temp_path[0] = '\0';
 			return -1;
 		}
 	close(fd);
@@ -66,7 +73,7 @@ hid_t h5_open_file(const char *path, char *temp_path, size_t temp_size)
 				  path);
 	}
 	if (temp_path[0])
-		unlink(temp_path);
+		cli_temp_remove(temp_path);
 	return file;
 }
 

@@ -6,12 +6,16 @@
 #define SYNSTRUCT_CLI_H
 
 #include <stdio.h>
+#include <sys/types.h>
 #include <hdf5.h>
 
 #include "synstruct.h"
 
 /* Exit statuses. */
 enum { EXIT_OK = 0, EXIT_DATA = 1, EXIT_USAGE = 2 };
+
+/* The longest path of a file synstruct makes, terminator included. */
+#define CLI_PATH_MAX 4096
 
 /* ---- reports (cli/report.c) ----------------------------------------------- */
 
@@ -47,6 +51,7 @@ typedef struct cli_options {
 	int dense_events;        /* --events: dense events beside the decodes */
 	const char *input_format; /* "jsonl", "hdf5" or NULL: from the content */
 	const char *dtype;       /* "float32", "float64" or NULL: the input's */
+	int progress;            /* 1: --progress, -1: --no-progress, 0: auto */
 } cli_options;
 
 /*
@@ -86,7 +91,7 @@ typedef struct in_dataset {
 
 typedef struct in_file {
 	const char *path;           /* as the user gave it */
-	char temp_path[64];         /* standard input's copy, unlinked */
+	char temp_path[CLI_PATH_MAX]; /* standard input's copy, unlinked */
 	hid_t file, group;          /* HDF5 inputs, else < 0 */
 	jsonl_reader *jsonl;        /* JSON Lines inputs, else NULL */
 	const ss_structure *structure;
@@ -147,7 +152,7 @@ int h5_check_storage(hid_t dset, const char *file, const char *name);
 typedef struct in_events {
 	const char *path;
 	hid_t file, dset;
-	char temp_path[64];
+	char temp_path[CLI_PATH_MAX];
 	char name[128];
 	int is_decode;          /* the dataset is a compact decode */
 	int is_enum;            /* boolean (an HDF5 enum over an integer) */
@@ -185,6 +190,68 @@ int jsonl_events_open(in_events *ev, const in_file *in,
 int jsonl_events_read(const in_events *ev, const in_file *in, int64_t count,
 		      void *values);
 
+/* ---- destinations, temporary files, signals, progress (cli/dest.c) ------ */
+
+typedef enum dest_kind {
+	DEST_STDOUT,    /* standard output, or a path that is the same file */
+	DEST_FILE,      /* a regular or new file: a temporary renamed over it */
+	DEST_DIRECT,    /* not a regular file: written directly at the end */
+	DEST_KIND_COUNT
+} dest_kind;
+
+/* Where the output goes (SPEC §6). */
+typedef struct cli_dest {
+	dest_kind kind;
+	const char *name;             /* for messages: -o's PATH, or "-" */
+	int hdf5;                     /* the format: HDF5, else JSON Lines */
+	int fd;                       /* FILE: the temporary, until out_open
+				       * takes it; DIRECT: once opened */
+	int fifo, closed;
+	mode_t mode;                  /* FILE: given to the file renamed */
+	char target[CLI_PATH_MAX];    /* FILE: the file replaced, links
+				       * followed; DIRECT: the path */
+	char temp[CLI_PATH_MAX + 16]; /* FILE: the registered temporary */
+} cli_dest;
+
+/*
+ * Classifies -o's destination and refuses, before any input is read, a
+ * directory, one of the inputs and HDF5 for a terminal (EXIT_USAGE), or a
+ * temporary file that cannot be made (EXIT_DATA); reports, and returns the
+ * exit status. Installs the signal handlers. dest_close must follow, even
+ * after a failure.
+ */
+int dest_open(cli_dest *d, const cli_options *opt);
+/* Writes bytes held back to a DEST_STDOUT or DEST_DIRECT destination. */
+int dest_write(cli_dest *d, const void *buf, size_t size);
+/* Renames the temporary into place (commit = 1) or removes it; closes a
+ * direct destination. Reports and returns -1 on failure; idempotent. */
+int dest_close(cli_dest *d, int commit);
+/* 1 if path ends in .h5, .hdf5, .hdf or .he5, in any case. */
+int cli_hdf5_name(const char *path);
+
+/*
+ * Named temporary files, removed by SIGINT, SIGTERM, SIGHUP and SIGPIPE.
+ * cli_temp_create: mkstemp on the template path, registered; returns the
+ * descriptor or -1 with errno. cli_temp_rename renames one into place (0,
+ * or -1 with errno, the file kept); cli_temp_remove unlinks it.
+ */
+void cli_signals_init(void);
+int cli_temp_create(char *path);
+int cli_temp_rename(const char *path, const char *to);
+void cli_temp_remove(const char *path);
+
+/*
+ * The progress line on stderr: elements done of total, rate, time left.
+ * Shown with --progress, or when stderr is a terminal and a second has
+ * passed, unless --no-progress or -q. cli_progress_clear blanks it before
+ * a message (the next update redraws it); cli_progress_end blanks it for
+ * good.
+ */
+void cli_progress_start(const cli_options *opt, int64_t total);
+void cli_progress_update(int64_t done);
+void cli_progress_clear(void);
+void cli_progress_end(void);
+
 /* ---- output (cli/output.c) ------------------------------------------------ */
 
 /* How an output array is stored. */
@@ -206,17 +273,19 @@ typedef struct out_array {
 typedef struct out_writer out_writer;
 
 /*
- * Opens the output: HDF5 (datasets of shape [S?, *b, array]) or JSON Lines.
- * has_sample_axis adds the leading axis of num_samples.
+ * Opens the output into dest: HDF5 (datasets of shape [S?, *b, array]) or
+ * JSON Lines. has_sample_axis adds the leading axis of num_samples.
  */
-out_writer *out_open(const cli_options *opt, const in_file *in,
-		     const out_array *arrays, int n_arrays,
+out_writer *out_open(const cli_options *opt, cli_dest *dest,
+		     const in_file *in, const out_array *arrays, int n_arrays,
 		     int has_sample_axis, int64_t num_samples);
 /* Writes the chunk [start, start + count): data[k] laid out
  * [samples][count][size]. */
 int out_write_chunk(out_writer *w, int64_t start, int64_t count,
 		    void *const data[]);
-/* Closes and renames into place (commit = 1) or removes (commit = 0). */
+/* Finishes the output: what was held back goes to the destination
+ * (commit = 1) or is dropped (commit = 0). dest_close then renames or
+ * removes the file. */
 int out_close(out_writer *w, int commit);
 
 /* ---- the command driver (cli/run.c) -------------------------------------- */

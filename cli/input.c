@@ -18,22 +18,27 @@
 
 /* ---- files -------------------------------------------------------------- */
 
-/* Copies a stream (standard input, a FIFO) to a temporary file; returns its
- * path. */
+/*
+ * Copies a stream (standard input, a FIFO) to a temporary file; returns its
+ * path. The file is registered (a signal removes it) until in_open_source
+ * unlinks it.
+ */
 static int copy_stream(FILE *from, const char *path, char *temp_path,
 		       size_t size)
 {
 	const char *dir = getenv("TMPDIR");
 	char buf[1 << 16];
 	size_t got;
-	int fd;
-	snprintf(temp_path, size, "%s/synstruct-stdin-XXXXXX",
-		 dir && *dir ? dir : "/tmp");
-	fd = mkstemp(temp_path);
+	int fd = -1;
+	if (snprintf(temp_path, size, "%s/synstruct-stdin-XXXXXX",
+		     dir && *dir ? dir : "/tmp") < (int)size)
+		fd = cli_temp_create(temp_path);
+	else
+		errno = ENAMETOOLONG;
 	if (fd < 0) {
+		temp_path[0] = '\0';
 		cli_error("'%s': cannot create a temporary file: %s", path,
 			  strerror(errno));
-		temp_path[0] = '\0';
 		return -1;
 	}
 	while ((got = fread(buf, 1, sizeof buf, from)) > 0)
@@ -41,7 +46,7 @@ static int copy_stream(FILE *from, const char *path, char *temp_path,
 			cli_error("'%s': cannot copy the input: %s", path,
 				  strerror(errno));
 			close(fd);
-			unlink(temp_path);
+			cli_temp_remove(temp_path);
 			temp_path[0] = '\0';
 			return -1;
 		}
@@ -115,7 +120,7 @@ int in_open_source(const char *path, const char *format, char *temp_path,
 		}
 	}
 	if (temp_path[0])
-		unlink(temp_path);
+		cli_temp_remove(temp_path);
 	return rc;
 }
 

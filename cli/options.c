@@ -19,6 +19,7 @@
 enum {
 	OPT_MAX_MEMORY = 256, OPT_TIMING, OPT_SEED, OPT_EVENTS, OPT_DTYPE,
 	OPT_INPUT_FORMAT,
+	OPT_PROGRESS = 300, OPT_NO_PROGRESS,
 	OPT_STRUCTURE_FLAG = 512 /* + index into structure_flags() */
 };
 
@@ -48,7 +49,7 @@ typedef struct cli_option {
 
 static const cli_option options[] = {
 	{"output", 'o', "PATH", ALL_OPS,
-	 "write to PATH (.h5/.hdf5: HDF5, else JSON Lines; -: standard output)"},
+	 "write to PATH (.h5/.hdf5/.hdf/.he5: HDF5, else JSON Lines; -: stdout)"},
 	{"format", 'f', "FORMAT", ALL_OPS,
 	 "jsonl or hdf5 (default: from the output's extension)"},
 	{"input-format", OPT_INPUT_FORMAT, "FORMAT", ALL_OPS,
@@ -73,7 +74,11 @@ static const cli_option options[] = {
 	 "memory budget in bytes, suffix K, M, G or T (default: half the RAM)"},
 	{"timing", OPT_TIMING, NULL, ALL_OPS,
 	 "print the seconds spent reading, computing and writing to stderr"},
-	{"quiet", 'q', NULL, ALL_OPS, "print no warnings"},
+	{"progress", OPT_PROGRESS, NULL, ALL_OPS,
+	 "show a progress line on stderr, even when it is not a terminal"},
+	{"no-progress", OPT_NO_PROGRESS, NULL, ALL_OPS,
+	 "show no progress line"},
+	{"quiet", 'q', NULL, ALL_OPS, "print no warnings and no progress line"},
 	{"help", 'h', NULL, ALL_OPS, "show this help and exit"},
 };
 #define N_OPTIONS (sizeof options / sizeof options[0])
@@ -283,6 +288,8 @@ int cli_parse(int argc, char **argv, ss_op op, cli_options *opt)
 				return usage_error(op, "'--dtype' needs float32 or float64, not '%s'", optarg);
 			opt->dtype = optarg;
 			break;
+		case OPT_PROGRESS: opt->progress = 1; break;
+		case OPT_NO_PROGRESS: opt->progress = -1; break;
 		case 'q': cli_quiet = 1; break;
 		case 'h':
 			cli_command_help(stdout, op);

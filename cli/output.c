@@ -4,11 +4,12 @@
  * HDF5: one dataset per result, shape [S?, *b, array], stored as the
  * out_array says (float32 or float64 reals, uint8 events, int32 decodes),
  * root attributes naming the structure, command and version, object
- * timestamps off (identical runs give identical bytes). A file is written
- * under a temporary name beside its destination and renamed when complete;
- * to standard output it is built in memory and written as a file image.
- * JSON Lines for standard output wait in a temporary file until the run
- * has succeeded, so that a failed run prints nothing.
+ * timestamps off (identical runs give identical bytes). A regular file is
+ * written under a temporary name beside its destination and renamed when
+ * complete (cli/dest.c); for standard output or a destination that is not
+ * a regular file it is built in memory and written as a file image. JSON
+ * Lines for those wait in an unlinked temporary file until the run has
+ * succeeded, so that a failed run prints nothing.
  *
  * JSON Lines: one object per batch element, in batch order:
  *   {"index": [i, j], "<result>": value, ...}
@@ -29,8 +30,9 @@
 
 struct out_writer {
 	int hdf5;
-	const char *path;            /* NULL: standard output */
-	char temp[4096];             /* the temporary file, if any */
+	const char *path;            /* for messages: -o's PATH, or "-" */
+	cli_dest *dest;
+	char temp[CLI_PATH_MAX + 16]; /* the temporary file; "": held back */
 	FILE *json;
 	hid_t file, dset[OUT_MAX_ARRAYS];
 	const out_array *arrays;
@@ -39,12 +41,6 @@ struct out_writer {
 	int64_t num_samples;
 	const in_file *in;
 };
-
-static int ends_with(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), m = strlen(suffix);
-	return n >= m && !strcmp(s + n - m, suffix);
-}
 
 /* ---- JSON Lines ------------------------------------------------------------ */
 
@@ -210,12 +206,12 @@ static int h5_create(out_writer *w, const cli_options *opt)
 {
 	hid_t fapl = H5Pcreate(H5P_FILE_ACCESS), fcpl = H5Pcreate(H5P_FILE_CREATE);
 	hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
-	const char *name = w->path ? w->temp : "synstruct-output.h5";
+	const char *name = w->temp[0] ? w->temp : "synstruct-output.h5";
 	int rc = 0;
 
 	H5Pset_obj_track_times(fcpl, 0);
 	H5Pset_obj_track_times(dcpl, 0);
-	if (!w->path)
+	if (!w->temp[0])
 		H5Pset_fapl_core(fapl, 1 << 20, 0);
 	w->file = H5Fcreate(name, H5F_ACC_TRUNC, fcpl, fapl);
 	if (w->file < 0) {
@@ -296,38 +292,38 @@ static int h5_write_chunk(out_writer *w, int64_t start, int64_t count,
 	return 0;
 }
 
-/* Writes the in-memory file to standard output. */
+/* Writes the in-memory file to the destination. */
 static int h5_flush_image(out_writer *w)
 {
 	ssize_t size;
 	void *image;
+	int rc;
 	H5Fflush(w->file, H5F_SCOPE_GLOBAL);
 	size = H5Fget_file_image(w->file, NULL, 0);
 	image = size > 0 ? malloc((size_t)size) : NULL;
-	if (!image || H5Fget_file_image(w->file, image, (size_t)size) != size ||
-	    fwrite(image, 1, (size_t)size, stdout) != (size_t)size) {
+	if (!image || H5Fget_file_image(w->file, image, (size_t)size) != size) {
 		free(image);
-		cli_error("'-': cannot write the HDF5 output to standard output");
+		cli_error("'%s': cannot build the HDF5 file image", w->path);
 		return -1;
 	}
+	rc = dest_write(w->dest, image, (size_t)size);
 	free(image);
-	return 0;
+	return rc;
 }
 
 /* ---- the writer ---------------------------------------------------------- */
 
-out_writer *out_open(const cli_options *opt, const in_file *in,
-		     const out_array *arrays, int n_arrays,
+out_writer *out_open(const cli_options *opt, cli_dest *dest,
+		     const in_file *in, const out_array *arrays, int n_arrays,
 		     int has_sample_axis, int64_t num_samples)
 {
 	out_writer *w = calloc(1, sizeof *w);
-	const char *path = opt->output && strcmp(opt->output, "-")
-				   ? opt->output : NULL;
 	if (!w) {
 		cli_error("cannot allocate the output writer");
 		return NULL;
 	}
-	w->path = path;
+	w->path = dest->name;
+	w->dest = dest;
 	w->file = -1;
 	for (int k = 0; k < OUT_MAX_ARRAYS; k++)
 		w->dset[k] = -1;
@@ -336,40 +332,28 @@ out_writer *out_open(const cli_options *opt, const in_file *in,
 	w->has_sample_axis = has_sample_axis;
 	w->num_samples = num_samples;
 	w->in = in;
-	w->hdf5 = opt->format ? !strcmp(opt->format, "hdf5")
-			      : path && (ends_with(path, ".h5") ||
-					 ends_with(path, ".hdf5"));
-	if (path) {
-		int fd;
-		snprintf(w->temp, sizeof w->temp, "%s.tmp-XXXXXX", path);
-		fd = mkstemp(w->temp);
-		if (fd < 0) {
-			cli_error("'%s': cannot create: %s", path,
-				  strerror(errno));
-			free(w);
-			return NULL;
+	w->hdf5 = dest->hdf5;
+	if (dest->kind == DEST_FILE) {
+		/* the temporary beside the destination, already made */
+		snprintf(w->temp, sizeof w->temp, "%s", dest->temp);
+		if (!w->hdf5) {
+			w->json = fdopen(dest->fd, "w");
+			if (!w->json) {
+				cli_error("'%s': cannot open: %s", w->path,
+					  strerror(errno));
+				free(w);
+				return NULL;
+			}
+		} else {
+			close(dest->fd);
 		}
-		/* mkstemp makes the file 0600; give it the usual mode. */
-		mode_t mask = umask(0);
-		umask(mask);
-		fchmod(fd, 0666 & ~mask);
-		if (!w->hdf5)
-			w->json = fdopen(fd, "w");
-		else
-			close(fd);
-		if (!w->hdf5 && !w->json) {
-			cli_error("'%s': cannot open: %s", path, strerror(errno));
-			close(fd);
-			unlink(w->temp);
-			free(w);
-			return NULL;
-		}
+		dest->fd = -1;
 	} else if (!w->hdf5) {
 		/* Held back until the run succeeds: a failed run prints nothing. */
 		w->json = tmpfile();
 		if (!w->json) {
-			cli_error("'-': cannot create a temporary file: %s",
-				  strerror(errno));
+			cli_error("'%s': cannot create a temporary file: %s",
+				  w->path, strerror(errno));
 			free(w);
 			return NULL;
 		}
@@ -394,42 +378,34 @@ int out_close(out_writer *w, int commit)
 	if (!w)
 		return -1;
 	if (w->hdf5 && w->file >= 0) {
-		if (commit && !w->path)
+		if (commit && !w->temp[0])
 			rc = h5_flush_image(w);
 		for (int k = 0; k < w->n_arrays; k++)
 			if (w->dset[k] >= 0)
 				H5Dclose(w->dset[k]);
 		if (H5Fclose(w->file) < 0 && commit) {
-			cli_error("'%s': cannot write", w->path ? w->path : "-");
+			cli_error("'%s': cannot write", w->path);
 			rc = -1;
 		}
 	}
-	if (w->json && !w->path) {
+	if (w->json && !w->temp[0]) {
+		/* held back: now copied to the destination */
 		char buf[1 << 16];
 		size_t got;
-		if (commit && (fflush(w->json) != 0 || fseek(w->json, 0, SEEK_SET) != 0))
-			rc = -1;
-		while (commit && rc == 0 &&
-		       (got = fread(buf, 1, sizeof buf, w->json)) > 0)
-			if (fwrite(buf, 1, got, stdout) != got)
-				rc = -1;
-		if (rc)
-			cli_error("'-': cannot write to standard output: %s",
-				  strerror(errno));
-		fclose(w->json);
-	}
-	if (w->json && w->path && fclose(w->json) != 0 && commit) {
-		cli_error("'%s': cannot write: %s", w->path, strerror(errno));
-		rc = -1;
-	}
-	if (w->path) {
-		if (commit && rc == 0 && rename(w->temp, w->path) != 0) {
-			cli_error("'%s': cannot rename the temporary file into place: %s", w->path,
-				  strerror(errno));
+		if (commit && (fflush(w->json) != 0 || fseek(w->json, 0, SEEK_SET) != 0)) {
+			cli_error("'%s': cannot read back the held output: %s",
+				  w->path, strerror(errno));
 			rc = -1;
 		}
-		if (!commit || rc != 0)
-			unlink(w->temp);
+		while (commit && rc == 0 &&
+		       (got = fread(buf, 1, sizeof buf, w->json)) > 0)
+			rc = dest_write(w->dest, buf, got);
+		fclose(w->json);
+		w->json = NULL;
+	}
+	if (w->json && fclose(w->json) != 0 && commit) {
+		cli_error("'%s': cannot write: %s", w->path, strerror(errno));
+		rc = -1;
 	}
 	free(w);
 	return rc;

@@ -10,6 +10,7 @@ int cli_quiet;
 void cli_error(const char *fmt, ...)
 {
 	va_list ap;
+	cli_progress_clear();
 	va_start(ap, fmt);
 	fputs("synstruct: error: ", stderr);
 	vfprintf(stderr, fmt, ap);
@@ -22,6 +23,7 @@ void cli_warning(const char *fmt, ...)
 	va_list ap;
 	if (cli_quiet)
 		return;
+	cli_progress_clear();
 	va_start(ap, fmt);
 	fputs("synstruct: warning: ", stderr);
 	vfprintf(stderr, fmt, ap);

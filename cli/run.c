@@ -1,9 +1,11 @@
 /*
  * run.c - one command from input to output.
  *
+ *   check the destination (cli/dest.c), before any input is read
  *   open and check the input (and the events of log-prob)
  *   plan chunks of the batch that fit the memory budget
- *   for each chunk: read (one thread), compute (OpenMP), write (one thread)
+ *   for each chunk: read (one thread), compute (OpenMP), write (one thread),
+ *     then update the progress line
  *   commit the output, then warn about elements with no structure
  */
 #include <stdlib.h>
@@ -265,6 +267,7 @@ done:
 int cli_run(const cli_options *opt)
 {
 	run_state r;
+	cli_dest dest;
 	out_writer *w = NULL;
 	const char *why;
 	int ok = 0, status = EXIT_DATA, rc;
@@ -273,6 +276,10 @@ int cli_run(const cli_options *opt)
 	r.opt = opt;
 	r.ev.file = r.ev.dset = -1;
 	double t_start = omp_get_wtime();
+	if ((rc = dest_open(&dest, opt)) != EXIT_OK) {
+		status = rc;
+		goto done;
+	}
 	if ((rc = in_open(&r.in, opt)) != 0) {
 		status = rc == EXIT_USAGE ? EXIT_USAGE : EXIT_DATA;
 		goto done;
@@ -294,25 +301,28 @@ int cli_run(const cli_options *opt)
 	if (plan_chunks(&r))
 		goto done;
 	describe_outputs(&r);
-	w = out_open(opt, &r.in, r.arrays, r.n_arrays, r.has_sample_axis,
-		     r.num_samples);
+	w = out_open(opt, &dest, &r.in, r.arrays, r.n_arrays,
+		     r.has_sample_axis, r.num_samples);
 	if (!w)
 		goto done;
 	r.t_read += omp_get_wtime() - t_start;
+	cli_progress_start(opt, r.in.batch_count);
 	for (int64_t start = 0; start < r.in.batch_count; start += r.chunk) {
 		int64_t count = r.in.batch_count - start < r.chunk
 					? r.in.batch_count - start : r.chunk;
 		if (run_chunk(&r, w, start, count))
 			goto done;
+		cli_progress_update(start + count);
 	}
 	ok = 1;
 done:
-	if (w) {
-		double t0 = omp_get_wtime();
-		if (out_close(w, ok))
-			ok = 0;
-		r.t_write += omp_get_wtime() - t0;
-	}
+	cli_progress_end();
+	double t0 = omp_get_wtime();
+	if (w && out_close(w, ok))
+		ok = 0;
+	if (dest_close(&dest, ok))
+		ok = 0;
+	r.t_write += omp_get_wtime() - t0;
 	if (ok)
 		warn_empty(&r);
 	if (opt->timing)

@@ -109,6 +109,11 @@ typedef struct in_file {
  * or the exit status after reporting (-1 meaning EXIT_DATA). */
 int in_open(in_file *in, const cli_options *opt);
 void in_close(in_file *in);
+/* A structure flag that in's structure does not have is bad usage:
+ * reports and returns EXIT_USAGE, else 0. */
+int in_check_flags(const in_file *in, const cli_options *opt);
+/* The flags given override in's options. */
+void in_apply_flags(in_file *in, const cli_options *opt);
 
 /* A chunk's input values and the elements that point into them. */
 typedef struct in_chunk {
@@ -138,6 +143,10 @@ int h5_read_flat(hid_t dset, hid_t memtype, int batch_rank,
 /* Selects that flat batch range in a file space. */
 void h5_select_flat(hid_t space, int batch_rank, const hsize_t *shape,
 		    int rank, int64_t start, int64_t count);
+/* The rank and shape of a dataset; more than CLI_MAX_RANK axes is
+ * reported and -1. */
+int h5_dataset_shape(hid_t dset, const char *file, const char *name,
+		     int *rank, hsize_t *shape);
 /* Refuses a dataset whose data was never (fully) written. */
 int h5_check_storage(hid_t dset, const char *file, const char *name);
 

@@ -73,7 +73,7 @@ int in_events_open(in_events *ev, const in_file *in, const cli_options *opt)
 	const ss_structure *st = in->structure;
 	const ss_array_spec *decode = st->n_decodes ? &st->decodes[0] : NULL;
 	H5T_class_t cls;
-	hid_t space, type;
+	hid_t type;
 	int axis;
 	char got[256], dense[256], compact[256];
 
@@ -107,16 +107,9 @@ int in_events_open(in_events *ev, const in_file *in, const cli_options *opt)
 			  ev->path, ev->name);
 		return -1;
 	}
-	space = H5Dget_space(ev->dset);
-	ev->rank = H5Sget_simple_extent_ndims(space);
-	if (ev->rank > CLI_MAX_RANK) {
-		H5Sclose(space);
-		cli_error("'%s': dataset '%s' has %d axes, more than %d",
-			  ev->path, ev->name, ev->rank, CLI_MAX_RANK);
+	if (h5_dataset_shape(ev->dset, ev->path, ev->name, &ev->rank,
+			     ev->shape))
 		return -1;
-	}
-	H5Sget_simple_extent_dims(space, ev->shape, NULL);
-	H5Sclose(space);
 
 	if (shape_matches(in, &st->event, ev->rank, ev->shape, &axis)) {
 		ev->size = ss_array_size(&st->event, in->dim);

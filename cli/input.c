@@ -226,6 +226,22 @@ done:
 
 /* ---- storage and flat reads --------------------------------------------- */
 
+int h5_dataset_shape(hid_t dset, const char *file, const char *name,
+		     int *rank, hsize_t *shape)
+{
+	hid_t space = H5Dget_space(dset);
+	*rank = H5Sget_simple_extent_ndims(space);
+	if (*rank > CLI_MAX_RANK) {
+		H5Sclose(space);
+		cli_error("'%s': dataset '%s' has %d axes, more than %d", file,
+			  name, *rank, CLI_MAX_RANK);
+		return -1;
+	}
+	H5Sget_simple_extent_dims(space, shape, NULL);
+	H5Sclose(space);
+	return 0;
+}
+
 int h5_check_storage(hid_t dset, const char *file, const char *name)
 {
 	hid_t space = H5Dget_space(dset), dcpl = H5Dget_create_plist(dset);
@@ -351,7 +367,7 @@ static int open_input(in_file *in, int k, int *present)
 {
 	const ss_input_spec *spec = &in->structure->inputs[k];
 	in_dataset *ds = &in->ds[k];
-	hid_t space, type;
+	hid_t type;
 	H5T_class_t cls;
 	char want[64], got[256];
 
@@ -378,16 +394,9 @@ static int open_input(in_file *in, int k, int *present)
 						: "an integer");
 		return -1;
 	}
-	space = H5Dget_space(ds->id);
-	ds->rank = H5Sget_simple_extent_ndims(space);
-	if (ds->rank > CLI_MAX_RANK) {
-		H5Sclose(space);
-		cli_error("'%s': dataset '%s' has %d axes, more than %d",
-			  in->path, spec->name, ds->rank, CLI_MAX_RANK);
+	if (h5_dataset_shape(ds->id, in->path, spec->name, &ds->rank,
+			     ds->shape))
 		return -1;
-	}
-	H5Sget_simple_extent_dims(space, ds->shape, NULL);
-	H5Sclose(space);
 	format_spec(want, sizeof want, spec);
 	cli_format_shape(got, sizeof got, ds->rank, ds->shape);
 	if (ds->rank < spec->rank) {
@@ -614,12 +623,7 @@ static void check_attr_names(in_file *in)
 			    warn_typo, in);
 }
 
-/*
- * The structure's options: default, then the attribute (group, then file
- * root), then the command-line flag. A flag the structure does not have is
- * bad usage.
- */
-static int resolve_options(in_file *in, const cli_options *opt)
+int in_check_flags(const in_file *in, const cli_options *opt)
 {
 	const ss_structure *st = in->structure;
 	for (int f = 0; f < opt->n_flags; f++) {
@@ -632,9 +636,32 @@ static int resolve_options(in_file *in, const cli_options *opt)
 			return EXIT_USAGE;
 		}
 	}
+	return 0;
+}
+
+void in_apply_flags(in_file *in, const cli_options *opt)
+{
+	const ss_structure *st = in->structure;
+	for (int k = 0; k < st->n_options; k++)
+		for (int f = 0; f < opt->n_flags; f++)
+			if (!strcmp(st->options[k].flag, opt->flags[f]))
+				in->option[k] = st->options[k].flag_value;
+}
+
+/*
+ * The structure's options: default, then the attribute (group, then file
+ * root), then the command-line flag. A flag the structure does not have is
+ * bad usage.
+ */
+static int resolve_options(in_file *in, const cli_options *opt)
+{
+	const ss_structure *st = in->structure;
+	int rc = in_check_flags(in, opt);
+	if (rc)
+		return rc;
 	for (int k = 0; k < st->n_options; k++) {
 		const ss_option_spec *spec = &st->options[k];
-		int rc = read_int_attr(in->group, spec->name, &in->option[k]);
+		rc = read_int_attr(in->group, spec->name, &in->option[k]);
 		if (rc > 0)
 			rc = read_int_attr(in->file, spec->name, &in->option[k]);
 		if (rc > 0)
@@ -644,10 +671,8 @@ static int resolve_options(in_file *in, const cli_options *opt)
 				  in->path, spec->name);
 			return EXIT_DATA;
 		}
-		for (int f = 0; f < opt->n_flags; f++)
-			if (!strcmp(spec->flag, opt->flags[f]))
-				in->option[k] = spec->flag_value;
 	}
+	in_apply_flags(in, opt);
 	check_attr_names(in);
 	return 0;
 }

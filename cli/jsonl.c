@@ -215,6 +215,9 @@ static int read_member(const jsonl_reader *r, const cJSON *obj,
 static int first_options(in_file *in, const cJSON *obj, const cli_options *opt)
 {
 	const ss_structure *st = in->structure;
+	int rc = in_check_flags(in, opt);
+	if (rc)
+		return rc;
 	for (int k = 0; k < st->n_options; k++) {
 		const ss_option_spec *spec = &st->options[k];
 		const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, spec->name);
@@ -225,20 +228,8 @@ static int first_options(in_file *in, const cJSON *obj, const cli_options *opt)
 				  in->path, spec->name);
 			return EXIT_DATA;
 		}
-		for (int f = 0; f < opt->n_flags; f++)
-			if (!strcmp(spec->flag, opt->flags[f]))
-				in->option[k] = spec->flag_value;
 	}
-	for (int f = 0; f < opt->n_flags; f++) {
-		int known = 0;
-		for (int k = 0; k < st->n_options; k++)
-			known |= !strcmp(st->options[k].flag, opt->flags[f]);
-		if (!known) {
-			cli_error("'--%s' does not apply to %s", opt->flags[f],
-				  st->name);
-			return EXIT_USAGE;
-		}
-	}
+	in_apply_flags(in, opt);
 	return 0;
 }
 

@@ -171,6 +171,8 @@ void ssi_projective_marginals(const ssi_tree *p, void *ws, double logz,
 double ssi_projective_argmax(const ssi_tree *p, void *ws, int64_t *heads);
 void ssi_projective_sample(const ssi_tree *p, void *ws, ss_rng *rng,
 			   int64_t *heads);
+/* H, from the charts of inside and marginals (left in ws). */
+double ssi_projective_entropy(const ssi_tree *p, void *ws);
 
 /* Non-projective trees: the Matrix-Tree Theorem, maximum spanning
  * arborescence, exact sampling. */

@@ -14,7 +14,9 @@
  *   1. write lib/struct_<name>.c with a banner comment giving the structure,
  *      the index order of its potentials, the recurrences and the complexity;
  *   2. define its ss_structure (inputs, event, decodes, operations; an
- *      operation it does not support is a NULL slot);
+ *      operation it does not support is a NULL slot; work that depends on
+ *      one input array alone, such as the log-softmax of a parameter the
+ *      batch may share, goes in prepare_bytes and prepare);
  *   3. list it in the table in lib/structure.c;
  *   4. test it against brute-force enumeration in tests/unit_<name>.c
  *      (listed in tests/unit.c), its command line in tests/bats/, and

@@ -235,9 +235,11 @@ static inline int xf_gt(np_xf a, np_xf b)
 }
 
 /*
- * exp(x) (1 + err) for x <= 0 (-inf: 0): x = k ln2 + r with |r| <= ln2/2
- * (r by two fused multiply-adds against the two halves of ln2, exact for
- * |k| far beyond 2^40), exp(r) (1 + err) the mantissa.
+ * exp(x) (1 + err) for x <= 0 (-inf: 0): x = k ln2 + r with |r| <= ln2/2,
+ * r by two fused multiply-adds against the two halves of ln2 (to an ulp
+ * for |k| up to 2^50), exp(r) (1 + err) the mantissa. (err is the
+ * rounding error of x, below half its ulp; past |x| ~ 1e14, a column
+ * spread no score model makes, 1 + err stops being exp(err) to an ulp.)
  */
 static np_xf xf_exp(double x, double err)
 {

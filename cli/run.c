@@ -85,6 +85,12 @@ static double array_values(const ss_array_spec *spec, const int64_t dim[])
 	return values;
 }
 
+/* Whether an array of this many values can be sized in integers. */
+static int array_fits(double values)
+{
+	return values < 9e15;
+}
+
 /*
  * Sizes the chunks; refuses an element larger than the memory budget.
  * Runs before any size is formed in integers, so absurd shapes cannot
@@ -97,18 +103,28 @@ static int plan_chunks(run_state *r)
 	const ss_op op = r->opt->op;
 	const double budget = (double)r->opt->max_memory;
 	const double samples = (double)r->num_samples;
-	double per_element = sizeof(ss_element), workspace = 0;
+	double per_element = sizeof(ss_element), shared = 0, workspace = 0;
 	int threads = omp_get_max_threads();
 	char need[32], have[32];
 
+	/* A dataset without batch axes (one hmm for every sentence) is read
+	 * and prepared once per chunk; the others once per element. */
 	for (int k = 0; k < st->n_inputs; k++) {
 		const in_dataset *ds = &in->ds[k];
-		double values = 1;
+		double values = 1, sources = 1, bytes;
 		if (!ds->present)
 			continue;
+		for (int d = 0; d < ds->batch_rank; d++)
+			sources *= (double)ds->shape[d];
 		for (int d = ds->batch_rank; d < ds->rank; d++)
 			values *= (double)ds->shape[d];
-		per_element += 8 * values;
+		bytes = 8 * values;
+		if (st->prepare_bytes && array_fits(values))
+			bytes += (double)st->prepare_bytes(k, in->dim);
+		if (sources == 1)
+			shared += bytes;
+		else
+			per_element += bytes;
 	}
 	for (int k = 0; k < ss_op_output_count(st, op); k++)
 		per_element += 8 * samples *
@@ -116,17 +132,17 @@ static int plan_chunks(run_state *r)
 	if (op == SS_OP_LOG_PROB)
 		per_element += 8 * samples * array_values(&st->event, in->dim);
 	/* The workspace is of the element's order: size it once that fits. */
-	if (per_element <= budget)
+	if (per_element + shared <= budget)
 		workspace = (double)threads *
 			    (double)ss_workspace_bytes(st, in->dim);
-	if (per_element + workspace > budget) {
-		format_bytes(need, sizeof need, per_element + workspace);
+	if (per_element + shared + workspace > budget) {
+		format_bytes(need, sizeof need, per_element + shared + workspace);
 		format_bytes(have, sizeof have, budget);
 		cli_error("'%s': one batch element needs %s, more than --max-memory (%s)",
 			  in->path, need, have);
 		return -1;
 	}
-	double left = budget - workspace;
+	double left = budget - workspace - shared;
 	double fit = (left < CHUNK_TARGET_BYTES ? left : CHUNK_TARGET_BYTES) /
 		     per_element;
 	double at_least = threads * per_element <= left ? threads : 1;

@@ -6,6 +6,16 @@
  * so results do not depend on the number of threads. Every element is
  * validated before any is computed; the error reported is that of the
  * lowest failing element.
+ *
+ * Preparations. Before that, the inputs a structure prepares
+ * (ss_structure.prepare) are prepared once per distinct array: the
+ * elements' pointers to each such input are sorted, every distinct
+ * pointer gets one buffer, the buffers are filled in parallel, and each
+ * element runs as a copy of itself whose prepared[k] points at its
+ * array's buffer. A preparation is a function of its array alone, so
+ * the bytes are those of an element that prepares for itself. Should a
+ * preparation find its array bad, the chunk is validated and run without
+ * preparations, which reports the lowest failing element as before.
  */
 #include <stdlib.h>
 
@@ -14,6 +24,189 @@
 /* Output array k of the chunk, as doubles or int64. */
 #define OUT_REAL(b, k) ((double *)(b)->out[k])
 #define OUT_INT(b, k) ((int64_t *)(b)->out[k])
+
+/* ---- preparations ------------------------------------------------------- */
+
+/*
+ * The distinct arrays of the chunk's prepared inputs: n_inputs inputs
+ * (input[]), count arrays in all, array a of input input_of[a] at data[a]
+ * with its buffer out[a] (bytes[] per input, 64-aligned, in mem), and
+ * slot[i * n_inputs + j] the array of element i's j-th prepared input
+ * (-1 where the element has none).
+ */
+typedef struct prep_plan {
+	int input[SS_MAX_INPUTS], n_inputs;
+	size_t bytes[SS_MAX_INPUTS];
+	int64_t count;
+	const void **data;
+	int *input_of;
+	int64_t *first; /* the first element using array a */
+	void **out;
+	int32_t *slot;
+	char *mem;
+} prep_plan;
+
+typedef struct ptr_use {
+	const void *ptr;
+	int64_t element;
+} ptr_use;
+
+static int ptr_use_cmp(const void *x, const void *y)
+{
+	const ptr_use *a = x, *b = y;
+	uintptr_t pa = (uintptr_t)a->ptr, pb = (uintptr_t)b->ptr;
+	if (pa != pb)
+		return pa < pb ? -1 : 1;
+	return (a->element > b->element) - (a->element < b->element);
+}
+
+static void plan_free(prep_plan *p)
+{
+	free(p->data);
+	free(p->input_of);
+	free(p->first);
+	free(p->out);
+	free(p->slot);
+	free(p->mem);
+	memset(p, 0, sizeof *p);
+}
+
+/* Finds the distinct arrays and allocates their buffers. */
+static int plan_make(const ss_batch *b, prep_plan *p, ss_error *err)
+{
+	const ss_structure *st = b->structure;
+	const int64_t B = b->count;
+	ptr_use *uses = NULL;
+	size_t total = 0;
+	memset(p, 0, sizeof *p);
+	if (!st->prepare || !st->prepare_bytes || B == 0)
+		return SS_OK;
+	for (int k = 0; k < st->n_inputs; k++) {
+		size_t bytes = st->prepare_bytes(k, b->elements[0].dim);
+		if (bytes == 0)
+			continue;
+		p->bytes[p->n_inputs] = ssi_align64(bytes);
+		p->input[p->n_inputs++] = k;
+	}
+	if (p->n_inputs == 0)
+		return SS_OK;
+	uses = malloc((size_t)B * sizeof *uses);
+	p->slot = malloc((size_t)(B * p->n_inputs) * sizeof *p->slot);
+	p->data = malloc((size_t)(B * p->n_inputs) * sizeof *p->data);
+	p->input_of = malloc((size_t)(B * p->n_inputs) * sizeof *p->input_of);
+	p->first = malloc((size_t)(B * p->n_inputs) * sizeof *p->first);
+	p->out = malloc((size_t)(B * p->n_inputs) * sizeof *p->out);
+	if (!uses || !p->slot || !p->data || !p->input_of || !p->first ||
+	    !p->out)
+		goto nomem;
+	for (int j = 0; j < p->n_inputs; j++) {
+		const int k = p->input[j];
+		int64_t m = 0;
+		for (int64_t i = 0; i < B; i++) {
+			p->slot[i * p->n_inputs + j] = -1;
+			if (b->elements[i].input[k])
+				uses[m++] = (ptr_use){b->elements[i].input[k], i};
+		}
+		qsort(uses, (size_t)m, sizeof *uses, ptr_use_cmp);
+		for (int64_t u = 0; u < m; u++) {
+			if (u == 0 || uses[u].ptr != uses[u - 1].ptr) {
+				p->data[p->count] = uses[u].ptr;
+				p->input_of[p->count] = j;
+				p->first[p->count++] = uses[u].element;
+				total += p->bytes[j];
+			}
+			p->slot[uses[u].element * p->n_inputs + j] =
+				(int32_t)(p->count - 1);
+		}
+	}
+	free(uses);
+	uses = NULL;
+	p->mem = aligned_alloc(64, total ? total : 64);
+	if (!p->mem)
+		goto nomem;
+	total = 0;
+	for (int64_t a = 0; a < p->count; a++) {
+		p->out[a] = p->mem + total;
+		total += p->bytes[p->input_of[a]];
+	}
+	return SS_OK;
+nomem:
+	free(uses);
+	plan_free(p);
+	return ss_error_set(err, SS_ENOMEM,
+			    "cannot allocate the preparations of %lld elements",
+			    (long long)B);
+}
+
+/* Fills every buffer, in parallel; 0 if some array is bad. */
+static int plan_fill(const ss_batch *b, const prep_plan *p)
+{
+	const ss_structure *st = b->structure;
+	int ok = 1;
+	#pragma omp parallel for schedule(dynamic, 1)
+	for (int64_t a = 0; a < p->count; a++) {
+		ss_error e_err;
+		if (st->prepare(p->input[p->input_of[a]], p->data[a],
+				b->elements[p->first[a]].dim, p->out[a],
+				&e_err) != SS_OK) {
+			#pragma omp atomic write
+			ok = 0;
+		}
+	}
+	return ok;
+}
+
+/* Element i as the operations see it: itself where the structure
+ * prepares nothing, else a copy in *copy whose prepared[] points at its
+ * arrays' buffers (all NULL without a plan). */
+static const ss_element *element_at(const ss_batch *b, const prep_plan *p,
+				    int64_t i, ss_element *copy)
+{
+	if (!b->structure->prepare)
+		return &b->elements[i];
+	*copy = b->elements[i];
+	for (int k = 0; k < SS_MAX_INPUTS; k++)
+		copy->prepared[k] = NULL;
+	for (int j = 0; j < p->n_inputs; j++) {
+		int32_t a = p->slot[i * p->n_inputs + j];
+		if (a >= 0)
+			copy->prepared[p->input[j]] = p->out[a];
+	}
+	return copy;
+}
+
+size_t ss_prepare_bytes(const ss_structure *s, const int64_t dim[])
+{
+	size_t total = 0;
+	for (int k = 0; s->prepare_bytes && k < s->n_inputs; k++)
+		total += ssi_align64(s->prepare_bytes(k, dim));
+	return total;
+}
+
+int ss_prepare(const ss_structure *s, ss_element *e, void *buf,
+	       ss_error *err)
+{
+	char *out = buf;
+	for (int k = 0; k < SS_MAX_INPUTS; k++)
+		e->prepared[k] = NULL;
+	for (int k = 0; s->prepare && k < s->n_inputs; k++) {
+		size_t bytes = s->prepare_bytes(k, e->dim);
+		int rc;
+		if (bytes == 0 || !e->input[k])
+			continue;
+		rc = s->prepare(k, e->input[k], e->dim, out, err);
+		if (rc != SS_OK) {
+			for (int j = 0; j < SS_MAX_INPUTS; j++)
+				e->prepared[j] = NULL;
+			return rc;
+		}
+		e->prepared[k] = out;
+		out += ssi_align64(bytes);
+	}
+	return SS_OK;
+}
+
+/* ---- elements ------------------------------------------------------------ */
 
 /* Decode pointers for sample s of element i. */
 static void decode_slices(const ss_batch *b, int first, int64_t s, int64_t i,
@@ -27,11 +220,10 @@ static void decode_slices(const ss_batch *b, int first, int64_t s, int64_t i,
 	}
 }
 
-static int run_element(ss_op op, const ss_batch *b, int64_t i, void *ws,
-		       ss_error *err)
+static int run_element(ss_op op, const ss_batch *b, int64_t i,
+		       const ss_element *e, void *ws, ss_error *err)
 {
 	const ss_structure *st = b->structure;
-	const ss_element *e = &b->elements[i];
 	const int64_t E = ss_array_size(&st->event, e->dim);
 	const int64_t S = b->num_samples, count = b->count;
 	int64_t *slices[SS_MAX_DECODES];
@@ -85,9 +277,10 @@ static int run_element(ss_op op, const ss_batch *b, int64_t i, void *ws,
 	return rc;
 }
 
-/* Runs validate (op < 0) or op on every element; keeps the first error. */
-static int run_all(int op, const ss_batch *b, int64_t *failed,
-		   ss_error *err)
+/* Runs validate (op < 0) or op on every element, with the preparations
+ * of p (NULL: none); keeps the first error. */
+static int run_all(int op, const ss_batch *b, const prep_plan *p,
+		   int64_t *failed, ss_error *err)
 {
 	size_t ws_bytes = b->count ? ss_workspace_bytes(b->structure,
 							b->elements[0].dim)
@@ -102,12 +295,13 @@ static int run_all(int op, const ss_batch *b, int64_t *failed,
 		ss_error e_err = {SS_OK, ""};
 		#pragma omp for schedule(dynamic, 1)
 		for (int64_t i = 0; i < b->count; i++) {
+			ss_element copy;
+			const ss_element *e = element_at(b, p, i, &copy);
 			int rc;
 			if (!ws)
 				continue;
-			rc = op < 0 ? b->structure->validate(&b->elements[i],
-							     ws, &e_err)
-				    : run_element((ss_op)op, b, i, ws, &e_err);
+			rc = op < 0 ? b->structure->validate(e, ws, &e_err)
+				    : run_element((ss_op)op, b, i, e, ws, &e_err);
 			if (rc != SS_OK) {
 				#pragma omp critical(ss_first_error)
 				if (i < first_bad) {
@@ -139,12 +333,22 @@ int ss_run(ss_op op, const ss_batch *batch, int64_t *failed, ss_error *err)
 {
 	int64_t unused;
 	const char *why = ss_op_unsupported(batch->structure, op);
+	prep_plan plan;
+	int rc;
 	if (!failed)
 		failed = &unused;
 	*failed = -1;
 	if (why)
 		return ss_error_set(err, SS_EUNSUPPORTED, "%s: %s",
 				    batch->structure->name, why);
-	int rc = run_all(-1, batch, failed, err);
-	return rc ? rc : run_all((int)op, batch, failed, err);
+	rc = plan_make(batch, &plan, err);
+	if (rc)
+		return rc;
+	if (!plan_fill(batch, &plan))
+		plan_free(&plan); /* validate reports the bad array */
+	rc = run_all(-1, batch, &plan, failed, err);
+	if (!rc)
+		rc = run_all((int)op, batch, &plan, failed, err);
+	plan_free(&plan);
+	return rc;
 }

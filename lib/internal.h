@@ -105,6 +105,23 @@ int64_t ssi_length_clamped(const ss_element *e, int lengths_input);
 /* Rejects a length outside [0, n]. */
 int ssi_check_length(int64_t len, int64_t n, ss_error *err);
 
+/* ---- work counters -------------------------------------------------------- */
+
+/*
+ * Counts of costly steps, for the tests; they never change a result.
+ * SSI_COUNT_NORMALISE: normalisations of a whole parameter array (the
+ * row normalisers of an hmm's emission_logits, O(t V)), which a chunk of
+ * elements sharing one array should do once, not once per element.
+ * Updated atomically from any thread.
+ */
+typedef enum ssi_counter {
+	SSI_COUNT_NORMALISE,
+	SSI_COUNTER_COUNT
+} ssi_counter;
+
+void ssi_count(ssi_counter c);
+int64_t ssi_counter_value(ssi_counter c);
+
 /* ---- linear chain kernels (lib/struct_linear_chain.c), shared with hmm -- */
 
 /* A chain problem: potentials theta [n, t, t], of which positions < len are
@@ -160,6 +177,8 @@ void ssi_projective_marginals(const ssi_tree *p, void *ws, double logz,
 double ssi_projective_argmax(const ssi_tree *p, void *ws, int64_t *heads);
 void ssi_projective_sample(const ssi_tree *p, void *ws, ss_rng *rng,
 			   int64_t *heads);
+/* H, from the charts of inside and marginals (left in ws). */
+double ssi_projective_entropy(const ssi_tree *p, void *ws);
 
 /* Non-projective trees: the Matrix-Tree Theorem, maximum spanning
  * arborescence, exact sampling. */

@@ -14,7 +14,16 @@
  * operation then runs the linear-chain recurrences of
  * struct_linear_chain.c; the event is the chain's, [n, t, t].
  *
- * Time O(t V + L t²) per element (normalisation, then the chain).
+ * Preparation: the row normalisers of emission_logits, log Σ_v exp E[c, v]
+ * for each state c, O(t V), depend on that array alone. They are the
+ * structure's preparation of emission_logits (ss_structure.prepare): the
+ * driver computes them once per distinct array of a chunk, so a batch
+ * that shares one emission table (no batch axes) normalises it once, not
+ * once per sentence; an element without them (e->prepared NULL)
+ * computes them itself, with the same bits. π and T are normalised per
+ * element, O(t²), as the chain costs that anyway.
+ *
+ * Time O(L t² + t²) per element, plus O(t V) per distinct emission table.
  * Rabiner (1989).
  */
 #include "internal.h"
@@ -74,6 +83,15 @@ static void *chain_workspace_of(const ss_element *e, void *ws)
 	return (char *)ws + theta_bytes(e->dim);
 }
 
+/* The row normalisers of emission logits E [t, V] into norm [t]. */
+static void emission_normalisers(const double *E, int64_t t, int64_t V,
+				 double *norm)
+{
+	for (int64_t c = 0; c < t; c++)
+		norm[c] = ssi_logsumexp(E + c * V, V);
+	ssi_count(SSI_COUNT_NORMALISE);
+}
+
 /* x - log Σ exp(row) for a logit x of a row with normaliser norm; a row
  * entirely -inf stays -inf. */
 static double log_softmax(double x, double norm)
@@ -92,16 +110,18 @@ static ssi_chain hmm_build(const ss_element *e, void *ws)
 	const int64_t *obs = e->input[HMM_OBSERVATIONS];
 	const double *scores = e->input[HMM_EMISSION_SCORES];
 	double *theta = ws, *trans_norm = theta + n * t * t;
-	double *emis_norm = trans_norm + t;
+	const double *emis_norm = e->prepared[HMM_EMISSION];
 	ssi_chain c = {theta, n, t, L};
 
 	for (int64_t k = 0; k < n * t * t; k++)
 		theta[k] = -INFINITY;
 	if (L == 0)
 		return c;
-	for (int64_t a = 0; a < t; a++) {
+	for (int64_t a = 0; a < t; a++)
 		trans_norm[a] = ssi_logsumexp(trans + a * t, t);
-		emis_norm[a] = emis ? ssi_logsumexp(emis + a * V, V) : 0.0;
+	if (emis && !emis_norm) {
+		emission_normalisers(emis, t, V, trans_norm + t);
+		emis_norm = trans_norm + t;
 	}
 	const double init_norm = ssi_logsumexp(init, t);
 	for (int64_t i = 0; i < L; i++) {
@@ -122,11 +142,10 @@ static ssi_chain hmm_build(const ss_element *e, void *ws)
 	return c;
 }
 
-/* Rejects NaN or +inf among the first count values of a real input. */
-static int check_reals(const ss_element *e, int input, int64_t count,
-		       const int64_t *shape, ss_error *err)
+/* Rejects NaN or +inf among the first count values x of a real input. */
+static int check_values(const double *x, int input, int64_t count,
+			const int64_t *shape, ss_error *err)
 {
-	const double *x = e->input[input];
 	for (int64_t k = 0; x && k < count; k++)
 		if (ssi_bad_value(x[k]))
 			return ssi_bad_value_error(err, hmm_inputs[input].name,
@@ -134,6 +153,15 @@ static int check_reals(const ss_element *e, int input, int64_t count,
 						   hmm_inputs[input].rank,
 						   shape);
 	return SS_OK;
+}
+
+/* The same of input input of e, unless it is prepared (and so checked). */
+static int check_reals(const ss_element *e, int input, int64_t count,
+		       const int64_t *shape, ss_error *err)
+{
+	if (e->prepared[input])
+		return SS_OK;
+	return check_values(e->input[input], input, count, shape, err);
 }
 
 static int hmm_validate(const ss_element *e, void *ws, ss_error *err)
@@ -155,6 +183,25 @@ static int hmm_validate(const ss_element *e, void *ws, ss_error *err)
 					    "dataset 'observations' holds %lld at [%lld], outside [0, %lld)",
 					    (long long)obs[i], (long long)i,
 					    (long long)V);
+	return SS_OK;
+}
+
+static size_t hmm_prepare_bytes(int input, const int64_t dim[])
+{
+	return input == HMM_EMISSION
+		? (size_t)dim[SS_DIM_T] * sizeof(double) : 0;
+}
+
+static int hmm_prepare(int input, const void *data, const int64_t dim[],
+		       void *out, ss_error *err)
+{
+	const int64_t t = dim[SS_DIM_T], V = dim[SS_DIM_V];
+	const int64_t tv[2] = {t, V};
+	if (input != HMM_EMISSION)
+		return SS_OK;
+	if (check_values(data, HMM_EMISSION, t * V, tv, err))
+		return SS_EDATA;
+	emission_normalisers(data, t, V, out);
 	return SS_OK;
 }
 
@@ -248,4 +295,6 @@ const ss_structure ssi_hmm = {
 	.entropy = hmm_entropy,
 	.decode = hmm_decode,
 	.encode = hmm_encode,
+	.prepare_bytes = hmm_prepare_bytes,
+	.prepare = hmm_prepare,
 };

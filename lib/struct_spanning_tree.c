@@ -21,9 +21,15 @@
  *                     and an exact sampler (lib/tree_nonprojective.c)
  *   single_root_edge  0 (--single-root sets 1): exactly one arc leaves 0
  *
- * Entropy: H = log Z - Σ μ·w, formed as (log Z - Σ_d s_d) - Σ μ·(w - s_d)
- * with s_d the largest finite score into d (every node's head marginals
- * sum to one), which keeps it exact for scores near 1e4.
+ * Entropy. Projective: Σ over Eisner's cells of P(cell) times the
+ * entropy of the split it draws (lib/tree_projective.c), a sum of terms
+ * >= 0 that stays exact for scores of any magnitude. Non-projective:
+ * H = log Z - Σ μ·w, formed as (log Z - Σ_d s_d) - Σ μ·(w - s_d) with
+ * s_d the largest finite score into d (every node's head marginals sum
+ * to one), exact for scores up to 1e5 and more because the marginals
+ * carry a relative error of a few ulps; where the distribution is all
+ * but one tree that leaves a rounding residue of ±1e-12 around 0, and a
+ * negative one is set to 0 (an entropy is never negative).
  *
  * Koo, Globerson, Carreras and Collins (2007); McDonald, Pereira, Ribarov
  * and Hajič (2005); Eisner (1996).
@@ -348,6 +354,10 @@ static int tree_entropy(const ss_element *e, void *ws, double *entropy,
 		*entropy = NAN;
 		return SS_OK;
 	}
+	if (projective(e)) {
+		*entropy = ssi_projective_entropy(&p, w.kernel);
+		return SS_OK;
+	}
 	for (int64_t d = 1; d < p.n; d++) {
 		double s = -INFINITY;
 		for (int64_t h = 0; h < p.n; h++)
@@ -359,7 +369,8 @@ static int tree_entropy(const ss_element *e, void *ws, double *entropy,
 				expected += w.mu[h * n + d] *
 					    (p.w[h * p.ld + d] - s);
 	}
-	*entropy = shifted - expected;
+	/* A rounding residue below 0 where H is 0 (see the banner). */
+	*entropy = shifted - expected > 0.0 ? shifted - expected : 0.0;
 	return SS_OK;
 }
 

@@ -14,7 +14,9 @@
  *   1. write lib/struct_<name>.c with a banner comment giving the structure,
  *      the index order of its potentials, the recurrences and the complexity;
  *   2. define its ss_structure (inputs, event, decodes, operations; an
- *      operation it does not support is a NULL slot);
+ *      operation it does not support is a NULL slot; work that depends on
+ *      one input array alone, such as the log-softmax of a parameter the
+ *      batch may share, goes in prepare_bytes and prepare);
  *   3. list it in the table in lib/structure.c;
  *   4. test it against brute-force enumeration in tests/unit_<name>.c
  *      (listed in tests/unit.c), its command line in tests/bats/, and
@@ -108,12 +110,17 @@ typedef struct ss_option_spec {
  * where the dataset is absent. dim[] holds the resolved dimension sizes,
  * option[k] the value of the structure's k-th option.
  * index is the flat batch index: it names the element's random stream.
+ * prepared[k] is NULL (callers zero it) or the structure's preparation of
+ * input[k] (ss_structure.prepare), which ss_run and ss_prepare fill in.
+ * Elements that share a parameter (one array for the whole batch) point
+ * at the same input[k].
  */
 typedef struct ss_element {
 	const void *input[SS_MAX_INPUTS];
 	int64_t dim[SS_DIM_COUNT];
 	int64_t option[SS_MAX_OPTIONS];
 	int64_t index;
+	const void *prepared[SS_MAX_INPUTS];
 } ss_element;
 
 /* ---- counter-based random numbers ---------------------------------------- */
@@ -153,6 +160,21 @@ double ss_rng_uniform(ss_rng *rng);
  *                  the position of a value out of range; a decode that is
  *                  -1 everywhere is the empty structure (all-zero event);
  *                  entries past the length are ignored
+ *
+ * Optionally, work that depends on one input array alone (the log-softmax
+ * normalisers of a parameter) is split off as a preparation, which ss_run
+ * does once per distinct array of a chunk instead of once per element: a
+ * parameter the batch shares (one hmm's emission_logits for every
+ * sentence) is one array.
+ *   prepare_bytes  the size of input k's preparation for dimensions dim,
+ *                  0 where input k has none; never larger than input k
+ *   prepare        checks the array data of input k as validate would
+ *                  (SS_EDATA with the same message) and writes its
+ *                  preparation into out (64-byte aligned)
+ * Per-element functions read a preparation from e->prepared[k] and, where
+ * that is NULL, compute it themselves, with the same bits; validate skips
+ * the checks of a prepared input. Both hooks are NULL when a structure
+ * prepares nothing.
  */
 typedef struct ss_structure ss_structure;
 struct ss_structure {
@@ -190,6 +212,9 @@ struct ss_structure {
 		       int64_t *const decodes[]);
 	int (*encode)(const ss_element *e, const int64_t *decode,
 		      double *event, ss_error *err);
+	size_t (*prepare_bytes)(int input, const int64_t dim[]);
+	int (*prepare)(int input, const void *data, const int64_t dim[],
+		       void *out, ss_error *err);
 };
 
 /* The structure table (lib/structure.c). */
@@ -284,8 +309,21 @@ int ss_encode(const ss_structure *s, const ss_element *e,
 size_t ss_workspace_bytes(const ss_structure *s, const int64_t dim[]);
 
 /*
+ * The preparations of one element by itself (ss_run shares them between
+ * the elements of a chunk): ss_prepare_bytes is the room they need,
+ * ss_prepare writes them into buf (64-byte aligned, owned by the caller,
+ * alive while e is used) and points e->prepared at them; on failure
+ * (SS_EDATA, as validate would report) e->prepared is all NULL.
+ */
+size_t ss_prepare_bytes(const ss_structure *s, const int64_t dim[]);
+int ss_prepare(const ss_structure *s, ss_element *e, void *buf,
+	       ss_error *err);
+
+/*
  * Runs op over the chunk with OpenMP threads (the caller sets their number).
- * Validates every element first. On failure, returns the error of the
+ * Prepares each distinct input array once (elements[k].prepared is
+ * ignored; the elements of a chunk have the same dim), then validates
+ * every element, then computes. On failure, returns the error of the
  * failing element of lowest index and stores that index (within the chunk)
  * in *failed; the message does not name the element.
  */

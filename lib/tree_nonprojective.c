@@ -12,15 +12,27 @@
  * Z = exp(Σ_d m_d) Z(a), whatever the magnitude of the scores.
  * r_d = a[0, d] (root arcs), A[h, d] = a[h, d] for h, d >= 1.
  *
- * Precision. Everything below runs first in double (vectorised); it is
- * redone in long double (x87 80-bit: 64-bit mantissa, range e^±11356)
- * when some finite a is below e^-700 (a spread of more than 700 nats in
- * a column, e.g. scores over ±500) or when the double pass raised
- * FE_UNDERFLOW or FE_OVERFLOW (a product of small weights left the
- * range). Without underflow every operation below is a sum, product or
- * quotient of non-negative numbers with a relative rounding error of one
- * ulp, so a pass that raises neither flag is as good as the long double
- * one. The caller's floating-point flags are restored.
+ * Precision. Everything below runs first in double (vectorised). It is
+ * redone on scaled numbers when some finite a is below e^-700 (a spread
+ * of more than 700 nats in a column: scores over ±500, root arcs at 0
+ * and the rest at +12000) or when the double pass raised FE_UNDERFLOW or
+ * FE_OVERFLOW (a product of small weights left the range). A scaled
+ * number (np_xf) is m · 2^e with a double mantissa 1/2 <= |m| < 1 (or
+ * m = 0) and an exponent e kept apart, an integer held in a double
+ * (exact up to 2^53), so no weight, product or quotient of weights
+ * leaves the range, whatever the scores (an 80-bit long double ends at
+ * e^±11356: a column spread of 12000 already underflows it). Each
+ * sum, product or quotient of scaled numbers rounds once, in the
+ * mantissa, to a relative 2^-53, just as double arithmetic does without
+ * underflow: the scaled kernels are the double ones instantiated on
+ * np_xf (one template, NP_KERNELS, the same operations in the same
+ * order), and subtraction-free as they are. Without underflow every
+ * operation below is a sum, product or quotient of non-negative numbers
+ * with a relative rounding error of one ulp, so a double pass that
+ * raises neither flag is as good as the scaled one. The few sums that
+ * form log Z from the pivots (Σ_d m_d, Σ log p_k; O(n) terms, which may
+ * cancel to a small log Z) are accumulated in long double. The caller's
+ * floating-point flags are restored.
  *
  * Partition function (Kirchhoff; Koo, Globerson, Carreras and Collins
  * 2007; Smith and Smith 2007). Multi-root: the Laplacian over 1 .. n-1
@@ -127,20 +139,167 @@
 
 #include "internal.h"
 
-/* Precision of the elimination: double, or long double as the fallback. */
-enum { NP_DOUBLE, NP_LONG };
+/* Arithmetic of the elimination: double, or scaled numbers np_xf as the
+ * fallback. */
+enum { NP_DOUBLE, NP_XF };
 
 #define NP_LN2 0.693147180559945309417232121458176568L
 
-/* Workspace: three [n, n] matrices of long double size (the working
- * weights, the adjoints or the sampler's compact matrix, the shifted
- * weights a), each holding double or long double as the precision in
- * use says, six vectors [n + 2] and an int32 area [16 n + 16]. The
- * best-tree search reuses the first two matrices for its scores and arc
- * codes. */
+/* ---- scaled numbers ------------------------------------------------------- */
+
+/* m · 2^e: m = 0 (zero, with e = NP_XF_ZERO_E, below any other exponent)
+ * or 1/2 <= |m| < 1; e an integer held in a double. */
+typedef struct np_xf {
+	double m, e;
+} np_xf;
+
+#define NP_XF_ZERO_E (-0x1p900)
+
+static inline np_xf xf_zero(void) { return (np_xf){0.0, NP_XF_ZERO_E}; }
+static inline np_xf xf_one(void) { return (np_xf){0.5, 1.0}; }
+
+/* m · 2^e normalised, for m = 0 or a normal m (every mantissa below is
+ * one: products of mantissas are >= 1/4, aligned sums >= 2^-54 or 0). */
+static inline np_xf xf_norm(double m, double e)
+{
+	uint64_t b;
+	int64_t k;
+	np_xf r;
+	memcpy(&b, &m, sizeof b);
+	k = (int64_t)((b >> 52) & 0x7ff) - 1022;
+	b = (b & ~(0x7ffULL << 52)) | (1022ULL << 52);
+	memcpy(&r.m, &b, sizeof b);
+	/* Selects rather than a branch on zero. */
+	r.m = m == 0.0 ? 0.0 : r.m;
+	r.e = m == 0.0 ? NP_XF_ZERO_E : e + (double)k;
+	return r;
+}
+
+/* Any double x >= 0 (subnormal included). */
+static inline np_xf xf_of(double x)
+{
+	int k;
+	double m = frexp(x, &k);
+	return m == 0.0 ? xf_zero() : (np_xf){m, (double)k};
+}
+
+/* x for x <= 2^1000 (a probability, a marginal); 0 below 2^-1100. */
+static inline double xf_double(np_xf x)
+{
+	double e = x.e < -1100.0 ? -1100.0 : x.e > 1000.0 ? 1000.0 : x.e;
+	return ldexp(x.m, (int)e);
+}
+
+static inline np_xf xf_mul(np_xf a, np_xf b)
+{
+	return xf_norm(a.m * b.m, a.e + b.e);
+}
+
+static inline np_xf xf_div(np_xf a, np_xf b)
+{
+	return xf_norm(a.m / b.m, a.e - b.e);
+}
+
+/* a + b: the smaller aligned to the larger's exponent by an exact power
+ * of two (past 64 binades it is below half an ulp of the larger and
+ * drops out), then one rounded addition. The operands need only be
+ * 1/4 <= |m| < 1 or 0 (an unnormalised product of mantissas will do). */
+static inline np_xf xf_add(np_xf a, np_xf b)
+{
+	const int swap = a.e < b.e;
+	const double hm = swap ? b.m : a.m, he = swap ? b.e : a.e;
+	const double lm = swap ? a.m : b.m, d = he - (swap ? a.e : b.e);
+	uint64_t bits = (uint64_t)(1023 - (int64_t)(d < 64.0 ? d : 64.0)) << 52;
+	double s;
+	memcpy(&s, &bits, sizeof s);
+	return xf_norm(hm + (d <= 64.0 ? lm * s : 0.0), he);
+}
+
+/* x + a b, with one normalisation. */
+static inline np_xf xf_madd(np_xf x, np_xf a, np_xf b)
+{
+	return xf_add(x, (np_xf){a.m * b.m, a.e + b.e});
+}
+
+static inline np_xf xf_sub(np_xf a, np_xf b)
+{
+	b.m = -b.m;
+	return xf_add(a, b);
+}
+
+/* a > b for a, b >= 0. */
+static inline int xf_gt(np_xf a, np_xf b)
+{
+	return a.m > 0.0 && (b.m == 0.0 || a.e > b.e ||
+			     (a.e == b.e && a.m > b.m));
+}
+
+/*
+ * exp(x) (1 + err) for x <= 0 (-inf: 0): x = k ln2 + r with |r| <= ln2/2,
+ * r by two fused multiply-adds against the two halves of ln2 (to an ulp
+ * for |k| up to 2^50), exp(r) (1 + err) the mantissa. (err is the
+ * rounding error of x, below half its ulp; past |x| ~ 1e14, a column
+ * spread no score model makes, 1 + err stops being exp(err) to an ulp.)
+ */
+static np_xf xf_exp(double x, double err)
+{
+	const double log2e = 1.4426950408889634;
+	const double ln2_hi = 0x1.62e42fefa39efp-1;
+	const double ln2_lo = 0x1.abc9e3b39803fp-56;
+	double k, r;
+	if (x == -INFINITY)
+		return xf_zero();
+	k = nearbyint(x * log2e);
+	r = fma(-k, ln2_hi, x);
+	r = fma(-k, ln2_lo, r);
+	return xf_norm(exp(r) * (1.0 + err), k);
+}
+
+/* ---- the kernels' arithmetic, per type ------------------------------------ */
+
+/* Suffix d: double; x: np_xf. np_log_S adds the binary exponent of a > 0
+ * to *twos and returns the log of its mantissa in [1/2, 1): exact to an
+ * ulp of 1, not of log a, which may be -700 or -1e6. */
+static inline double np_zero_d(void) { return 0.0; }
+static inline double np_one_d(void) { return 1.0; }
+static inline double np_add_d(double a, double b) { return a + b; }
+static inline double np_sub_d(double a, double b) { return a - b; }
+static inline double np_mul_d(double a, double b) { return a * b; }
+static inline double np_madd_d(double x, double a, double b) { return x + a * b; }
+static inline double np_div_d(double a, double b) { return a / b; }
+static inline int np_iszero_d(double a) { return a == 0.0; }
+static inline double np_log_d(double a, double *twos)
+{
+	int e;
+	double m = frexp(a, &e);
+	*twos += e;
+	return log(m);
+}
+
+static inline np_xf np_zero_x(void) { return xf_zero(); }
+static inline np_xf np_one_x(void) { return xf_one(); }
+static inline np_xf np_add_x(np_xf a, np_xf b) { return xf_add(a, b); }
+static inline np_xf np_sub_x(np_xf a, np_xf b) { return xf_sub(a, b); }
+static inline np_xf np_mul_x(np_xf a, np_xf b) { return xf_mul(a, b); }
+static inline np_xf np_madd_x(np_xf x, np_xf a, np_xf b) { return xf_madd(x, a, b); }
+static inline np_xf np_div_x(np_xf a, np_xf b) { return xf_div(a, b); }
+static inline int np_iszero_x(np_xf a) { return a.m == 0.0; }
+static inline double np_log_x(np_xf a, double *twos)
+{
+	*twos += a.e;
+	return log(a.m);
+}
+
+/* ---- workspace ------------------------------------------------------------ */
+
+/* Workspace: three [n, n] matrices of np_xf size (the working weights,
+ * the adjoints or the sampler's compact matrix, the shifted weights a),
+ * each holding double or np_xf as the arithmetic in use says, six
+ * vectors [n + 2] and an int32 area [16 n + 16]. The best-tree search
+ * reuses the first two matrices for its scores and arc codes. */
 typedef struct np_ws {
 	void *X, *Xb, *A0, *T, *Tb, *piv, *esc;
-	long double *escn, *wt;
+	np_xf *escn, *wt;
 	int32_t *ints;
 	int prec;  /* of X, Xb, T, Tb, piv, esc */
 	int wprec; /* of A0 (and the sampler's group weights) */
@@ -149,15 +308,15 @@ typedef struct np_ws {
 size_t ssi_nonprojective_workspace(int64_t n)
 {
 	size_t nn = (size_t)(n * n), nv = (size_t)n + 2;
-	return 3 * ssi_align64(nn * sizeof(long double)) +
-	       6 * ssi_align64(nv * sizeof(long double)) +
+	return 3 * ssi_align64(nn * sizeof(np_xf)) +
+	       6 * ssi_align64(nv * sizeof(np_xf)) +
 	       ssi_align64((16 * (size_t)n + 16) * sizeof(int32_t));
 }
 
 static np_ws np_carve(int64_t n, void *ws)
 {
-	size_t nn = ssi_align64((size_t)(n * n) * sizeof(long double));
-	size_t nv = ssi_align64((size_t)(n + 2) * sizeof(long double));
+	size_t nn = ssi_align64((size_t)(n * n) * sizeof(np_xf));
+	size_t nv = ssi_align64((size_t)(n + 2) * sizeof(np_xf));
 	char *p = ws;
 	np_ws w;
 	w.X = p;
@@ -168,16 +327,29 @@ static np_ws np_carve(int64_t n, void *ws)
 	w.Tb = p + nv;
 	w.piv = p + 2 * nv;
 	w.esc = p + 3 * nv;
-	w.escn = (long double *)(p + 4 * nv);
-	w.wt = (long double *)(p + 5 * nv);
+	w.escn = (np_xf *)(p + 4 * nv);
+	w.wt = (np_xf *)(p + 5 * nv);
 	w.ints = (int32_t *)(p + 6 * nv);
 	w.prec = w.wprec = NP_DOUBLE;
 	return w;
 }
 
+/* Entry k of a matrix or vector of arithmetic prec, as a scaled number. */
+static np_xf np_at(const void *M, int prec, int64_t k)
+{
+	return prec == NP_XF ? ((const np_xf *)M)[k]
+			     : xf_of(((const double *)M)[k]);
+}
+
+/* Size of one entry of arithmetic prec. */
+static size_t np_size(int prec)
+{
+	return prec == NP_XF ? sizeof(np_xf) : sizeof(double);
+}
+
 /*
- * The kernels, for double (the fast path, which vectorises) and long
- * double (its fallback): R the element type, S the suffix.
+ * The kernels, for double (the fast path, which vectorises) and np_xf
+ * (its fallback): R the element type, S the suffix of its arithmetic.
  *
  * np_eliminate: GTH elimination of nodes 1 .. last of X [n, n] in place,
  * row 0 holding the root weights (root_mass: they count in the pivots).
@@ -190,37 +362,33 @@ static np_ws np_carve(int64_t n, void *ws)
  * np_backsub: the escape probabilities of the sampler, esc[s] for
  * s = t .. 1 over an elimination of B [m, m] (esc of node t + 1 is 0).
  */
-#define NP_KERNELS(R, S, LOG, FREXP)                                          \
+#define NP_KERNELS(R, S)                                                      \
 static long double np_eliminate_##S(R *X, int64_t n, int64_t last,            \
 				    int root_mass, R *piv, R *T,              \
 				    int64_t *zero_at)                         \
 {                                                                             \
 	long double logdet = 0;                                               \
-	int64_t twos = 0;                                                     \
+	double twos = 0;                                                      \
 	for (int64_t s = 1; s <= last; s++) {                                 \
-		R mass = root_mass ? X[s] : 0, inv;                           \
-		int e;                                                        \
+		R mass = root_mass ? X[s] : np_zero_##S(), inv;               \
 		for (int64_t i = s + 1; i < n; i++)                           \
-			mass += X[i * n + s];                                 \
-		if (mass == 0) {                                              \
+			mass = np_add_##S(mass, X[i * n + s]);                \
+		if (np_iszero_##S(mass)) {                                    \
 			*zero_at = s;                                         \
 			return -INFINITY;                                     \
 		}                                                             \
 		piv[s] = mass;                                                \
-		/* log of the mantissa: exact to an ulp of 1, not of the      \
-		 * pivot's logarithm, which may be -700. */                   \
-		logdet += LOG(FREXP(mass, &e));                               \
-		twos += e;                                                    \
-		inv = 1 / mass;                                               \
+		logdet += np_log_##S(mass, &twos);                            \
+		inv = np_div_##S(np_one_##S(), mass);                         \
 		for (int64_t j = s + 1; j < n; j++)                           \
-			T[j] = X[s * n + j] * inv;                            \
+			T[j] = np_mul_##S(X[s * n + j], inv);                 \
 		/* Row 0 and rows s+1 .. n-1 take the paths through s. */     \
 		for (int64_t i = s + 1; i <= n; i++) {                        \
 			R *x = X + (i == n ? 0 : i) * n, a = x[s];            \
-			if (a == 0)                                           \
+			if (np_iszero_##S(a))                                 \
 				continue;                                     \
 			for (int64_t j = s + 1; j < n; j++)                   \
-				x[j] += a * T[j];                             \
+				x[j] = np_madd_##S(x[j], a, T[j]);            \
 		}                                                             \
 	}                                                                     \
 	return logdet + (long double)twos * NP_LN2;                           \
@@ -229,46 +397,54 @@ static long double np_eliminate_##S(R *X, int64_t n, int64_t last,            \
 static void np_adjoint_##S(const R *X, R *Xb, int64_t n, int64_t last,        \
 			   int root_mass, const R *piv, R *T, R *Tb)          \
 {                                                                             \
-	memset(Xb, 0, (size_t)(n * n) * sizeof *Xb);                          \
+	for (int64_t k = 0; k < n * n; k++)                                   \
+		Xb[k] = np_zero_##S();                                        \
 	if (!root_mass)                                                       \
-		Xb[n - 1] = 1 / X[n - 1];                                     \
+		Xb[n - 1] = np_div_##S(np_one_##S(), X[n - 1]);               \
 	for (int64_t s = last; s >= 1; s--) {                                 \
-		const R inv = 1 / piv[s];                                     \
-		R dot = 0, pb;                                                \
+		const R inv = np_div_##S(np_one_##S(), piv[s]);               \
+		R dot = np_zero_##S(), pb;                                    \
 		for (int64_t j = s + 1; j < n; j++) {                         \
-			T[j] = X[s * n + j] * inv;                            \
-			Tb[j] = 0;                                            \
+			T[j] = np_mul_##S(X[s * n + j], inv);                 \
+			Tb[j] = np_zero_##S();                                \
 		}                                                             \
 		/* Reverse of x[i, j] += x[i, s] t_j: t̄ and Ā[i, s]. */      \
 		for (int64_t i = s + 1; i <= n; i++) {                        \
 			const int64_t row = i == n ? 0 : i;                   \
 			const R a = X[row * n + s];                           \
-			R *xb = Xb + row * n, acc[8] = {0};                   \
+			R *xb = Xb + row * n, acc[8];                         \
 			int64_t j = s + 1;                                    \
+			for (int u = 0; u < 8; u++)                           \
+				acc[u] = np_zero_##S();                       \
 			/* Eight partial sums: one vector register. */        \
 			for (; j + 7 < n; j += 8)                             \
 				for (int u = 0; u < 8; u++) {                 \
-					Tb[j + u] += xb[j + u] * a;           \
-					acc[u] += xb[j + u] * T[j + u];       \
+					Tb[j + u] = np_madd_##S(Tb[j + u],    \
+								xb[j + u], a); \
+					acc[u] = np_madd_##S(acc[u], xb[j + u], \
+							     T[j + u]);       \
 				}                                             \
 			for (; j < n; j++) {                                  \
-				Tb[j] += xb[j] * a;                           \
-				acc[0] += xb[j] * T[j];                       \
+				Tb[j] = np_madd_##S(Tb[j], xb[j], a);         \
+				acc[0] = np_madd_##S(acc[0], xb[j], T[j]);    \
 			}                                                     \
-			xb[s] += ((acc[0] + acc[1]) + (acc[2] + acc[3])) +    \
-				 ((acc[4] + acc[5]) + (acc[6] + acc[7]));     \
+			xb[s] = np_add_##S(xb[s], np_add_##S(                 \
+				np_add_##S(np_add_##S(acc[0], acc[1]),        \
+					   np_add_##S(acc[2], acc[3])),       \
+				np_add_##S(np_add_##S(acc[4], acc[5]),        \
+					   np_add_##S(acc[6], acc[7]))));     \
 		}                                                             \
 		/* t_j = x[s, j] / p_s. */                                    \
 		for (int64_t j = s + 1; j < n; j++) {                         \
-			Xb[s * n + j] += Tb[j] * inv;                         \
-			dot += Tb[j] * T[j];                                  \
+			Xb[s * n + j] = np_madd_##S(Xb[s * n + j], Tb[j], inv); \
+			dot = np_madd_##S(dot, Tb[j], T[j]);                  \
 		}                                                             \
 		/* p_s = (x[0, s]) + Σ_{i>s} x[i, s]. */                      \
-		pb = (1 - dot) * inv;                                         \
+		pb = np_mul_##S(np_sub_##S(np_one_##S(), dot), inv);          \
 		if (root_mass)                                                \
-			Xb[s] += pb;                                          \
+			Xb[s] = np_add_##S(Xb[s], pb);                        \
 		for (int64_t i = s + 1; i < n; i++)                           \
-			Xb[i * n + s] += pb;                                  \
+			Xb[i * n + s] = np_add_##S(Xb[i * n + s], pb);        \
 	}                                                                     \
 }                                                                             \
                                                                               \
@@ -278,53 +454,39 @@ static void np_backsub_##S(const R *B, int64_t m, int64_t t, const R *piv,    \
 	for (int64_t s = t; s >= 1; s--) {                                    \
 		R e = B[s];                                                   \
 		for (int64_t i = s + 1; i <= t; i++)                          \
-			e += B[i * m + s] * esc[i];                           \
-		esc[s] = e / piv[s];                                          \
+			e = np_madd_##S(e, B[i * m + s], esc[i]);             \
+		esc[s] = np_div_##S(e, piv[s]);                               \
 	}                                                                     \
 }
 
-NP_KERNELS(double, d, log, frexp)
-NP_KERNELS(long double, l, logl, frexpl)
-
-static long double np_get(const void *M, int prec, int64_t k)
-{
-	return prec == NP_LONG ? ((const long double *)M)[k]
-			       : ((const double *)M)[k];
-}
-
-static void np_set(void *M, int prec, int64_t k, long double x)
-{
-	if (prec == NP_LONG)
-		((long double *)M)[k] = x;
-	else
-		((double *)M)[k] = (double)x;
-}
+NP_KERNELS(double, d)
+NP_KERNELS(np_xf, x)
 
 /* X [n, n] = A0 with rows and columns permuted: X[i, j] = A0[perm i,
- * perm j] (perm[0] = 0), both of precision w->prec. */
+ * perm j] (perm[0] = 0), both of arithmetic w->prec. */
 static void np_permute(int64_t n, const np_ws *w, const int32_t *perm)
 {
+	const size_t size = np_size(w->prec);
 	int identity = 1;
 	for (int64_t i = 0; i < n; i++)
 		identity &= perm[i] == i;
 	if (identity) {
-		size_t size = w->prec == NP_LONG ? sizeof(long double)
-						 : sizeof(double);
 		memcpy(w->X, w->A0, (size_t)(n * n) * size);
 		return;
 	}
 	for (int64_t i = 0; i < n; i++)
 		for (int64_t j = 0; j < n; j++)
-			np_set(w->X, w->prec, i * n + j,
-			       np_get(w->A0, w->prec,
-				      (int64_t)perm[i] * n + perm[j]));
+			memcpy((char *)w->X + (size_t)(i * n + j) * size,
+			       (const char *)w->A0 +
+				       (size_t)(perm[i] * n + perm[j]) * size,
+			       size);
 }
 
 static long double np_eliminate(const np_ws *w, int64_t n, int64_t last,
 				int root_mass, int64_t *zero_at)
 {
-	if (w->prec == NP_LONG)
-		return np_eliminate_l(w->X, n, last, root_mass, w->piv, w->T,
+	if (w->prec == NP_XF)
+		return np_eliminate_x(w->X, n, last, root_mass, w->piv, w->T,
 				      zero_at);
 	return np_eliminate_d(w->X, n, last, root_mass, w->piv, w->T, zero_at);
 }
@@ -337,10 +499,10 @@ static int np_fp_trouble(void)
 }
 
 /*
- * a = exp(w - m_d) per column into A0 [n, n] at precision prec (0 on the
- * diagonal, in column 0 and for -inf arcs); returns Σ_d m_d, or -inf when
- * some node has no finite incoming arc. *deep: some a is below e^-700,
- * out of double's reach (double: stored as 0).
+ * a = exp(w - m_d) per column into A0 [n, n] in arithmetic prec (0 on
+ * the diagonal, in column 0 and for -inf arcs); returns Σ_d m_d, or -inf
+ * when some node has no finite incoming arc. *deep: some a is below
+ * e^-700, out of double's reach (double: stored as 0).
  */
 static long double np_load(const ssi_tree *p, np_ws *w, int prec, int *deep)
 {
@@ -362,25 +524,26 @@ static long double np_load(const ssi_tree *p, np_ws *w, int prec, int *deep)
 			return -INFINITY;
 		shift += m[d];
 	}
+	/* w - m = x + e exactly (Knuth's two-sum), and exp(w - m) =
+	 * exp(x) (1 + e) to an ulp: scores of opposite signs lose no
+	 * bits. */
 	for (int64_t h = 0; h < n; h++) {
 		const double *row = p->w + h * ld;
-		if (prec == NP_LONG) {
-			long double *a = (long double *)w->A0 + h * n;
-			a[0] = 0;
-			/* w - m is exact in long double. */
+		if (prec == NP_XF) {
+			np_xf *a = (np_xf *)w->A0 + h * n;
+			a[0] = xf_zero();
 			for (int64_t d = 1; d < n; d++) {
-				long double x = (long double)row[d] - m[d];
-				a[d] = d == h ? 0 : expl(x);
-				dp |= d != h && x <= -700 && x > -INFINITY;
+				double x = row[d] - m[d], b = x - row[d];
+				double e = (row[d] - (x - b)) + (-m[d] - b);
+				a[d] = d == h ? xf_zero()
+					      : xf_exp(x, x > -INFINITY ? e : 0.0);
 			}
 		} else {
 			double *a = (double *)w->A0 + h * n;
 			a[0] = 0;
-			/* w - m = x + e exactly (Knuth's two-sum), and
-			 * exp(w - m) = exp(x) (1 + e) to an ulp: scores of
-			 * opposite signs lose no bits. (The diagonal is read
-			 * but not used: selects keep the two loops free of
-			 * branches, so that they vectorise.) */
+			/* (The diagonal is read but not used: selects keep
+			 * the two loops free of branches, so that they
+			 * vectorise.) */
 			for (int64_t d = 1; d < n; d++) {
 				double x = row[d] - m[d], b = x - row[d];
 				double e = (row[d] - (x - b)) + (-m[d] - b);
@@ -397,22 +560,22 @@ static long double np_load(const ssi_tree *p, np_ws *w, int prec, int *deep)
 	return shift;
 }
 
-/* The weights in double, or in long double when double cannot hold
- * them: w->wprec says which. */
+/* The weights in double, or scaled when double cannot hold them:
+ * w->wprec says which. */
 static long double np_load_weights(const ssi_tree *p, np_ws *w)
 {
 	int deep;
 	long double shift = np_load(p, w, NP_DOUBLE, &deep);
 	w->wprec = NP_DOUBLE;
 	if (deep && shift != -INFINITY) {
-		w->wprec = NP_LONG;
-		np_load(p, w, NP_LONG, &deep);
+		w->wprec = NP_XF;
+		np_load(p, w, NP_XF, &deep);
 	}
 	return shift;
 }
 
 /*
- * One elimination at w->prec: log Z(a) (-inf when no tree), X holding
+ * One elimination in w->prec: log Z(a) (-inf when no tree), X holding
  * the factors, perm the order. Single root: a node left without mass is
  * moved last and the elimination starts again; a second one means no
  * tree.
@@ -437,15 +600,18 @@ static long double np_try(const ssi_tree *p, const np_ws *w, int32_t *perm)
 		perm[n - 1] = tmp;
 	}
 	if (single && logdet != -INFINITY) {
-		long double rho = np_get(w->X, w->prec, n - 1);
-		logdet = rho > 0 ? logdet + logl(rho) : -INFINITY;
+		np_xf rho = np_at(w->X, w->prec, n - 1);
+		double twos = 0;
+		logdet = rho.m > 0 ? logdet + np_log_x(rho, &twos) +
+					     (long double)twos * NP_LN2
+				   : -INFINITY;
 	}
 	return logdet;
 }
 
 /*
  * log Z, and with adjoint the adjoints of log Z(a) in Xb: in double,
- * again in long double when the weights need it or the double pass
+ * again on scaled numbers when the weights need it or the double pass
  * underflowed or overflowed. Clobbers the floating-point flags: the
  * public functions save and restore them around it.
  */
@@ -466,17 +632,17 @@ static double np_solve(const ssi_tree *p, np_ws *w, int32_t *perm,
 		logdet = np_try(p, w, perm);
 		if (adjoint && logdet != -INFINITY) {
 			const int64_t last = single ? n - 2 : n - 1;
-			if (w->prec == NP_LONG)
-				np_adjoint_l(w->X, w->Xb, n, last, !single,
+			if (w->prec == NP_XF)
+				np_adjoint_x(w->X, w->Xb, n, last, !single,
 					     w->piv, w->T, w->Tb);
 			else
 				np_adjoint_d(w->X, w->Xb, n, last, !single,
 					     w->piv, w->T, w->Tb);
 		}
-		if (w->prec == NP_LONG || !np_fp_trouble())
+		if (w->prec == NP_XF || !np_fp_trouble())
 			break;
-		w->prec = w->wprec = NP_LONG;
-		np_load(p, w, NP_LONG, &deep);
+		w->prec = w->wprec = NP_XF;
+		np_load(p, w, NP_XF, &deep);
 	}
 	return logdet == -INFINITY ? -INFINITY : (double)(shift + logdet);
 }
@@ -502,7 +668,7 @@ static void np_write_marginals(const ssi_tree *p, const np_ws *w,
 			mu[h * ld + d] = 0.0;
 	if (logz == -INFINITY || n == 1)
 		return;
-	if (w->prec == NP_DOUBLE) { /* the common case, without x87 */
+	if (w->prec == NP_DOUBLE) { /* the common case */
 		const double *a = w->A0, *xb = w->Xb;
 		for (int64_t i = 0; i < n; i++)
 			for (int64_t j = 1; j < n; j++) {
@@ -517,13 +683,13 @@ static void np_write_marginals(const ssi_tree *p, const np_ws *w,
 	for (int64_t i = 0; i < n; i++)
 		for (int64_t j = 1; j < n; j++) {
 			int64_t h = perm[i], d = perm[j];
-			long double m;
+			double m;
 			if (h == d)
 				continue;
-			m = np_get(w->A0, w->prec, h * n + d) *
-			    np_get(w->Xb, w->prec, i * n + j);
+			m = xf_double(xf_mul(((const np_xf *)w->A0)[h * n + d],
+					     ((const np_xf *)w->Xb)[i * n + j]));
 			/* Rounding can leave -1e-19 where μ is 0. */
-			mu[h * ld + d] = m > 0 ? (m < 1 ? (double)m : 1.0) : 0.0;
+			mu[h * ld + d] = m > 0 ? (m < 1 ? m : 1.0) : 0.0;
 		}
 }
 
@@ -538,6 +704,7 @@ double ssi_nonprojective_marginals(const ssi_tree *p, void *ws, double *mu)
 	fesetexceptflag(&saved, FE_ALL_EXCEPT);
 	return logz;
 }
+
 
 /* ---- best tree: Chu-Liu-Edmonds on (root-arc count, score) ------------- */
 
@@ -723,24 +890,35 @@ double ssi_nonprojective_argmax(const ssi_tree *p, void *ws, int64_t *heads)
 	return score;
 }
 
+
 /* ---- sampling ------------------------------------------------------------ */
 
 /* Index k < m drawn with probability ∝ wt[k] using u in [0, 1); -1 when
- * every weight is 0. */
-static int64_t np_draw(const long double *wt, int64_t m, double u)
+ * every weight is 0. The weights are scaled by the largest one's binary
+ * exponent into doubles: a weight below 2^-1100 of the largest counts
+ * as 0. */
+static int64_t np_draw(const np_xf *wt, int64_t m, double u)
 {
-	long double total = 0, target, cum = 0;
+	double top = NP_XF_ZERO_E, total = 0, target, cum = 0;
 	int64_t lastpos = -1;
 	for (int64_t k = 0; k < m; k++)
-		total += wt[k];
+		if (wt[k].m > 0 && wt[k].e > top)
+			top = wt[k].e;
+	for (int64_t k = 0; k < m; k++)
+		if (wt[k].m > 0)
+			total += xf_double((np_xf){wt[k].m, wt[k].e - top});
 	if (!(total > 0))
 		return -1;
-	target = (long double)u * total;
+	target = u * total;
 	for (int64_t k = 0; k < m; k++) {
-		if (wt[k] <= 0)
+		double x;
+		if (!(wt[k].m > 0))
+			continue;
+		x = xf_double((np_xf){wt[k].m, wt[k].e - top});
+		if (x <= 0)
 			continue;
 		lastpos = k;
-		cum += wt[k];
+		cum += x;
 		if (target < cum)
 			return k;
 	}
@@ -760,31 +938,35 @@ static void np_escape(int64_t n, const void *Ac, const int32_t *others,
 	const int64_t m = t + 2;
 	long double logdet;
 	int64_t zero_at;
-	for (w->prec = w->wprec;; w->prec = NP_LONG) {
+	for (w->prec = w->wprec;; w->prec = NP_XF) {
 		feclearexcept(FE_UNDERFLOW | FE_OVERFLOW);
 		for (int64_t a = 0; a < m; a++) {
 			int64_t ra = a == 0 ? 0 : a == t + 1 ? d : others[a - 1];
 			for (int64_t b = 1; b <= t; b++) {
-				np_set(w->Xb, w->prec, a * m + b,
-				       np_get(Ac, w->wprec,
-					      ra * n + others[b - 1]));
+				int64_t from = ra * n + others[b - 1];
+				if (w->prec == NP_XF)
+					((np_xf *)w->Xb)[a * m + b] =
+						np_at(Ac, w->wprec, from);
+				else
+					((double *)w->Xb)[a * m + b] =
+						((const double *)Ac)[from];
 			}
 		}
-		logdet = w->prec == NP_LONG
-			? np_eliminate_l(w->Xb, m, t, 1, w->piv, w->T, &zero_at)
+		logdet = w->prec == NP_XF
+			? np_eliminate_x(w->Xb, m, t, 1, w->piv, w->T, &zero_at)
 			: np_eliminate_d(w->Xb, m, t, 1, w->piv, w->T, &zero_at);
 		if (logdet != -INFINITY) {
-			if (w->prec == NP_LONG)
-				np_backsub_l(w->Xb, m, t, w->piv, w->esc);
+			if (w->prec == NP_XF)
+				np_backsub_x(w->Xb, m, t, w->piv, w->esc);
 			else
 				np_backsub_d(w->Xb, m, t, w->piv, w->esc);
 		}
-		if (w->prec == NP_LONG || !np_fp_trouble())
+		if (w->prec == NP_XF || !np_fp_trouble())
 			break;
 	}
 	for (int64_t a = 1; a <= t; a++)
 		w->escn[others[a - 1]] = logdet == -INFINITY
-			? 0 : np_get(w->esc, w->prec, a);
+			? xf_zero() : np_at(w->esc, w->prec, a);
 }
 
 void ssi_nonprojective_sample(const ssi_tree *p, void *ws, ss_rng *rng,
@@ -794,10 +976,11 @@ void ssi_nonprojective_sample(const ssi_tree *p, void *ws, ss_rng *rng,
 	np_ws w = np_carve(n, ws);
 	int32_t *perm = w.ints, *group = perm + n, *undrawn = group + n;
 	void *Ac = w.X;
-	long double *wt = w.wt;
+	np_xf *wt = w.wt;
 	int64_t nund = 0;
 	int32_t c = -1;
 	fexcept_t saved;
+	size_t size;
 
 	for (int64_t d = 0; d < n; d++)
 		heads[d] = -1;
@@ -809,8 +992,8 @@ void ssi_nonprojective_sample(const ssi_tree *p, void *ws, ss_rng *rng,
 		if (np_solve(p, &w, perm, 1) == -INFINITY)
 			goto done;
 		for (int64_t j = 1; j < n; j++)
-			wt[perm[j] - 1] = np_get(w.A0, w.wprec, perm[j]) *
-					  np_get(w.Xb, w.prec, j);
+			wt[perm[j] - 1] = xf_mul(np_at(w.A0, w.wprec, perm[j]),
+						 np_at(w.Xb, w.prec, j));
 		c = (int32_t)np_draw(wt, n - 1, ss_rng_uniform(rng)) + 1;
 		if (c == 0)
 			goto done;
@@ -820,16 +1003,15 @@ void ssi_nonprojective_sample(const ssi_tree *p, void *ws, ss_rng *rng,
 	}
 	/* Groups: each undrawn node heads its own; the root's group holds
 	 * the root and every drawn node whose path reaches it. Ac has a row
-	 * of weights per group, at the precision of a. */
-	memcpy(Ac, w.A0, (size_t)(n * n) * (w.wprec == NP_LONG
-					     ? sizeof(long double)
-					     : sizeof(double)));
+	 * of weights per group, in the arithmetic of a. */
+	size = np_size(w.wprec);
+	memcpy(Ac, w.A0, (size_t)(n * n) * size);
 	for (int64_t x = 0; x < n; x++)
 		group[x] = (int32_t)x;
 	if (c > 0) {
 		group[c] = 0;
-		for (int64_t k = 0; k < n; k++)
-			np_set(Ac, w.wprec, k, np_get(w.A0, w.wprec, c * n + k));
+		memcpy(Ac, (const char *)w.A0 + (size_t)(c * n) * size,
+		       (size_t)n * size);
 	}
 	for (int64_t x = 1; x < n; x++)
 		if (x != c)
@@ -840,19 +1022,20 @@ void ssi_nonprojective_sample(const ssi_tree *p, void *ws, ss_rng *rng,
 		int64_t h;
 		int32_t g;
 		np_escape(n, Ac, others, t, d, &w);
-		w.escn[0] = 1;
-		w.escn[d] = 0;
+		w.escn[0] = xf_one();
+		w.escn[d] = xf_zero();
 		for (int64_t x = 0; x < n; x++)
 			wt[x] = x == d || (x == 0 && c > 0)
-				? 0 : np_get(w.A0, w.wprec, x * n + d) *
-					      w.escn[group[x]];
+				? xf_zero()
+				: xf_mul(np_at(w.A0, w.wprec, x * n + d),
+					 w.escn[group[x]]);
 		h = np_draw(wt, n, ss_rng_uniform(rng));
 		if (h < 0) { /* only if underflow lost every path */
-			long double best = 0;
+			np_xf best = xf_zero();
 			for (int64_t x = 0; x < n; x++) {
-				long double a = np_get(w.A0, w.wprec, x * n + d);
+				np_xf a = np_at(w.A0, w.wprec, x * n + d);
 				if (group[x] != d && !(x == 0 && c > 0) &&
-				    a > best) {
+				    xf_gt(a, best)) {
 					best = a;
 					h = x;
 				}
@@ -864,8 +1047,11 @@ void ssi_nonprojective_sample(const ssi_tree *p, void *ws, ss_rng *rng,
 		g = group[h];
 		for (int64_t k = 0; k < t; k++) {
 			int64_t to = g * n + others[k], from = d * n + others[k];
-			np_set(Ac, w.wprec, to, np_get(Ac, w.wprec, to) +
-						np_get(Ac, w.wprec, from));
+			if (w.wprec == NP_XF)
+				((np_xf *)Ac)[to] = xf_add(((np_xf *)Ac)[to],
+							   ((np_xf *)Ac)[from]);
+			else
+				((double *)Ac)[to] += ((double *)Ac)[from];
 		}
 		for (int64_t x = 0; x < n; x++)
 			if (group[x] == d)

@@ -1,5 +1,6 @@
 /*
- * util.c - errors, index formatting and the checks every structure shares.
+ * util.c - errors, index formatting, the checks every structure shares and
+ * the work counters.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -63,4 +64,20 @@ int ssi_check_length(int64_t len, int64_t n, ss_error *err)
 				    "dataset 'lengths' holds %lld, outside [0, %lld]",
 				    (long long)len, (long long)n);
 	return SS_OK;
+}
+
+static int64_t counters[SSI_COUNTER_COUNT];
+
+void ssi_count(ssi_counter c)
+{
+	#pragma omp atomic
+	counters[c]++;
+}
+
+int64_t ssi_counter_value(ssi_counter c)
+{
+	int64_t v;
+	#pragma omp atomic read
+	v = counters[c];
+	return v;
 }

@@ -224,6 +224,10 @@ int check_valid(const problem *p);
  * entropy, decode, score, sample against brute force. */
 void exact_suite(problem_kind kind, int per_mode);
 
+/* Entropy >= 0 on seeded problems with inputs N(0, 1) x 100, 1000, 1e4,
+ * and equal to brute force at those scales (tests/unit_chain.c). */
+void entropy_scale_groups(problem_kind kind);
+
 /* ---- suites -------------------------------------------------------------- */
 
 void suite_brute(void);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal.h"
 #include "unit.h"
 
 /* ---- tables ----------------------------------------------------------------- */
@@ -456,6 +457,192 @@ static void check_failure(problem_kind kind)
 	run_case_free(&rc);
 }
 
+/* ---- shared parameters ------------------------------------------------------ */
+
+#define SHARED 64
+
+/*
+ * SHARED hmm elements with one init_logits, transition_logits and
+ * emission_logits array (as the CLI hands them when those datasets have
+ * no batch axes) and observations of their own; with copies, every
+ * element has its own emission_logits array holding the same values.
+ */
+typedef struct shared_case {
+	problem p;
+	ss_element e[SHARED];
+	int64_t *obs;
+	double *copies;
+	int64_t E;
+} shared_case;
+
+static void shared_case_init(shared_case *sc, int copies)
+{
+	gen_opts o = gen_random;
+	const int emis = input_index(ss_structure_find("hmm"), "emission_logits");
+	const int obs = input_index(ss_structure_find("hmm"), "observations");
+	unit_rng r;
+
+	o.n = 6;
+	o.t = 3;
+	o.V = 40;
+	o.mode = PM_NORMAL;
+	o.pinf = 0.0;
+	o.has_lengths = 0;
+	problem_random(&sc->p, PK_HMM_LOGITS, &o, 31337);
+	sc->E = problem_event_size(&sc->p);
+	sc->obs = malloc(sizeof(int64_t) * SHARED * 6);
+	sc->copies = copies ? malloc(sizeof(double) * SHARED * 3 * 40) : NULL;
+	urng_seed(&r, 99);
+	for (int j = 0; j < SHARED; j++) {
+		sc->e[j] = sc->p.e;
+		for (int i = 0; i < 6; i++)
+			sc->obs[j * 6 + i] = urng_int(&r, 0, 39);
+		sc->e[j].input[obs] = sc->obs + j * 6;
+		sc->e[j].index = j;
+		if (copies) {
+			memcpy(sc->copies + j * 3 * 40, sc->p.emis,
+			       sizeof(double) * 3 * 40);
+			sc->e[j].input[emis] = sc->copies + j * 3 * 40;
+		}
+	}
+}
+
+static void shared_case_free(shared_case *sc)
+{
+	problem_free(&sc->p);
+	free(sc->obs);
+	free(sc->copies);
+}
+
+/* Output 0 of op (partition, marginals, entropy) by direct calls, each
+ * element preparing for itself (ss_prepare) or computing everything in
+ * its own calls. */
+static void shared_direct(const shared_case *sc, ss_op op, int prepare,
+			  double *out)
+{
+	const ss_structure *s = sc->p.s;
+	void *buf = ws_alloc(ss_prepare_bytes(s, sc->p.e.dim));
+
+	for (int j = 0; j < SHARED; j++) {
+		ss_element e = sc->e[j];
+		ss_error err = {0};
+		double logz;
+		int rc = prepare ? ss_prepare(s, &e, buf, &err) : SS_OK;
+
+		CHECK(rc == SS_OK && (e.prepared[input_index(s, "emission_logits")] != NULL) == prepare,
+		      "ss_prepare of element %d: %s", j, err.message);
+		rc = op == SS_OP_PARTITION
+			? s->log_partition(&e, sc->p.ws, out + j, &err)
+			: op == SS_OP_MARGINALS
+			? s->marginals(&e, sc->p.ws, out + j * sc->E, &logz, &err)
+			: s->entropy(&e, sc->p.ws, out + j, &err);
+		CHECK(rc == SS_OK, "direct %s of element %d: %s",
+		      ss_ops[op].name, j, err.message);
+	}
+	free(buf);
+}
+
+/*
+ * A chunk of SHARED hmm elements sharing one emission_logits array
+ * normalises it once (partition, marginals, entropy; 1, 2 and 4
+ * threads), with the bytes of the direct per-element calls (which are
+ * the same with and without ss_prepare); with a copy per element, once
+ * per copy.
+ */
+static void check_shared(int copies)
+{
+	static const ss_op ops[] = {SS_OP_PARTITION, SS_OP_MARGINALS,
+				    SS_OP_ENTROPY};
+	shared_case sc;
+
+	shared_case_init(&sc, copies);
+	for (int o = 0; o < 3; o++) {
+		const ss_op op = ops[o];
+		const int64_t size = op == SS_OP_MARGINALS ? sc.E : 1;
+		double *want = calloc((size_t)(SHARED * size), sizeof(double));
+		double *got = calloc((size_t)(SHARED * size), sizeof(double));
+
+		shared_direct(&sc, op, 1, got);
+		shared_direct(&sc, op, 0, want);
+		CHECK(!memcmp(got, want, sizeof(double) * (size_t)(SHARED * size)),
+		      "%s: prepared elements (ss_prepare) differ from unprepared ones",
+		      ss_ops[op].name);
+		for (int threads = 1; threads <= 4; threads *= 2) {
+			unsigned char empty[SHARED];
+			ss_batch batch = {.structure = sc.p.s, .elements = sc.e,
+					  .count = SHARED, .num_samples = 1,
+					  .seed = 1, .empty = empty, .out = {got}};
+			int64_t failed = -1, before, done;
+			ss_error err = {0};
+			int status;
+
+			memset(got, 0, sizeof(double) * (size_t)(SHARED * size));
+			omp_set_num_threads(threads);
+			before = ssi_counter_value(SSI_COUNT_NORMALISE);
+			status = ss_run(op, &batch, &failed, &err);
+			done = ssi_counter_value(SSI_COUNT_NORMALISE) - before;
+			CHECK(status == SS_OK, "%s, %d threads: ss_run returned %d (%s)",
+			      ss_ops[op].name, threads, status, err.message);
+			CHECK(done == (copies ? SHARED : 1),
+			      "%s, %d threads: %lld normalisations of emission_logits for %d elements and %d array%s",
+			      ss_ops[op].name, threads, (long long)done, SHARED,
+			      copies ? SHARED : 1, copies ? "s" : "");
+			CHECK(!memcmp(got, want, sizeof(double) * (size_t)(SHARED * size)),
+			      "%s, %d threads: ss_run differs from the direct calls",
+			      ss_ops[op].name, threads);
+		}
+		free(want);
+		free(got);
+	}
+	shared_case_free(&sc);
+}
+
+/*
+ * A NaN in the shared emission_logits: ss_run fails at element 0 with
+ * validate's message, as an element that prepares for itself does
+ * (ss_prepare) and as before preparations.
+ */
+static void check_shared_bad(void)
+{
+	shared_case sc;
+	double logz[SHARED];
+	unsigned char empty[SHARED];
+	const ss_structure *s;
+
+	shared_case_init(&sc, 0);
+	s = sc.p.s;
+	sc.p.emis[2 * 40 + 7] = NAN;
+	for (int threads = 1; threads <= 2; threads++) {
+		ss_batch batch = {.structure = s, .elements = sc.e,
+				  .count = SHARED, .num_samples = 1, .seed = 1,
+				  .empty = empty, .out = {logz}};
+		int64_t failed = -1;
+		ss_error err = {0}, verr = {0}, perr = {0};
+		ss_element e = sc.e[0];
+		void *buf = ws_alloc(ss_prepare_bytes(s, e.dim));
+		int status;
+
+		omp_set_num_threads(threads);
+		status = ss_run(SS_OP_PARTITION, &batch, &failed, &err);
+		CHECK(status == SS_EDATA && failed == 0,
+		      "%d threads: ss_run returned %d for element %lld, want SS_EDATA for 0",
+		      threads, status, (long long)failed);
+		CHECK(s->validate(&sc.e[0], sc.p.ws, &verr) == SS_EDATA &&
+			      !strcmp(err.message, verr.message),
+		      "%d threads: message '%s', validate says '%s'", threads,
+		      err.message, verr.message);
+		CHECK(ss_prepare(s, &e, buf, &perr) == SS_EDATA &&
+			      !strcmp(perr.message, verr.message),
+		      "ss_prepare says '%s', validate '%s'", perr.message,
+		      verr.message);
+		for (int k = 0; k < SS_MAX_INPUTS; k++)
+			CHECK(e.prepared[k] == NULL,
+			      "prepared[%d] set after a failed ss_prepare", k);
+		free(buf);
+	}
+	shared_case_free(&sc);
+}
+
 void suite_driver(void)
 {
 	int threads = omp_get_max_threads();
@@ -479,5 +666,16 @@ void suite_driver(void)
 		unit_end("driver: %s: ss_run with bad elements 2 and 5 returns SS_EDATA for element 2, naming the dataset (1 and 2 threads)",
 			 problem_kind_names[kind]);
 	}
+	unit_begin();
+	check_shared(0);
+	unit_end("driver: %d hmm elements sharing one emission_logits array normalise it once per chunk (partition, marginals, entropy at 1, 2, 4 threads), the same bytes as direct calls",
+		 SHARED);
+	unit_begin();
+	check_shared(1);
+	unit_end("driver: %d hmm elements with a copy of emission_logits each normalise each copy once, the same bytes as direct calls",
+		 SHARED);
+	unit_begin();
+	check_shared_bad();
+	unit_end("driver: NaN in a shared emission_logits: ss_run fails at element 0 with validate's message (1 and 2 threads); ss_prepare says the same and leaves prepared NULL");
 	omp_set_num_threads(threads);
 }

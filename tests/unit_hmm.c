@@ -173,6 +173,7 @@ void suite_hmm(void)
 
 	exact_suite(PK_HMM_LOGITS, 100);
 	exact_suite(PK_HMM_SCORES, 100);
+	entropy_scale_groups(PK_HMM_LOGITS);
 
 	for (problem_kind kind = PK_HMM_LOGITS; kind <= PK_HMM_SCORES; kind++) {
 		unit_begin();

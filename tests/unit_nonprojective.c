@@ -34,8 +34,23 @@ enum {
 	NM_PAIRS,           /* mutual best arcs 2k-1 <-> 2k at +500, rest -500 */
 	NM_NEG_HUGE,        /* -1e4 + noise */
 	NM_SPREAD300,       /* uniform in [-300, 300]: double underflows */
+	/* Beyond e^±11356, where an 80-bit long double ends: C = 1.2e4 and
+	 * C = 1e5, each arc's score C times a small integer plus noise. */
+	NM_ADVERSE_12K,     /* root arcs 0, the rest +1.2e4 */
+	NM_INVERSE_12K,     /* root arcs +1.2e4, the rest -1.2e4 */
+	NM_THREE_12K,       /* each arc +1.2e4, 0 or -1.2e4 */
+	NM_PAIRS_12K,       /* pairs as NM_PAIRS at +1.2e4, the rest 0 */
+	NM_ADVERSE_1E5,     /* root arcs 0, the rest +1e5 */
+	NM_INVERSE_1E5,     /* root arcs +1e5, the rest -1e5 */
+	NM_THREE_1E5,       /* each arc +1e5, 0 or -1e5 */
+	NM_SPREAD_1E5,      /* uniform in [-1e5, 1e5] */
+	NM_HUGE_1E5,        /* 1e5 + noise */
 	NM_COUNT
 };
+
+/* The seeds of the groups older than the large-scale modes were drawn
+ * with 10 modes: keep them. */
+#define SEED_MODES 10
 
 static const char *const mode_names[NM_COUNT] = {
 	[PM_NORMAL] = "normal", [PM_SPREAD] = "spread ±500",
@@ -44,6 +59,14 @@ static const char *const mode_names[NM_COUNT] = {
 	[NM_INVERSE] = "root +500, rest -500",
 	[NM_BIMODAL] = "bimodal ±500", [NM_PAIRS] = "pairs +500",
 	[NM_NEG_HUGE] = "-1e4", [NM_SPREAD300] = "spread ±300",
+	[NM_ADVERSE_12K] = "root 0, rest +1.2e4",
+	[NM_INVERSE_12K] = "root +1.2e4, rest -1.2e4",
+	[NM_THREE_12K] = "each arc +1.2e4, 0 or -1.2e4",
+	[NM_PAIRS_12K] = "pairs +1.2e4, rest 0",
+	[NM_ADVERSE_1E5] = "root 0, rest +1e5",
+	[NM_INVERSE_1E5] = "root +1e5, rest -1e5",
+	[NM_THREE_1E5] = "each arc +1e5, 0 or -1e5",
+	[NM_SPREAD_1E5] = "spread ±1e5", [NM_HUGE_1E5] = "1e5",
 };
 
 static double draw_score(unit_rng *r, int mode, int64_t h, int64_t d)
@@ -70,6 +93,25 @@ static double draw_score(unit_rng *r, int mode, int64_t h, int64_t d)
 		return -1e4 + noise;
 	case NM_SPREAD300:
 		return 600.0 * urng_uniform(r) - 300.0;
+	case NM_ADVERSE_12K:
+	case NM_ADVERSE_1E5:
+		return (h == 0 ? 0.0 : mode == NM_ADVERSE_12K ? 1.2e4 : 1e5) +
+		       noise;
+	case NM_INVERSE_12K:
+	case NM_INVERSE_1E5:
+		return (h == 0 ? 1.0 : -1.0) *
+			       (mode == NM_INVERSE_12K ? 1.2e4 : 1e5) + noise;
+	case NM_THREE_12K:
+	case NM_THREE_1E5:
+		return (double)urng_int(r, -1, 1) *
+			       (mode == NM_THREE_12K ? 1.2e4 : 1e5) + noise;
+	case NM_PAIRS_12K:
+		return (h > 0 && (h + 1) / 2 == (d + 1) / 2 ? 1.2e4 : 0.0) +
+		       noise;
+	case NM_SPREAD_1E5:
+		return 2e5 * urng_uniform(r) - 1e5;
+	case NM_HUGE_1E5:
+		return 1e5 + noise;
 	default:
 		return 0.0;
 	}
@@ -179,7 +221,7 @@ static void for_problems(uint64_t salt, int64_t nmax, const int *modes,
 			for (int m = 0; m < n_modes; m++)
 				for (int rep = 0; rep < reps; rep++) {
 					uint64_t seed = salt ^ (uint64_t)(
-						((n * 2 + sr) * NM_COUNT + modes[m]) *
+						((n * 2 + sr) * SEED_MODES + modes[m]) *
 							16 + rep) * 0x9e3779b97f4a7c15ULL;
 					int64_t ld = n + rep % 4;
 					double pinf = rep >= reps / 2 ? pinf_hi : 0.0;
@@ -252,6 +294,136 @@ static void group_exact(void)
 	unit_begin();
 	for_problems(0x53, 8, base, 3, 2, 0.2, check_all);
 	unit_end("nonprojective: n = 7, 8 included: nested contractions in Chu-Liu-Edmonds, larger eliminations (96 problems)");
+}
+
+/*
+ * Scores beyond e^±11356, where an 80-bit long double ends (the issue's
+ * example: root arcs 0 and 1 <-> 2 at +12000 gave log Z = -inf). Closed
+ * forms, then brute force (shifted by the best tree's score, so exact at
+ * any scale), then samples.
+ */
+static void group_large_scale(void)
+{
+	static const double scales[] = {1.2e4, 1e5};
+	static const int modes[] = {
+		NM_ADVERSE_12K, NM_INVERSE_12K, NM_THREE_12K, NM_PAIRS_12K,
+		NM_ADVERSE_1E5, NM_INVERSE_1E5, NM_THREE_1E5, NM_SPREAD_1E5,
+		NM_HUGE_1E5,
+	};
+	static const int fit_modes[] = {NM_ADVERSE_12K, NM_PAIRS_12K,
+					NM_ADVERSE_1E5};
+
+	unit_begin();
+	for (int k = 0; k < 2; k++)
+		for (int sign = 0; sign < 2; sign++)
+			for (int sr = 0; sr < 2; sr++) {
+				const double C = sign ? -scales[k] : scales[k];
+				double w[9] = {NAN, 0, 0, NAN, NAN, C, NAN, C, NAN};
+				double mu[9], want_mu = sr || C > 0 ? 0.5 : 1.0;
+				ssi_tree t = {w, 3, 3, sr};
+				void *ws = ws_alloc(ssi_nonprojective_workspace(3));
+				int64_t heads[3];
+				ss_rng rng;
+				/* Trees: 0 -> 1 -> 2 and 0 -> 2 -> 1 score C,
+				 * 0 -> {1, 2} (multi-root) 0. */
+				double want = sr ? C + log(2.0)
+					    : C > 0 ? C + log(2.0 + exp(-C))
+						    : log(1.0 + 2.0 * exp(C));
+
+				unit_context("%s, root arcs 0, 1 <-> 2 at %g",
+					     sr ? "single-root" : "multi-root", C);
+				CHECK_CLOSE_AT(ssi_nonprojective_log_partition(&t, ws),
+					       want, RTOL, "log Z");
+				CHECK_CLOSE_AT(ssi_nonprojective_marginals(&t, ws, mu),
+					       want, RTOL, "log Z from marginals");
+				CHECK_CLOSE_AT(mu[1], want_mu, RTOL, "P(0 -> 1)");
+				CHECK_CLOSE_AT(mu[5], 1.0 - want_mu, RTOL, "P(1 -> 2)");
+				CHECK_CLOSE_AT(mu[7], 1.0 - want_mu, RTOL, "P(2 -> 1)");
+				CHECK_CLOSE_AT(ssi_nonprojective_argmax(&t, ws, heads),
+					       sr || C > 0 ? C : 0.0, RTOL, "best score");
+				ss_rng_init(&rng, SEED, 0, 0);
+				ssi_nonprojective_sample(&t, ws, &rng, heads);
+				CHECK(tree_is_valid(heads, 3, 0, sr) &&
+					      (want_mu == 1.0 ||
+					       (heads[1] == 0) != (heads[2] == 0)),
+				      "the sample is a tree of score C");
+				free(ws);
+			}
+	unit_end("nonprojective: the issue's example at ±1.2e4 and ±1e5 (root arcs 0, 1 <-> 2 at C): log Z = C + log 2 (or log(1 + 2e^C)), marginals 1/2, best score, sample, both root modes");
+
+	/* Root arcs 0 and every other arc +C: the trees with one root arc
+	 * (m^(m-1) of them over m = n - 1 words) carry all the mass, each
+	 * head of a node equally likely. */
+	unit_begin();
+	for (int k = 0; k < 2; k++)
+		for (int64_t n = 3; n <= 48; n += 15)
+			for (int sr = 0; sr < 2; sr++) {
+				const double C = scales[k], m = (double)(n - 1);
+				tprob p;
+				double *mu = malloc(sizeof *mu * (size_t)(n * n));
+				int64_t *heads = malloc(sizeof *heads * (size_t)n);
+				int ok = 1, roots = 0;
+				ss_rng rng;
+
+				make(&p, n, n, sr, NM_ZERO, 0.0, 1);
+				for (int64_t h = 0; h < n; h++)
+					for (int64_t d = 1; d < n; d++)
+						if (h != d)
+							p.w[h * n + d] = h ? C : 0.0;
+				unit_context("%s, root arcs 0, the rest %g", p.label, C);
+				CHECK_CLOSE_AT(ssi_nonprojective_log_partition(&p.t, p.ws),
+					       (m - 1) * (C + log(m)), RTOL, "log Z");
+				CHECK_CLOSE_AT(ssi_nonprojective_marginals(&p.t, p.ws, mu),
+					       (m - 1) * (C + log(m)), RTOL,
+					       "log Z from marginals");
+				for (int64_t h = 0; h < n; h++)
+					for (int64_t d = 1; d < n; d++)
+						ok &= h == d || unit_close(mu[h * n + d],
+									   1.0 / m, RTOL);
+				CHECK(ok, "marginals are not all 1/%g", m);
+				CHECK_CLOSE_AT(ssi_nonprojective_argmax(&p.t, p.ws, heads),
+					       (m - 1) * C, RTOL, "best score");
+				ss_rng_init(&rng, SEED, 4, (int64_t)n);
+				ssi_nonprojective_sample(&p.t, p.ws, &rng, heads);
+				for (int64_t d = 1; d < n; d++)
+					roots += heads[d] == 0;
+				CHECK(tree_is_valid(heads, n, 0, sr) && roots == 1,
+				      "the sample is a tree with one root arc");
+				tprob_check_canary(&p);
+				free(mu);
+				free(heads);
+				tprob_free(&p);
+			}
+	unit_end("nonprojective: root arcs 0, the rest +1.2e4 or +1e5, n = 3, 18, 33, 48: log Z = (m-1)(C + log m) over m = n - 1 words, every head of a node 1/m, best score (m-1)C, samples with one root arc");
+
+	worst_logz = worst_mu = 0.0;
+	unit_begin();
+	for_problems(0x54, 6, modes, 9, 4, 0.3, check_all);
+	unit_note("largest relative error of log Z %.2g, absolute of a marginal %.2g",
+		  worst_logz, worst_mu);
+	unit_end("nonprojective: log Z, every marginal, argmax equal brute force at scales beyond long double's range: root 0 / rest +C, root +C / rest -C, each arc +C, 0 or -C, pairs at +C, spread ±1e5, 1e5, for C = 1.2e4 and 1e5, n = 1..6, both root modes, with and without -inf arcs (432 problems)");
+
+	for (int64_t n = 4; n <= 5; n++)
+		for (int sr = 0; sr < 2; sr++)
+			for (int m = 0; m < 3; m++) {
+				tprob p;
+				tree_brute b;
+
+				make(&p, n, n, sr, fit_modes[m], 0.0,
+				     777 + (uint64_t)(n * 8 + sr * 4 + m));
+				tree_brute_run(&b, p.w, n, n, 0, sr);
+				unit_begin();
+				unit_context("%s", p.label);
+				tree_check_fit(&p.t, p.ws,
+					       ssi_nonprojective_log_partition(&p.t, p.ws),
+					       ssi_nonprojective_sample, SEED, &b, p.label);
+				tprob_check_canary(&p);
+				unit_end("nonprojective: %lld nodes %s, %s: %d samples fit brute force, log-probs exact",
+					 (long long)n, sr ? "single-root" : "multi-root",
+					 mode_names[fit_modes[m]], TREE_FIT_DRAWS);
+				tree_brute_free(&b);
+				tprob_free(&p);
+			}
 }
 
 /* The example of the issue, by hand: root arcs -500, 1 <-> 2 at +500:
@@ -735,6 +907,7 @@ void suite_nonprojective(void)
 	group_exact();
 	group_no_tree();
 	group_ties();
+	group_large_scale();
 	group_fenv();
 	group_gradient();
 	group_scale();

@@ -34,8 +34,21 @@ static const int64_t proj_count[2][MAX_N + 1] = {
  * 700 to 1000 lower: cells in range and out of range in one chart. */
 enum { MODE_MIXED = PM_COUNT, MODE_COUNT, MODE_ZERO = -1 };
 
+/* Beyond e^±11356 (outside for_problems): root arcs 0 and the rest +C,
+ * each arc C times -1, 0 or 1, or 1e5, plus noise (C = 1.2e4, 1e5). */
+enum {
+	LARGE_ROOT0_12K = 100, LARGE_ROOT0_1E5, LARGE_THREE_12K,
+	LARGE_THREE_1E5, LARGE_HUGE_1E5
+};
+
 static const char *mode_name(int mode)
 {
+	static const char *const large[] = {
+		"root 0, rest +1.2e4", "root 0, rest +1e5",
+		"1.2e4 x {-1, 0, 1}", "1e5 x {-1, 0, 1}", "1e5",
+	};
+	if (mode >= LARGE_ROOT0_12K)
+		return large[mode - LARGE_ROOT0_12K];
 	return mode == MODE_MIXED ? "mixed" : mode == MODE_ZERO ? "zero"
 					       : problem_mode_names[mode];
 }
@@ -43,9 +56,20 @@ static const char *mode_name(int mode)
 /* The score of an arc under mode (the same for every arc). */
 static double draw_score(unit_rng *r, int mode, int64_t h, int64_t d)
 {
-	(void)h;
+	const double noise = 2.0 * urng_uniform(r) - 1.0;
+
 	(void)d;
 	switch (mode) {
+	case LARGE_ROOT0_12K:
+		return (h == 0 ? 0.0 : 1.2e4) + noise;
+	case LARGE_ROOT0_1E5:
+		return (h == 0 ? 0.0 : 1e5) + noise;
+	case LARGE_THREE_12K:
+		return 1.2e4 * (double)urng_int(r, -1, 1) + noise;
+	case LARGE_THREE_1E5:
+		return 1e5 * (double)urng_int(r, -1, 1) + noise;
+	case LARGE_HUGE_1E5:
+		return 1e5 + noise;
 	case PM_NORMAL:
 		return 1.5 * urng_normal(r);
 	case PM_SPREAD:
@@ -626,6 +650,75 @@ static void group_sample(void)
 	}
 }
 
+/* ---- scores beyond long double's range ------------------------------------ */
+
+/* log Z, marginals, argmax and entropy against brute force. */
+static void check_large(tprob *p, const tree_brute *b)
+{
+	const int64_t n = p->n, ld = p->ld;
+	double *mu = malloc(sizeof *mu * (size_t)(n * ld)), logz;
+
+	check_logz(p, b);
+	check_marginals(p, b);
+	check_argmax(p, b);
+	logz = ssi_projective_inside(&p->t, p->ws);
+	if (logz != -INFINITY) {
+		ssi_projective_marginals(&p->t, p->ws, logz, mu);
+		CHECK_CLOSE_AT(ssi_projective_entropy(&p->t, p->ws), b->entropy,
+			       RTOL, "entropy");
+	}
+	free(mu);
+}
+
+static void group_large_scale(void)
+{
+	static const int modes[] = {LARGE_ROOT0_12K, LARGE_ROOT0_1E5,
+				    LARGE_THREE_12K, LARGE_THREE_1E5,
+				    LARGE_HUGE_1E5};
+
+	unit_begin();
+	for (int64_t n = 1; n <= MAX_N; n++)
+		for (int sr = 0; sr < 2; sr++)
+			for (int m = 0; m < 5; m++)
+				for (int rep = 0; rep < 4; rep++) {
+					tprob p;
+					tree_brute b;
+
+					make(&p, n, n + rep % 2, sr, modes[m],
+					     rep >= 2 ? 0.25 : 0.0,
+					     0x1004 ^ (uint64_t)(((n * 2 + sr) * 8 + m) * 4 + rep) *
+							      0x9e3779b97f4a7c15ULL);
+					tree_brute_run(&b, p.w, n, p.ld, 1, sr);
+					unit_context("%s rep %d", p.label, rep);
+					check_large(&p, &b);
+					tprob_check_canary(&p);
+					tree_brute_free(&b);
+					tprob_free(&p);
+				}
+	unit_end("projective: log Z, marginals, argmax and entropy = brute force at scores beyond long double's range (root 0 / rest +C, C times -1, 0 or 1, for C = 1.2e4 and 1e5; 1e5), n = 1..6, both root modes, with and without -inf arcs (240 problems)");
+
+	for (int64_t n = 4; n <= 5; n++)
+		for (int sr = 0; sr < 2; sr++)
+			for (int m = 0; m < 2; m++) {
+				tprob p;
+				tree_brute b;
+
+				make(&p, n, n, sr, modes[m], 0.0,
+				     4545 + (uint64_t)(n * 4 + sr * 2 + m));
+				tree_brute_run(&b, p.w, n, n, 1, sr);
+				unit_begin();
+				unit_context("%s", p.label);
+				tree_check_fit(&p.t, p.ws, ssi_projective_inside(&p.t, p.ws),
+					       ssi_projective_sample, SEED, &b, p.label);
+				tprob_check_canary(&p);
+				unit_end("projective: sample, %s, n = %lld, %s: %d draws fit brute force, log-probs exact",
+					 sr ? "single-root" : "multi-root", (long long)n,
+					 mode_name(modes[m]), TREE_FIT_DRAWS);
+				tree_brute_free(&b);
+				tprob_free(&p);
+			}
+}
+
 void suite_projective(void)
 {
 	group_counts();
@@ -648,4 +741,5 @@ void suite_projective(void)
 	group_gradient();
 	group_invariances();
 	group_sample();
+	group_large_scale();
 }

@@ -26,15 +26,27 @@ typedef struct tree_case {
 	char label[128];
 } tree_case;
 
-static const char *const mode_names[] = {"normal", "+-500", "1e4"};
+/* Modes 3 .. 6 lie beyond e^±11356, where an 80-bit long double ends:
+ * each arc C times -1, 0 or +1 plus noise, or C plus noise. */
+#define MODES 7
+static const char *const mode_names[MODES] = {
+	"normal", "+-500", "1e4", "1.2e4 x {-1, 0, 1}", "1e5 x {-1, 0, 1}",
+	"1.2e4", "1e5",
+};
 
 static double draw(unit_rng *r, int mode)
 {
+	static const double scale[MODES] = {0, 0, 0, 1.2e4, 1e5, 1.2e4, 1e5};
 	if (urng_uniform(r) < 0.08)
 		return -INFINITY;
 	switch (mode) {
 	case 1: return -500 + 1000 * urng_uniform(r);
 	case 2: return 1e4 + 2 * urng_uniform(r) - 1;
+	case 3:
+	case 4: return scale[mode] * (double)urng_int(r, -1, 1) +
+		       1.5 * urng_normal(r);
+	case 5:
+	case 6: return scale[mode] + 2 * urng_uniform(r) - 1;
 	default: return 1.5 * urng_normal(r);
 	}
 }
@@ -173,7 +185,7 @@ static void suite_against_brute_force(void)
 		tree_case c;
 		urng_seed(&r, 1000 + (uint64_t)variant);
 		unit_begin();
-		for (int mode = 0; mode < 3; mode++)
+		for (int mode = 0; mode < MODES; mode++)
 			for (int k = 0; k < 12; k++) {
 				int64_t n = urng_int(&r, 1, MAXN);
 				int64_t len = urng_int(&r, 1, n);
@@ -181,10 +193,62 @@ static void suite_against_brute_force(void)
 				check_case(&c);
 				free(c.ws);
 			}
-		unit_end("spanning-tree %sdirected %sprojective %s: log Z, marginals, argmax, entropy, score, decode, samples equal brute force (36 problems: normal, +-500, 1e4, -inf arcs, NaN where unread)",
+		unit_end("spanning-tree %sdirected %sprojective %s: log Z, marginals, argmax, entropy, score, decode, samples equal brute force (84 problems: normal, +-500, 1e4, 1.2e4 and 1e5 times -1, 0 or 1, 1.2e4, 1e5, -inf arcs, NaN where unread)",
 			 variant & 1 ? "un" : "", variant & 2 ? "" : "non-",
 			 variant & 4 ? "single-root" : "multi-root");
 	}
+}
+
+/*
+ * An entropy is never negative: 200 seeded problems of 20 nodes per
+ * variant, scores N(0, 1) times 100, 1000 and 1e4 (peaked: the entropy
+ * is near 0, where rounding left -2e-12 before).
+ */
+static void suite_entropy_sign(void)
+{
+	static const double scales[] = {100.0, 1000.0, 1e4};
+	enum { NODES = 20, PROBLEMS = 200 };
+	const ss_structure *s = ss_structure_find("spanning-tree");
+	double *lp = malloc(sizeof(double) * NODES * NODES);
+
+	unit_begin();
+	for (int variant = 0; variant < 8; variant++)
+		for (int k = 0; k < 3; k++) {
+			ss_element e = {0};
+			void *ws;
+			int negative = 0;
+			double lowest = INFINITY;
+
+			e.input[0] = lp;
+			e.dim[SS_DIM_N] = NODES;
+			e.option[OPT_DIRECTED] = !(variant & 1);
+			e.option[OPT_PROJECTIVE] = !!(variant & 2);
+			e.option[OPT_SINGLE_ROOT] = !!(variant & 4);
+			ws = ws_alloc(s->workspace_bytes(e.dim));
+			for (uint64_t seed = 1; seed <= PROBLEMS; seed++) {
+				unit_rng r;
+				double h = NAN;
+				ss_error err = {0};
+
+				urng_seed(&r, seed);
+				for (int64_t x = 0; x < NODES * NODES; x++)
+					lp[x] = scales[k] * urng_normal(&r);
+				CHECK(s->entropy(&e, ws, &h, &err) == SS_OK,
+				      "entropy failed: %s", err.message);
+				negative += !(h >= 0.0);
+				lowest = fmin(lowest, h);
+			}
+			unit_context("%sdirected %sprojective %s, scale %g",
+				     variant & 1 ? "un" : "", variant & 2 ? "" : "non-",
+				     variant & 4 ? "single-root" : "multi-root",
+				     scales[k]);
+			CHECK(negative == 0,
+			      "%d of %d entropies are negative (the lowest %.3g)",
+			      negative, PROBLEMS, lowest);
+			free(ws);
+		}
+	free(lp);
+	unit_end("spanning-tree: entropy >= 0 for 200 seeded problems of 20 nodes, scores N(0, 1) x 100, 1000, 1e4, all eight variants");
 }
 
 /* With all scores 0, log Z is the log of the number of trees. */
@@ -339,6 +403,7 @@ static void suite_validate_tree(void)
 void suite_spanning_tree(void)
 {
 	suite_against_brute_force();
+	suite_entropy_sign();
 	suite_counts();
 	suite_projective_identity();
 	suite_bad_events();

@@ -174,6 +174,33 @@ EOF
 	assert_equal "$(jsonq - entropy <<<"$output" | head -1)" "nan"
 }
 
+@test "arcs at +12000 and +1e5 beside root arcs at 0: log Z = C + log 2, no warning, every variant" {
+	local c flags want
+	for c in 12000 100000; do
+		mk in.h5 <<EOF
+attr structure string spanning-tree
+dataset log_potentials float64 [3, 3] = nan 0 0   0 nan $c   0 $c nan
+EOF
+		# Trees 0 -> 1 -> 2 and 0 -> 2 -> 1 score C; {0 -> 1, 0 -> 2}
+		# (multi-root) scores 0, e^-C of the rest.
+		want=$(awk -v c="$c" 'BEGIN { printf "%.17g\n", c + log(2) }')
+		for flags in "" --single-root --projective --undirected \
+			"--undirected --projective --single-root"; do
+			# shellcheck disable=SC2086
+			run --separate-stderr synstruct partition $flags in.h5
+			assert_success
+			assert_equal "$stderr" ""
+			assert_close "$(jsonq - log_partition <<<"$output")" "$want" 1e-15
+			# shellcheck disable=SC2086
+			run --separate-stderr synstruct marginals $flags in.h5
+			assert_close "$(jsonq - marginals.0.1 <<<"$output")" 0.5 1e-12
+			# shellcheck disable=SC2086
+			run --separate-stderr synstruct entropy $flags in.h5
+			assert_close "$(jsonq - entropy <<<"$output")" "$(ln 2)" 1e-9
+		done
+	done
+}
+
 @test "the root alone: log Z 0, or -inf with a single root edge" {
 	mk in.h5 <<'EOF'
 attr structure string spanning-tree

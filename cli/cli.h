@@ -35,7 +35,8 @@ void cli_format_shape(char *buf, size_t size, int rank, const hsize_t *shape);
 typedef struct cli_options {
 	ss_op op;
 	const char *input;       /* path or "-" */
-	const char *events;      /* log-prob: the events file */
+	const char *events;      /* the second operand: log-prob's EVENTS,
+				  * cross-entropy's and kl's Q */
 	const char *output;      /* NULL or "-": standard output */
 	const char *format;      /* "jsonl", "hdf5" or NULL: from the output */
 	const char *structure;   /* overrides the file's attribute */
@@ -108,6 +109,8 @@ typedef struct in_file {
  * dataset's shape, type and storage, without reading values. Returns 0,
  * or the exit status after reporting (-1 meaning EXIT_DATA). */
 int in_open(in_file *in, const cli_options *opt);
+/* An in_file that in_close may close without having been opened. */
+void in_init(in_file *in);
 void in_close(in_file *in);
 /* A structure flag that in's structure does not have is bad usage:
  * reports and returns EXIT_USAGE, else 0. */

@@ -695,6 +695,14 @@ static int input_real_bits(const in_file *in)
 	return bits;
 }
 
+void in_init(in_file *in)
+{
+	memset(in, 0, sizeof *in);
+	in->file = in->group = -1;
+	for (int k = 0; k < SS_MAX_INPUTS; k++)
+		in->ds[k].id = -1;
+}
+
 int in_open(in_file *in, const cli_options *opt)
 {
 	char name[128];
@@ -702,12 +710,8 @@ int in_open(in_file *in, const cli_options *opt)
 	ss_error err;
 	int rc;
 
-	memset(in, 0, sizeof *in);
+	in_init(in);
 	in->path = opt->input;
-	in->group = -1;
-	for (int k = 0; k < SS_MAX_INPUTS; k++)
-		in->ds[k].id = -1;
-	in->file = -1;
 	if (in_open_source(opt->input, opt->input_format, in->temp_path,
 			   sizeof in->temp_path, &in->file, &in->jsonl))
 		return -1;

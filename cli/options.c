@@ -94,6 +94,12 @@ const cli_command cli_commands[SS_OP_COUNT] = {
 			  "exact samples with their log-probabilities"},
 	[SS_OP_ENTROPY] = {SS_OP_ENTROPY, "INPUT",
 			   "exact entropy of each distribution"},
+	[SS_OP_LOG_COUNT] = {SS_OP_LOG_COUNT, "INPUT",
+			     "log of the number of structures of each element"},
+	[SS_OP_CROSS_ENTROPY] = {SS_OP_CROSS_ENTROPY, "P Q",
+				 "cross-entropy -sum p log q between two inputs"},
+	[SS_OP_KL] = {SS_OP_KL, "P Q",
+		      "Kullback-Leibler divergence KL(p || q) between two inputs"},
 	[SS_OP_LOG_PROB] = {SS_OP_LOG_PROB, "INPUT EVENTS",
 			    "log-probability of given structures"},
 };
@@ -305,15 +311,23 @@ int cli_parse(int argc, char **argv, ss_op op, cli_options *opt)
 			return usage_error(op, "unknown option '%s'", argv[optind - 1]);
 		}
 	}
-	int operands = op == SS_OP_LOG_PROB ? 2 : 1;
-	if (argc - optind < operands)
-		return usage_error(op, "missing %s", operands == 2 && argc - optind == 1 ? "EVENTS file" : "INPUT file");
+	int operands = ss_ops[op].operands == SS_ONE_PROBLEM ? 1 : 2;
+	const char *names = cli_commands[op].operands;
+	const char *second = strchr(names, ' ');
+	if (argc - optind < operands) {
+		if (argc - optind == 1)
+			return usage_error(op, "missing %s file", second + 1);
+		return usage_error(op, "missing %.*s file",
+				   (int)(second ? second - names : (long)strlen(names)),
+				   names);
+	}
 	if (argc - optind > operands)
 		return usage_error(op, "unexpected argument '%s'", argv[optind + operands]);
 	opt->input = argv[optind];
 	if (operands == 2)
 		opt->events = argv[optind + 1];
 	if (operands == 2 && !strcmp(opt->input, "-") && !strcmp(opt->events, "-"))
-		return usage_error(op, "INPUT and EVENTS cannot both be standard input");
+		return usage_error(op, "%.*s and %s cannot both be standard input",
+				   (int)(second - names), names, second + 1);
 	return EXIT_OK;
 }

@@ -241,7 +241,7 @@ static int h5_create(out_writer *w, const cli_options *opt)
 		for (int k = 0; k < w->in->structure->n_options; k++)
 			rc |= h5_int_attr(w->file, w->in->structure->options[k].name,
 					  H5T_STD_I64LE, &w->in->option[k]);
-		if (opt->op == SS_OP_SAMPLE)
+		if (ss_ops[opt->op].samples == SS_SAMPLES_DRAWN)
 			rc |= h5_int_attr(w->file, "seed", H5T_STD_U64LE,
 					  &opt->seed) |
 			      h5_int_attr(w->file, "num_samples",

@@ -22,6 +22,7 @@
 typedef struct run_state {
 	const cli_options *opt;
 	in_file in;
+	in_file in_q;     /* cross-entropy and kl: Q (in is P) */
 	in_events ev;
 	out_array arrays[MAX_ARRAYS];
 	int n_arrays, has_sample_axis;
@@ -108,9 +109,11 @@ static int plan_chunks(run_state *r)
 	char need[32], have[32];
 
 	/* A dataset without batch axes (one hmm for every sentence) is read
-	 * and prepared once per chunk; the others once per element. */
-	for (int k = 0; k < st->n_inputs; k++) {
-		const in_dataset *ds = &in->ds[k];
+	 * and prepared once per chunk; the others once per element. Q's
+	 * datasets count as P's. */
+	for (int k = 0; k < 2 * st->n_inputs; k++) {
+		const in_dataset *ds = k < st->n_inputs
+			? &in->ds[k] : &r->in_q.ds[k - st->n_inputs];
 		double values = 1, sources = 1, bytes;
 		if (!ds->present)
 			continue;
@@ -120,7 +123,8 @@ static int plan_chunks(run_state *r)
 			values *= (double)ds->shape[d];
 		bytes = 8 * values;
 		if (st->prepare_bytes && array_fits(values))
-			bytes += (double)st->prepare_bytes(k, in->dim);
+			bytes += (double)st->prepare_bytes(k % st->n_inputs,
+							   in->dim);
 		if (sources == 1)
 			shared += bytes;
 		else
@@ -129,12 +133,12 @@ static int plan_chunks(run_state *r)
 	for (int k = 0; k < ss_op_output_count(st, op); k++)
 		per_element += 8 * samples *
 			       array_values(ss_op_output_array(st, op, k), in->dim);
-	if (op == SS_OP_LOG_PROB)
+	if (ss_ops[op].operands == SS_WITH_EVENTS)
 		per_element += 8 * samples * array_values(&st->event, in->dim);
 	/* The workspace is of the element's order: size it once that fits. */
 	if (per_element + shared <= budget)
 		workspace = (double)threads *
-			    (double)ss_workspace_bytes(st, in->dim);
+			    (double)ss_workspace_bytes(st, op, in->dim);
 	if (per_element + shared + workspace > budget) {
 		format_bytes(need, sizeof need, per_element + shared + workspace);
 		format_bytes(have, sizeof have, budget);
@@ -157,10 +161,10 @@ static int plan_chunks(run_state *r)
 
 /* Reports the error of a failed element, naming the file and element. */
 static void report_element_error(const run_state *r, int64_t element,
-				 const ss_error *err)
+				 int in_q, const ss_error *err)
 {
 	char where[256] = "";
-	const char *file = r->in.path;
+	const char *file = in_q ? r->in_q.path : r->in.path;
 	char prefix[300] = "";
 	if (r->in.batch_rank > 0) {
 		char idx[200];
@@ -168,7 +172,8 @@ static void report_element_error(const run_state *r, int64_t element,
 				 r->in.batch_shape);
 		snprintf(where, sizeof where, " in batch element %s", idx);
 	}
-	if (r->opt->op == SS_OP_LOG_PROB && !strncmp(err->message, "event", 5)) {
+	if (ss_ops[r->opt->op].operands == SS_WITH_EVENTS &&
+	    !strncmp(err->message, "event", 5)) {
 		file = r->opt->events;
 		snprintf(prefix, sizeof prefix, "dataset '%s': ", r->ev.name);
 	}
@@ -207,24 +212,73 @@ static void warn_empty(const run_state *r)
 		    r->n_empty > 8 ? ", ..." : "");
 }
 
+/*
+ * Opens Q, the second operand of cross-entropy and kl, and checks that it
+ * is a problem of P's structure, options, dimensions and batch shape.
+ */
+static int open_q(run_state *r)
+{
+	cli_options opt_q = *r->opt;
+	const in_file *p = &r->in, *q = &r->in_q;
+	char a[256], b[256];
+	int rc;
+	opt_q.input = r->opt->events;
+	if ((rc = in_open(&r->in_q, &opt_q)) != 0)
+		return rc;
+	if (q->structure != p->structure) {
+		cli_error("'%s': a %s, but '%s' is a %s; P and Q must be distributions of one kind",
+			  q->path, q->structure->name, p->path,
+			  p->structure->name);
+		return -1;
+	}
+	for (int k = 0; k < p->structure->n_options; k++)
+		if (p->option[k] != q->option[k]) {
+			cli_error("'%s': option '%s' is %lld, but %lld in '%s'; P and Q must be distributions of one kind",
+				  q->path, p->structure->options[k].name,
+				  (long long)q->option[k],
+				  (long long)p->option[k], p->path);
+			return -1;
+		}
+	for (int d = 0; d < SS_DIM_COUNT; d++)
+		if (p->dim[d] != q->dim[d]) {
+			cli_error("'%s': %s = %lld, but %lld in '%s'; P and Q must have the same shapes",
+				  q->path, ss_dim_names[d], (long long)q->dim[d],
+				  (long long)p->dim[d], p->path);
+			return -1;
+		}
+	cli_format_shape(a, sizeof a, p->batch_rank, p->batch_shape);
+	cli_format_shape(b, sizeof b, q->batch_rank, q->batch_shape);
+	if (strcmp(a, b)) {
+		cli_error("'%s': batch shape %s, but %s in '%s'; P and Q must have the same shapes",
+			  q->path, b, a, p->path);
+		return -1;
+	}
+	return 0;
+}
+
 /* Reads, computes and writes [start, start + count). */
 static int run_chunk(run_state *r, out_writer *w, int64_t start,
 		     int64_t count)
 {
 	const ss_structure *st = r->in.structure;
 	const int n_out = ss_op_output_count(st, r->opt->op);
-	in_chunk chunk;
+	in_chunk chunk, chunk_q;
 	ss_batch batch = {0};
 	double *events = NULL;
 	int64_t failed;
+	int failed_q;
 	ss_error err;
 	int rc = -1;
 	double t0 = omp_get_wtime();
 
 	memset(&chunk, 0, sizeof chunk);
+	memset(&chunk_q, 0, sizeof chunk_q);
 	if (in_read_chunk(&r->in, start, count, &chunk))
 		goto done;
-	if (r->opt->op == SS_OP_LOG_PROB) {
+	if (ss_ops[r->opt->op].operands == SS_TWO_PROBLEMS &&
+	    in_read_chunk(&r->in_q, start, count, &chunk_q))
+		goto done;
+	if (ss_ops[r->opt->op].operands == SS_WITH_EVENTS) {
 		events = malloc((size_t)(r->num_samples * count *
 					 r->event_size) * sizeof(double) + 64);
 		if (!events || in_events_read(&r->ev, &r->in, start, count,
@@ -234,6 +288,7 @@ static int run_chunk(run_state *r, out_writer *w, int64_t start,
 	}
 	batch.structure = st;
 	batch.elements = chunk.elements;
+	batch.elements_q = chunk_q.elements;
 	batch.count = count;
 	batch.num_samples = r->num_samples;
 	batch.seed = r->opt->seed;
@@ -257,9 +312,9 @@ static int run_chunk(run_state *r, out_writer *w, int64_t start,
 	}
 	double t1 = omp_get_wtime();
 	r->t_read += t1 - t0;
-	if (ss_run(r->opt->op, &batch, &failed, &err)) {
+	if (ss_run(r->opt->op, &batch, &failed, &failed_q, &err)) {
 		if (failed >= 0)
-			report_element_error(r, start + failed, &err);
+			report_element_error(r, start + failed, failed_q, &err);
 		else
 			cli_error("'%s': %s", r->in.path, err.message);
 		goto done;
@@ -277,6 +332,7 @@ done:
 	free(batch.empty);
 	free(events);
 	in_chunk_free(&chunk);
+	in_chunk_free(&chunk_q);
 	return rc;
 }
 
@@ -286,11 +342,14 @@ int cli_run(const cli_options *opt)
 	cli_dest dest;
 	out_writer *w = NULL;
 	const char *why;
+	char why_buf[512];
 	int ok = 0, status = EXIT_DATA, rc;
 
 	memset(&r, 0, sizeof r);
 	r.opt = opt;
 	r.ev.file = r.ev.dset = -1;
+	in_init(&r.in);
+	in_init(&r.in_q);
 	double t_start = omp_get_wtime();
 	if ((rc = dest_open(&dest, opt)) != EXIT_OK) {
 		status = rc;
@@ -300,15 +359,21 @@ int cli_run(const cli_options *opt)
 		status = rc == EXIT_USAGE ? EXIT_USAGE : EXIT_DATA;
 		goto done;
 	}
-	why = ss_op_unsupported(r.in.structure, opt->op);
+	why = ss_op_unsupported(r.in.structure, opt->op, why_buf,
+				sizeof why_buf);
 	if (why) {
 		cli_error("'%s': %s does not support %s: %s", r.in.path,
 			  r.in.structure->name, ss_ops[opt->op].name, why);
 		goto done;
 	}
-	r.num_samples = opt->op == SS_OP_SAMPLE ? opt->num_samples : 1;
-	r.has_sample_axis = opt->op == SS_OP_SAMPLE;
-	if (opt->op == SS_OP_LOG_PROB) {
+	if (ss_ops[opt->op].operands == SS_TWO_PROBLEMS &&
+	    (rc = open_q(&r)) != 0) {
+		status = rc == EXIT_USAGE ? EXIT_USAGE : EXIT_DATA;
+		goto done;
+	}
+	r.has_sample_axis = ss_ops[opt->op].samples == SS_SAMPLES_DRAWN;
+	r.num_samples = r.has_sample_axis ? opt->num_samples : 1;
+	if (ss_ops[opt->op].operands == SS_WITH_EVENTS) {
 		if (in_events_open(&r.ev, &r.in, opt))
 			goto done;
 		r.num_samples = r.ev.num;
@@ -347,5 +412,6 @@ done:
 			omp_get_max_threads() == 1 ? "" : "s");
 	in_events_close(&r.ev);
 	in_close(&r.in);
+	in_close(&r.in_q);
 	return ok ? EXIT_OK : status;
 }

@@ -221,7 +221,8 @@ static void decode_slices(const ss_batch *b, int first, int64_t s, int64_t i,
 }
 
 static int run_element(ss_op op, const ss_batch *b, int64_t i,
-		       const ss_element *e, void *ws, ss_error *err)
+		       const ss_element *e, const ss_element *q, void *ws,
+		       ss_error *err)
 {
 	const ss_structure *st = b->structure;
 	const int64_t E = ss_array_size(&st->event, e->dim);
@@ -271,23 +272,46 @@ static int run_element(ss_op op, const ss_batch *b, int64_t i,
 			*lp = score == -INFINITY ? -INFINITY : score - logz;
 		}
 		break;
+	case SS_OP_LOG_COUNT:
+		rc = ssi_log_count(st, e, ws, &OUT_REAL(b, 0)[i], err);
+		b->empty[i] = OUT_REAL(b, 0)[i] == -INFINITY;
+		break;
+	case SS_OP_CROSS_ENTROPY:
+		rc = ssi_cross_entropy(st, e, q, ws, &OUT_REAL(b, 0)[i], err);
+		b->empty[i] = isnan(OUT_REAL(b, 0)[i]);
+		break;
+	case SS_OP_KL:
+		rc = ssi_kl(st, e, q, ws, &OUT_REAL(b, 0)[i], err);
+		b->empty[i] = isnan(OUT_REAL(b, 0)[i]);
+		break;
 	case SS_OP_COUNT:
 		break;
 	}
 	return rc;
 }
 
-/* Runs validate (op < 0) or op on every element, with the preparations
- * of p (NULL: none); keeps the first error. */
-static int run_all(int op, const ss_batch *b, const prep_plan *p,
-		   int64_t *failed, ss_error *err)
+/* The preparations of P's elements (plans[0]) and of Q's (plans[1]). */
+typedef struct plans {
+	prep_plan p[2];
+	int n;
+} plans;
+
+/* Runs validate (op < 0) or op on every element (of P, then Q, for
+ * validation), with the preparations of pl (freed ones: none); keeps the
+ * first error. */
+static int run_all(int op, const ss_batch *b, const plans *pl,
+		   int64_t *failed, int *failed_q, ss_error *err)
 {
-	size_t ws_bytes = b->count ? ss_workspace_bytes(b->structure,
+	const ss_structure *st = b->structure;
+	size_t ws_bytes = b->count ? ss_workspace_bytes(st, op < 0 ? SS_OP_COUNT
+								 : (ss_op)op,
 							b->elements[0].dim)
 				   : 64;
 	int64_t first_bad = b->count;
-	int alloc_failed = 0;
+	int first_q = 0, alloc_failed = 0;
 	ss_error first_err = {SS_OK, ""};
+	ss_batch bq = *b;
+	bq.elements = b->elements_q;
 
 	#pragma omp parallel
 	{
@@ -295,17 +319,27 @@ static int run_all(int op, const ss_batch *b, const prep_plan *p,
 		ss_error e_err = {SS_OK, ""};
 		#pragma omp for schedule(dynamic, 1)
 		for (int64_t i = 0; i < b->count; i++) {
-			ss_element copy;
-			const ss_element *e = element_at(b, p, i, &copy);
-			int rc;
+			ss_element copy, copy_q;
+			const ss_element *e = element_at(b, &pl->p[0], i, &copy);
+			const ss_element *q = b->elements_q
+				? element_at(&bq, &pl->p[1], i, &copy_q) : NULL;
+			int rc, in_q = 0;
 			if (!ws)
 				continue;
-			rc = op < 0 ? b->structure->validate(e, ws, &e_err)
-				    : run_element((ss_op)op, b, i, e, ws, &e_err);
+			if (op >= 0) {
+				rc = run_element((ss_op)op, b, i, e, q, ws, &e_err);
+			} else {
+				rc = st->validate(e, ws, &e_err);
+				if (rc == SS_OK && q) {
+					rc = st->validate(q, ws, &e_err);
+					in_q = 1;
+				}
+			}
 			if (rc != SS_OK) {
 				#pragma omp critical(ss_first_error)
 				if (i < first_bad) {
 					first_bad = i;
+					first_q = in_q;
 					first_err = e_err;
 				}
 			}
@@ -322,6 +356,7 @@ static int run_all(int op, const ss_batch *b, const prep_plan *p,
 				    ws_bytes);
 	if (first_bad < b->count) {
 		*failed = first_bad;
+		*failed_q = first_q;
 		if (err)
 			*err = first_err;
 		return first_err.status;
@@ -329,26 +364,47 @@ static int run_all(int op, const ss_batch *b, const prep_plan *p,
 	return SS_OK;
 }
 
-int ss_run(ss_op op, const ss_batch *batch, int64_t *failed, ss_error *err)
+int ss_run(ss_op op, const ss_batch *batch, int64_t *failed, int *failed_q,
+	   ss_error *err)
 {
 	int64_t unused;
-	const char *why = ss_op_unsupported(batch->structure, op);
-	prep_plan plan;
-	int rc;
+	int unused_q;
+	char why[512];
+	plans pl;
+	ss_batch bq = *batch;
+	int rc = SS_OK, ok = 1;
 	if (!failed)
 		failed = &unused;
+	if (!failed_q)
+		failed_q = &unused_q;
 	*failed = -1;
-	if (why)
+	*failed_q = 0;
+	if (ss_op_unsupported(batch->structure, op, why, sizeof why))
 		return ss_error_set(err, SS_EUNSUPPORTED, "%s: %s",
 				    batch->structure->name, why);
-	rc = plan_make(batch, &plan, err);
+	if ((ss_ops[op].operands == SS_TWO_PROBLEMS) != !!batch->elements_q)
+		return ss_error_set(err, SS_EUNSUPPORTED,
+				    "%s takes %s", ss_ops[op].name,
+				    batch->elements_q ? "one problem"
+						      : "two problems, P and Q");
+	bq.elements = batch->elements_q;
+	pl.n = batch->elements_q ? 2 : 1;
+	memset(&pl.p[1], 0, sizeof pl.p[1]);
+	rc = plan_make(batch, &pl.p[0], err);
+	if (!rc && pl.n == 2 && (rc = plan_make(&bq, &pl.p[1], err)))
+		plan_free(&pl.p[0]);
 	if (rc)
 		return rc;
-	if (!plan_fill(batch, &plan))
-		plan_free(&plan); /* validate reports the bad array */
-	rc = run_all(-1, batch, &plan, failed, err);
+	ok = plan_fill(batch, &pl.p[0]) && (pl.n == 1 || plan_fill(&bq, &pl.p[1]));
+	if (!ok) {
+		/* validate reports the bad array */
+		plan_free(&pl.p[0]);
+		plan_free(&pl.p[1]);
+	}
+	rc = run_all(-1, batch, &pl, failed, failed_q, err);
 	if (!rc)
-		rc = run_all((int)op, batch, &plan, failed, err);
-	plan_free(&plan);
+		rc = run_all((int)op, batch, &pl, failed, failed_q, err);
+	plan_free(&pl.p[0]);
+	plan_free(&pl.p[1]);
 	return rc;
 }

@@ -122,6 +122,18 @@ typedef enum ssi_counter {
 void ssi_count(ssi_counter c);
 int64_t ssi_counter_value(ssi_counter c);
 
+/* ---- operations derived from the canonical problem (lib/derived.c) ---- */
+
+/* Workspace bytes of the derived operations (0 without lower). */
+size_t ssi_derived_workspace(const ss_structure *s, const int64_t dim[]);
+int ssi_log_count(const ss_structure *s, const ss_element *e, void *ws,
+		  double *log_count, ss_error *err);
+int ssi_cross_entropy(const ss_structure *s, const ss_element *p,
+		      const ss_element *q, void *ws, double *cross_entropy,
+		      ss_error *err);
+int ssi_kl(const ss_structure *s, const ss_element *p, const ss_element *q,
+	   void *ws, double *kl, ss_error *err);
+
 /* ---- linear chain kernels (lib/struct_linear_chain.c), shared with hmm -- */
 
 /* A chain problem: potentials theta [n, t, t], of which positions < len are
@@ -149,6 +161,11 @@ void ssi_chain_decode(const ssi_chain *c, const double *event,
 		      int64_t *labels);
 int ssi_chain_encode(const ssi_chain *c, const int64_t *labels,
 		     double *event, ss_error *err);
+/* A linear-chain element over theta [n, t, t] with the lengths (NULL: n)
+ * and the dimensions and index of like. */
+void ssi_chain_element(const ss_element *like, const double *theta,
+		       const int64_t *lengths, ss_element *out);
+extern const ss_structure ssi_linear_chain;
 
 /* ---- dependency trees (lib/tree_projective.c, lib/tree_nonprojective.c) -- */
 

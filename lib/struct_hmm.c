@@ -275,6 +275,15 @@ static int hmm_encode(const ss_element *e, const int64_t *decode,
 	return ssi_chain_encode(&c, decode, event, err);
 }
 
+/* The canonical problem is the chain hmm_build makes. */
+static void hmm_lower(const ss_element *e, void *ws, double *theta,
+		      ss_element *out)
+{
+	ssi_chain c = hmm_build(e, ws);
+	memcpy(theta, c.theta, (size_t)(c.n * c.t * c.t) * sizeof *theta);
+	ssi_chain_element(e, theta, e->input[HMM_LENGTHS], out);
+}
+
 const ss_structure ssi_hmm = {
 	.name = "hmm",
 	.summary = "hidden Markov model (the linear chain it builds)",
@@ -295,6 +304,8 @@ const ss_structure ssi_hmm = {
 	.entropy = hmm_entropy,
 	.decode = hmm_decode,
 	.encode = hmm_encode,
+	.lower = hmm_lower,
+	.canonical = &ssi_linear_chain,
 	.prepare_bytes = hmm_prepare_bytes,
 	.prepare = hmm_prepare,
 };

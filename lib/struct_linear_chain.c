@@ -509,6 +509,27 @@ static int lc_encode(const ss_element *e, const int64_t *decode,
 	return ssi_chain_encode(&c, decode, event, err);
 }
 
+void ssi_chain_element(const ss_element *like, const double *theta,
+		       const int64_t *lengths, ss_element *out)
+{
+	memset(out, 0, sizeof *out);
+	memcpy(out->dim, like->dim, sizeof out->dim);
+	out->index = like->index;
+	out->input[CHAIN_LOG_POTENTIALS] = theta;
+	out->input[CHAIN_LENGTHS] = lengths;
+}
+
+/* The chain is its own canonical problem: theta is a copy of θ. */
+static void lc_lower(const ss_element *e, void *ws, double *theta,
+		     ss_element *out)
+{
+	const int64_t n = e->dim[SS_DIM_N], t = e->dim[SS_DIM_T];
+	(void)ws;
+	memcpy(theta, e->input[CHAIN_LOG_POTENTIALS],
+	       (size_t)(n * t * t) * sizeof *theta);
+	ssi_chain_element(e, theta, e->input[CHAIN_LENGTHS], out);
+}
+
 static const ss_input_spec lc_inputs[CHAIN_INPUT_COUNT] = {
 	[CHAIN_LOG_POTENTIALS] = {"log_potentials", SS_REAL, SS_REQUIRED, 3,
 				  {SS_DIM_N, SS_DIM_T, SS_DIM_T}},
@@ -534,4 +555,5 @@ const ss_structure ssi_linear_chain = {
 	.entropy = lc_entropy,
 	.decode = lc_decode,
 	.encode = lc_encode,
+	.lower = lc_lower,
 };

@@ -412,6 +412,26 @@ static int tree_encode(const ss_element *e, const int64_t *heads,
 	return SS_OK;
 }
 
+/* The canonical problem is the directed one: undirected potentials are
+ * symmetrised, as tree_of does. */
+static void tree_lower(const ss_element *e, void *ws, double *theta,
+		       ss_element *out)
+{
+	const int64_t n = e->dim[SS_DIM_N], L = ssi_length(e, TREE_LENGTHS);
+	const double *lp = e->input[TREE_LOG_POTENTIALS];
+	(void)ws;
+	memcpy(theta, lp, (size_t)(n * n) * sizeof *theta);
+	if (!directed(e))
+		for (int64_t u = 0; u < L; u++)
+			for (int64_t v = 0; v < L; v++)
+				theta[u * n + v] = u == v ? 0.0
+					: (lp[u * n + v] + lp[v * n + u]) / 2;
+	*out = *e;
+	memset(out->prepared, 0, sizeof out->prepared);
+	out->input[TREE_LOG_POTENTIALS] = theta;
+	out->option[OPT_DIRECTED] = 1;
+}
+
 static const ss_input_spec tree_inputs[TREE_INPUT_COUNT] = {
 	[TREE_LOG_POTENTIALS] = {"log_potentials", SS_REAL, SS_REQUIRED, 2,
 				 {SS_DIM_N, SS_DIM_N}},
@@ -446,4 +466,5 @@ const ss_structure ssi_spanning_tree = {
 	.entropy = tree_entropy,
 	.decode = tree_decode,
 	.encode = tree_encode,
+	.lower = tree_lower,
 };

@@ -3,6 +3,7 @@
  * their outputs. Usage text, --help, the man-page test and dispatch are all
  * derived from these.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "internal.h"
@@ -39,39 +40,77 @@ int64_t ss_array_size(const ss_array_spec *spec, const int64_t dim[])
 	return size;
 }
 
+_Static_assert(SS_OP_COUNT <= SS_OP_SLOTS, "SS_OP_SLOTS is too small");
+
 const ss_op_spec ss_ops[SS_OP_COUNT] = {
-	[SS_OP_PARTITION] = {"partition", 0, 0,
+	[SS_OP_PARTITION] = {"partition", SS_ONE_PROBLEM, SS_NO_SAMPLES,
 			     {{"log_partition", SS_OUT_SCALAR, 0}}, 1},
-	[SS_OP_MARGINALS] = {"marginals", 0, 0,
+	[SS_OP_MARGINALS] = {"marginals", SS_ONE_PROBLEM, SS_NO_SAMPLES,
 			     {{"marginals", SS_OUT_EVENT, 0}}, 1},
-	[SS_OP_ARGMAX] = {"argmax", 0, 0,
+	[SS_OP_ARGMAX] = {"argmax", SS_ONE_PROBLEM, SS_NO_SAMPLES,
 			  {{"argmax", SS_OUT_EVENT,
 			    SS_OUT_INDICATOR | SS_OUT_ON_REQUEST},
 			   {"score", SS_OUT_SCALAR, 0},
 			   {NULL, SS_OUT_DECODES, 0}}, 3},
-	[SS_OP_SAMPLE] = {"sample", 1, 0,
+	[SS_OP_SAMPLE] = {"sample", SS_ONE_PROBLEM, SS_SAMPLES_DRAWN,
 			  {{"samples", SS_OUT_EVENT,
 			    SS_OUT_INDICATOR | SS_OUT_ON_REQUEST},
 			   {"log_prob", SS_OUT_SCALAR, 0},
 			   {NULL, SS_OUT_DECODES, 0}}, 3},
-	[SS_OP_ENTROPY] = {"entropy", 0, 0, {{"entropy", SS_OUT_SCALAR, 0}}, 1},
-	[SS_OP_LOG_PROB] = {"log-prob", 1, 1, {{"log_prob", SS_OUT_SCALAR, 0}}, 1},
+	[SS_OP_ENTROPY] = {"entropy", SS_ONE_PROBLEM, SS_NO_SAMPLES,
+			   {{"entropy", SS_OUT_SCALAR, 0}}, 1},
+	[SS_OP_LOG_PROB] = {"log-prob", SS_WITH_EVENTS, SS_SAMPLES_OF_EVENTS,
+			    {{"log_prob", SS_OUT_SCALAR, 0}}, 1},
+	[SS_OP_LOG_COUNT] = {"count", SS_ONE_PROBLEM, SS_NO_SAMPLES,
+			     {{"log_count", SS_OUT_SCALAR, 0}}, 1},
+	[SS_OP_CROSS_ENTROPY] = {"cross-entropy", SS_TWO_PROBLEMS,
+				 SS_NO_SAMPLES,
+				 {{"cross_entropy", SS_OUT_SCALAR, 0}}, 1},
+	[SS_OP_KL] = {"kl", SS_TWO_PROBLEMS, SS_NO_SAMPLES,
+		      {{"kl", SS_OUT_SCALAR, 0}}, 1},
 };
 
-const char *ss_op_unsupported(const ss_structure *s, ss_op op)
+/* Whether the slots op needs are filled. */
+static int has_slots(const ss_structure *s, ss_op op)
 {
-	int missing = 0;
+	const ss_structure *c = s->canonical ? s->canonical : s;
 	switch (op) {
-	case SS_OP_PARTITION: missing = !s->log_partition; break;
-	case SS_OP_MARGINALS: missing = !s->marginals; break;
-	case SS_OP_ARGMAX: missing = !s->argmax; break;
-	case SS_OP_SAMPLE: missing = !s->sample; break;
-	case SS_OP_ENTROPY: missing = !s->entropy; break;
-	case SS_OP_LOG_PROB: missing = !s->score || !s->log_partition; break;
-	case SS_OP_COUNT: missing = 1; break;
+	case SS_OP_PARTITION: return s->log_partition != NULL;
+	case SS_OP_MARGINALS: return s->marginals != NULL;
+	case SS_OP_ARGMAX: return s->argmax && s->decode;
+	case SS_OP_SAMPLE: return s->sample && s->decode;
+	case SS_OP_ENTROPY: return s->entropy != NULL;
+	case SS_OP_LOG_PROB: return s->score && s->log_partition;
+	case SS_OP_LOG_COUNT: return s->lower && c->log_partition;
+	case SS_OP_CROSS_ENTROPY:
+		return s->lower && c->log_partition && c->marginals;
+	case SS_OP_KL:
+		return s->lower && c->log_partition && c->marginals &&
+		       s->entropy;
+	case SS_OP_COUNT: break;
 	}
-	return missing ? "the operation is not defined for this structure"
-		       : NULL;
+	return 0;
+}
+
+const char *ss_op_unsupported(const ss_structure *s, ss_op op, char *buf,
+			      size_t size)
+{
+	const char *why = s->unsupported[op];
+	size_t used;
+	int listed = 0;
+	if (!why && has_slots(s, op))
+		return NULL;
+	used = (size_t)snprintf(buf, size, "%s; %s supports",
+				why ? why : "the operation is not defined for it",
+				s->name);
+	for (int k = 0; k < SS_OP_COUNT && used < size; k++)
+		if (!s->unsupported[k] && has_slots(s, (ss_op)k))
+			used += (size_t)snprintf(buf + used, size - used,
+						 "%s %s", listed++ ? "," : "",
+						 ss_ops[k].name);
+	if (!listed && used < size)
+		snprintf(buf + used, size - used, " no command");
+	return buf;
 }
 
 /* Maps output array k to (op output, decode) indices. */
@@ -141,8 +180,12 @@ int ss_encode(const ss_structure *s, const ss_element *e,
 	return s->encode(e, decode, event, err);
 }
 
-size_t ss_workspace_bytes(const ss_structure *s, const int64_t dim[])
+size_t ss_workspace_bytes(const ss_structure *s, ss_op op,
+			  const int64_t dim[])
 {
-	size_t bytes = ssi_align64(s->workspace_bytes(dim));
+	int derived = op == SS_OP_LOG_COUNT || op == SS_OP_CROSS_ENTROPY ||
+		      op == SS_OP_KL;
+	size_t bytes = derived ? ssi_derived_workspace(s, dim)
+			       : ssi_align64(s->workspace_bytes(dim));
 	return bytes ? bytes : 64;
 }

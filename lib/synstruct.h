@@ -61,6 +61,7 @@ typedef enum ss_dim {
 
 extern const char *const ss_dim_names[SS_DIM_COUNT];
 
+#define SS_OP_SLOTS 16 /* at least SS_OP_COUNT (checked in structure.c) */
 #define SS_MAX_EVENT_RANK 4
 #define SS_MAX_INPUTS 8
 #define SS_MAX_DECODES 2
@@ -155,6 +156,14 @@ double ss_rng_uniform(ss_rng *rng);
  *                  empty structure: score -inf unless the element is empty)
  *   entropy        H(p), exact (NaN where no structure exists)
  *   decode         the compact decodes of an event, -1 in padding
+ *   lower          the canonical problem of e, whose events are its parts:
+ *                  an element of the structure `canonical` (NULL: the
+ *                  structure itself) with the same dimensions, lengths and
+ *                  options whose one real input is theta [event size], the
+ *                  potentials of the parts (hmm: the chain it builds; an
+ *                  undirected spanning tree: the directed one over the
+ *                  symmetrised potentials). The generic operations count,
+ *                  cross-entropy and kl run on it.
  *   encode         the event of a compact decode (the first of decodes[]),
  *                  the inverse of decode: SS_EDATA naming the decode and
  *                  the position of a value out of range; a decode that is
@@ -212,6 +221,12 @@ struct ss_structure {
 		       int64_t *const decodes[]);
 	int (*encode)(const ss_element *e, const int64_t *decode,
 		      double *event, ss_error *err);
+	void (*lower)(const ss_element *e, void *ws, double *theta,
+		      ss_element *out);
+	const ss_structure *canonical;
+	/* Why an operation does not exist for the structure (NULL where it
+	 * does, given the slots above). */
+	const char *unsupported[SS_OP_SLOTS];
 	size_t (*prepare_bytes)(int input, const int64_t dim[]);
 	int (*prepare)(int input, const void *data, const int64_t dim[],
 		       void *out, ss_error *err);
@@ -234,6 +249,9 @@ typedef enum ss_op {
 	SS_OP_SAMPLE,
 	SS_OP_ENTROPY,
 	SS_OP_LOG_PROB,
+	SS_OP_LOG_COUNT,
+	SS_OP_CROSS_ENTROPY,
+	SS_OP_KL,
 	SS_OP_COUNT
 } ss_op;
 
@@ -258,18 +276,38 @@ typedef struct ss_op_output {
 
 #define SS_MAX_OP_OUTPUTS 4
 
+/* Where an operation's operands come from. */
+typedef enum ss_operands {
+	SS_ONE_PROBLEM,  /* INPUT */
+	SS_WITH_EVENTS,  /* INPUT and the structures to score (log-prob) */
+	SS_TWO_PROBLEMS, /* P and Q: two inputs of one structure and shape */
+	SS_OPERANDS_COUNT
+} ss_operands;
+
+/* Where the leading sample axis of an operation's outputs comes from. */
+typedef enum ss_samples {
+	SS_NO_SAMPLES,
+	SS_SAMPLES_DRAWN,       /* num_samples draws from seed (sample) */
+	SS_SAMPLES_OF_EVENTS,   /* the events' own sample axis, if any */
+	SS_SAMPLES_COUNT
+} ss_samples;
+
 typedef struct ss_op_spec {
 	const char *name;    /* command name: "partition", "log-prob", ... */
-	int per_sample;      /* outputs gain a leading sample axis */
-	int reads_events;    /* takes events (log-prob) */
+	ss_operands operands;
+	ss_samples samples;
 	ss_op_output outputs[SS_MAX_OP_OUTPUTS];
 	int n_outputs;
 } ss_op_spec;
 
 extern const ss_op_spec ss_ops[SS_OP_COUNT];
 
-/* NULL where the structure supports op, else a message saying why not. */
-const char *ss_op_unsupported(const ss_structure *s, ss_op op);
+/*
+ * NULL where the structure supports op, else why not, followed by the
+ * commands it supports, in buf.
+ */
+const char *ss_op_unsupported(const ss_structure *s, ss_op op, char *buf,
+			      size_t size);
 
 /*
  * A chunk of a batch for the driver. elements[count] are the problems.
@@ -277,11 +315,14 @@ const char *ss_op_unsupported(const ss_structure *s, ss_op op);
  * decode, in order, after the other outputs), laid out [samples][count][size]
  * where samples is num_samples for per-sample ops and 1 otherwise.
  * For SS_OP_LOG_PROB, events holds [num_samples][count][event size].
- * empty[count] is set to 1 where an element has no structure.
+ * For two-problem operations (cross-entropy, kl) elements_q[count] are Q,
+ * of the same structure, options and dimensions as elements (P).
+ * empty[count] is set to 1 where an element (of P) has no structure.
  */
 typedef struct ss_batch {
 	const ss_structure *structure;
 	const ss_element *elements;
+	const ss_element *elements_q;  /* SS_TWO_PROBLEMS: Q's, else NULL */
 	int64_t count;
 	int64_t num_samples;
 	uint64_t seed;
@@ -305,8 +346,10 @@ unsigned ss_op_output_flags(const ss_structure *s, ss_op op, int k);
 int ss_encode(const ss_structure *s, const ss_element *e,
 	      const int64_t *decode, double *event, ss_error *err);
 
-/* Per-element bytes the driver needs beyond the inputs and outputs. */
-size_t ss_workspace_bytes(const ss_structure *s, const int64_t dim[]);
+/* Per-element bytes op needs beyond the inputs and outputs (SS_OP_COUNT:
+ * those of validate). */
+size_t ss_workspace_bytes(const ss_structure *s, ss_op op,
+			  const int64_t dim[]);
 
 /*
  * The preparations of one element by itself (ss_run shares them between
@@ -325,8 +368,10 @@ int ss_prepare(const ss_structure *s, ss_element *e, void *buf,
  * ignored; the elements of a chunk have the same dim), then validates
  * every element, then computes. On failure, returns the error of the
  * failing element of lowest index and stores that index (within the chunk)
- * in *failed; the message does not name the element.
+ * in *failed, and in *failed_q whether it is an element of Q (failed_q may
+ * be NULL); the message does not name the element.
  */
-int ss_run(ss_op op, const ss_batch *batch, int64_t *failed, ss_error *err);
+int ss_run(ss_op op, const ss_batch *batch, int64_t *failed, int *failed_q,
+	   ss_error *err);
 
 #endif

@@ -28,6 +28,7 @@ static const unit_suite suites[] = {
 	{"nonprojective", suite_nonprojective, "non-projective trees against brute force"},
 	{"spanning-tree", suite_spanning_tree, "spanning-tree, eight variants, against brute force"},
 	{"encode", suite_encode, "compact decodes back to events"},
+	{"derived", suite_derived, "count, cross-entropy and kl against brute force"},
 };
 
 /* ---- TAP harness ---------------------------------------------------------- */

@@ -243,5 +243,6 @@ void suite_projective(void);
 void suite_nonprojective(void);
 void suite_spanning_tree(void);
 void suite_encode(void);
+void suite_derived(void);
 
 #endif

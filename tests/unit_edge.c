@@ -95,7 +95,7 @@ static void check_run_scalar(const problem *p, ss_op op, double want,
 	int rc;
 
 	batch.out[0] = &out;
-	rc = ss_run(op, &batch, &failed, &err);
+	rc = ss_run(op, &batch, &failed, NULL, &err);
 	if (!CHECK(rc == SS_OK, "ss_run %s returned %d (%s)", ss_ops[op].name,
 		   rc, err.message))
 		return;

@@ -39,11 +39,11 @@ load common
 		run --separate-stderr synstruct "$c" --help
 		assert_success
 		assert_equal "$stderr" ""
-		if [ "$c" = log-prob ]; then
-			assert_line --index 0 "usage: synstruct log-prob [OPTIONS] INPUT EVENTS"
-		else
-			assert_line --index 0 "usage: synstruct $c [OPTIONS] INPUT"
-		fi
+		case $c in
+		log-prob) assert_line --index 0 "usage: synstruct log-prob [OPTIONS] INPUT EVENTS" ;;
+		cross-entropy | kl) assert_line --index 0 "usage: synstruct $c [OPTIONS] P Q" ;;
+		*) assert_line --index 0 "usage: synstruct $c [OPTIONS] INPUT" ;;
+		esac
 		assert_line "options:"
 		assert_line --regexp '^  -o, --output PATH +'
 		assert_line --regexp '^  -h, --help +'

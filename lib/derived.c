@@ -1,0 +1,117 @@
+/*
+ * derived.c - operations derived from a structure's canonical problem,
+ * written once for every structure: count, cross-entropy and kl.
+ *
+ * lower gives the canonical problem of an element: potentials theta, one
+ * per part, in the event layout of the canonical structure, so that
+ * score(y) = Σ_parts event(y) · theta for every structure y. Then
+ *
+ *   log count       = log Z(1[theta > -inf]): the same recurrence over the
+ *                     potentials 0 (allowed part) or -inf (forbidden);
+ *   cross-entropy   H(p, q) = -Σ_y p(y) log q(y) = log Z_q - Σ μ_p · θ_q,
+ *                     with μ_p the marginals of P (parts with μ_p = 0 do not
+ *                     count, so -inf or NaN in Q's unused parts is harmless);
+ *   kl              KL(p ‖ q) = H(p, q) - H(p), H(p) exact (the entropy).
+ *
+ * Both are ≥ 0; a rounding leftover below 0 is set to 0. Where P has no
+ * structure they are NaN; where Q gives probability 0 to a structure of P
+ * (Q has no structure, or μ_p > 0 on a part Q forbids) they are +inf.
+ * Time: that of log Z (count) or of the marginals of P and log Z of Q.
+ */
+#include "internal.h"
+
+/* Workspace: theta_p, theta_q, mu [E each], then the largest of the
+ * structure's and its canonical structure's workspaces. */
+static size_t event_bytes(const ss_structure *s, const int64_t dim[])
+{
+	return ssi_align64((size_t)ss_array_size(&s->event, dim) *
+			   sizeof(double));
+}
+
+static const ss_structure *canonical_of(const ss_structure *s)
+{
+	return s->canonical ? s->canonical : s;
+}
+
+size_t ssi_derived_workspace(const ss_structure *s, const int64_t dim[])
+{
+	size_t own = ssi_align64(s->workspace_bytes(dim));
+	size_t canon = ssi_align64(canonical_of(s)->workspace_bytes(dim));
+	if (!s->lower)
+		return 0;
+	return 3 * event_bytes(s, dim) + (own > canon ? own : canon);
+}
+
+typedef struct derived_ws {
+	double *theta_p, *theta_q, *mu;
+	void *rest;
+} derived_ws;
+
+static derived_ws carve(const ss_structure *s, const ss_element *e, void *ws)
+{
+	size_t E = event_bytes(s, e->dim);
+	char *p = ws;
+	derived_ws w = {(double *)p, (double *)(p + E), (double *)(p + 2 * E),
+			p + 3 * E};
+	return w;
+}
+
+int ssi_log_count(const ss_structure *s, const ss_element *e, void *ws,
+		  double *log_count, ss_error *err)
+{
+	const int64_t E = ss_array_size(&s->event, e->dim);
+	derived_ws w = carve(s, e, ws);
+	ss_element c;
+	s->lower(e, w.rest, w.theta_p, &c);
+	for (int64_t k = 0; k < E; k++)
+		if (w.theta_p[k] != -INFINITY && !isnan(w.theta_p[k]))
+			w.theta_p[k] = 0.0;
+	return canonical_of(s)->log_partition(&c, w.rest, log_count, err);
+}
+
+int ssi_cross_entropy(const ss_structure *s, const ss_element *p,
+		      const ss_element *q, void *ws, double *cross_entropy,
+		      ss_error *err)
+{
+	const ss_structure *cs = canonical_of(s);
+	const int64_t E = ss_array_size(&s->event, p->dim);
+	derived_ws w = carve(s, p, ws);
+	ss_element cp, cq;
+	double logz_p, logz_q, dot = 0.0;
+	int rc;
+
+	s->lower(p, w.rest, w.theta_p, &cp);
+	if ((rc = cs->marginals(&cp, w.rest, w.mu, &logz_p, err)) != SS_OK)
+		return rc;
+	if (logz_p == -INFINITY) {
+		*cross_entropy = NAN;
+		return SS_OK;
+	}
+	s->lower(q, w.rest, w.theta_q, &cq);
+	if ((rc = cs->log_partition(&cq, w.rest, &logz_q, err)) != SS_OK)
+		return rc;
+	for (int64_t k = 0; k < E; k++)
+		if (w.mu[k] > 0.0)
+			dot += w.mu[k] * w.theta_q[k];
+	if (logz_q == -INFINITY || dot == -INFINITY)
+		*cross_entropy = INFINITY;
+	else
+		*cross_entropy = fmax(logz_q - dot, 0.0);
+	return SS_OK;
+}
+
+int ssi_kl(const ss_structure *s, const ss_element *p, const ss_element *q,
+	   void *ws, double *kl, ss_error *err)
+{
+	derived_ws w = carve(s, p, ws);
+	double cross, entropy;
+	int rc = ssi_cross_entropy(s, p, q, ws, &cross, err);
+	if (rc != SS_OK || isnan(cross) || cross == INFINITY) {
+		*kl = cross;
+		return rc;
+	}
+	if ((rc = s->entropy(p, w.rest, &entropy, err)) != SS_OK)
+		return rc;
+	*kl = fmax(cross - entropy, 0.0);
+	return SS_OK;
+}

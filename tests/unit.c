@@ -28,6 +28,7 @@ static const unit_suite suites[] = {
 	{"nonprojective", suite_nonprojective, "non-projective trees against brute force"},
 	{"spanning-tree", suite_spanning_tree, "spanning-tree, eight variants, against brute force"},
 	{"encode", suite_encode, "compact decodes back to events"},
+	{"conformance", suite_conformance, "every structure, every op through ss_run, against brute force"},
 };
 
 /* ---- TAP harness ---------------------------------------------------------- */

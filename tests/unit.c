@@ -29,6 +29,7 @@ static const unit_suite suites[] = {
 	{"spanning-tree", suite_spanning_tree, "spanning-tree, eight variants, against brute force"},
 	{"encode", suite_encode, "compact decodes back to events"},
 	{"derived", suite_derived, "count, cross-entropy and kl against brute force"},
+	{"conformance", suite_conformance, "every structure, every op through ss_run, against brute force"},
 };
 
 /* ---- TAP harness ---------------------------------------------------------- */

@@ -18,6 +18,15 @@
  *
  * Adding a suite: write tests/unit_<name>.c with a function suite_<name>(),
  * declare it below and list it in the table in tests/unit.c.
+ *
+ * Adding a structure: do not write a new harness. The conformance suite
+ * (tests/unit_conformance.c) runs every operation of every structure
+ * through ss_run against brute force, with the conventions of SPEC §4,
+ * determinism across threads and chunks, finite-difference gradients and
+ * a goodness-of-fit test; a structure joins it with one row of its table:
+ * a case generator and a brute-force enumerator (the interface is in
+ * tests/unit_conformance.h). Write a suite of its own only for what is
+ * particular to it (identities, hand-worked cases, bad input).
  */
 #ifndef UNIT_H
 #define UNIT_H
@@ -244,5 +253,6 @@ void suite_nonprojective(void);
 void suite_spanning_tree(void);
 void suite_encode(void);
 void suite_derived(void);
+void suite_conformance(void);
 
 #endif

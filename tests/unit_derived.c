@@ -7,8 +7,8 @@
  * enumerations list the same structures in the same order, so with scores
  * s_p and s_q:
  *   log count = log #{y : s_p(y) > -inf}
- *   H(p, q)   = -Σ_y p(y) log q(y)   (NaN without a structure of P,
- *                                      +inf where q(y) = 0 < p(y))
+ *   H(p, q)   = -Σ_y p(y) log q(y)   (NaN without a structure of P or
+ *                                      of Q, +inf where q(y) = 0 < p(y))
  *   KL(p ‖ q) = Σ_y p(y) (log p(y) - log q(y))
  */
 #include <math.h>
@@ -50,7 +50,7 @@ static double ref_divergence(const long double *sp, const long double *sq,
 			     int64_t m, int kl)
 {
 	long double zp = lse(sp, m), zq = lse(sq, m), sum = 0;
-	if (zp == -INFINITY)
+	if (zp == -INFINITY || zq == -INFINITY)
 		return NAN;
 	for (int64_t k = 0; k < m; k++) {
 		long double p, logp = sp[k] - zp, logq = sq[k] - zq;
@@ -75,6 +75,7 @@ static void self_test(void)
 	CHECK_CLOSE(ref_divergence(sp, sq, 2, 1),
 		    0.5 * log(2.0) + 0.5 * log(0.5 / 0.75), 1e-15);
 	CHECK(isnan(ref_divergence(none, sq, 2, 0)), "no structure of P");
+	CHECK(isnan(ref_divergence(sp, none, 2, 1)), "no structure of Q");
 	CHECK(ref_divergence(sp, half, 2, 0) == INFINITY, "q(y) = 0 < p(y)");
 	CHECK_CLOSE(ref_log_count(half, 2), 0.0, 0);
 	CHECK(ref_log_count(none, 2) == -INFINITY, "no structure");

@@ -43,6 +43,7 @@ endif
 ALL_CFLAGS  = $(CPPFLAGS) $(CFLAGS) $(BASIC_CFLAGS)
 ALL_LDFLAGS = $(LDFLAGS) $(BASIC_LDFLAGS)
 ALL_LDLIBS  = $(LDLIBS) -lm
+DEPFLAGS    = -MMD -MP
 
 B ?= $(if $(SANITIZE),build-sanitize,build)
 LIB_SRC  := $(wildcard lib/*.c)
@@ -62,7 +63,7 @@ all: $(B)/synstruct
 
 # The flags of the last build: what is built with other flags is rebuilt
 # (make CFLAGS=-O0 after make), as git's GIT-CFLAGS does.
-TRACK_FLAGS = $(subst ','\'',$(CC) $(ALL_CFLAGS) $(HDF5_CFLAGS) $(ALL_LDFLAGS) $(HDF5_LIBS) $(ALL_LDLIBS))
+TRACK_FLAGS = $(subst ','\'',$(CC) $(ALL_CFLAGS) $(DEPFLAGS) $(HDF5_CFLAGS) $(ALL_LDFLAGS) $(HDF5_LIBS) $(ALL_LDLIBS))
 $(B)/build-flags: FORCE
 	@mkdir -p $(B)
 	@flags='$(TRACK_FLAGS)'; \
@@ -71,10 +72,14 @@ $(B)/build-flags: FORCE
 deps:
 	@scripts/deps.sh
 
-$(B)/%.o: %.c $(wildcard lib/*.h cli/*.h tests/*.h) $(B)/build-flags
+# Each object depends on the headers it includes: -MMD writes them to its
+# .d file beside it, -MP adds a rule per header so a removed one is no error.
+$(B)/%.o: %.c $(B)/build-flags
 	@mkdir -p $(dir $@)
 	@echo "CC $<"
-	@$(CC) $(ALL_CFLAGS) $(HDF5_CFLAGS) -Ilib $(BUILD_INFO) -c $< -o $@
+	@$(CC) $(ALL_CFLAGS) $(HDF5_CFLAGS) -Ilib $(BUILD_INFO) $(DEPFLAGS) -c $< -o $@
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(UNIT_OBJ:.o=.d)
 
 $(B)/libsynstruct.a: $(LIB_OBJ)
 	$(AR) rcs $@ $^

@@ -1,6 +1,7 @@
 # synstruct - structured distributions on the command line.
 #
 #   make            build build/synstruct
+#   make deps       install the Debian packages it needs (apt-get)
 #   make demo       build, then decode the bundled tagging example
 #   make check      build, then run every test (C unit tests and Bats)
 #   make bench      time the kernels and the commands (not a test)
@@ -69,8 +70,14 @@ $(B)/build-flags: FORCE
 	@flags='$(TRACK_FLAGS)'; \
 	[ "$$flags" = "$$(cat $@ 2>/dev/null)" ] || printf '%s\n' "$$flags" > $@
 
+# make deps installs the packages (apt-get); nothing else installs anything.
+# check and demo stop at once, naming what is missing. In make deps demo,
+# demo waits for deps (even under -j).
 deps:
 	@scripts/deps.sh
+ifneq ($(filter deps,$(MAKECMDGOALS)),)
+demo check bench: deps
+endif
 
 # Each object depends on the headers it includes: -MMD writes them to its
 # .d file beside it, -MP adds a rule per header so a removed one is no error.
@@ -105,12 +112,12 @@ $(B)/examples/%.h5: examples/%.txt $(B)/tools/h5mk
 	$(B)/tools/h5mk $< $@
 
 demo:
-	@scripts/deps.sh --quiet
+	@CC='$(CC)' scripts/deps.sh --check build
 	@$(MAKE) --no-print-directory all $(EXAMPLES)
 	$(B)/synstruct argmax $(B)/examples/tagging.h5
 
 check:
-	@scripts/deps.sh --quiet
+	@CC='$(CC)' scripts/deps.sh --check
 	@$(MAKE) --no-print-directory all $(B)/unit $(TOOLS) $(EXAMPLES)
 	@B=$(B) tests/run.sh
 

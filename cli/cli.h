@@ -16,6 +16,8 @@ enum { EXIT_OK = 0, EXIT_DATA = 1, EXIT_USAGE = 2 };
 
 /* The longest path of a file synstruct makes, terminator included. */
 #define CLI_PATH_MAX 4096
+/* The most axes of a dataset that synstruct reads. */
+#define CLI_MAX_RANK 32
 
 /* ---- reports (cli/report.c) ----------------------------------------------- */
 
@@ -24,9 +26,10 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "synstruct: warning: ..." unless quiet. */
 void cli_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 extern int cli_quiet;
-/* "[1, 2]" for a flat index into a shape of the given rank. */
-void cli_format_index(char *buf, size_t size, int64_t flat, int rank,
-		      const hsize_t *shape);
+/* An HDF5 shape of up to CLI_MAX_RANK axes as int64_t, in out (returned),
+ * for ss_format_index. */
+const int64_t *cli_shape64(int rank, const hsize_t *shape,
+			   int64_t out[CLI_MAX_RANK]);
 /* "[4, 9, 5, 6]" for a shape. */
 void cli_format_shape(char *buf, size_t size, int rank, const hsize_t *shape);
 
@@ -74,8 +77,6 @@ extern const cli_command cli_commands[SS_OP_COUNT];
 const cli_command *cli_command_find(const char *name);
 
 /* ---- input (cli/input.c) -------------------------------------------------- */
-
-#define CLI_MAX_RANK 32
 
 /* A JSON Lines file being read, one object per batch element (cli/jsonl.c). */
 typedef struct jsonl_reader jsonl_reader;

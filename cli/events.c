@@ -216,8 +216,11 @@ int in_events_read(const in_events *ev, const in_file *in, int64_t start,
 			if (ss_encode(st, &elements[i], decodes + at * ev->size,
 				      buf + at * E, &err) == SS_OK)
 				continue;
-			cli_format_index(idx, sizeof idx, start + i,
-					 in->batch_rank, in->batch_shape);
+			int64_t shape[CLI_MAX_RANK];
+			ss_format_index(idx, sizeof idx, start + i,
+					in->batch_rank,
+					cli_shape64(in->batch_rank,
+						    in->batch_shape, shape));
 			if (ev->has_sample_axis)
 				snprintf(sample, sizeof sample, "sample %lld, ",
 					 (long long)s);

@@ -828,6 +828,7 @@ static int check_uint64(const in_file *in, int k, const void *values,
 	const uint64_t *u = values;
 	int64_t size = 1;
 	char at[256] = "", element[256];
+	int64_t shape[CLI_MAX_RANK];
 	for (int d = ds->batch_rank; d < ds->rank; d++)
 		size *= (int64_t)ds->shape[d];
 	for (int64_t j = 0; j < n; j++) {
@@ -835,13 +836,17 @@ static int check_uint64(const in_file *in, int k, const void *values,
 			continue;
 		if (ds->rank > ds->batch_rank) {
 			char index[240];
-			cli_format_index(index, sizeof index, j % size,
-					 ds->rank - ds->batch_rank,
-					 ds->shape + ds->batch_rank);
+			int rank = ds->rank - ds->batch_rank;
+			ss_format_index(index, sizeof index, j % size, rank,
+					cli_shape64(rank,
+						    ds->shape + ds->batch_rank,
+						    shape));
 			snprintf(at, sizeof at, " at %s", index);
 		}
-		cli_format_index(element, sizeof element, b + j / size,
-				 in->batch_rank, in->batch_shape);
+		ss_format_index(element, sizeof element, b + j / size,
+				in->batch_rank,
+				cli_shape64(in->batch_rank, in->batch_shape,
+					    shape));
 		cli_error("'%s': dataset '%s' holds %llu%s, outside the int64 range in batch element %s",
 			  in->path, in->structure->inputs[k].name,
 			  (unsigned long long)u[j], at, element);

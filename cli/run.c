@@ -164,8 +164,10 @@ static void report_element_error(const run_state *r, int64_t element,
 	char prefix[300] = "";
 	if (r->in.batch_rank > 0) {
 		char idx[200];
-		cli_format_index(idx, sizeof idx, element, r->in.batch_rank,
-				 r->in.batch_shape);
+		int64_t shape[CLI_MAX_RANK];
+		ss_format_index(idx, sizeof idx, element, r->in.batch_rank,
+				cli_shape64(r->in.batch_rank,
+					    r->in.batch_shape, shape));
 		snprintf(where, sizeof where, " in batch element %s", idx);
 	}
 	if (r->opt->op == SS_OP_LOG_PROB && !strncmp(err->message, "event", 5)) {
@@ -191,12 +193,14 @@ static void warn_empty(const run_state *r)
 {
 	char list[512] = "";
 	size_t used = 0;
+	int64_t shape[CLI_MAX_RANK];
 	if (r->n_empty == 0)
 		return;
+	cli_shape64(r->in.batch_rank, r->in.batch_shape, shape);
 	for (int64_t k = 0; k < r->n_empty && k < 8 && used < sizeof list; k++) {
 		char idx[200];
-		cli_format_index(idx, sizeof idx, r->first_empty[k],
-				 r->in.batch_rank, r->in.batch_shape);
+		ss_format_index(idx, sizeof idx, r->first_empty[k],
+				r->in.batch_rank, shape);
 		used += (size_t)snprintf(list + used, sizeof list - used, "%s%s",
 					 k ? ", " : "", idx);
 	}

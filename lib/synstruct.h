@@ -49,6 +49,11 @@ typedef struct ss_error {
 int ss_error_set(ss_error *err, ss_status status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* Writes "[i, j, k]", the multi-index of a flat row-major offset into an
+ * array of the given rank and shape, into buf[size] (cut short to fit). */
+void ss_format_index(char *buf, size_t size, int64_t offset, int rank,
+		     const int64_t *shape);
+
 /* ---- dimensions and input tables ---------------------------------------- */
 
 /* The dimension letters of SPEC.md, in one table (lib/shape.c). */

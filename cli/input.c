@@ -27,7 +27,7 @@ static int copy_stream(FILE *from, const char *path, char *temp_path,
 		       size_t size)
 {
 	const char *dir = getenv("TMPDIR");
-	char buf[1 << 16];
+	char buf[CLI_COPY_BLOCK];
 	size_t got;
 	int fd = -1;
 	if (snprintf(temp_path, size, "%s/synstruct-stdin-XXXXXX",
@@ -206,7 +206,7 @@ static int read_int_attr(hid_t obj, const char *name, int64_t *value)
 	} else if (H5Tget_class(type) == H5T_ENUM &&
 		   H5Tget_size(type) <= sizeof *value) {
 		/* Read the enum's own bytes, then convert its integer base. */
-		union { int64_t i; unsigned char bytes[8]; } raw = {0};
+		union { int64_t i; unsigned char bytes[sizeof(int64_t)]; } raw = {0};
 		base = H5Tget_super(type);
 		if (H5Aread(attr, type, raw.bytes) >= 0 &&
 		    H5Tconvert(base, H5T_NATIVE_INT64, 1, raw.bytes, NULL,
@@ -542,7 +542,7 @@ static int name_distance(const char *a, const char *b)
 {
 	int d[64][64];
 	size_t la = strlen(a), lb = strlen(b);
-	if (la >= 64 || lb >= 64)
+	if (la >= SS_ARRAY_LEN(d) || lb >= SS_ARRAY_LEN(d[0]))
 		return INT32_MAX;
 	for (size_t i = 0; i <= la; i++)
 		d[i][0] = (int)i;
@@ -588,7 +588,7 @@ static herr_t warn_typo(hid_t loc, const char *name, const H5A_info_t *info,
 	if (strlen(name) < 4 ||
 	    (loc != in->group && H5Aexists(in->group, name) > 0))
 		return 0;
-	for (size_t k = 0; k < sizeof known_attrs / sizeof *known_attrs; k++)
+	for (size_t k = 0; k < SS_ARRAY_LEN(known_attrs); k++)
 		if (!strcmp(name, known_attrs[k]))
 			return 0;
 	for (int k = 0; k < st->n_options; k++)
@@ -688,7 +688,7 @@ static int input_real_bits(const in_file *in)
 		    in->structure->inputs[k].kind != SS_REAL)
 			continue;
 		type = H5Dget_type(in->ds[k].id);
-		if (H5Tget_size(type) > 4)
+		if (H5Tget_size(type) > sizeof(float))
 			bits = 64;
 		H5Tclose(type);
 	}

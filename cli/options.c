@@ -3,6 +3,7 @@
  * The table is the one list of options: parsing, --help and the man-page
  * test all read it.
  */
+#include <assert.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -16,8 +17,11 @@
 #define ALL_OPS ((1u << SS_OP_COUNT) - 1)
 #define OP_BIT(op) (1u << (op))
 
+/* Keys of options without a short letter: past every letter. */
 enum {
-	OPT_MAX_MEMORY = 256, OPT_TIMING, OPT_SEED, OPT_EVENTS, OPT_DTYPE,
+	OPT_LONG_ONLY = 256,
+	OPT_MAX_MEMORY = OPT_LONG_ONLY, OPT_TIMING, OPT_SEED, OPT_EVENTS,
+	OPT_DTYPE,
 	OPT_INPUT_FORMAT,
 	OPT_PROGRESS = 300, OPT_NO_PROGRESS,
 	OPT_STRUCTURE_FLAG = 512 /* + index into structure_flags() */
@@ -33,8 +37,10 @@ static int structure_flags(const ss_option_spec *flags[], int max)
 			int seen = 0;
 			for (int f = 0; f < n; f++)
 				seen |= !strcmp(flags[f]->flag, spec->flag);
-			if (!seen && n < max)
-				flags[n++] = spec;
+			if (seen)
+				continue;
+			assert(n < max); /* else raise CLI_MAX_FLAGS */
+			flags[n++] = spec;
 		}
 	return n;
 }
@@ -81,7 +87,16 @@ static const cli_option options[] = {
 	{"quiet", 'q', NULL, ALL_OPS, "print no warnings and no progress line"},
 	{"help", 'h', NULL, ALL_OPS, "show this help and exit"},
 };
-#define N_OPTIONS (sizeof options / sizeof options[0])
+#define N_OPTIONS SS_ARRAY_LEN(options)
+
+/* A line of the help: the option, padded, then what it does. */
+#define HELP_LEFT 64
+#define HELP_LEFT_WIDTH 24
+
+static void help_line(FILE *out, const char *left, const char *help)
+{
+	fprintf(out, "  %-*s %s\n", HELP_LEFT_WIDTH, left, help);
+}
 
 const cli_command cli_commands[SS_OP_COUNT] = {
 	[SS_OP_PARTITION] = {SS_OP_PARTITION, "INPUT",
@@ -112,10 +127,10 @@ void cli_command_help(FILE *out, ss_op op)
 		ss_ops[op].name, cli_commands[op].operands,
 		cli_commands[op].summary);
 	for (size_t k = 0; k < N_OPTIONS; k++) {
-		char left[64];
+		char left[HELP_LEFT];
 		if (!(options[k].ops & OP_BIT(op)))
 			continue;
-		if (options[k].key < 256)
+		if (options[k].key < OPT_LONG_ONLY)
 			snprintf(left, sizeof left, "-%c, --%s%s%s",
 				 options[k].key, options[k].long_name,
 				 options[k].arg ? " " : "",
@@ -125,16 +140,16 @@ void cli_command_help(FILE *out, ss_op op)
 				 options[k].long_name,
 				 options[k].arg ? " " : "",
 				 options[k].arg ? options[k].arg : "");
-		fprintf(out, "  %-24s %s\n", left, options[k].help);
+		help_line(out, left, options[k].help);
 	}
-	const ss_option_spec *flags[16];
-	int n_flags = structure_flags(flags, 16);
+	const ss_option_spec *flags[CLI_MAX_FLAGS];
+	int n_flags = structure_flags(flags, CLI_MAX_FLAGS);
 	if (n_flags)
 		fprintf(out, "\nstructure options (override the file's attributes):\n");
 	for (int k = 0; k < n_flags; k++) {
-		char left[64];
+		char left[HELP_LEFT];
 		snprintf(left, sizeof left, "    --%s", flags[k]->flag);
-		fprintf(out, "  %-24s %s\n", left, flags[k]->help);
+		help_line(out, left, flags[k]->help);
 	}
 	fprintf(out, "\nstructures:");
 	for (int k = 0; k < ss_structure_count; k++)
@@ -209,10 +224,11 @@ static int usage_error(ss_op op, const char *fmt, ...)
 
 int cli_parse(int argc, char **argv, ss_op op, cli_options *opt)
 {
-	const ss_option_spec *flags[16];
-	int n_flags = structure_flags(flags, 16);
-	struct option longs[N_OPTIONS + 16 + 1];
-	char shorts[3 * N_OPTIONS + 2] = ":";
+	const ss_option_spec *flags[CLI_MAX_FLAGS];
+	int n_flags = structure_flags(flags, CLI_MAX_FLAGS);
+	struct option longs[N_OPTIONS + CLI_MAX_FLAGS + 1];
+	/* ':' first, a letter and a ':' per option, the terminator */
+	char shorts[1 + 2 * N_OPTIONS + 1] = ":";
 	size_t n_longs = 0, used = 1;
 	uint64_t u;
 	int c;
@@ -229,7 +245,7 @@ int cli_parse(int argc, char **argv, ss_op op, cli_options *opt)
 			options[k].long_name,
 			options[k].arg ? required_argument : no_argument, NULL,
 			options[k].key};
-		if (options[k].key < 256) {
+		if (options[k].key < OPT_LONG_ONLY) {
 			shorts[used++] = (char)options[k].key;
 			if (options[k].arg)
 				shorts[used++] = ':';
@@ -298,8 +314,13 @@ int cli_parse(int argc, char **argv, ss_op op, cli_options *opt)
 			return usage_error(op, "option '%s' needs a value", argv[optind - 1]);
 		default:
 			if (c >= OPT_STRUCTURE_FLAG && c < OPT_STRUCTURE_FLAG + n_flags) {
-				if (opt->n_flags < (int)(sizeof opt->flags / sizeof opt->flags[0]))
-					opt->flags[opt->n_flags++] = flags[c - OPT_STRUCTURE_FLAG]->flag;
+				/* each flag once: opt->flags holds them all */
+				const char *flag = flags[c - OPT_STRUCTURE_FLAG]->flag;
+				int seen = 0;
+				for (int f = 0; f < opt->n_flags; f++)
+					seen |= opt->flags[f] == flag;
+				if (!seen)
+					opt->flags[opt->n_flags++] = flag;
 				break;
 			}
 			return usage_error(op, "unknown option '%s'", argv[optind - 1]);

@@ -14,7 +14,8 @@
 
 #include "cli.h"
 
-#define MAX_ARRAYS (SS_MAX_OP_OUTPUTS + SS_MAX_DECODES)
+/* Elements without a structure that the warning names. */
+#define EMPTY_NAMED 8
 /* Chunks small enough to stay in memory already touched: on a virtual
  * machine the first touch of a page costs more than the arithmetic. */
 #define CHUNK_TARGET_BYTES ((double)(32u << 20))
@@ -23,12 +24,12 @@ typedef struct run_state {
 	const cli_options *opt;
 	in_file in;
 	in_events ev;
-	out_array arrays[MAX_ARRAYS];
+	out_array arrays[SS_MAX_OP_ARRAYS];
 	int n_arrays, has_sample_axis;
 	int64_t num_samples, event_size;
 	int64_t chunk;
 	/* elements with no structure: how many, and the first few */
-	int64_t n_empty, first_empty[8];
+	int64_t n_empty, first_empty[EMPTY_NAMED];
 	double t_read, t_compute, t_write;
 } run_state;
 
@@ -118,7 +119,7 @@ static int plan_chunks(run_state *r)
 			sources *= (double)ds->shape[d];
 		for (int d = ds->batch_rank; d < ds->rank; d++)
 			values *= (double)ds->shape[d];
-		bytes = 8 * values;
+		bytes = CLI_VALUE_BYTES * values;
 		if (st->prepare_bytes && array_fits(values))
 			bytes += (double)st->prepare_bytes(k, in->dim);
 		if (sources == 1)
@@ -127,10 +128,11 @@ static int plan_chunks(run_state *r)
 			per_element += bytes;
 	}
 	for (int k = 0; k < ss_op_output_count(st, op); k++)
-		per_element += 8 * samples *
+		per_element += CLI_VALUE_BYTES * samples *
 			       array_values(ss_op_output_array(st, op, k), in->dim);
 	if (op == SS_OP_LOG_PROB)
-		per_element += 8 * samples * array_values(&st->event, in->dim);
+		per_element += CLI_VALUE_BYTES * samples *
+			       array_values(&st->event, in->dim);
 	/* The workspace is of the element's order: size it once that fits. */
 	if (per_element + shared <= budget)
 		workspace = (double)threads *
@@ -163,7 +165,7 @@ static void report_element_error(const run_state *r, int64_t element,
 	const char *file = r->in.path;
 	char prefix[300] = "";
 	if (r->in.batch_rank > 0) {
-		char idx[200];
+		char idx[CLI_INDEX_TEXT];
 		int64_t shape[CLI_MAX_RANK];
 		ss_format_index(idx, sizeof idx, element, r->in.batch_rank,
 				cli_shape64(r->in.batch_rank,
@@ -183,7 +185,7 @@ static void note_empty(run_state *r, const unsigned char *empty,
 	for (int64_t i = 0; i < count; i++) {
 		if (!empty[i])
 			continue;
-		if (r->n_empty < 8)
+		if (r->n_empty < EMPTY_NAMED)
 			r->first_empty[r->n_empty] = start + i;
 		r->n_empty++;
 	}
@@ -197,8 +199,9 @@ static void warn_empty(const run_state *r)
 	if (r->n_empty == 0)
 		return;
 	cli_shape64(r->in.batch_rank, r->in.batch_shape, shape);
-	for (int64_t k = 0; k < r->n_empty && k < 8 && used < sizeof list; k++) {
-		char idx[200];
+	for (int64_t k = 0; k < r->n_empty && k < EMPTY_NAMED &&
+			    used < sizeof list; k++) {
+		char idx[CLI_INDEX_TEXT];
 		ss_format_index(idx, sizeof idx, r->first_empty[k],
 				r->in.batch_rank, shape);
 		used += (size_t)snprintf(list + used, sizeof list - used, "%s%s",
@@ -208,7 +211,7 @@ static void warn_empty(const run_state *r)
 		    r->in.path, (long long)r->n_empty,
 		    (long long)r->in.batch_count,
 		    r->in.batch_count == 1 ? "" : "s", list,
-		    r->n_empty > 8 ? ", ..." : "");
+		    r->n_empty > EMPTY_NAMED ? ", ..." : "");
 }
 
 /* Reads, computes and writes [start, start + count). */
@@ -247,7 +250,7 @@ static int run_chunk(run_state *r, out_writer *w, int64_t start,
 		int64_t size = ss_array_size(ss_op_output_array(st, r->opt->op, k),
 					     r->in.dim);
 		batch.out[k] = calloc((size_t)(r->num_samples * count * size) + 8,
-				      8);
+				      CLI_VALUE_BYTES);
 		if (!batch.out[k]) {
 			cli_error("cannot allocate the output '%s'",
 				  ss_op_output_name(st, r->opt->op, k));

@@ -110,7 +110,7 @@ static int tree_validate(const ss_element *e, void *ws, ss_error *err)
 			if (h != d && ssi_bad_value(lp[h * n + d]))
 				return ssi_bad_value_error(err, "log_potentials",
 							   lp[h * n + d], h * n + d,
-							   2, shape);
+							   SS_ARRAY_LEN(shape), shape);
 	return SS_OK;
 }
 

@@ -30,6 +30,9 @@
 
 #define SS_VERSION "0.1.0"
 
+/* The number of elements of an array (an array, not a pointer). */
+#define SS_ARRAY_LEN(a) (sizeof (a) / sizeof (a)[0])
+
 /* ---- errors ------------------------------------------------------------ */
 
 typedef enum ss_status {
@@ -262,6 +265,8 @@ typedef struct ss_op_output {
 } ss_op_output;
 
 #define SS_MAX_OP_OUTPUTS 4
+/* Output arrays of an op, its decodes expanded (ss_op_output_count). */
+#define SS_MAX_OP_ARRAYS (SS_MAX_OP_OUTPUTS + SS_MAX_DECODES)
 
 typedef struct ss_op_spec {
 	const char *name;    /* command name: "partition", "log-prob", ... */
@@ -291,7 +296,7 @@ typedef struct ss_batch {
 	int64_t num_samples;
 	uint64_t seed;
 	const double *events;
-	void *out[SS_MAX_OP_OUTPUTS + SS_MAX_DECODES];
+	void *out[SS_MAX_OP_ARRAYS];
 	unsigned char *empty;
 } ss_batch;
 

@@ -292,11 +292,13 @@ static inline double np_log_x(np_xf a, double *twos)
 
 /* ---- workspace ------------------------------------------------------------ */
 
-/* Workspace: three [n, n] matrices of np_xf size (the working weights,
- * the adjoints or the sampler's compact matrix, the shifted weights a),
- * each holding double or np_xf as the arithmetic in use says, six
- * vectors [n + 2] and an int32 area [16 n + 16]. The best-tree search
- * reuses the first two matrices for its scores and arc codes. */
+/* Workspace: NP_MATRICES [n, n] matrices of np_xf size (the working
+ * weights, the adjoints or the sampler's compact matrix, the shifted
+ * weights a), each holding double or np_xf as the arithmetic in use says,
+ * NP_VECTORS vectors [n + 2] and an int32 area [16 n + 16]. The best-tree
+ * search reuses the first two matrices for its scores and arc codes. */
+enum { NP_MATRICES = 3, NP_VECTORS = 6 };
+
 typedef struct np_ws {
 	void *X, *Xb, *A0, *T, *Tb, *piv, *esc;
 	np_xf *escn, *wt;
@@ -308,8 +310,8 @@ typedef struct np_ws {
 size_t ssi_nonprojective_workspace(int64_t n)
 {
 	size_t nn = (size_t)(n * n), nv = (size_t)n + 2;
-	return 3 * ssi_align64(nn * sizeof(np_xf)) +
-	       6 * ssi_align64(nv * sizeof(np_xf)) +
+	return NP_MATRICES * ssi_align64(nn * sizeof(np_xf)) +
+	       NP_VECTORS * ssi_align64(nv * sizeof(np_xf)) +
 	       ssi_align64((16 * (size_t)n + 16) * sizeof(int32_t));
 }
 
@@ -322,14 +324,14 @@ static np_ws np_carve(int64_t n, void *ws)
 	w.X = p;
 	w.Xb = p + nn;
 	w.A0 = p + 2 * nn;
-	p += 3 * nn;
+	p += NP_MATRICES * nn;
 	w.T = p;
 	w.Tb = p + nv;
 	w.piv = p + 2 * nv;
 	w.esc = p + 3 * nv;
 	w.escn = (np_xf *)(p + 4 * nv);
 	w.wt = (np_xf *)(p + 5 * nv);
-	w.ints = (int32_t *)(p + 6 * nv);
+	w.ints = (int32_t *)(p + NP_VECTORS * nv);
 	w.prec = w.wprec = NP_DOUBLE;
 	return w;
 }
@@ -362,6 +364,11 @@ static size_t np_size(int prec)
  * np_backsub: the escape probabilities of the sampler, esc[s] for
  * s = t .. 1 over an elimination of B [m, m] (esc of node t + 1 is 0).
  */
+/* Partial sums of the adjoint sweep's dot products: one vector register
+ * of doubles; they are added pairwise, as a tree of three levels. */
+#define NP_UNROLL 8
+_Static_assert(NP_UNROLL == 8, "np_adjoint adds eight partial sums");
+
 #define NP_KERNELS(R, S)                                                      \
 static long double np_eliminate_##S(R *X, int64_t n, int64_t last,            \
 				    int root_mass, R *piv, R *T,              \
@@ -412,13 +419,12 @@ static void np_adjoint_##S(const R *X, R *Xb, int64_t n, int64_t last,        \
 		for (int64_t i = s + 1; i <= n; i++) {                        \
 			const int64_t row = i == n ? 0 : i;                   \
 			const R a = X[row * n + s];                           \
-			R *xb = Xb + row * n, acc[8];                         \
+			R *xb = Xb + row * n, acc[NP_UNROLL];                 \
 			int64_t j = s + 1;                                    \
-			for (int u = 0; u < 8; u++)                           \
+			for (int u = 0; u < NP_UNROLL; u++)                   \
 				acc[u] = np_zero_##S();                       \
-			/* Eight partial sums: one vector register. */        \
-			for (; j + 7 < n; j += 8)                             \
-				for (int u = 0; u < 8; u++) {                 \
+			for (; j + NP_UNROLL <= n; j += NP_UNROLL)            \
+				for (int u = 0; u < NP_UNROLL; u++) {         \
 					Tb[j + u] = np_madd_##S(Tb[j + u],    \
 								xb[j + u], a); \
 					acc[u] = np_madd_##S(acc[u], xb[j + u], \

@@ -53,11 +53,11 @@ static void check_inputs(const ss_structure *s, const want_input *want,
  * outputs in order, decodes expanded after the others. */
 typedef struct layout {
 	int count;
-	const char *name[SS_MAX_OP_OUTPUTS + SS_MAX_DECODES];
-	ss_kind kind[SS_MAX_OP_OUTPUTS + SS_MAX_DECODES];
-	ss_out_role role[SS_MAX_OP_OUTPUTS + SS_MAX_DECODES];
-	int decode[SS_MAX_OP_OUTPUTS + SS_MAX_DECODES]; /* -1: not a decode */
-	int64_t size[SS_MAX_OP_OUTPUTS + SS_MAX_DECODES]; /* per element */
+	const char *name[SS_MAX_OP_ARRAYS];
+	ss_kind kind[SS_MAX_OP_ARRAYS];
+	ss_out_role role[SS_MAX_OP_ARRAYS];
+	int decode[SS_MAX_OP_ARRAYS]; /* -1: not a decode */
+	int64_t size[SS_MAX_OP_ARRAYS]; /* per element */
 } layout;
 
 static void layout_init(layout *L, const ss_structure *s, ss_op op,
@@ -354,7 +354,7 @@ static int run(const run_case *rc, ss_op op, int threads, void *out[],
 	ss_error err = {0};
 	int status;
 
-	memcpy(batch.out, out, sizeof(void *) * (SS_MAX_OP_OUTPUTS + SS_MAX_DECODES));
+	memcpy(batch.out, out, sizeof batch.out);
 	omp_set_num_threads(threads);
 	status = ss_run(op, &batch, &failed, &err);
 	return CHECK(status == SS_OK, "ss_run %s at %d threads returned %d (%s), element %lld",
@@ -388,9 +388,9 @@ static void check_run(const run_case *rc, ss_op op)
 {
 	layout L;
 	int64_t rows = rows_of(op);
-	void *want[SS_MAX_OP_OUTPUTS + SS_MAX_DECODES] = {0};
-	void *one[SS_MAX_OP_OUTPUTS + SS_MAX_DECODES] = {0};
-	void *two[SS_MAX_OP_OUTPUTS + SS_MAX_DECODES] = {0};
+	void *want[SS_MAX_OP_ARRAYS] = {0};
+	void *one[SS_MAX_OP_ARRAYS] = {0};
+	void *two[SS_MAX_OP_ARRAYS] = {0};
 	unsigned char empty1[COUNT] = {0}, empty2[COUNT] = {0};
 
 	layout_init(&L, rc->s, op, rc->e[0].dim);

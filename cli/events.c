@@ -6,8 +6,9 @@
  * or boolean dataset of that shape) or as the structure's compact decode
  * [S?, *b, decode] (`labels`, `heads`: gold sequences and head vectors
  * score directly). A JSON Lines EVENTS file (cli/jsonl.c) holds the same
- * per element, as synstruct's own JSON Lines outputs do. Without --dataset the first present of argmax, samples,
- * topk and the decode's name is read. Decodes are turned into events by
+ * per element, as synstruct's own JSON Lines outputs do. Without --dataset
+ * the first present of argmax, samples, topk and the decode's name is
+ * read. Decodes are turned into events by
  * the structure's encoder, chunk by chunk, so memory stays bounded.
  */
 #include <stdlib.h>

@@ -1,5 +1,6 @@
 /*
- * report.c - errors and warnings on stderr, one line each.
+ * report.c - errors and warnings on stderr, one line each, and the
+ * shapes they name.
  */
 #include <stdarg.h>
 

@@ -59,7 +59,7 @@ void ss_format_index(char *buf, size_t size, int64_t offset, int rank,
 
 /* ---- dimensions and input tables ---------------------------------------- */
 
-/* The dimension letters of SPEC.md, in one table (lib/shape.c). */
+/* The dimension letters of SPEC.md; their names are in lib/structure.c. */
 typedef enum ss_dim {
 	SS_DIM_N,  /* n: sequence length */
 	SS_DIM_T,  /* t: tags / states */
@@ -192,7 +192,7 @@ struct ss_structure {
 	int n_inputs;
 	/* NULL, or checks which SS_ALTERNATIVE inputs are present together. */
 	int (*check_presence)(const int present[], ss_error *err);
-	/* Index in inputs[] of the dataset that sets n, and of the lengths. */
+	/* Index in inputs[] of the lengths (an integer per element). */
 	int lengths_input;
 	ss_option_spec options[SS_MAX_OPTIONS];
 	int n_options;

@@ -222,22 +222,13 @@ static int usage_error(ss_op op, const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
-int cli_parse(int argc, char **argv, ss_op op, cli_options *opt)
+/* The getopt_long tables of op's options and the structure flags:
+ * longs[N_OPTIONS + n_flags + 1], shorts[2 * N_OPTIONS + 2]. */
+static void getopt_tables(ss_op op, const ss_option_spec *const flags[],
+			  int n_flags, struct option *longs, char *shorts)
 {
-	const ss_option_spec *flags[CLI_MAX_FLAGS];
-	int n_flags = structure_flags(flags, CLI_MAX_FLAGS);
-	struct option longs[N_OPTIONS + CLI_MAX_FLAGS + 1];
-	/* ':' first, a letter and a ':' per option, the terminator */
-	char shorts[1 + 2 * N_OPTIONS + 1] = ":";
-	size_t n_longs = 0, used = 1;
-	uint64_t u;
-	int c;
-
-	memset(opt, 0, sizeof *opt);
-	opt->op = op;
-	opt->num_samples = 1;
-	opt->max_memory = (size_t)sysconf(_SC_PHYS_PAGES) *
-			  (size_t)sysconf(_SC_PAGESIZE) / 2;
+	size_t n_longs = 0, used = 0;
+	shorts[used++] = ':'; /* a missing value returns ':' */
 	for (size_t k = 0; k < N_OPTIONS; k++) {
 		if (!(options[k].ops & OP_BIT(op)))
 			continue;
@@ -256,76 +247,98 @@ int cli_parse(int argc, char **argv, ss_op op, cli_options *opt)
 						   NULL, OPT_STRUCTURE_FLAG + k};
 	shorts[used] = '\0';
 	longs[n_longs] = (struct option){NULL, 0, NULL, 0};
+}
 
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
-		switch (c) {
-		case 'o': opt->output = optarg; break;
-		case 'f':
-			if (strcmp(optarg, "jsonl") && strcmp(optarg, "hdf5"))
-				return usage_error(op, "unknown format '%s' (jsonl or hdf5)", optarg);
-			opt->format = optarg;
-			break;
-		case 's':
-			if (!ss_structure_find(optarg))
-				return usage_error(op, "unknown structure '%s'", optarg);
-			opt->structure = optarg;
-			break;
-		case 'g': opt->group = optarg; break;
-		case 'd': opt->dataset = optarg; break;
-		case 'n':
-			if (parse_u64(optarg, &u) || u < 1 || u > INT32_MAX)
-				return usage_error(op, "'--num-samples' needs an integer in [1, %d], not '%s'", INT32_MAX, optarg);
-			opt->num_samples = (int64_t)u;
-			break;
-		case OPT_SEED:
-			if (parse_u64(optarg, &opt->seed))
-				return usage_error(op, "'--seed' needs an unsigned 64-bit integer, not '%s'", optarg);
-			break;
-		case 'j':
-			if (parse_u64(optarg, &u) || u < 1 || u > 4096)
-				return usage_error(op, "'--threads' needs an integer in [1, 4096], not '%s'", optarg);
-			opt->threads = (int)u;
-			break;
-		case OPT_MAX_MEMORY:
-			if (parse_size(optarg, &opt->max_memory))
-				return usage_error(op, "'--max-memory' needs a size such as 512M or 4G, not '%s'", optarg);
-			break;
-		case OPT_TIMING: opt->timing = 1; break;
-		case OPT_EVENTS: opt->dense_events = 1; break;
-		case OPT_INPUT_FORMAT:
-			if (strcmp(optarg, "jsonl") && strcmp(optarg, "hdf5"))
-				return usage_error(op, "unknown input format '%s' (jsonl or hdf5)", optarg);
-			opt->input_format = optarg;
-			break;
-		case OPT_DTYPE:
-			if (strcmp(optarg, "float32") && strcmp(optarg, "float64"))
-				return usage_error(op, "'--dtype' needs float32 or float64, not '%s'", optarg);
-			opt->dtype = optarg;
-			break;
-		case OPT_PROGRESS: opt->progress = 1; break;
-		case OPT_NO_PROGRESS: opt->progress = -1; break;
-		case 'q': cli_quiet = 1; break;
-		case 'h':
-			cli_command_help(stdout, op);
-			return -1;
-		case ':':
-			return usage_error(op, "option '%s' needs a value", argv[optind - 1]);
-		default:
-			if (c >= OPT_STRUCTURE_FLAG && c < OPT_STRUCTURE_FLAG + n_flags) {
-				/* each flag once: opt->flags holds them all */
-				const char *flag = flags[c - OPT_STRUCTURE_FLAG]->flag;
-				int seen = 0;
-				for (int f = 0; f < opt->n_flags; f++)
-					seen |= opt->flags[f] == flag;
-				if (!seen)
-					opt->flags[opt->n_flags++] = flag;
-				break;
-			}
-			return usage_error(op, "unknown option '%s'", argv[optind - 1]);
-		}
+/* Option c with value value into opt: EXIT_OK, or EXIT_USAGE after
+ * reporting a bad value. */
+static int apply_value(ss_op op, int c, const char *value, cli_options *opt)
+{
+	uint64_t u;
+	switch (c) {
+	case 'o': opt->output = value; break;
+	case 'f':
+		if (strcmp(value, "jsonl") && strcmp(value, "hdf5"))
+			return usage_error(op, "unknown format '%s' (jsonl or hdf5)", value);
+		opt->format = value;
+		break;
+	case 's':
+		if (!ss_structure_find(value))
+			return usage_error(op, "unknown structure '%s'", value);
+		opt->structure = value;
+		break;
+	case 'g': opt->group = value; break;
+	case 'd': opt->dataset = value; break;
+	case 'n':
+		if (parse_u64(value, &u) || u < 1 || u > INT32_MAX)
+			return usage_error(op, "'--num-samples' needs an integer in [1, %d], not '%s'", INT32_MAX, value);
+		opt->num_samples = (int64_t)u;
+		break;
+	case OPT_SEED:
+		if (parse_u64(value, &opt->seed))
+			return usage_error(op, "'--seed' needs an unsigned 64-bit integer, not '%s'", value);
+		break;
+	case 'j':
+		if (parse_u64(value, &u) || u < 1 || u > 4096)
+			return usage_error(op, "'--threads' needs an integer in [1, 4096], not '%s'", value);
+		opt->threads = (int)u;
+		break;
+	case OPT_MAX_MEMORY:
+		if (parse_size(value, &opt->max_memory))
+			return usage_error(op, "'--max-memory' needs a size such as 512M or 4G, not '%s'", value);
+		break;
+	case OPT_INPUT_FORMAT:
+		if (strcmp(value, "jsonl") && strcmp(value, "hdf5"))
+			return usage_error(op, "unknown input format '%s' (jsonl or hdf5)", value);
+		opt->input_format = value;
+		break;
+	case OPT_DTYPE:
+		if (strcmp(value, "float32") && strcmp(value, "float64"))
+			return usage_error(op, "'--dtype' needs float32 or float64, not '%s'", value);
+		opt->dtype = value;
+		break;
 	}
+	return EXIT_OK;
+}
+
+/* What getopt_long returned, c, into opt (value: its optarg, where):
+ * EXIT_OK, EXIT_USAGE after reporting, or -1 after printing the help. */
+static int apply_option(ss_op op, int c, const char *value, const char *where,
+			const ss_option_spec *const flags[], int n_flags,
+			cli_options *opt)
+{
+	switch (c) {
+	case OPT_TIMING: opt->timing = 1; return EXIT_OK;
+	case OPT_EVENTS: opt->dense_events = 1; return EXIT_OK;
+	case OPT_PROGRESS: opt->progress = 1; return EXIT_OK;
+	case OPT_NO_PROGRESS: opt->progress = -1; return EXIT_OK;
+	case 'q': cli_quiet = 1; return EXIT_OK;
+	case 'h':
+		cli_command_help(stdout, op);
+		return -1;
+	case ':':
+		return usage_error(op, "option '%s' needs a value", where);
+	case '?':
+		return usage_error(op, "unknown option '%s'", where);
+	}
+	if (c >= OPT_STRUCTURE_FLAG && c < OPT_STRUCTURE_FLAG + n_flags) {
+		/* each flag once: opt->flags holds them all */
+		const char *flag = flags[c - OPT_STRUCTURE_FLAG]->flag;
+		int seen = 0;
+		for (int f = 0; f < opt->n_flags; f++)
+			seen |= opt->flags[f] == flag;
+		if (!seen)
+			opt->flags[opt->n_flags++] = flag;
+		return EXIT_OK;
+	}
+	for (size_t k = 0; k < N_OPTIONS; k++)
+		if (options[k].key == c && options[k].arg)
+			return apply_value(op, c, value, opt);
+	return usage_error(op, "unknown option '%s'", where);
+}
+
+/* INPUT, and EVENTS for log-prob, after the options. */
+static int parse_operands(int argc, char **argv, ss_op op, cli_options *opt)
+{
 	int operands = op == SS_OP_LOG_PROB ? 2 : 1;
 	if (argc - optind < operands)
 		return usage_error(op, "missing %s", operands == 2 && argc - optind == 1 ? "EVENTS file" : "INPUT file");
@@ -337,4 +350,28 @@ int cli_parse(int argc, char **argv, ss_op op, cli_options *opt)
 	if (operands == 2 && !strcmp(opt->input, "-") && !strcmp(opt->events, "-"))
 		return usage_error(op, "INPUT and EVENTS cannot both be standard input");
 	return EXIT_OK;
+}
+
+int cli_parse(int argc, char **argv, ss_op op, cli_options *opt)
+{
+	const ss_option_spec *flags[CLI_MAX_FLAGS];
+	int n_flags = structure_flags(flags, CLI_MAX_FLAGS);
+	struct option longs[N_OPTIONS + CLI_MAX_FLAGS + 1];
+	/* ':' first, a letter and a ':' per option, the terminator */
+	char shorts[1 + 2 * N_OPTIONS + 1];
+	int c, rc;
+
+	memset(opt, 0, sizeof *opt);
+	opt->op = op;
+	opt->num_samples = 1;
+	opt->max_memory = (size_t)sysconf(_SC_PHYS_PAGES) *
+			  (size_t)sysconf(_SC_PAGESIZE) / 2;
+	getopt_tables(op, flags, n_flags, longs, shorts);
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, shorts, longs, NULL)) != -1)
+		if ((rc = apply_option(op, c, optarg, argv[optind - 1], flags,
+				       n_flags, opt)) != EXIT_OK)
+			return rc;
+	return parse_operands(argc, argv, op, opt);
 }

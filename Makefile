@@ -88,7 +88,9 @@ $(B)/%.o: %.c $(B)/build-flags
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(UNIT_OBJ:.o=.d)
 
+# Made anew, so that a renamed or removed source leaves no member behind.
 $(B)/libsynstruct.a: $(LIB_OBJ)
+	@rm -f $@
 	$(AR) rcs $@ $^
 
 $(B)/synstruct: $(CLI_OBJ) $(B)/libsynstruct.a $(B)/build-flags

@@ -146,7 +146,7 @@ void ssi_chain_decode(const ssi_chain *c, const double *event,
 int ssi_chain_encode(const ssi_chain *c, const int64_t *labels,
 		     double *event, ss_error *err);
 
-/* ---- dependency trees (lib/tree_projective.c, lib/tree_nonprojective.c) -- */
+/* ---- dependency trees (lib/dep_projective.c, lib/dep_nonprojective.c) -- */
 
 /*
  * A dependency-tree problem: arc scores w[h * ld + d] for the arc head h ->

@@ -16,13 +16,13 @@
  *   directed          1 (--undirected sets 0): undirected trees are the
  *                     arborescences of w rooted at node 0, one per tree
  *   projective        0 (--projective sets 1): no crossing arcs; Eisner's
- *                     algorithm (lib/tree_projective.c); otherwise the
+ *                     algorithm (lib/dep_projective.c); otherwise the
  *                     Matrix-Tree Theorem, maximum spanning arborescence
- *                     and an exact sampler (lib/tree_nonprojective.c)
+ *                     and an exact sampler (lib/dep_nonprojective.c)
  *   single_root_edge  0 (--single-root sets 1): exactly one arc leaves 0
  *
  * Entropy. Projective: Σ over Eisner's cells of P(cell) times the
- * entropy of the split it draws (lib/tree_projective.c), a sum of terms
+ * entropy of the split it draws (lib/dep_projective.c), a sum of terms
  * >= 0 that stays exact for scores of any magnitude. Non-projective:
  * H = log Z - Σ μ·w, formed as (log Z - Σ_d s_d) - Σ μ·(w - s_d) with
  * s_d the largest finite score into d (every node's head marginals sum

@@ -1,5 +1,5 @@
 /*
- * tree_nonprojective.c - non-projective dependency trees: the Matrix-Tree
+ * dep_nonprojective.c - non-projective dependency trees: the Matrix-Tree
  * Theorem, the maximum spanning arborescence, exact sampling.
  *
  * Nodes 0 .. n-1, node 0 the root. Arc scores w[h * ld + d] for h -> d;

@@ -1,5 +1,5 @@
 /*
- * tree_projective.c - projective dependency trees: Eisner's algorithm.
+ * dep_projective.c - projective dependency trees: Eisner's algorithm.
  *
  * Nodes 0 .. n-1 in sentence order; node 0 is the root, at the left end,
  * and only heads. Arc scores w[h * ld + d] for the arc h -> d (column 0

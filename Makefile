@@ -1,6 +1,7 @@
 # synstruct - structured distributions on the command line.
 #
 #   make            build build/synstruct
+#   make deps       install the Debian packages it needs (apt-get)
 #   make demo       build, then decode the bundled tagging example
 #   make check      build, then run every test (C unit tests and Bats)
 #   make bench      time the kernels and the commands (not a test)
@@ -9,6 +10,8 @@
 #                   every sanitizer report fails the run)
 #
 # Warnings are errors (WERROR=0 relaxes that for local experiments).
+# CFLAGS (default -O3 -g), CPPFLAGS, LDFLAGS and LDLIBS are yours: the
+# flags the build needs are added to them (make CFLAGS=-O0 check works).
 
 PREFIX   ?= /usr/local
 DESTDIR  ?=
@@ -21,19 +24,27 @@ HDF5_PC  := $(shell pkg-config --exists hdf5-serial 2>/dev/null && echo hdf5-ser
 HDF5_CFLAGS := $(shell pkg-config --cflags $(HDF5_PC) 2>/dev/null)
 HDF5_LIBS   := $(shell pkg-config --libs $(HDF5_PC) 2>/dev/null)
 
+# CFLAGS, LDFLAGS and LDLIBS are the user's; what the build needs goes in
+# BASIC_*, and the rules use ALL_*, as git's Makefile does.
 CFLAGS   ?= -O3 -g
-CFLAGS   += -std=c11 -D_POSIX_C_SOURCE=200809L -fopenmp -march=$(MARCH) \
+LDFLAGS  ?=
+LDLIBS   ?=
+BASIC_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -fopenmp -march=$(MARCH) \
             -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wvla -Wformat=2
+BASIC_LDFLAGS :=
 ifeq ($(WERROR),1)
-CFLAGS   += -Werror
+BASIC_CFLAGS += -Werror
 endif
 ifneq ($(SANITIZE),)
-CFLAGS   += -fsanitize=$(SANITIZE) -fno-sanitize-recover=all \
+BASIC_CFLAGS += -fsanitize=$(SANITIZE) -fno-sanitize-recover=all \
             -fno-omit-frame-pointer
-LDFLAGS  += -fsanitize=$(SANITIZE)
+BASIC_LDFLAGS += -fsanitize=$(SANITIZE)
 endif
-LDLIBS   += -lm
+ALL_CFLAGS  = $(CPPFLAGS) $(CFLAGS) $(BASIC_CFLAGS)
+ALL_LDFLAGS = $(LDFLAGS) $(BASIC_LDFLAGS)
+ALL_LDLIBS  = $(LDLIBS) -lm
+DEPFLAGS    = -MMD -MP
 
 B ?= $(if $(SANITIZE),build-sanitize,build)
 LIB_SRC  := $(wildcard lib/*.c)
@@ -46,49 +57,69 @@ LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(B)/%.o)
 UNIT_OBJ := $(UNIT_SRC:%.c=$(B)/%.o)
 
-BUILD_INFO := -DSS_BUILD_CFLAGS='"$(strip $(CFLAGS))"'
+BUILD_INFO = -DSS_BUILD_CFLAGS='"$(strip $(ALL_CFLAGS))"'
 
-.PHONY: all deps demo check unit bats bench install clean
+.PHONY: all deps demo check unit bats bench install clean FORCE
 all: $(B)/synstruct
 
+# The flags of the last build: what is built with other flags is rebuilt
+# (make CFLAGS=-O0 after make), as git's GIT-CFLAGS does.
+TRACK_FLAGS = $(subst ','\'',$(CC) $(ALL_CFLAGS) $(DEPFLAGS) $(HDF5_CFLAGS) $(ALL_LDFLAGS) $(HDF5_LIBS) $(ALL_LDLIBS))
+$(B)/build-flags: FORCE
+	@mkdir -p $(B)
+	@flags='$(TRACK_FLAGS)'; \
+	[ "$$flags" = "$$(cat $@ 2>/dev/null)" ] || printf '%s\n' "$$flags" > $@
+
+# make deps installs the packages (apt-get); nothing else installs anything.
+# check and demo stop at once, naming what is missing. In make deps demo,
+# demo waits for deps (even under -j).
 deps:
 	@scripts/deps.sh
+ifneq ($(filter deps,$(MAKECMDGOALS)),)
+demo check bench: deps
+endif
 
-$(B)/%.o: %.c $(wildcard lib/*.h cli/*.h tests/*.h)
+# Each object depends on the headers it includes: -MMD writes them to its
+# .d file beside it, -MP adds a rule per header so a removed one is no error.
+$(B)/%.o: %.c $(B)/build-flags
 	@mkdir -p $(dir $@)
 	@echo "CC $<"
-	@$(CC) $(CFLAGS) $(HDF5_CFLAGS) -Ilib $(BUILD_INFO) -c $< -o $@
+	@$(CC) $(ALL_CFLAGS) $(HDF5_CFLAGS) -Ilib $(BUILD_INFO) $(DEPFLAGS) -c $< -o $@
 
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(UNIT_OBJ:.o=.d)
+
+# Made anew, so that a renamed or removed source leaves no member behind.
 $(B)/libsynstruct.a: $(LIB_OBJ)
+	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(B)/synstruct: $(CLI_OBJ) $(B)/libsynstruct.a
+$(B)/synstruct: $(CLI_OBJ) $(B)/libsynstruct.a $(B)/build-flags
 	@echo "LD $@"
-	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(HDF5_LIBS) -lcjson $(LDLIBS)
+	@$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(filter %.o %.a,$^) $(HDF5_LIBS) -lcjson $(ALL_LDLIBS)
 
-$(B)/unit: $(UNIT_OBJ) $(B)/libsynstruct.a
+$(B)/unit: $(UNIT_OBJ) $(B)/libsynstruct.a $(B)/build-flags
 	@echo "LD $@"
-	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(filter %.o %.a,$^) $(ALL_LDLIBS)
 
-$(B)/tools/h5mk $(B)/tools/h5get: $(B)/tools/%: tests/tools/%.c
+$(B)/tools/h5mk $(B)/tools/h5get: $(B)/tools/%: tests/tools/%.c $(B)/build-flags
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(HDF5_CFLAGS) $(LDFLAGS) -o $@ $< $(HDF5_LIBS) $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) $(HDF5_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(HDF5_LIBS) $(ALL_LDLIBS)
 
-$(B)/tools/jsonq: tests/tools/jsonq.c
+$(B)/tools/jsonq: tests/tools/jsonq.c $(B)/build-flags
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -lcjson $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< -lcjson $(ALL_LDLIBS)
 
 $(B)/examples/%.h5: examples/%.txt $(B)/tools/h5mk
 	@mkdir -p $(dir $@)
 	$(B)/tools/h5mk $< $@
 
 demo:
-	@scripts/deps.sh --quiet
+	@CC='$(CC)' scripts/deps.sh --check build
 	@$(MAKE) --no-print-directory all $(EXAMPLES)
 	$(B)/synstruct argmax $(B)/examples/tagging.h5
 
 check:
-	@scripts/deps.sh --quiet
+	@CC='$(CC)' scripts/deps.sh --check
 	@$(MAKE) --no-print-directory all $(B)/unit $(TOOLS) $(EXAMPLES)
 	@B=$(B) tests/run.sh
 

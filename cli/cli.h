@@ -16,6 +16,22 @@ enum { EXIT_OK = 0, EXIT_DATA = 1, EXIT_USAGE = 2 };
 
 /* The longest path of a file synstruct makes, terminator included. */
 #define CLI_PATH_MAX 4096
+/* The same, with room for a temporary's suffix ".tmp-XXXXXX". */
+#define CLI_TEMP_MAX (CLI_PATH_MAX + 16)
+/* The block in which a stream is copied. */
+#define CLI_COPY_BLOCK (1 << 16)
+/* The text of a batch multi-index "[i, j, ...]", cut to fit. */
+#define CLI_INDEX_TEXT 200
+/* The distinct structure flags (--undirected, ...) of all structures. */
+#define CLI_MAX_FLAGS 16
+/* One value in memory, of either kind: a double (SS_REAL) or an int64_t
+ * (SS_INT). */
+#define CLI_VALUE_BYTES 8
+_Static_assert(sizeof(double) == CLI_VALUE_BYTES &&
+	       sizeof(int64_t) == CLI_VALUE_BYTES,
+	       "values in memory are 8 bytes");
+/* The most axes of a dataset that synstruct reads. */
+#define CLI_MAX_RANK 32
 
 /* ---- reports (cli/report.c) ----------------------------------------------- */
 
@@ -24,9 +40,10 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "synstruct: warning: ..." unless quiet. */
 void cli_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 extern int cli_quiet;
-/* "[1, 2]" for a flat index into a shape of the given rank. */
-void cli_format_index(char *buf, size_t size, int64_t flat, int rank,
-		      const hsize_t *shape);
+/* An HDF5 shape of up to CLI_MAX_RANK axes as int64_t, in out (returned),
+ * for ss_format_index. */
+const int64_t *cli_shape64(int rank, const hsize_t *shape,
+			   int64_t out[CLI_MAX_RANK]);
 /* "[4, 9, 5, 6]" for a shape. */
 void cli_format_shape(char *buf, size_t size, int rank, const hsize_t *shape);
 
@@ -42,7 +59,8 @@ typedef struct cli_options {
 	const char *structure;   /* overrides the file's attribute */
 	const char *group;
 	const char *dataset;     /* log-prob: the events dataset */
-	const char *flags[8];    /* structure flags given: "undirected" */
+	const char *flags[CLI_MAX_FLAGS]; /* structure flags given, each once:
+					   * "undirected" */
 	int n_flags;
 	int threads;             /* 0: OpenMP's default */
 	int64_t num_samples;
@@ -75,8 +93,6 @@ extern const cli_command cli_commands[SS_OP_COUNT];
 const cli_command *cli_command_find(const char *name);
 
 /* ---- input (cli/input.c) -------------------------------------------------- */
-
-#define CLI_MAX_RANK 32
 
 /* A JSON Lines file being read, one object per batch element (cli/jsonl.c). */
 typedef struct jsonl_reader jsonl_reader;
@@ -222,7 +238,7 @@ typedef struct cli_dest {
 	mode_t mode;                  /* FILE: given to the file renamed */
 	char target[CLI_PATH_MAX];    /* FILE: the file replaced, links
 				       * followed; DIRECT: the path */
-	char temp[CLI_PATH_MAX + 16]; /* FILE: the registered temporary */
+	char temp[CLI_TEMP_MAX];      /* FILE: the registered temporary */
 } cli_dest;
 
 /*

@@ -52,11 +52,11 @@
 
 static struct {
 	volatile sig_atomic_t used;
-	char path[CLI_PATH_MAX];
+	char path[CLI_TEMP_MAX];
 } temps[TEMP_SLOTS];
 
 static const int handled[] = {SIGINT, SIGTERM, SIGHUP, SIGPIPE};
-#define N_HANDLED ((int)(sizeof handled / sizeof handled[0]))
+#define N_HANDLED ((int)SS_ARRAY_LEN(handled))
 
 /* Width of the progress line on the screen, for the handler to blank;
  * blanks is a carriage return and spaces, filled by cli_progress_start. */
@@ -157,7 +157,7 @@ int cli_hdf5_name(const char *path)
 {
 	static const char *const ext[] = {".h5", ".hdf5", ".hdf", ".he5"};
 	size_t n = strlen(path);
-	for (size_t k = 0; k < sizeof ext / sizeof ext[0]; k++) {
+	for (size_t k = 0; k < SS_ARRAY_LEN(ext); k++) {
 		size_t m = strlen(ext[k]);
 		if (n >= m && !strcasecmp(path + n - m, ext[k]))
 			return 1;
@@ -227,9 +227,9 @@ static int follow_links(const char *path, char *out, size_t size,
 static int check_inputs(const cli_dest *d, const struct stat *out,
 			const cli_options *opt)
 {
-	const char *paths[2] = {opt->input, opt->events};
-	const char *what[2] = {"input", "events file"};
-	for (int k = 0; k < 2; k++) {
+	const char *paths[] = {opt->input, opt->events};
+	const char *what[SS_ARRAY_LEN(paths)] = {"input", "events file"};
+	for (size_t k = 0; k < SS_ARRAY_LEN(paths); k++) {
 		struct stat st;
 		if (!paths[k] || !strcmp(paths[k], "-") || stat(paths[k], &st) ||
 		    !same_file(&st, out))

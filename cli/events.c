@@ -6,8 +6,9 @@
  * or boolean dataset of that shape) or as the structure's compact decode
  * [S?, *b, decode] (`labels`, `heads`: gold sequences and head vectors
  * score directly). A JSON Lines EVENTS file (cli/jsonl.c) holds the same
- * per element, as synstruct's own JSON Lines outputs do. Without --dataset the first present of argmax, samples,
- * topk and the decode's name is read. Decodes are turned into events by
+ * per element, as synstruct's own JSON Lines outputs do. Without --dataset
+ * the first present of argmax, samples, topk and the decode's name is
+ * read. Decodes are turned into events by
  * the structure's encoder, chunk by chunk, so memory stays bounded.
  */
 #include <stdlib.h>
@@ -50,19 +51,19 @@ static int choose_dataset(in_events *ev, const in_file *in,
 			  const cli_options *opt)
 {
 	const ss_structure *st = in->structure;
-	const char *defaults[] = {"argmax", "samples", "topk",
-				  st->n_decodes ? st->decodes[0].name : NULL};
+	const char *decode = st->n_decodes ? st->decodes[0].name : NULL;
+	const char *defaults[] = {"argmax", "samples", "topk", decode};
 	if (opt->dataset) {
 		snprintf(ev->name, sizeof ev->name, "%s", opt->dataset);
 		return 0;
 	}
-	for (size_t k = 0; k < 4 && !ev->name[0]; k++)
+	for (size_t k = 0; k < SS_ARRAY_LEN(defaults) && !ev->name[0]; k++)
 		if (defaults[k] && H5Lexists(ev->file, defaults[k],
 					     H5P_DEFAULT) > 0)
 			snprintf(ev->name, sizeof ev->name, "%s", defaults[k]);
 	if (!ev->name[0]) {
 		cli_error("'%s': no dataset 'argmax', 'samples' or '%s'; name one with --dataset",
-			  ev->path, defaults[3] ? defaults[3] : "argmax");
+			  ev->path, decode ? decode : "argmax");
 		return -1;
 	}
 	return 0;
@@ -97,7 +98,8 @@ int in_events_open(in_events *ev, const in_file *in, const cli_options *opt)
 	ev->is_enum = cls == H5T_ENUM;
 	if (ev->is_enum) {
 		hid_t base = H5Tget_super(type);
-		if (H5Tget_class(base) != H5T_INTEGER || H5Tget_size(base) > 8)
+		if (H5Tget_class(base) != H5T_INTEGER ||
+		    H5Tget_size(base) > sizeof(int64_t))
 			cls = H5T_NO_CLASS;
 		H5Tclose(base);
 	}
@@ -180,7 +182,8 @@ static int read_chunk_values(const in_events *ev, const in_file *in,
 		return jsonl_events_read(ev, in, count, values);
 	for (int64_t s = 0; s < ev->num; s++)
 		if (read_values(ev, in, s, start, count, memtype,
-				(char *)values + (size_t)(s * count * ev->size) * 8)) {
+				(char *)values + (size_t)(s * count * ev->size) *
+							 CLI_VALUE_BYTES)) {
 			cli_error("'%s': cannot read dataset '%s' (truncated or corrupt file?)",
 				  ev->path, ev->name);
 			return -1;
@@ -211,13 +214,16 @@ int in_events_read(const in_events *ev, const in_file *in, int64_t start,
 	for (int64_t s = 0; s < ev->num; s++)
 		for (int64_t i = 0; i < count; i++) {
 			int64_t at = s * count + i;
-			char idx[200], sample[48] = "";
+			char idx[CLI_INDEX_TEXT], sample[48] = "";
 			ss_error err;
 			if (ss_encode(st, &elements[i], decodes + at * ev->size,
 				      buf + at * E, &err) == SS_OK)
 				continue;
-			cli_format_index(idx, sizeof idx, start + i,
-					 in->batch_rank, in->batch_shape);
+			int64_t shape[CLI_MAX_RANK];
+			ss_format_index(idx, sizeof idx, start + i,
+					in->batch_rank,
+					cli_shape64(in->batch_rank,
+						    in->batch_shape, shape));
 			if (ev->has_sample_axis)
 				snprintf(sample, sizeof sample, "sample %lld, ",
 					 (long long)s);

@@ -27,7 +27,7 @@ static int copy_stream(FILE *from, const char *path, char *temp_path,
 		       size_t size)
 {
 	const char *dir = getenv("TMPDIR");
-	char buf[1 << 16];
+	char buf[CLI_COPY_BLOCK];
 	size_t got;
 	int fd = -1;
 	if (snprintf(temp_path, size, "%s/synstruct-stdin-XXXXXX",
@@ -206,7 +206,7 @@ static int read_int_attr(hid_t obj, const char *name, int64_t *value)
 	} else if (H5Tget_class(type) == H5T_ENUM &&
 		   H5Tget_size(type) <= sizeof *value) {
 		/* Read the enum's own bytes, then convert its integer base. */
-		union { int64_t i; unsigned char bytes[8]; } raw = {0};
+		union { int64_t i; unsigned char bytes[sizeof(int64_t)]; } raw = {0};
 		base = H5Tget_super(type);
 		if (H5Aread(attr, type, raw.bytes) >= 0 &&
 		    H5Tconvert(base, H5T_NATIVE_INT64, 1, raw.bytes, NULL,
@@ -542,7 +542,7 @@ static int name_distance(const char *a, const char *b)
 {
 	int d[64][64];
 	size_t la = strlen(a), lb = strlen(b);
-	if (la >= 64 || lb >= 64)
+	if (la >= SS_ARRAY_LEN(d) || lb >= SS_ARRAY_LEN(d[0]))
 		return INT32_MAX;
 	for (size_t i = 0; i <= la; i++)
 		d[i][0] = (int)i;
@@ -588,7 +588,7 @@ static herr_t warn_typo(hid_t loc, const char *name, const H5A_info_t *info,
 	if (strlen(name) < 4 ||
 	    (loc != in->group && H5Aexists(in->group, name) > 0))
 		return 0;
-	for (size_t k = 0; k < sizeof known_attrs / sizeof *known_attrs; k++)
+	for (size_t k = 0; k < SS_ARRAY_LEN(known_attrs); k++)
 		if (!strcmp(name, known_attrs[k]))
 			return 0;
 	for (int k = 0; k < st->n_options; k++)
@@ -688,7 +688,7 @@ static int input_real_bits(const in_file *in)
 		    in->structure->inputs[k].kind != SS_REAL)
 			continue;
 		type = H5Dget_type(in->ds[k].id);
-		if (H5Tget_size(type) > 4)
+		if (H5Tget_size(type) > sizeof(float))
 			bits = 64;
 		H5Tclose(type);
 	}
@@ -832,6 +832,7 @@ static int check_uint64(const in_file *in, int k, const void *values,
 	const uint64_t *u = values;
 	int64_t size = 1;
 	char at[256] = "", element[256];
+	int64_t shape[CLI_MAX_RANK];
 	for (int d = ds->batch_rank; d < ds->rank; d++)
 		size *= (int64_t)ds->shape[d];
 	for (int64_t j = 0; j < n; j++) {
@@ -839,13 +840,17 @@ static int check_uint64(const in_file *in, int k, const void *values,
 			continue;
 		if (ds->rank > ds->batch_rank) {
 			char index[240];
-			cli_format_index(index, sizeof index, j % size,
-					 ds->rank - ds->batch_rank,
-					 ds->shape + ds->batch_rank);
+			int rank = ds->rank - ds->batch_rank;
+			ss_format_index(index, sizeof index, j % size, rank,
+					cli_shape64(rank,
+						    ds->shape + ds->batch_rank,
+						    shape));
 			snprintf(at, sizeof at, " at %s", index);
 		}
-		cli_format_index(element, sizeof element, b + j / size,
-				 in->batch_rank, in->batch_shape);
+		ss_format_index(element, sizeof element, b + j / size,
+				in->batch_rank,
+				cli_shape64(in->batch_rank, in->batch_shape,
+					    shape));
 		cli_error("'%s': dataset '%s' holds %llu%s, outside the int64 range in batch element %s",
 			  in->path, in->structure->inputs[k].name,
 			  (unsigned long long)u[j], at, element);

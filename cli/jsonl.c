@@ -420,7 +420,8 @@ int jsonl_events_open(in_events *ev, const in_file *in, const cli_options *opt,
 		snprintf(ev->name, sizeof ev->name, "%s", opt->dataset);
 		v = cJSON_GetObjectItemCaseSensitive(obj, ev->name);
 	}
-	for (size_t k = 0; k < 4 && !opt->dataset && !v; k++)
+	for (size_t k = 0; k < SS_ARRAY_LEN(defaults) && !opt->dataset && !v;
+	     k++)
 		if (defaults[k] &&
 		    (v = cJSON_GetObjectItemCaseSensitive(obj, defaults[k])))
 			snprintf(ev->name, sizeof ev->name, "%s", defaults[k]);
@@ -429,7 +430,7 @@ int jsonl_events_open(in_events *ev, const in_file *in, const cli_options *opt,
 			cli_error("'%s': line 1 has no '%s'", ev->path, ev->name);
 		else
 			cli_error("'%s': line 1 has no 'argmax', 'samples' or '%s'; name one with --dataset",
-				  ev->path, defaults[3] ? defaults[3] : "argmax");
+				  ev->path, decode ? decode->name : "argmax");
 		goto done;
 	}
 	if (member_matches(in, v, &st->event, &axis, &ev->num)) {

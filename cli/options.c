@@ -3,6 +3,7 @@
  * The table is the one list of options: parsing, --help and the man-page
  * test all read it.
  */
+#include <assert.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -16,8 +17,11 @@
 #define ALL_OPS ((1u << SS_OP_COUNT) - 1)
 #define OP_BIT(op) (1u << (op))
 
+/* Keys of options without a short letter: past every letter. */
 enum {
-	OPT_MAX_MEMORY = 256, OPT_TIMING, OPT_SEED, OPT_EVENTS, OPT_DTYPE,
+	OPT_LONG_ONLY = 256,
+	OPT_MAX_MEMORY = OPT_LONG_ONLY, OPT_TIMING, OPT_SEED, OPT_EVENTS,
+	OPT_DTYPE,
 	OPT_INPUT_FORMAT,
 	OPT_PROGRESS = 300, OPT_NO_PROGRESS,
 	OPT_STRUCTURE_FLAG = 512 /* + index into structure_flags() */
@@ -33,8 +37,10 @@ static int structure_flags(const ss_option_spec *flags[], int max)
 			int seen = 0;
 			for (int f = 0; f < n; f++)
 				seen |= !strcmp(flags[f]->flag, spec->flag);
-			if (!seen && n < max)
-				flags[n++] = spec;
+			if (seen)
+				continue;
+			assert(n < max); /* else raise CLI_MAX_FLAGS */
+			flags[n++] = spec;
 		}
 	return n;
 }
@@ -81,7 +87,16 @@ static const cli_option options[] = {
 	{"quiet", 'q', NULL, ALL_OPS, "print no warnings and no progress line"},
 	{"help", 'h', NULL, ALL_OPS, "show this help and exit"},
 };
-#define N_OPTIONS (sizeof options / sizeof options[0])
+#define N_OPTIONS SS_ARRAY_LEN(options)
+
+/* A line of the help: the option, padded, then what it does. */
+#define HELP_LEFT 64
+#define HELP_LEFT_WIDTH 24
+
+static void help_line(FILE *out, const char *left, const char *help)
+{
+	fprintf(out, "  %-*s %s\n", HELP_LEFT_WIDTH, left, help);
+}
 
 const cli_command cli_commands[SS_OP_COUNT] = {
 	[SS_OP_PARTITION] = {SS_OP_PARTITION, "INPUT",
@@ -118,10 +133,10 @@ void cli_command_help(FILE *out, ss_op op)
 		ss_ops[op].name, cli_commands[op].operands,
 		cli_commands[op].summary);
 	for (size_t k = 0; k < N_OPTIONS; k++) {
-		char left[64];
+		char left[HELP_LEFT];
 		if (!(options[k].ops & OP_BIT(op)))
 			continue;
-		if (options[k].key < 256)
+		if (options[k].key < OPT_LONG_ONLY)
 			snprintf(left, sizeof left, "-%c, --%s%s%s",
 				 options[k].key, options[k].long_name,
 				 options[k].arg ? " " : "",
@@ -131,16 +146,16 @@ void cli_command_help(FILE *out, ss_op op)
 				 options[k].long_name,
 				 options[k].arg ? " " : "",
 				 options[k].arg ? options[k].arg : "");
-		fprintf(out, "  %-24s %s\n", left, options[k].help);
+		help_line(out, left, options[k].help);
 	}
-	const ss_option_spec *flags[16];
-	int n_flags = structure_flags(flags, 16);
+	const ss_option_spec *flags[CLI_MAX_FLAGS];
+	int n_flags = structure_flags(flags, CLI_MAX_FLAGS);
 	if (n_flags)
 		fprintf(out, "\nstructure options (override the file's attributes):\n");
 	for (int k = 0; k < n_flags; k++) {
-		char left[64];
+		char left[HELP_LEFT];
 		snprintf(left, sizeof left, "    --%s", flags[k]->flag);
-		fprintf(out, "  %-24s %s\n", left, flags[k]->help);
+		help_line(out, left, flags[k]->help);
 	}
 	fprintf(out, "\nstructures:");
 	for (int k = 0; k < ss_structure_count; k++)
@@ -213,21 +228,13 @@ static int usage_error(ss_op op, const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
-int cli_parse(int argc, char **argv, ss_op op, cli_options *opt)
+/* The getopt_long tables of op's options and the structure flags:
+ * longs[N_OPTIONS + n_flags + 1], shorts[2 * N_OPTIONS + 2]. */
+static void getopt_tables(ss_op op, const ss_option_spec *const flags[],
+			  int n_flags, struct option *longs, char *shorts)
 {
-	const ss_option_spec *flags[16];
-	int n_flags = structure_flags(flags, 16);
-	struct option longs[N_OPTIONS + 16 + 1];
-	char shorts[3 * N_OPTIONS + 2] = ":";
-	size_t n_longs = 0, used = 1;
-	uint64_t u;
-	int c;
-
-	memset(opt, 0, sizeof *opt);
-	opt->op = op;
-	opt->num_samples = 1;
-	opt->max_memory = (size_t)sysconf(_SC_PHYS_PAGES) *
-			  (size_t)sysconf(_SC_PAGESIZE) / 2;
+	size_t n_longs = 0, used = 0;
+	shorts[used++] = ':'; /* a missing value returns ':' */
 	for (size_t k = 0; k < N_OPTIONS; k++) {
 		if (!(options[k].ops & OP_BIT(op)))
 			continue;
@@ -235,7 +242,7 @@ int cli_parse(int argc, char **argv, ss_op op, cli_options *opt)
 			options[k].long_name,
 			options[k].arg ? required_argument : no_argument, NULL,
 			options[k].key};
-		if (options[k].key < 256) {
+		if (options[k].key < OPT_LONG_ONLY) {
 			shorts[used++] = (char)options[k].key;
 			if (options[k].arg)
 				shorts[used++] = ':';
@@ -246,71 +253,99 @@ int cli_parse(int argc, char **argv, ss_op op, cli_options *opt)
 						   NULL, OPT_STRUCTURE_FLAG + k};
 	shorts[used] = '\0';
 	longs[n_longs] = (struct option){NULL, 0, NULL, 0};
+}
 
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
-		switch (c) {
-		case 'o': opt->output = optarg; break;
-		case 'f':
-			if (strcmp(optarg, "jsonl") && strcmp(optarg, "hdf5"))
-				return usage_error(op, "unknown format '%s' (jsonl or hdf5)", optarg);
-			opt->format = optarg;
-			break;
-		case 's':
-			if (!ss_structure_find(optarg))
-				return usage_error(op, "unknown structure '%s'", optarg);
-			opt->structure = optarg;
-			break;
-		case 'g': opt->group = optarg; break;
-		case 'd': opt->dataset = optarg; break;
-		case 'n':
-			if (parse_u64(optarg, &u) || u < 1 || u > INT32_MAX)
-				return usage_error(op, "'--num-samples' needs an integer in [1, %d], not '%s'", INT32_MAX, optarg);
-			opt->num_samples = (int64_t)u;
-			break;
-		case OPT_SEED:
-			if (parse_u64(optarg, &opt->seed))
-				return usage_error(op, "'--seed' needs an unsigned 64-bit integer, not '%s'", optarg);
-			break;
-		case 'j':
-			if (parse_u64(optarg, &u) || u < 1 || u > 4096)
-				return usage_error(op, "'--threads' needs an integer in [1, 4096], not '%s'", optarg);
-			opt->threads = (int)u;
-			break;
-		case OPT_MAX_MEMORY:
-			if (parse_size(optarg, &opt->max_memory))
-				return usage_error(op, "'--max-memory' needs a size such as 512M or 4G, not '%s'", optarg);
-			break;
-		case OPT_TIMING: opt->timing = 1; break;
-		case OPT_EVENTS: opt->dense_events = 1; break;
-		case OPT_INPUT_FORMAT:
-			if (strcmp(optarg, "jsonl") && strcmp(optarg, "hdf5"))
-				return usage_error(op, "unknown input format '%s' (jsonl or hdf5)", optarg);
-			opt->input_format = optarg;
-			break;
-		case OPT_DTYPE:
-			if (strcmp(optarg, "float32") && strcmp(optarg, "float64"))
-				return usage_error(op, "'--dtype' needs float32 or float64, not '%s'", optarg);
-			opt->dtype = optarg;
-			break;
-		case OPT_PROGRESS: opt->progress = 1; break;
-		case OPT_NO_PROGRESS: opt->progress = -1; break;
-		case 'q': cli_quiet = 1; break;
-		case 'h':
-			cli_command_help(stdout, op);
-			return -1;
-		case ':':
-			return usage_error(op, "option '%s' needs a value", argv[optind - 1]);
-		default:
-			if (c >= OPT_STRUCTURE_FLAG && c < OPT_STRUCTURE_FLAG + n_flags) {
-				if (opt->n_flags < (int)(sizeof opt->flags / sizeof opt->flags[0]))
-					opt->flags[opt->n_flags++] = flags[c - OPT_STRUCTURE_FLAG]->flag;
-				break;
-			}
-			return usage_error(op, "unknown option '%s'", argv[optind - 1]);
-		}
+/* Option c with value value into opt: EXIT_OK, or EXIT_USAGE after
+ * reporting a bad value. */
+static int apply_value(ss_op op, int c, const char *value, cli_options *opt)
+{
+	uint64_t u;
+	switch (c) {
+	case 'o': opt->output = value; break;
+	case 'f':
+		if (strcmp(value, "jsonl") && strcmp(value, "hdf5"))
+			return usage_error(op, "unknown format '%s' (jsonl or hdf5)", value);
+		opt->format = value;
+		break;
+	case 's':
+		if (!ss_structure_find(value))
+			return usage_error(op, "unknown structure '%s'", value);
+		opt->structure = value;
+		break;
+	case 'g': opt->group = value; break;
+	case 'd': opt->dataset = value; break;
+	case 'n':
+		if (parse_u64(value, &u) || u < 1 || u > INT32_MAX)
+			return usage_error(op, "'--num-samples' needs an integer in [1, %d], not '%s'", INT32_MAX, value);
+		opt->num_samples = (int64_t)u;
+		break;
+	case OPT_SEED:
+		if (parse_u64(value, &opt->seed))
+			return usage_error(op, "'--seed' needs an unsigned 64-bit integer, not '%s'", value);
+		break;
+	case 'j':
+		if (parse_u64(value, &u) || u < 1 || u > 4096)
+			return usage_error(op, "'--threads' needs an integer in [1, 4096], not '%s'", value);
+		opt->threads = (int)u;
+		break;
+	case OPT_MAX_MEMORY:
+		if (parse_size(value, &opt->max_memory))
+			return usage_error(op, "'--max-memory' needs a size such as 512M or 4G, not '%s'", value);
+		break;
+	case OPT_INPUT_FORMAT:
+		if (strcmp(value, "jsonl") && strcmp(value, "hdf5"))
+			return usage_error(op, "unknown input format '%s' (jsonl or hdf5)", value);
+		opt->input_format = value;
+		break;
+	case OPT_DTYPE:
+		if (strcmp(value, "float32") && strcmp(value, "float64"))
+			return usage_error(op, "'--dtype' needs float32 or float64, not '%s'", value);
+		opt->dtype = value;
+		break;
 	}
+	return EXIT_OK;
+}
+
+/* What getopt_long returned, c, into opt (value: its optarg, where):
+ * EXIT_OK, EXIT_USAGE after reporting, or -1 after printing the help. */
+static int apply_option(ss_op op, int c, const char *value, const char *where,
+			const ss_option_spec *const flags[], int n_flags,
+			cli_options *opt)
+{
+	switch (c) {
+	case OPT_TIMING: opt->timing = 1; return EXIT_OK;
+	case OPT_EVENTS: opt->dense_events = 1; return EXIT_OK;
+	case OPT_PROGRESS: opt->progress = 1; return EXIT_OK;
+	case OPT_NO_PROGRESS: opt->progress = -1; return EXIT_OK;
+	case 'q': cli_quiet = 1; return EXIT_OK;
+	case 'h':
+		cli_command_help(stdout, op);
+		return -1;
+	case ':':
+		return usage_error(op, "option '%s' needs a value", where);
+	case '?':
+		return usage_error(op, "unknown option '%s'", where);
+	}
+	if (c >= OPT_STRUCTURE_FLAG && c < OPT_STRUCTURE_FLAG + n_flags) {
+		/* each flag once: opt->flags holds them all */
+		const char *flag = flags[c - OPT_STRUCTURE_FLAG]->flag;
+		int seen = 0;
+		for (int f = 0; f < opt->n_flags; f++)
+			seen |= opt->flags[f] == flag;
+		if (!seen)
+			opt->flags[opt->n_flags++] = flag;
+		return EXIT_OK;
+	}
+	for (size_t k = 0; k < N_OPTIONS; k++)
+		if (options[k].key == c && options[k].arg)
+			return apply_value(op, c, value, opt);
+	return usage_error(op, "unknown option '%s'", where);
+}
+
+/* The operands after the options: INPUT, INPUT EVENTS or P Q, as
+ * cli_commands names them. */
+static int parse_operands(int argc, char **argv, ss_op op, cli_options *opt)
+{
 	int operands = ss_ops[op].operands == SS_ONE_PROBLEM ? 1 : 2;
 	const char *names = cli_commands[op].operands;
 	const char *second = strchr(names, ' ');
@@ -330,4 +365,28 @@ int cli_parse(int argc, char **argv, ss_op op, cli_options *opt)
 		return usage_error(op, "%.*s and %s cannot both be standard input",
 				   (int)(second - names), names, second + 1);
 	return EXIT_OK;
+}
+
+int cli_parse(int argc, char **argv, ss_op op, cli_options *opt)
+{
+	const ss_option_spec *flags[CLI_MAX_FLAGS];
+	int n_flags = structure_flags(flags, CLI_MAX_FLAGS);
+	struct option longs[N_OPTIONS + CLI_MAX_FLAGS + 1];
+	/* ':' first, a letter and a ':' per option, the terminator */
+	char shorts[1 + 2 * N_OPTIONS + 1];
+	int c, rc;
+
+	memset(opt, 0, sizeof *opt);
+	opt->op = op;
+	opt->num_samples = 1;
+	opt->max_memory = (size_t)sysconf(_SC_PHYS_PAGES) *
+			  (size_t)sysconf(_SC_PAGESIZE) / 2;
+	getopt_tables(op, flags, n_flags, longs, shorts);
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, shorts, longs, NULL)) != -1)
+		if ((rc = apply_option(op, c, optarg, argv[optind - 1], flags,
+				       n_flags, opt)) != EXIT_OK)
+			return rc;
+	return parse_operands(argc, argv, op, opt);
 }

@@ -26,15 +26,13 @@
 
 #include "cli.h"
 
-#define OUT_MAX_ARRAYS (SS_MAX_OP_OUTPUTS + SS_MAX_DECODES)
-
 struct out_writer {
 	int hdf5;
 	const char *path;            /* for messages: -o's PATH, or "-" */
 	cli_dest *dest;
-	char temp[CLI_PATH_MAX + 16]; /* the temporary file; "": held back */
+	char temp[CLI_TEMP_MAX];     /* the temporary file; "": held back */
 	FILE *json;
-	hid_t file, dset[OUT_MAX_ARRAYS];
+	hid_t file, dset[SS_MAX_OP_ARRAYS];
 	const out_array *arrays;
 	int n_arrays;
 	int has_sample_axis;
@@ -275,7 +273,7 @@ static int h5_write_chunk(out_writer *w, int64_t start, int64_t count,
 		hid_t mspace = H5Screate_simple(1, &values, NULL);
 		for (int64_t s = 0; s < w->num_samples && status >= 0; s++) {
 			const char *src = (const char *)data[a->source] +
-					  s * (int64_t)values * 8;
+					  s * (int64_t)values * CLI_VALUE_BYTES;
 			h5_select_flat(fspace, lead, shape, rank,
 				       s * w->in->batch_count + start, count);
 			status = H5Dwrite(w->dset[k], memtype, mspace, fspace,
@@ -325,7 +323,7 @@ out_writer *out_open(const cli_options *opt, cli_dest *dest,
 	w->path = dest->name;
 	w->dest = dest;
 	w->file = -1;
-	for (int k = 0; k < OUT_MAX_ARRAYS; k++)
+	for (int k = 0; k < SS_MAX_OP_ARRAYS; k++)
 		w->dset[k] = -1;
 	w->arrays = arrays;
 	w->n_arrays = n_arrays;
@@ -390,7 +388,7 @@ int out_close(out_writer *w, int commit)
 	}
 	if (w->json && !w->temp[0]) {
 		/* held back: now copied to the destination */
-		char buf[1 << 16];
+		char buf[CLI_COPY_BLOCK];
 		size_t got;
 		if (commit && (fflush(w->json) != 0 || fseek(w->json, 0, SEEK_SET) != 0)) {
 			cli_error("'%s': cannot read back the held output: %s",

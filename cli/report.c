@@ -1,5 +1,6 @@
 /*
- * report.c - errors and warnings on stderr, one line each.
+ * report.c - errors and warnings on stderr, one line each, and the
+ * shapes they name.
  */
 #include <stdarg.h>
 
@@ -31,21 +32,12 @@ void cli_warning(const char *fmt, ...)
 	va_end(ap);
 }
 
-void cli_format_index(char *buf, size_t size, int64_t flat, int rank,
-		      const hsize_t *shape)
+const int64_t *cli_shape64(int rank, const hsize_t *shape,
+			   int64_t out[CLI_MAX_RANK])
 {
-	int64_t idx[CLI_MAX_RANK];
-	size_t used;
-	for (int d = rank - 1; d >= 0; d--) {
-		idx[d] = shape[d] ? flat % (int64_t)shape[d] : 0;
-		flat = shape[d] ? flat / (int64_t)shape[d] : 0;
-	}
-	used = (size_t)snprintf(buf, size, "[");
-	for (int d = 0; d < rank && used < size; d++)
-		used += (size_t)snprintf(buf + used, size - used, "%s%lld",
-					 d ? ", " : "", (long long)idx[d]);
-	if (used < size)
-		snprintf(buf + used, size - used, "]");
+	for (int d = 0; d < rank && d < CLI_MAX_RANK; d++)
+		out[d] = (int64_t)shape[d];
+	return out;
 }
 
 void cli_format_shape(char *buf, size_t size, int rank, const hsize_t *shape)

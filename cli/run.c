@@ -14,7 +14,8 @@
 
 #include "cli.h"
 
-#define MAX_ARRAYS (SS_MAX_OP_OUTPUTS + SS_MAX_DECODES)
+/* Elements without a structure that the warning names. */
+#define EMPTY_NAMED 8
 /* Chunks small enough to stay in memory already touched: on a virtual
  * machine the first touch of a page costs more than the arithmetic. */
 #define CHUNK_TARGET_BYTES ((double)(32u << 20))
@@ -24,12 +25,12 @@ typedef struct run_state {
 	in_file in;
 	in_file in_q;     /* cross-entropy and kl: Q (in is P) */
 	in_events ev;
-	out_array arrays[MAX_ARRAYS];
+	out_array arrays[SS_MAX_OP_ARRAYS];
 	int n_arrays, has_sample_axis;
 	int64_t num_samples, event_size;
 	int64_t chunk;
 	/* elements with no structure: how many, and the first few */
-	int64_t n_empty, first_empty[8];
+	int64_t n_empty, first_empty[EMPTY_NAMED];
 	double t_read, t_compute, t_write;
 } run_state;
 
@@ -121,7 +122,7 @@ static int plan_chunks(run_state *r)
 			sources *= (double)ds->shape[d];
 		for (int d = ds->batch_rank; d < ds->rank; d++)
 			values *= (double)ds->shape[d];
-		bytes = 8 * values;
+		bytes = CLI_VALUE_BYTES * values;
 		if (st->prepare_bytes && array_fits(values))
 			bytes += (double)st->prepare_bytes(k % st->n_inputs,
 							   in->dim);
@@ -131,10 +132,11 @@ static int plan_chunks(run_state *r)
 			per_element += bytes;
 	}
 	for (int k = 0; k < ss_op_output_count(st, op); k++)
-		per_element += 8 * samples *
+		per_element += CLI_VALUE_BYTES * samples *
 			       array_values(ss_op_output_array(st, op, k), in->dim);
 	if (ss_ops[op].operands == SS_WITH_EVENTS)
-		per_element += 8 * samples * array_values(&st->event, in->dim);
+		per_element += CLI_VALUE_BYTES * samples *
+			       array_values(&st->event, in->dim);
 	/* The workspace is of the element's order: size it once that fits. */
 	if (per_element + shared <= budget)
 		workspace = (double)threads *
@@ -167,9 +169,11 @@ static void report_element_error(const run_state *r, int64_t element,
 	const char *file = in_q ? r->in_q.path : r->in.path;
 	char prefix[300] = "";
 	if (r->in.batch_rank > 0) {
-		char idx[200];
-		cli_format_index(idx, sizeof idx, element, r->in.batch_rank,
-				 r->in.batch_shape);
+		char idx[CLI_INDEX_TEXT];
+		int64_t shape[CLI_MAX_RANK];
+		ss_format_index(idx, sizeof idx, element, r->in.batch_rank,
+				cli_shape64(r->in.batch_rank,
+					    r->in.batch_shape, shape));
 		snprintf(where, sizeof where, " in batch element %s", idx);
 	}
 	if (ss_ops[r->opt->op].operands == SS_WITH_EVENTS &&
@@ -186,7 +190,7 @@ static void note_empty(run_state *r, const unsigned char *empty,
 	for (int64_t i = 0; i < count; i++) {
 		if (!empty[i])
 			continue;
-		if (r->n_empty < 8)
+		if (r->n_empty < EMPTY_NAMED)
 			r->first_empty[r->n_empty] = start + i;
 		r->n_empty++;
 	}
@@ -196,12 +200,15 @@ static void warn_empty(const run_state *r)
 {
 	char list[512] = "";
 	size_t used = 0;
+	int64_t shape[CLI_MAX_RANK];
 	if (r->n_empty == 0)
 		return;
-	for (int64_t k = 0; k < r->n_empty && k < 8 && used < sizeof list; k++) {
-		char idx[200];
-		cli_format_index(idx, sizeof idx, r->first_empty[k],
-				 r->in.batch_rank, r->in.batch_shape);
+	cli_shape64(r->in.batch_rank, r->in.batch_shape, shape);
+	for (int64_t k = 0; k < r->n_empty && k < EMPTY_NAMED &&
+			    used < sizeof list; k++) {
+		char idx[CLI_INDEX_TEXT];
+		ss_format_index(idx, sizeof idx, r->first_empty[k],
+				r->in.batch_rank, shape);
 		used += (size_t)snprintf(list + used, sizeof list - used, "%s%s",
 					 k ? ", " : "", idx);
 	}
@@ -209,7 +216,7 @@ static void warn_empty(const run_state *r)
 		    r->in.path, (long long)r->n_empty,
 		    (long long)r->in.batch_count,
 		    r->in.batch_count == 1 ? "" : "s", list,
-		    r->n_empty > 8 ? ", ..." : "");
+		    r->n_empty > EMPTY_NAMED ? ", ..." : "");
 }
 
 /*
@@ -298,7 +305,7 @@ static int run_chunk(run_state *r, out_writer *w, int64_t start,
 		int64_t size = ss_array_size(ss_op_output_array(st, r->opt->op, k),
 					     r->in.dim);
 		batch.out[k] = calloc((size_t)(r->num_samples * count * size) + 8,
-				      8);
+				      CLI_VALUE_BYTES);
 		if (!batch.out[k]) {
 			cli_error("cannot allocate the output '%s'",
 				  ss_op_output_name(st, r->opt->op, k));

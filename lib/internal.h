@@ -87,10 +87,6 @@ int64_t ssi_sample_log_weights(const double *logw, int64_t n, int64_t stride,
 /* 1 if x is NaN or +inf (bad in a used entry). */
 static inline int ssi_bad_value(double x) { return isnan(x) || x == INFINITY; }
 
-/* Writes "[i, j, k]" for a flat offset into an array of the given shape. */
-void ssi_format_index(char *buf, size_t size, int64_t offset, int rank,
-		      const int64_t *shape);
-
 /* The length of element e: its lengths input, or n when absent. */
 int64_t ssi_length(const ss_element *e, int lengths_input);
 
@@ -167,7 +163,7 @@ void ssi_chain_element(const ss_element *like, const double *theta,
 		       const int64_t *lengths, ss_element *out);
 extern const ss_structure ssi_linear_chain;
 
-/* ---- dependency trees (lib/tree_projective.c, lib/tree_nonprojective.c) -- */
+/* ---- dependency trees (lib/dep_projective.c, lib/dep_nonprojective.c) -- */
 
 /*
  * A dependency-tree problem: arc scores w[h * ld + d] for the arc head h ->

@@ -2,9 +2,10 @@
  * rng.c - counter-based random numbers.
  *
  * The stream of sample s of batch element b under seed is
- *   key = mix(mix(mix(seed) ^ b) ^ s),  u_k = mix(key + k·γ) >> 11 · 2^-53
- * with mix the SplitMix64 finaliser (Steele, Lea and Flood 2014) and γ its
- * odd increment. Every draw is a pure function of (seed, b, s, k), so the
+ *   key = mix64(mix64(mix64(seed + γ) ^ (b + γ)) ^ (s + 2γ))
+ *   u_k = (mix64(key + k·γ) >> 11) · 2^-53     (k = 1, 2, ...)
+ * with mix64 the SplitMix64 finaliser (Steele, Lea and Flood 2014) and γ
+ * its odd increment, golden_gamma. Every draw is a pure function of (seed, b, s, k), so the
  * bytes of a sample do not depend on threads, chunks or other samples.
  */
 #include "synstruct.h"

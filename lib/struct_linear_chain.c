@@ -92,7 +92,7 @@ int ssi_chain_validate(const ssi_chain *c, const char *dataset, ss_error *err)
 			if (ssi_bad_value(row[k]))
 				return ssi_bad_value_error(err, dataset, row[k],
 							   i * c->t * c->t + k,
-							   3, shape);
+							   SS_ARRAY_LEN(shape), shape);
 	}
 	return SS_OK;
 }

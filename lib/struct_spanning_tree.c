@@ -16,13 +16,13 @@
  *   directed          1 (--undirected sets 0): undirected trees are the
  *                     arborescences of w rooted at node 0, one per tree
  *   projective        0 (--projective sets 1): no crossing arcs; Eisner's
- *                     algorithm (lib/tree_projective.c); otherwise the
+ *                     algorithm (lib/dep_projective.c); otherwise the
  *                     Matrix-Tree Theorem, maximum spanning arborescence
- *                     and an exact sampler (lib/tree_nonprojective.c)
+ *                     and an exact sampler (lib/dep_nonprojective.c)
  *   single_root_edge  0 (--single-root sets 1): exactly one arc leaves 0
  *
  * Entropy. Projective: Σ over Eisner's cells of P(cell) times the
- * entropy of the split it draws (lib/tree_projective.c), a sum of terms
+ * entropy of the split it draws (lib/dep_projective.c), a sum of terms
  * >= 0 that stays exact for scores of any magnitude. Non-projective:
  * H = log Z - Σ μ·w, formed as (log Z - Σ_d s_d) - Σ μ·(w - s_d) with
  * s_d the largest finite score into d (every node's head marginals sum
@@ -110,7 +110,7 @@ static int tree_validate(const ss_element *e, void *ws, ss_error *err)
 			if (h != d && ssi_bad_value(lp[h * n + d]))
 				return ssi_bad_value_error(err, "log_potentials",
 							   lp[h * n + d], h * n + d,
-							   2, shape);
+							   SS_ARRAY_LEN(shape), shape);
 	return SS_OK;
 }
 
@@ -238,18 +238,14 @@ static int arcs_cross(int64_t h1, int64_t d1, int64_t h2, int64_t d2)
 	       (l2 < l1 && l1 < r2 && r2 < r1);
 }
 
-/*
- * Reads an event into heads (oriented from node 0 when undirected) and
- * checks that it is a tree of this element's kind. *empty is set for the
- * all-zero event.
- */
-static int event_heads(const ss_element *e, const double *event,
-		       int64_t *heads, int *empty, ss_error *err)
+/* Checks that the event's entries are 0/1 arcs (edges, symmetric, when
+ * undirected) among the L nodes, at most one head per node; counts them
+ * into *arcs and, directed, writes each node's head. */
+static int event_arcs(const ss_element *e, const double *event,
+		      int64_t *heads, int64_t *arcs, ss_error *err)
 {
 	const int64_t n = e->dim[SS_DIM_N], L = ssi_length(e, TREE_LENGTHS);
-	int64_t arcs = 0, root_children = 0;
-	for (int64_t d = 0; d < n; d++)
-		heads[d] = -1;
+	*arcs = 0;
 	for (int64_t h = 0; h < n; h++)
 		for (int64_t d = 0; d < n; d++) {
 			double x = event[h * n + d];
@@ -268,7 +264,7 @@ static int event_heads(const ss_element *e, const double *event,
 						    "event is not symmetric at [%lld, %lld]",
 						    (long long)h, (long long)d);
 			if (directed(e) || h < d)
-				arcs++;
+				(*arcs)++;
 			if (directed(e)) {
 				if (d == 0 || heads[d] >= 0)
 					return ss_error_set(err, SS_EDATA,
@@ -277,27 +273,34 @@ static int event_heads(const ss_element *e, const double *event,
 				heads[d] = h;
 			}
 		}
-	*empty = arcs == 0;
-	if (*empty)
-		return SS_OK;
-	if (arcs != L - 1)
-		return ss_error_set(err, SS_EDATA,
-				    "event has %lld arcs; a tree of %lld nodes has %lld",
-				    (long long)arcs, (long long)L, (long long)(L - 1));
-	if (!directed(e)) {
-		/* Orient away from node 0: grow the tree from the root until
-		 * no edge reaches a new node. */
-		for (int grown = 1; grown;) {
-			grown = 0;
-			for (int64_t v = 1; v < L; v++)
-				for (int64_t u = 0; u < L && heads[v] < 0; u++)
-					if (event[u * n + v] == 1.0 &&
-					    (u == 0 || heads[u] >= 0)) {
-						heads[v] = u;
-						grown = 1;
-					}
-		}
+	return SS_OK;
+}
+
+/* The heads of an undirected event's edges, oriented away from node 0:
+ * grows the tree from the root until no edge reaches a new node. */
+static void event_orient(const ss_element *e, const double *event,
+			 int64_t *heads)
+{
+	const int64_t n = e->dim[SS_DIM_N], L = ssi_length(e, TREE_LENGTHS);
+	for (int grown = 1; grown;) {
+		grown = 0;
+		for (int64_t v = 1; v < L; v++)
+			for (int64_t u = 0; u < L && heads[v] < 0; u++)
+				if (event[u * n + v] == 1.0 &&
+				    (u == 0 || heads[u] >= 0)) {
+					heads[v] = u;
+					grown = 1;
+				}
 	}
+}
+
+/* Checks that heads, one arc into each of nodes 1 .. L-1, form a tree
+ * that the element's options allow. */
+static int heads_check(const ss_element *e, const int64_t *heads,
+		       ss_error *err)
+{
+	const int64_t L = ssi_length(e, TREE_LENGTHS);
+	int64_t root_children = 0;
 	for (int64_t d = 1; d < L; d++) {
 		int64_t steps = 0;
 		if (heads[d] < 0)
@@ -323,6 +326,33 @@ static int event_heads(const ss_element *e, const double *event,
 							    "event is not projective: the arcs into %lld and %lld cross",
 							    (long long)a, (long long)b);
 	return SS_OK;
+}
+
+/*
+ * Reads an event into heads (oriented from node 0 when undirected) and
+ * checks that it is a tree of this element's kind. *empty is set for the
+ * all-zero event.
+ */
+static int event_heads(const ss_element *e, const double *event,
+		       int64_t *heads, int *empty, ss_error *err)
+{
+	const int64_t n = e->dim[SS_DIM_N], L = ssi_length(e, TREE_LENGTHS);
+	int64_t arcs;
+	int rc;
+	for (int64_t d = 0; d < n; d++)
+		heads[d] = -1;
+	if ((rc = event_arcs(e, event, heads, &arcs, err)) != SS_OK)
+		return rc;
+	*empty = arcs == 0;
+	if (*empty)
+		return SS_OK;
+	if (arcs != L - 1)
+		return ss_error_set(err, SS_EDATA,
+				    "event has %lld arcs; a tree of %lld nodes has %lld",
+				    (long long)arcs, (long long)L, (long long)(L - 1));
+	if (!directed(e))
+		event_orient(e, event, heads);
+	return heads_check(e, heads, err);
 }
 
 static int tree_score(const ss_element *e, void *ws, const double *event,

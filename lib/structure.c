@@ -22,7 +22,7 @@ const ss_structure *const ss_structures[] = {
 	&ssi_spanning_tree,
 };
 const int ss_structure_count =
-	(int)(sizeof ss_structures / sizeof ss_structures[0]);
+	(int)SS_ARRAY_LEN(ss_structures);
 
 const ss_structure *ss_structure_find(const char *name)
 {

@@ -30,6 +30,9 @@
 
 #define SS_VERSION "0.1.0"
 
+/* The number of elements of an array (an array, not a pointer). */
+#define SS_ARRAY_LEN(a) (sizeof (a) / sizeof (a)[0])
+
 /* ---- errors ------------------------------------------------------------ */
 
 typedef enum ss_status {
@@ -49,9 +52,14 @@ typedef struct ss_error {
 int ss_error_set(ss_error *err, ss_status status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* Writes "[i, j, k]", the multi-index of a flat row-major offset into an
+ * array of the given rank and shape, into buf[size] (cut short to fit). */
+void ss_format_index(char *buf, size_t size, int64_t offset, int rank,
+		     const int64_t *shape);
+
 /* ---- dimensions and input tables ---------------------------------------- */
 
-/* The dimension letters of SPEC.md, in one table (lib/shape.c). */
+/* The dimension letters of SPEC.md; their names are in lib/structure.c. */
 typedef enum ss_dim {
 	SS_DIM_N,  /* n: sequence length */
 	SS_DIM_T,  /* t: tags / states */
@@ -193,7 +201,7 @@ struct ss_structure {
 	int n_inputs;
 	/* NULL, or checks which SS_ALTERNATIVE inputs are present together. */
 	int (*check_presence)(const int present[], ss_error *err);
-	/* Index in inputs[] of the dataset that sets n, and of the lengths. */
+	/* Index in inputs[] of the lengths (an integer per element). */
 	int lengths_input;
 	ss_option_spec options[SS_MAX_OPTIONS];
 	int n_options;
@@ -275,6 +283,8 @@ typedef struct ss_op_output {
 } ss_op_output;
 
 #define SS_MAX_OP_OUTPUTS 4
+/* Output arrays of an op, its decodes expanded (ss_op_output_count). */
+#define SS_MAX_OP_ARRAYS (SS_MAX_OP_OUTPUTS + SS_MAX_DECODES)
 
 /* Where an operation's operands come from. */
 typedef enum ss_operands {
@@ -327,7 +337,7 @@ typedef struct ss_batch {
 	int64_t num_samples;
 	uint64_t seed;
 	const double *events;
-	void *out[SS_MAX_OP_OUTPUTS + SS_MAX_DECODES];
+	void *out[SS_MAX_OP_ARRAYS];
 	unsigned char *empty;
 } ss_batch;
 

@@ -19,19 +19,20 @@ int ss_error_set(ss_error *err, ss_status status, const char *fmt, ...)
 	return status;
 }
 
-void ssi_format_index(char *buf, size_t size, int64_t offset, int rank,
-		      const int64_t *shape)
+void ss_format_index(char *buf, size_t size, int64_t offset, int rank,
+		     const int64_t *shape)
 {
-	int64_t idx[SS_MAX_EVENT_RANK] = {0};
-	size_t used = 0;
-	for (int d = rank - 1; d >= 0; d--) {
-		idx[d] = shape[d] ? offset % shape[d] : 0;
-		offset = shape[d] ? offset / shape[d] : 0;
-	}
-	used += (size_t)snprintf(buf, size, "[");
-	for (int d = 0; d < rank && used < size; d++)
+	size_t used = (size_t)snprintf(buf, size, "[");
+	for (int d = 0; d < rank && used < size; d++) {
+		/* Axis d's index: offset over the sizes of the later axes
+		 * (0 past an axis of size 0), modulo its own size. */
+		int64_t rest = offset;
+		for (int k = rank - 1; k > d; k--)
+			rest = shape[k] ? rest / shape[k] : 0;
 		used += (size_t)snprintf(buf + used, size - used, "%s%lld",
-					 d ? ", " : "", (long long)idx[d]);
+					 d ? ", " : "",
+					 (long long)(shape[d] ? rest % shape[d] : 0));
+	}
 	if (used < size)
 		snprintf(buf + used, size - used, "]");
 }
@@ -52,7 +53,7 @@ int ssi_bad_value_error(ss_error *err, const char *dataset, double x,
 			int64_t offset, int rank, const int64_t *shape)
 {
 	char where[128];
-	ssi_format_index(where, sizeof where, offset, rank, shape);
+	ss_format_index(where, sizeof where, offset, rank, shape);
 	return ss_error_set(err, SS_EDATA, "dataset '%s' holds %s at %s",
 			    dataset, isnan(x) ? "NaN" : "+inf", where);
 }

@@ -213,8 +213,12 @@ void problem_chain_of(problem *p, const problem *src);
 /* Sets the length (and the lengths input) and redoes the setup. */
 void problem_set_length(problem *p, int64_t len);
 int64_t problem_event_size(const problem *p);
-/* Index of the input named name in s->inputs, -1 if none. */
+/* Index of the input named name in s->inputs, and of the option named
+ * name in s->options: tests look inputs and options up by name, never by
+ * a copy of a structure's private enum. A name s does not have ends the
+ * run (exit status 2). */
 int input_index(const ss_structure *s, const char *name);
+int option_index(const ss_structure *s, const char *name);
 
 /*
  * Calls fn on per_mode random problems of kind for each mode (or only

@@ -109,7 +109,7 @@ static void check_tree_round_trip(void)
 		for (int64_t L = 1; L <= n; L++) {
 			ss_element e = element_of(s, n, 0, &L);
 			int64_t count = 1;
-			e.option[0] = directed;
+			e.option[option_index(s, "directed")] = directed;
 			for (int64_t d = 1; d < L; d++)
 				count *= L;
 			for (int64_t code = 0; code < count; code++) {

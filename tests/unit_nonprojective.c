@@ -1,6 +1,6 @@
 /*
- * unit_nonprojective.c - non-projective dependency trees (lib/
- * tree_nonprojective.c: Matrix-Tree Theorem by GTH elimination,
+ * unit_nonprojective.c - non-projective dependency trees
+ * (lib/dep_nonprojective.c: Matrix-Tree Theorem by GTH elimination,
  * Chu-Liu-Edmonds, the sequential sampler) against the brute-force
  * enumerator: tree counts (Cayley), log Z, marginals, argmax, marginals as
  * the gradient of log Z, adversarial magnitudes, goodness of fit of the

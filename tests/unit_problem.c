@@ -77,7 +77,17 @@ int input_index(const ss_structure *s, const char *name)
 	for (int k = 0; k < s->n_inputs; k++)
 		if (!strcmp(s->inputs[k].name, name))
 			return k;
-	return -1;
+	fprintf(stderr, "unit: %s has no input '%s'\n", s->name, name);
+	exit(2);
+}
+
+int option_index(const ss_structure *s, const char *name)
+{
+	for (int k = 0; k < s->n_options; k++)
+		if (!strcmp(s->options[k].name, name))
+			return k;
+	fprintf(stderr, "unit: %s has no option '%s'\n", s->name, name);
+	exit(2);
 }
 
 static double *zeros(int64_t count)
@@ -113,14 +123,7 @@ void problem_alloc(problem *p, problem_kind kind, int64_t n, int64_t t,
 
 static void set_input(problem *p, const char *name, const void *data)
 {
-	int k = input_index(p->s, name);
-
-	if (k < 0) {
-		fprintf(stderr, "unit: %s has no input '%s'\n", p->s->name,
-			name);
-		exit(2);
-	}
-	p->e.input[k] = data;
+	p->e.input[input_index(p->s, name)] = data;
 }
 
 void problem_setup(problem *p)

@@ -1,6 +1,6 @@
 /*
  * unit_projective.c - projective dependency trees (Eisner's algorithm,
- * lib/tree_projective.c) against the brute-force enumerator: log Z,
+ * lib/dep_projective.c) against the brute-force enumerator: log Z,
  * marginals, argmax, tree counts, marginals as the gradient of log Z,
  * invariances at sizes past enumeration, goodness of fit of the sampler
  * and its purity.

@@ -12,7 +12,6 @@
 
 #include "unit_tree.h"
 
-enum { OPT_DIRECTED, OPT_PROJECTIVE, OPT_SINGLE_ROOT };
 #define MAXN 6
 
 typedef struct tree_case {
@@ -51,6 +50,15 @@ static double draw(unit_rng *r, int mode)
 	}
 }
 
+/* Sets the spanning tree's three options of e, looked up by name. */
+static void set_options(ss_element *e, const ss_structure *s, int directed,
+			int projective, int single_root)
+{
+	e->option[option_index(s, "directed")] = directed;
+	e->option[option_index(s, "projective")] = projective;
+	e->option[option_index(s, "single_root_edge")] = single_root;
+}
+
 /* Fills the case; entries never read hold NaN. */
 static void case_setup(tree_case *c, int variant, int64_t n, int64_t len,
 		       int mode, unit_rng *r)
@@ -73,12 +81,10 @@ static void case_setup(tree_case *c, int variant, int64_t n, int64_t len,
 			c->w[u * n + v] = c->directed ? c->lp[u * n + v]
 				: (c->lp[u * n + v] + c->lp[v * n + u]) / 2;
 	c->lengths = len;
-	c->e.input[0] = c->lp;
-	c->e.input[1] = &c->lengths;
+	c->e.input[input_index(c->s, "log_potentials")] = c->lp;
+	c->e.input[input_index(c->s, "lengths")] = &c->lengths;
 	c->e.dim[SS_DIM_N] = n;
-	c->e.option[OPT_DIRECTED] = c->directed;
-	c->e.option[OPT_PROJECTIVE] = c->projective;
-	c->e.option[OPT_SINGLE_ROOT] = c->single_root;
+	set_options(&c->e, c->s, c->directed, c->projective, c->single_root);
 	c->ws = ws_alloc(c->s->workspace_bytes(c->e.dim));
 	snprintf(c->label, sizeof c->label,
 		 "%sdirected %sprojective %s n=%lld len=%lld %s",
@@ -219,11 +225,10 @@ static void suite_entropy_sign(void)
 			int negative = 0;
 			double lowest = INFINITY;
 
-			e.input[0] = lp;
+			e.input[input_index(s, "log_potentials")] = lp;
 			e.dim[SS_DIM_N] = NODES;
-			e.option[OPT_DIRECTED] = !(variant & 1);
-			e.option[OPT_PROJECTIVE] = !!(variant & 2);
-			e.option[OPT_SINGLE_ROOT] = !!(variant & 4);
+			set_options(&e, s, !(variant & 1), !!(variant & 2),
+				    !!(variant & 4));
 			ws = ws_alloc(s->workspace_bytes(e.dim));
 			for (uint64_t seed = 1; seed <= PROBLEMS; seed++) {
 				unit_rng r;
@@ -393,7 +398,7 @@ static void suite_validate_tree(void)
 	c.lp[2 * 4 + 0] = NAN;
 	CHECK(c.s->validate(&c.e, c.ws, &err) == SS_OK,
 	      "NaN in column 0 accepted (directed)");
-	c.e.option[OPT_DIRECTED] = 0;
+	c.e.option[option_index(c.s, "directed")] = 0;
 	CHECK(c.s->validate(&c.e, c.ws, &err) == SS_EDATA,
 	      "NaN in column 0 refused (undirected: it is symmetrised in)");
 	free(c.ws);

@@ -144,6 +144,28 @@ static void check_vcase(const struct vcase *v)
 	problem_free(&p);
 }
 
+/* ss_format_index, which every message naming a position uses. */
+static void check_format_index(void)
+{
+	static const int64_t shape[6] = {2, 3, 4, 5, 6, 7};
+	static const int64_t empty_axis[3] = {4, 0, 3};
+	char buf[64], small[6];
+
+	unit_begin();
+	ss_format_index(buf, sizeof buf, 0, 0, shape);
+	CHECK(!strcmp(buf, "[]"), "rank 0 gives '%s'", buf);
+	/* 1234 = ((((0 * 3 + 1) * 4 + 1) * 5 + 4) * 6 + 2) * 7 + 2 */
+	ss_format_index(buf, sizeof buf, 1234, 6, shape);
+	CHECK(!strcmp(buf, "[0, 1, 1, 4, 2, 2]"), "rank 6 gives '%s'", buf);
+	ss_format_index(buf, sizeof buf, 17, 3, shape + 3);
+	CHECK(!strcmp(buf, "[0, 2, 3]"), "rank 3 gives '%s'", buf);
+	ss_format_index(buf, sizeof buf, 5, 3, empty_axis);
+	CHECK(!strcmp(buf, "[0, 0, 2]"), "an axis of size 0 gives '%s'", buf);
+	ss_format_index(small, sizeof small, 1234, 6, shape);
+	CHECK(!strcmp(small, "[0, 1"), "a short buffer gives '%s'", small);
+	unit_end("ss_format_index: the multi-index of a flat offset, any rank, cut to the buffer");
+}
+
 void suite_validate(void)
 {
 	int n = (int)(sizeof vcases / sizeof vcases[0]);
@@ -159,6 +181,7 @@ void suite_validate(void)
 			 v->expect != SS_OK ? ", naming the dataset"
 			 : v->same ? ", results unchanged" : "");
 	}
+	check_format_index();
 }
 
 /* ---- score ------------------------------------------------------------------ */

@@ -1,5 +1,5 @@
 /*
- * tree_nonprojective.c - non-projective dependency trees: the Matrix-Tree
+ * dep_nonprojective.c - non-projective dependency trees: the Matrix-Tree
  * Theorem, the maximum spanning arborescence, exact sampling.
  *
  * Nodes 0 .. n-1, node 0 the root. Arc scores w[h * ld + d] for h -> d;
@@ -292,11 +292,13 @@ static inline double np_log_x(np_xf a, double *twos)
 
 /* ---- workspace ------------------------------------------------------------ */
 
-/* Workspace: three [n, n] matrices of np_xf size (the working weights,
- * the adjoints or the sampler's compact matrix, the shifted weights a),
- * each holding double or np_xf as the arithmetic in use says, six
- * vectors [n + 2] and an int32 area [16 n + 16]. The best-tree search
- * reuses the first two matrices for its scores and arc codes. */
+/* Workspace: NP_MATRICES [n, n] matrices of np_xf size (the working
+ * weights, the adjoints or the sampler's compact matrix, the shifted
+ * weights a), each holding double or np_xf as the arithmetic in use says,
+ * NP_VECTORS vectors [n + 2] and an int32 area [16 n + 16]. The best-tree
+ * search reuses the first two matrices for its scores and arc codes. */
+enum { NP_MATRICES = 3, NP_VECTORS = 6 };
+
 typedef struct np_ws {
 	void *X, *Xb, *A0, *T, *Tb, *piv, *esc;
 	np_xf *escn, *wt;
@@ -308,8 +310,8 @@ typedef struct np_ws {
 size_t ssi_nonprojective_workspace(int64_t n)
 {
 	size_t nn = (size_t)(n * n), nv = (size_t)n + 2;
-	return 3 * ssi_align64(nn * sizeof(np_xf)) +
-	       6 * ssi_align64(nv * sizeof(np_xf)) +
+	return NP_MATRICES * ssi_align64(nn * sizeof(np_xf)) +
+	       NP_VECTORS * ssi_align64(nv * sizeof(np_xf)) +
 	       ssi_align64((16 * (size_t)n + 16) * sizeof(int32_t));
 }
 
@@ -322,14 +324,14 @@ static np_ws np_carve(int64_t n, void *ws)
 	w.X = p;
 	w.Xb = p + nn;
 	w.A0 = p + 2 * nn;
-	p += 3 * nn;
+	p += NP_MATRICES * nn;
 	w.T = p;
 	w.Tb = p + nv;
 	w.piv = p + 2 * nv;
 	w.esc = p + 3 * nv;
 	w.escn = (np_xf *)(p + 4 * nv);
 	w.wt = (np_xf *)(p + 5 * nv);
-	w.ints = (int32_t *)(p + 6 * nv);
+	w.ints = (int32_t *)(p + NP_VECTORS * nv);
 	w.prec = w.wprec = NP_DOUBLE;
 	return w;
 }
@@ -350,6 +352,7 @@ static size_t np_size(int prec)
 /*
  * The kernels, for double (the fast path, which vectorises) and np_xf
  * (its fallback): R the element type, S the suffix of its arithmetic.
+ * Each is a macro template, instantiated for both by NP_KERNELS.
  *
  * np_eliminate: GTH elimination of nodes 1 .. last of X [n, n] in place,
  * row 0 holding the root weights (root_mass: they count in the pivots).
@@ -357,12 +360,18 @@ static size_t np_size(int prec)
  * s has no mass left.
  *
  * np_adjoint: the reverse sweep over that elimination, the adjoints of
- * log Z into Xb (single root, !root_mass: log Z also has log X[0, n-1]).
+ * log Z into Xb (single root, !root_mass: log Z also has log X[0, n-1]);
+ * np_adjoint_row is its reverse of one row's update.
  *
  * np_backsub: the escape probabilities of the sampler, esc[s] for
  * s = t .. 1 over an elimination of B [m, m] (esc of node t + 1 is 0).
  */
-#define NP_KERNELS(R, S)                                                      \
+/* Partial sums of the adjoint sweep's dot products: one vector register
+ * of doubles; they are added pairwise, as a tree of three levels. */
+#define NP_UNROLL 8
+_Static_assert(NP_UNROLL == 8, "np_adjoint_row adds eight partial sums");
+
+#define NP_ELIMINATE(R, S)                                                    \
 static long double np_eliminate_##S(R *X, int64_t n, int64_t last,            \
 				    int root_mass, R *piv, R *T,              \
 				    int64_t *zero_at)                         \
@@ -392,8 +401,36 @@ static long double np_eliminate_##S(R *X, int64_t n, int64_t last,            \
 		}                                                             \
 	}                                                                     \
 	return logdet + (long double)twos * NP_LN2;                           \
-}                                                                             \
-                                                                              \
+}
+
+/* Reverse of x[j] += a t_j over j = s+1 .. n-1 for one row x of X (a =
+ * x[s]) with adjoints xb: t̄_j += xb[j] a into Tb, and xb[s] += Σ_j xb[j]
+ * t_j, summed in NP_UNROLL partial sums. */
+#define NP_ADJOINT_ROW(R, S)                                                  \
+static inline void np_adjoint_row_##S(int64_t n, int64_t s, R a,             \
+				      const R *T, R *Tb, R *xb)               \
+{                                                                             \
+	R acc[NP_UNROLL];                                                     \
+	int64_t j = s + 1;                                                    \
+	for (int u = 0; u < NP_UNROLL; u++)                                   \
+		acc[u] = np_zero_##S();                                       \
+	for (; j + NP_UNROLL <= n; j += NP_UNROLL)                            \
+		for (int u = 0; u < NP_UNROLL; u++) {                         \
+			Tb[j + u] = np_madd_##S(Tb[j + u], xb[j + u], a);     \
+			acc[u] = np_madd_##S(acc[u], xb[j + u], T[j + u]);    \
+		}                                                             \
+	for (; j < n; j++) {                                                  \
+		Tb[j] = np_madd_##S(Tb[j], xb[j], a);                         \
+		acc[0] = np_madd_##S(acc[0], xb[j], T[j]);                    \
+	}                                                                     \
+	xb[s] = np_add_##S(xb[s], np_add_##S(                                 \
+		np_add_##S(np_add_##S(acc[0], acc[1]),                        \
+			   np_add_##S(acc[2], acc[3])),                       \
+		np_add_##S(np_add_##S(acc[4], acc[5]),                        \
+			   np_add_##S(acc[6], acc[7]))));                     \
+}
+
+#define NP_ADJOINT(R, S)                                                      \
 static void np_adjoint_##S(const R *X, R *Xb, int64_t n, int64_t last,        \
 			   int root_mass, const R *piv, R *T, R *Tb)          \
 {                                                                             \
@@ -411,28 +448,8 @@ static void np_adjoint_##S(const R *X, R *Xb, int64_t n, int64_t last,        \
 		/* Reverse of x[i, j] += x[i, s] t_j: t̄ and Ā[i, s]. */      \
 		for (int64_t i = s + 1; i <= n; i++) {                        \
 			const int64_t row = i == n ? 0 : i;                   \
-			const R a = X[row * n + s];                           \
-			R *xb = Xb + row * n, acc[8];                         \
-			int64_t j = s + 1;                                    \
-			for (int u = 0; u < 8; u++)                           \
-				acc[u] = np_zero_##S();                       \
-			/* Eight partial sums: one vector register. */        \
-			for (; j + 7 < n; j += 8)                             \
-				for (int u = 0; u < 8; u++) {                 \
-					Tb[j + u] = np_madd_##S(Tb[j + u],    \
-								xb[j + u], a); \
-					acc[u] = np_madd_##S(acc[u], xb[j + u], \
-							     T[j + u]);       \
-				}                                             \
-			for (; j < n; j++) {                                  \
-				Tb[j] = np_madd_##S(Tb[j], xb[j], a);         \
-				acc[0] = np_madd_##S(acc[0], xb[j], T[j]);    \
-			}                                                     \
-			xb[s] = np_add_##S(xb[s], np_add_##S(                 \
-				np_add_##S(np_add_##S(acc[0], acc[1]),        \
-					   np_add_##S(acc[2], acc[3])),       \
-				np_add_##S(np_add_##S(acc[4], acc[5]),        \
-					   np_add_##S(acc[6], acc[7]))));     \
+			np_adjoint_row_##S(n, s, X[row * n + s], T, Tb,       \
+					   Xb + row * n);                     \
 		}                                                             \
 		/* t_j = x[s, j] / p_s. */                                    \
 		for (int64_t j = s + 1; j < n; j++) {                         \
@@ -446,8 +463,9 @@ static void np_adjoint_##S(const R *X, R *Xb, int64_t n, int64_t last,        \
 		for (int64_t i = s + 1; i < n; i++)                           \
 			Xb[i * n + s] = np_add_##S(Xb[i * n + s], pb);        \
 	}                                                                     \
-}                                                                             \
-                                                                              \
+}
+
+#define NP_BACKSUB(R, S)                                                      \
 static void np_backsub_##S(const R *B, int64_t m, int64_t t, const R *piv,    \
 			   R *esc)                                            \
 {                                                                             \
@@ -458,6 +476,9 @@ static void np_backsub_##S(const R *B, int64_t m, int64_t t, const R *piv,    \
 		esc[s] = np_div_##S(e, piv[s]);                               \
 	}                                                                     \
 }
+
+#define NP_KERNELS(R, S) \
+	NP_ELIMINATE(R, S) NP_ADJOINT_ROW(R, S) NP_ADJOINT(R, S) NP_BACKSUB(R, S)
 
 NP_KERNELS(double, d)
 NP_KERNELS(np_xf, x)
@@ -733,150 +754,218 @@ static int32_t clu_best(int64_t n, const double *S, const int32_t *C,
 	return b;
 }
 
-double ssi_nonprojective_argmax(const ssi_tree *p, void *ws, int64_t *heads)
+/*
+ * The state of Chu-Liu-Edmonds over slots 0 .. n-1: S scores, C root-arc
+ * counts (negated), code the original arc h * n + d each current arc
+ * stands for; best incoming arc per slot, live slots, the node id of each
+ * slot (n, n+1, ... for contracted cycles); per contraction r, its id
+ * and members with the arcs they kept, and up[] from a member's id to
+ * the cycle's.
+ */
+typedef struct clu {
+	int64_t n;
+	double *S;
+	int32_t *C, *code;
+	int32_t *best, *alive, *id, *stamp, *cyc, *incyc, *up, *enter;
+	int32_t *rec_id, *rec_start, *rec_member, *rec_arc;
+	int32_t next_id, nrec;
+} clu;
+
+/* The state in the workspace, with every arc of p, each slot its best
+ * incoming one; -1 if some node has none. */
+static int clu_init(clu *g, const ssi_tree *p, np_ws *w)
 {
 	const int64_t n = p->n, ld = p->ld;
+	g->n = n;
+	g->S = (double *)w->X;
+	g->C = (int32_t *)w->Xb;
+	g->code = g->C + n * n;
+	g->best = w->ints;
+	g->alive = g->best + n;
+	g->id = g->alive + n;
+	g->stamp = g->id + n;
+	g->cyc = g->stamp + n;
+	g->incyc = g->cyc + n;
+	g->up = g->incyc + n; /* [2n] */
+	g->enter = g->up + 2 * n; /* [2n] */
+	g->rec_id = g->enter + 2 * n;
+	g->rec_start = g->rec_id + n;
+	g->rec_member = g->rec_start + n + 1;
+	g->rec_arc = g->rec_member + 2 * n;
+	g->next_id = (int32_t)n;
+	g->nrec = 0;
+	for (int64_t u = 0; u < n; u++) {
+		g->alive[u] = 1;
+		g->id[u] = (int32_t)u;
+		g->incyc[u] = 0;
+		for (int64_t v = 0; v < n; v++) {
+			g->S[u * n + v] = v == 0 || u == v ? -INFINITY
+							   : p->w[u * ld + v];
+			g->C[u * n + v] = p->single_root && u == 0 ? -1 : 0;
+			g->code[u * n + v] = (int32_t)(u * n + v);
+		}
+	}
+	for (int64_t v = 1; v < n; v++)
+		if ((g->best[v] = clu_best(n, g->S, g->C, g->alive, v)) < 0)
+			return -1;
+	g->rec_start[0] = 0;
+	return 0;
+}
+
+/* A slot on a cycle of best arcs, or -1: follows best arcs from each
+ * node; a walk that meets itself has found a cycle. */
+static int32_t clu_find_cycle(clu *g)
+{
+	int32_t walk = 0;
+	for (int64_t v = 0; v < g->n; v++)
+		g->stamp[v] = 0;
+	for (int64_t v = 1; v < g->n; v++) {
+		int64_t x = v;
+		if (!g->alive[v] || g->stamp[v])
+			continue;
+		walk++;
+		while (x != 0 && !g->stamp[x]) {
+			g->stamp[x] = walk;
+			x = g->best[x];
+		}
+		if (x != 0 && g->stamp[x] == walk)
+			return (int32_t)x;
+	}
+	return -1;
+}
+
+/* Records the cycle through start, its members (into cyc) and their
+ * arcs, as contraction nrec; returns its length. */
+static int32_t clu_record_cycle(clu *g, int32_t start)
+{
+	int32_t k = 0, t = start;
+	do {
+		g->cyc[k++] = t;
+		g->incyc[t] = 1;
+		t = g->best[t];
+	} while (t != start);
+	g->rec_id[g->nrec] = g->next_id;
+	for (int32_t i = 0; i < k; i++) {
+		int32_t v = g->cyc[i], m = g->rec_start[g->nrec] + i;
+		g->rec_member[m] = g->id[v];
+		g->rec_arc[m] = g->code[g->best[v] * g->n + v];
+		g->up[g->id[v]] = g->next_id;
+	}
+	g->rec_start[g->nrec + 1] = g->rec_start[g->nrec] + k;
+	g->nrec++;
+	return k;
+}
+
+/* The arcs between live slot x and the cycle cyc[0 .. k) once it is
+ * contracted into slot t: into t, the best of x -> v less the arc into v
+ * it replaces; out of t, the best of v -> x. */
+static void clu_contract_arcs(clu *g, int64_t x, int32_t t, int32_t k)
+{
+	const int64_t n = g->n;
+	double *S = g->S;
+	int32_t *C = g->C, *code = g->code;
+	int32_t bc = 0, oc = 0, bcode = -1, ocode = -1;
+	double bs = -INFINITY, os = -INFINITY;
+	for (int32_t i = 0; i < k; i++) {
+		int64_t v = g->cyc[i], bv = g->best[v];
+		double s = S[x * n + v];
+		int32_t c;
+		if (s != -INFINITY) {
+			s -= S[bv * n + v];
+			c = C[x * n + v] - C[bv * n + v];
+			if (lex_gt(c, s, bc, bs)) {
+				bc = c;
+				bs = s;
+				bcode = code[x * n + v];
+			}
+		}
+		if (x != 0 && lex_gt(C[v * n + x], S[v * n + x], oc, os)) {
+			oc = C[v * n + x];
+			os = S[v * n + x];
+			ocode = code[v * n + x];
+		}
+	}
+	S[x * n + t] = bs;
+	C[x * n + t] = bc;
+	code[x * n + t] = bcode;
+	if (x != 0) {
+		S[t * n + x] = os;
+		C[t * n + x] = oc;
+		code[t * n + x] = ocode;
+	}
+}
+
+/* Contracts the cycle cyc[0 .. k) into slot t, a new node; -1 if
+ * nothing enters it. */
+static int clu_contract(clu *g, int32_t t, int32_t k)
+{
+	for (int64_t x = 0; x < g->n; x++)
+		if (g->alive[x] && !g->incyc[x])
+			clu_contract_arcs(g, x, t, k);
+	for (int32_t i = 0; i < k; i++) {
+		g->incyc[g->cyc[i]] = 0;
+		if (g->cyc[i] != t)
+			g->alive[g->cyc[i]] = 0;
+	}
+	g->id[t] = g->next_id++;
+	/* Arcs that came from the cycle now come from t; t itself needs a
+	 * best incoming arc from outside. */
+	for (int64_t v = 1; v < g->n; v++)
+		if (g->alive[v] && v != t && !g->alive[g->best[v]])
+			g->best[v] = t;
+	g->best[t] = clu_best(g->n, g->S, g->C, g->alive, t);
+	return g->best[t] < 0 ? -1 : 0;
+}
+
+/* The heads of the tree: the arcs of the contracted tree, then each
+ * cycle expanded, latest first: every member keeps its arc except the
+ * one the tree enters. */
+static void clu_expand(const clu *g, int64_t *heads)
+{
+	const int64_t n = g->n;
+	int32_t *enter = g->enter, *up = g->up;
+	for (int64_t v = 1; v < n; v++) {
+		int32_t c;
+		if (!g->alive[v])
+			continue;
+		c = g->code[g->best[v] * n + v];
+		heads[c % n] = c / n;
+		enter[g->id[v]] = (int32_t)(c % n);
+	}
+	for (int32_t r = g->nrec - 1; r >= 0; r--) {
+		int32_t N = g->rec_id[r], dstar = enter[N], x = dstar;
+		while (up[x] != N)
+			x = up[x];
+		for (int32_t m = g->rec_start[r]; m < g->rec_start[r + 1]; m++) {
+			int32_t arc = g->rec_arc[m];
+			if (g->rec_member[m] == x) {
+				enter[x] = dstar;
+				continue;
+			}
+			heads[arc % n] = arc / n;
+			enter[g->rec_member[m]] = arc % n;
+		}
+	}
+}
+
+double ssi_nonprojective_argmax(const ssi_tree *p, void *ws, int64_t *heads)
+{
+	const int64_t n = p->n;
 	np_ws w = np_carve(n, ws);
-	/* Slots 0 .. n-1: S scores, C root-arc counts (negated), code the
-	 * original arc h * n + d each current arc stands for. */
-	double *S = (double *)w.X;
-	int32_t *C = (int32_t *)w.Xb, *code = C + n * n;
-	int32_t *best = w.ints, *alive = best + n, *id = alive + n;
-	int32_t *stamp = id + n, *cyc = stamp + n, *incyc = cyc + n;
-	int32_t *up = incyc + n, *enter = up + 2 * n; /* [2n] each */
-	int32_t *rec_id = enter + 2 * n, *rec_start = rec_id + n;
-	int32_t *rec_member = rec_start + n + 1, *rec_arc = rec_member + 2 * n;
-	int32_t next_id = (int32_t)n, nrec = 0, roots = 0;
+	clu g;
+	int32_t start, roots = 0;
 	double score = 0.0;
 
 	for (int64_t d = 0; d < n; d++)
 		heads[d] = -1;
 	if (n == 1)
 		return p->single_root ? -INFINITY : 0.0;
-	for (int64_t u = 0; u < n; u++) {
-		alive[u] = 1;
-		id[u] = (int32_t)u;
-		incyc[u] = 0;
-		for (int64_t v = 0; v < n; v++) {
-			S[u * n + v] = v == 0 || u == v ? -INFINITY
-							: p->w[u * ld + v];
-			C[u * n + v] = p->single_root && u == 0 ? -1 : 0;
-			code[u * n + v] = (int32_t)(u * n + v);
-		}
-	}
-	for (int64_t v = 1; v < n; v++)
-		if ((best[v] = clu_best(n, S, C, alive, v)) < 0)
+	if (clu_init(&g, p, &w))
+		return -INFINITY;
+	while ((start = clu_find_cycle(&g)) >= 0)
+		if (clu_contract(&g, start, clu_record_cycle(&g, start)))
 			return -INFINITY;
-	rec_start[0] = 0;
-	for (;;) {
-		int32_t walk = 0, start = -1, k = 0, t;
-		for (int64_t v = 0; v < n; v++)
-			stamp[v] = 0;
-		/* Follow best arcs from each node; a walk that meets itself
-		 * has found a cycle. */
-		for (int64_t v = 1; v < n && start < 0; v++) {
-			int64_t x = v;
-			if (!alive[v] || stamp[v])
-				continue;
-			walk++;
-			while (x != 0 && !stamp[x]) {
-				stamp[x] = walk;
-				x = best[x];
-			}
-			if (x != 0 && stamp[x] == walk)
-				start = (int32_t)x;
-		}
-		if (start < 0)
-			break;
-		/* Record the cycle: its members and their arcs. */
-		t = start;
-		do {
-			cyc[k++] = t;
-			incyc[t] = 1;
-			t = best[t];
-		} while (t != start);
-		rec_id[nrec] = next_id;
-		for (int32_t i = 0; i < k; i++) {
-			int32_t v = cyc[i], m = rec_start[nrec] + i;
-			rec_member[m] = id[v];
-			rec_arc[m] = code[best[v] * n + v];
-			up[id[v]] = next_id;
-		}
-		rec_start[nrec + 1] = rec_start[nrec] + k;
-		nrec++;
-		/* Contract into slot t = start. */
-		t = start;
-		for (int64_t x = 0; x < n; x++) {
-			int32_t bc = 0, oc = 0, bcode = -1, ocode = -1;
-			double bs = -INFINITY, os = -INFINITY;
-			if (!alive[x] || incyc[x])
-				continue;
-			for (int32_t i = 0; i < k; i++) {
-				int64_t v = cyc[i], bv = best[v];
-				double s = S[x * n + v];
-				int32_t c;
-				if (s != -INFINITY) {
-					s -= S[bv * n + v];
-					c = C[x * n + v] - C[bv * n + v];
-					if (lex_gt(c, s, bc, bs)) {
-						bc = c;
-						bs = s;
-						bcode = code[x * n + v];
-					}
-				}
-				if (x != 0 && lex_gt(C[v * n + x], S[v * n + x],
-						     oc, os)) {
-					oc = C[v * n + x];
-					os = S[v * n + x];
-					ocode = code[v * n + x];
-				}
-			}
-			S[x * n + t] = bs;
-			C[x * n + t] = bc;
-			code[x * n + t] = bcode;
-			if (x != 0) {
-				S[t * n + x] = os;
-				C[t * n + x] = oc;
-				code[t * n + x] = ocode;
-			}
-		}
-		for (int32_t i = 0; i < k; i++) {
-			incyc[cyc[i]] = 0;
-			if (cyc[i] != t)
-				alive[cyc[i]] = 0;
-		}
-		id[t] = next_id++;
-		/* Arcs that came from the cycle now come from t; t itself
-		 * needs a best incoming arc from outside. */
-		for (int64_t v = 1; v < n; v++)
-			if (alive[v] && v != t && !alive[best[v]])
-				best[v] = t;
-		if ((best[t] = clu_best(n, S, C, alive, t)) < 0)
-			return -INFINITY;
-	}
-	/* The arcs of the contracted tree, then each cycle expanded, latest
-	 * first: every member keeps its arc except the one the tree enters. */
-	for (int64_t v = 1; v < n; v++) {
-		int32_t c;
-		if (!alive[v])
-			continue;
-		c = code[best[v] * n + v];
-		heads[c % n] = c / n;
-		enter[id[v]] = (int32_t)(c % n);
-	}
-	for (int32_t r = nrec - 1; r >= 0; r--) {
-		int32_t N = rec_id[r], dstar = enter[N], x = dstar;
-		while (up[x] != N)
-			x = up[x];
-		for (int32_t m = rec_start[r]; m < rec_start[r + 1]; m++) {
-			if (rec_member[m] == x) {
-				enter[x] = dstar;
-				continue;
-			}
-			heads[rec_arc[m] % n] = rec_arc[m] / n;
-			enter[rec_member[m]] = rec_arc[m] % n;
-		}
-	}
+	clu_expand(&g, heads);
 	for (int64_t d = 1; d < n; d++)
 		roots += heads[d] == 0;
 	if (p->single_root && roots != 1) {
@@ -886,7 +975,7 @@ double ssi_nonprojective_argmax(const ssi_tree *p, void *ws, int64_t *heads)
 	}
 	heads[0] = -1;
 	for (int64_t d = 1; d < n; d++)
-		score += p->w[heads[d] * ld + d];
+		score += p->w[heads[d] * p->ld + d];
 	return score;
 }
 
@@ -969,18 +1058,115 @@ static void np_escape(int64_t n, const void *Ac, const int32_t *others,
 			? xf_zero() : np_at(w->esc, w->prec, a);
 }
 
+/*
+ * The sampler's groups: group[x] is the group of node x (each undrawn
+ * node heads its own; the root's holds the root and every drawn node
+ * whose path reaches it); Ac has a row of weights per group, in the
+ * arithmetic of a; undrawn[0 .. count) the nodes left to draw, in order.
+ * c is the root's child drawn first (single root), else -1.
+ */
+typedef struct np_groups {
+	void *Ac;
+	int32_t *group, *undrawn;
+	int64_t count;
+	int32_t c;
+} np_groups;
+
+/* Single root: the root's child c from μ[0, ·], heads[c] = 0; -1 where no
+ * tree exists (or underflow lost every weight). */
+static int32_t np_draw_root_child(const ssi_tree *p, np_ws *w, ss_rng *rng,
+				  int64_t *heads)
+{
+	const int64_t n = p->n;
+	int32_t *perm = w->ints, c;
+	if (np_solve(p, w, perm, 1) == -INFINITY)
+		return -1;
+	for (int64_t j = 1; j < n; j++)
+		w->wt[perm[j] - 1] = xf_mul(np_at(w->A0, w->wprec, perm[j]),
+					    np_at(w->Xb, w->prec, j));
+	c = (int32_t)np_draw(w->wt, n - 1, ss_rng_uniform(rng)) + 1;
+	if (c == 0)
+		return -1;
+	heads[c] = 0;
+	return c;
+}
+
+/* Every node its own group but c, in the root's; the rows of A0. */
+static np_groups np_groups_init(int64_t n, const np_ws *w, int32_t c)
+{
+	const size_t size = np_size(w->wprec);
+	np_groups G = {w->X, w->ints + n, w->ints + 2 * n, 0, c};
+	memcpy(G.Ac, w->A0, (size_t)(n * n) * size);
+	for (int64_t x = 0; x < n; x++)
+		G.group[x] = (int32_t)x;
+	if (c > 0) {
+		G.group[c] = 0;
+		memcpy(G.Ac, (const char *)w->A0 + (size_t)(c * n) * size,
+		       (size_t)n * size);
+	}
+	for (int64_t x = 1; x < n; x++)
+		if (x != c)
+			G.undrawn[G.count++] = (int32_t)x;
+	return G;
+}
+
+/* The head of d, drawn with probability ∝ a[h, d] escn[group(h)] (the
+ * escape probabilities of np_escape, in w->escn); where underflow lost
+ * every path, the best arc into d from outside its group. -1 if none. */
+static int64_t np_draw_head(int64_t n, np_ws *w, const np_groups *G,
+			    int32_t d, ss_rng *rng)
+{
+	np_xf *wt = w->wt;
+	int64_t h;
+	w->escn[0] = xf_one();
+	w->escn[d] = xf_zero();
+	for (int64_t x = 0; x < n; x++)
+		wt[x] = x == d || (x == 0 && G->c > 0)
+			? xf_zero()
+			: xf_mul(np_at(w->A0, w->wprec, x * n + d),
+				 w->escn[G->group[x]]);
+	h = np_draw(wt, n, ss_rng_uniform(rng));
+	if (h < 0) { /* only if underflow lost every path */
+		np_xf best = xf_zero();
+		for (int64_t x = 0; x < n; x++) {
+			np_xf a = np_at(w->A0, w->wprec, x * n + d);
+			if (G->group[x] != d && !(x == 0 && G->c > 0) &&
+			    xf_gt(a, best)) {
+				best = a;
+				h = x;
+			}
+		}
+	}
+	return h;
+}
+
+/* Contracts d into the group of its head h: d's row of weights to the t
+ * nodes others[] is added to the group's, and d's group joins it. */
+static void np_join(int64_t n, int wprec, np_groups *G, int32_t d,
+		    int64_t h, const int32_t *others, int64_t t)
+{
+	const int32_t g = G->group[h];
+	for (int64_t k = 0; k < t; k++) {
+		int64_t to = g * n + others[k], from = d * n + others[k];
+		if (wprec == NP_XF)
+			((np_xf *)G->Ac)[to] = xf_add(((np_xf *)G->Ac)[to],
+						      ((np_xf *)G->Ac)[from]);
+		else
+			((double *)G->Ac)[to] += ((double *)G->Ac)[from];
+	}
+	for (int64_t x = 0; x < n; x++)
+		if (G->group[x] == d)
+			G->group[x] = g;
+}
+
 void ssi_nonprojective_sample(const ssi_tree *p, void *ws, ss_rng *rng,
 			      int64_t *heads)
 {
 	const int64_t n = p->n;
 	np_ws w = np_carve(n, ws);
-	int32_t *perm = w.ints, *group = perm + n, *undrawn = group + n;
-	void *Ac = w.X;
-	np_xf *wt = w.wt;
-	int64_t nund = 0;
+	np_groups G;
 	int32_t c = -1;
 	fexcept_t saved;
-	size_t size;
 
 	for (int64_t d = 0; d < n; d++)
 		heads[d] = -1;
@@ -988,74 +1174,21 @@ void ssi_nonprojective_sample(const ssi_tree *p, void *ws, ss_rng *rng,
 		return;
 	fegetexceptflag(&saved, FE_ALL_EXCEPT); /* restored at the end */
 	if (p->single_root) {
-		/* The root's child from μ[0, ·]. */
-		if (np_solve(p, &w, perm, 1) == -INFINITY)
+		if ((c = np_draw_root_child(p, &w, rng, heads)) < 0)
 			goto done;
-		for (int64_t j = 1; j < n; j++)
-			wt[perm[j] - 1] = xf_mul(np_at(w.A0, w.wprec, perm[j]),
-						 np_at(w.Xb, w.prec, j));
-		c = (int32_t)np_draw(wt, n - 1, ss_rng_uniform(rng)) + 1;
-		if (c == 0)
-			goto done;
-		heads[c] = 0;
 	} else if (np_load_weights(p, &w) == -INFINITY) {
 		goto done;
 	}
-	/* Groups: each undrawn node heads its own; the root's group holds
-	 * the root and every drawn node whose path reaches it. Ac has a row
-	 * of weights per group, in the arithmetic of a. */
-	size = np_size(w.wprec);
-	memcpy(Ac, w.A0, (size_t)(n * n) * size);
-	for (int64_t x = 0; x < n; x++)
-		group[x] = (int32_t)x;
-	if (c > 0) {
-		group[c] = 0;
-		memcpy(Ac, (const char *)w.A0 + (size_t)(c * n) * size,
-		       (size_t)n * size);
-	}
-	for (int64_t x = 1; x < n; x++)
-		if (x != c)
-			undrawn[nund++] = (int32_t)x;
-	for (int64_t u = 0; u < nund; u++) {
-		const int32_t d = undrawn[u], *others = undrawn + u + 1;
-		const int64_t t = nund - u - 1;
+	G = np_groups_init(n, &w, c);
+	for (int64_t u = 0; u < G.count; u++) {
+		const int32_t d = G.undrawn[u], *others = G.undrawn + u + 1;
+		const int64_t t = G.count - u - 1;
 		int64_t h;
-		int32_t g;
-		np_escape(n, Ac, others, t, d, &w);
-		w.escn[0] = xf_one();
-		w.escn[d] = xf_zero();
-		for (int64_t x = 0; x < n; x++)
-			wt[x] = x == d || (x == 0 && c > 0)
-				? xf_zero()
-				: xf_mul(np_at(w.A0, w.wprec, x * n + d),
-					 w.escn[group[x]]);
-		h = np_draw(wt, n, ss_rng_uniform(rng));
-		if (h < 0) { /* only if underflow lost every path */
-			np_xf best = xf_zero();
-			for (int64_t x = 0; x < n; x++) {
-				np_xf a = np_at(w.A0, w.wprec, x * n + d);
-				if (group[x] != d && !(x == 0 && c > 0) &&
-				    xf_gt(a, best)) {
-					best = a;
-					h = x;
-				}
-			}
-			if (h < 0)
-				break;
-		}
+		np_escape(n, G.Ac, others, t, d, &w);
+		if ((h = np_draw_head(n, &w, &G, d, rng)) < 0)
+			break;
 		heads[d] = h;
-		g = group[h];
-		for (int64_t k = 0; k < t; k++) {
-			int64_t to = g * n + others[k], from = d * n + others[k];
-			if (w.wprec == NP_XF)
-				((np_xf *)Ac)[to] = xf_add(((np_xf *)Ac)[to],
-							   ((np_xf *)Ac)[from]);
-			else
-				((double *)Ac)[to] += ((double *)Ac)[from];
-		}
-		for (int64_t x = 0; x < n; x++)
-			if (group[x] == d)
-				group[x] = g;
+		np_join(n, w.wprec, &G, d, h, others, t);
 	}
 done:
 	fesetexceptflag(&saved, FE_ALL_EXCEPT);

@@ -1,5 +1,5 @@
 /*
- * tree_projective.c - projective dependency trees: Eisner's algorithm.
+ * dep_projective.c - projective dependency trees: Eisner's algorithm.
  *
  * Nodes 0 .. n-1 in sentence order; node 0 is the root, at the left end,
  * and only heads. Arc scores w[h * ld + d] for the arc h -> d (column 0
@@ -90,7 +90,9 @@ typedef struct item {
 	int32_t kind, s, k;
 } item;
 
+/* Cells per block: LANES, else LANES_HALF, else 1 (see block_next). */
 #define LANES 8
+#define LANES_HALF (LANES / 2)
 
 /*
  * Workspace: the inside chart with factors (kept for marginals and
@@ -99,20 +101,25 @@ typedef struct item {
  * the shifted arcs [n, n] (row h, column d); backpointers of S, C→ and
  * C← [n, n] each; the shifts q [n]; a row [n]; the walk stack [n].
  */
+enum { BP_S, BP_CR, BP_CL, BP_COUNT };
+
+/* The [n, n] arrays of one item: its inside values and factors, and its
+ * second chart. */
+enum { ITEM_ARRAYS = 3 };
+
 typedef struct proj_ws {
 	chart in, aux;
 	double *arc, *q, *row;
-	int32_t *bp[3];
+	int32_t *bp[BP_COUNT];
 	item *stack;
 } proj_ws;
-
-enum { BP_S, BP_CR, BP_CL };
 
 size_t ssi_projective_workspace(int64_t n)
 {
 	size_t nn = (size_t)(n * n), row = (size_t)n * sizeof(double);
-	return (3 * X_COUNT + 1) * ssi_align64(nn * sizeof(double)) +
-	       3 * ssi_align64(nn * sizeof(int32_t)) + 2 * ssi_align64(row) +
+	return (ITEM_ARRAYS * X_COUNT + 1) * ssi_align64(nn * sizeof(double)) +
+	       BP_COUNT * ssi_align64(nn * sizeof(int32_t)) +
+	       2 * ssi_align64(row) +
 	       ssi_align64((size_t)(n + 1) * sizeof(item));
 }
 
@@ -122,7 +129,7 @@ static proj_ws proj_ws_carve(int64_t n, void *ws)
 	size_t row = ssi_align64((size_t)n * sizeof(double));
 	char *p = ws;
 	proj_ws w;
-	for (int x = 0; x < X_COUNT; x++, p += 3 * dbl) {
+	for (int x = 0; x < X_COUNT; x++, p += ITEM_ARRAYS * dbl) {
 		w.in.c[x] = (double *)p;
 		w.in.f[x] = (double *)(p + dbl);
 		w.aux.c[x] = (double *)(p + 2 * dbl);
@@ -130,7 +137,7 @@ static proj_ws proj_ws_carve(int64_t n, void *ws)
 	}
 	w.arc = (double *)p;
 	p += dbl;
-	for (int k = 0; k < 3; k++, p += ssi_align64(nn * sizeof(int32_t)))
+	for (int k = 0; k < BP_COUNT; k++, p += ssi_align64(nn * sizeof(int32_t)))
 		w.bp[k] = (int32_t *)p;
 	w.q = (double *)p;
 	p += row;
@@ -234,8 +241,8 @@ static rule rule_of(const chart *c, int x, int64_t k)
 #define ROW_B(r, x, j, n, s0) ((r)->x + ((r)->kb - (j)) * (n) + (j) + (s0))
 
 /*
- * The cells of one width go in blocks of LANES consecutive s (4 or 1
- * when fewer remain). block_next gives the block from s0 on: its start,
+ * The cells of one width go in blocks of LANES consecutive s (LANES_HALF
+ * or 1 when fewer remain). block_next gives the block from s0 on: its start,
  * lanes and the lanes it skips. A last partial block is moved back to
  * end at cnt, overlapping cells done before (skip says how many): a
  * cell's value depends on its candidates only, so recomputing it gives
@@ -249,7 +256,7 @@ typedef struct block {
 static block block_next(int64_t cnt, int64_t s0)
 {
 	const int64_t left = cnt - s0;
-	for (int lanes = LANES; lanes >= 4; lanes /= 2) {
+	for (int lanes = LANES; lanes >= LANES_HALF; lanes /= 2) {
 		if (left >= lanes)
 			return (block){s0, s0 + lanes, lanes, 0};
 		if (cnt >= lanes)
@@ -375,15 +382,16 @@ static void span_reduce(ssi_semiring sr, const rule *r, int64_t n,
 		if (sr == SSI_LOG) {
 			if (b.lanes == LANES)
 				block_logsum(r, n, b.start, LANES, out, fout);
-			else if (b.lanes == 4)
-				block_logsum(r, n, b.start, 4, out, fout);
+			else if (b.lanes == LANES_HALF)
+				block_logsum(r, n, b.start, LANES_HALF, out,
+					     fout);
 			else
 				block_logsum(r, n, b.start, 1, out, fout);
 		} else {
 			if (b.lanes == LANES)
 				block_max(r, n, b.start, LANES, out, arg);
-			else if (b.lanes == 4)
-				block_max(r, n, b.start, 4, out, arg);
+			else if (b.lanes == LANES_HALF)
+				block_max(r, n, b.start, LANES_HALF, out, arg);
 			else
 				block_max(r, n, b.start, 1, out, arg);
 		}
@@ -582,8 +590,9 @@ static void span_push(const proj_ws *w, int x, int64_t n, int64_t k)
 		block b = block_next(n - k, s0);
 		if (b.lanes == LANES)
 			block_push(&r, &rg, n, &b, LANES, out, fout, gout);
-		else if (b.lanes == 4)
-			block_push(&r, &rg, n, &b, 4, out, fout, gout);
+		else if (b.lanes == LANES_HALF)
+			block_push(&r, &rg, n, &b, LANES_HALF, out, fout,
+				   gout);
 		else
 			block_push(&r, &rg, n, &b, 1, out, fout, gout);
 		s0 = b.next;
@@ -697,12 +706,12 @@ static inline double block_entropy(const rule *r, int64_t n, const block *bk,
  */
 double ssi_projective_entropy(const ssi_tree *p, void *ws)
 {
-	static const int kinds[3] = {X_S, X_CR, X_CL};
+	static const int kinds[] = {X_S, X_CR, X_CL};
 	const int64_t n = p->n;
 	proj_ws w = proj_ws_carve(n, ws);
 	double h = 0.0;
 	for (int64_t k = 1; k < n; k++)
-		for (int x = 0; x < 3; x++) {
+		for (size_t x = 0; x < SS_ARRAY_LEN(kinds); x++) {
 			const rule r = rule_of(&w.in, kinds[x], k);
 			const double *out = w.in.c[kinds[x]] + k * n;
 			const double *g = w.aux.c[kinds[x]] + k * n;
@@ -714,9 +723,9 @@ double ssi_projective_entropy(const ssi_tree *p, void *ws)
 				if (b.lanes == LANES)
 					h += block_entropy(&r, n, &b, LANES, out, g,
 							   skip_cell);
-				else if (b.lanes == 4)
-					h += block_entropy(&r, n, &b, 4, out, g,
-							   skip_cell);
+				else if (b.lanes == LANES_HALF)
+					h += block_entropy(&r, n, &b, LANES_HALF,
+							   out, g, skip_cell);
 				else
 					h += block_entropy(&r, n, &b, 1, out, g,
 							   skip_cell);

@@ -14,13 +14,17 @@
  *   1. write lib/struct_<name>.c with a banner comment giving the structure,
  *      the index order of its potentials, the recurrences and the complexity;
  *   2. define its ss_structure (inputs, event, decodes, operations; an
- *      operation it does not support is a NULL slot; work that depends on
- *      one input array alone, such as the log-softmax of a parameter the
- *      batch may share, goes in prepare_bytes and prepare);
+ *      operation it does not support is a NULL slot, or has a reason in
+ *      unsupported[]; work that depends on one input array alone, such as
+ *      the log-softmax of a parameter the batch may share, goes in
+ *      prepare_bytes and prepare; lower gives its canonical problem, on
+ *      which count, cross-entropy and kl run without further code);
  *   3. list it in the table in lib/structure.c;
- *   4. test it against brute-force enumeration in tests/unit_<name>.c
- *      (listed in tests/unit.c), its command line in tests/bats/, and
- *      describe it in man/synstruct-structures.7 and the README.
+ *   4. add a row (a case generator and a brute-force enumerator) to the
+ *      conformance suite, tests/unit_conformance_rows.c: every operation
+ *      and convention is then checked against the enumeration; test its
+ *      command line in tests/bats/, and describe it in
+ *      man/synstruct-structures.7 and the README.
  */
 #ifndef SYNSTRUCT_H
 #define SYNSTRUCT_H

@@ -231,12 +231,6 @@ void for_random_problems(problem_kind kind, const gen_opts *o, int per_mode,
 /* The structure's validate on p; checks SS_OK. */
 int check_valid(const problem *p);
 
-/* ---- exact results against brute force (tests/unit_exact.c) --------------- */
-
-/* The groups shared by linear-chain and hmm: log Z, marginals, argmax,
- * entropy, decode, score, sample against brute force. */
-void exact_suite(problem_kind kind, int per_mode);
-
 /* Entropy >= 0 on seeded problems with inputs N(0, 1) x 100, 1000, 1e4,
  * and equal to brute force at those scales (tests/unit_chain.c). */
 void entropy_scale_groups(problem_kind kind);

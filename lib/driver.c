@@ -143,7 +143,9 @@ static int plan_fill(const ss_batch *b, const prep_plan *p)
 {
 	const ss_structure *st = b->structure;
 	int ok = 1;
-	#pragma omp parallel for schedule(dynamic, 1)
+	if (p->count == 0)
+		return ok; /* no parallel region: each costs a wake-up */
+	#pragma omp parallel for schedule(dynamic, 1) if (p->count > 1)
 	for (int64_t a = 0; a < p->count; a++) {
 		ss_error e_err;
 		if (st->prepare(p->input[p->input_of[a]], p->data[a],

@@ -91,6 +91,8 @@ typedef struct cli_command {
 
 extern const cli_command cli_commands[SS_OP_COUNT];
 const cli_command *cli_command_find(const char *name);
+/* "linear-chain, hmm or spanning-tree": the structures, for messages. */
+const char *cli_structure_names(char *buf, size_t size);
 
 /* ---- input (cli/input.c) -------------------------------------------------- */
 
@@ -193,6 +195,10 @@ typedef struct in_events {
 } in_events;
 
 int in_events_open(in_events *ev, const in_file *in, const cli_options *opt);
+/* 1 for the names of synstruct's own dense events: argmax, samples, topk.
+ * A dataset so named is read as events, one named as the structure's
+ * decode as the decode, any other as whichever its shape fits. */
+int in_event_name(const char *name);
 /* Reads the dense events [num][count][event size] of the chunk's elements
  * [start, start + count), encoding compact decodes; reports and returns -1
  * on failure. */

@@ -46,6 +46,12 @@ static void format_want(char *buf, size_t size, const in_file *in,
 	cli_format_shape(buf, size, in->batch_rank + spec->rank, shape);
 }
 
+int in_event_name(const char *name)
+{
+	return !strcmp(name, "argmax") || !strcmp(name, "samples") ||
+	       !strcmp(name, "topk");
+}
+
 /* Chooses the dataset: --dataset, else the first present default. */
 static int choose_dataset(in_events *ev, const in_file *in,
 			  const cli_options *opt)
@@ -113,14 +119,18 @@ int in_events_open(in_events *ev, const in_file *in, const cli_options *opt)
 			     ev->shape))
 		return -1;
 
-	if (shape_matches(in, &st->event, ev->rank, ev->shape, &axis)) {
+	/* A decode's name is read as the decode, argmax, samples and topk as
+	 * events; another name as whichever its shape fits, events first. */
+	int named_decode = decode && !strcmp(ev->name, decode->name);
+	if (!named_decode &&
+	    shape_matches(in, &st->event, ev->rank, ev->shape, &axis)) {
 		ev->size = ss_array_size(&st->event, in->dim);
-	} else if (decode && st->encode &&
+	} else if (decode && st->encode && !in_event_name(ev->name) &&
 		   shape_matches(in, decode, ev->rank, ev->shape, &axis)) {
 		ev->is_decode = 1;
 		ev->size = ss_array_size(decode, in->dim);
 		if (cls != H5T_INTEGER) {
-			cli_error("'%s': dataset '%s' has the shape of '%s' but is not integer",
+			cli_error("'%s': dataset '%s' is not integer; compact decodes such as '%s' must be",
 				  ev->path, ev->name, decode->name);
 			return -1;
 		}

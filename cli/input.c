@@ -72,7 +72,7 @@ int in_open_source(const char *path, const char *format, char *temp_path,
 {
 	const char *real = path;
 	struct stat st;
-	int is_json, rc = 0;
+	int is_json, first, rc = 0;
 	*file = -1;
 	*json = NULL;
 	temp_path[0] = '\0';
@@ -99,7 +99,13 @@ int in_open_source(const char *path, const char *format, char *temp_path,
 			return -1;
 		real = temp_path;
 	}
-	is_json = format ? !strcmp(format, "jsonl") : first_byte(real) == '{';
+	first = first_byte(real);
+	if (first == EOF && !format) {
+		cli_error("'%s': empty input (neither HDF5 nor JSON Lines)", path);
+		rc = -1;
+		goto done;
+	}
+	is_json = format ? !strcmp(format, "jsonl") : first == '{';
 	if (is_json) {
 		FILE *f = fopen(real, "r");
 		if (!f) {
@@ -119,6 +125,7 @@ int in_open_source(const char *path, const char *format, char *temp_path,
 			rc = -1;
 		}
 	}
+done:
 	if (temp_path[0])
 		cli_temp_remove(temp_path);
 	return rc;
@@ -751,7 +758,9 @@ int in_open(in_file *in, const cli_options *opt)
 	}
 	in->structure = ss_structure_find(name);
 	if (!in->structure) {
-		cli_error("'%s': unknown structure '%s'", in->path, name);
+		char names[256];
+		cli_error("'%s': unknown structure '%s' (%s)", in->path, name,
+			  cli_structure_names(names, sizeof names));
 		return -1;
 	}
 	if ((rc = resolve_options(in, opt)) != 0)

@@ -260,8 +260,10 @@ int jsonl_open(in_file *in, const cli_options *opt, jsonl_reader *r)
 		}
 		in->structure = ss_structure_find(name->valuestring);
 		if (!in->structure) {
-			cli_error("'%s': unknown structure '%s'", in->path,
-				  name->valuestring);
+			char names[256];
+			cli_error("'%s': unknown structure '%s' (%s)", in->path,
+				  name->valuestring,
+				  cli_structure_names(names, sizeof names));
 			goto done;
 		}
 	}
@@ -433,9 +435,14 @@ int jsonl_events_open(in_events *ev, const in_file *in, const cli_options *opt,
 				  ev->path, decode ? decode->name : "argmax");
 		goto done;
 	}
-	if (member_matches(in, v, &st->event, &axis, &ev->num)) {
+	/* As in HDF5 (cli/events.c): a decode's name is the decode, argmax,
+	 * samples and topk are events, another name fits by its shape. */
+	int named_decode = decode && !strcmp(ev->name, decode->name);
+	int named_event = in_event_name(ev->name);
+	if (!named_decode && member_matches(in, v, &st->event, &axis, &ev->num)) {
 		ev->size = ss_array_size(&st->event, in->dim);
-	} else if (decode && member_matches(in, v, decode, &axis, &ev->num)) {
+	} else if (decode && !named_event &&
+		   member_matches(in, v, decode, &axis, &ev->num)) {
 		ev->is_decode = 1;
 		ev->size = ss_array_size(decode, in->dim);
 	} else {

@@ -119,6 +119,18 @@ const cli_command cli_commands[SS_OP_COUNT] = {
 			    "log-probability of given structures"},
 };
 
+const char *cli_structure_names(char *buf, size_t size)
+{
+	size_t used = 0;
+	buf[0] = '\0';
+	for (int k = 0; k < ss_structure_count && used < size; k++)
+		used += (size_t)snprintf(buf + used, size - used, "%s%s",
+					 k == 0 ? ""
+					 : k == ss_structure_count - 1 ? " or " : ", ",
+					 ss_structures[k]->name);
+	return buf;
+}
+
 const cli_command *cli_command_find(const char *name)
 {
 	for (int k = 0; k < SS_OP_COUNT; k++)
@@ -260,6 +272,7 @@ static void getopt_tables(ss_op op, const ss_option_spec *const flags[],
 static int apply_value(ss_op op, int c, const char *value, cli_options *opt)
 {
 	uint64_t u;
+	char names[256];
 	switch (c) {
 	case 'o': opt->output = value; break;
 	case 'f':
@@ -269,7 +282,8 @@ static int apply_value(ss_op op, int c, const char *value, cli_options *opt)
 		break;
 	case 's':
 		if (!ss_structure_find(value))
-			return usage_error(op, "unknown structure '%s'", value);
+			return usage_error(op, "unknown structure '%s' (%s)", value,
+					   cli_structure_names(names, sizeof names));
 		opt->structure = value;
 		break;
 	case 'g': opt->group = value; break;

@@ -258,8 +258,10 @@ static np_xf xf_exp(double x, double err)
 /* ---- the kernels' arithmetic, per type ------------------------------------ */
 
 /* Suffix d: double; x: np_xf. np_log_S adds the binary exponent of a > 0
- * to *twos and returns the log of its mantissa in [1/2, 1): exact to an
- * ulp of 1, not of log a, which may be -700 or -1e6. */
+ * to *twos and returns the log of its mantissa in [√½, √2): exact to an
+ * ulp of 1, not of log a, which may be -700 or -1e6, and exactly 0 for
+ * a = 1 (one structure: log Z is its score, log count 0). */
+#define NP_SQRT_HALF 0.70710678118654752440
 static inline double np_zero_d(void) { return 0.0; }
 static inline double np_one_d(void) { return 1.0; }
 static inline double np_add_d(double a, double b) { return a + b; }
@@ -272,6 +274,10 @@ static inline double np_log_d(double a, double *twos)
 {
 	int e;
 	double m = frexp(a, &e);
+	if (m < NP_SQRT_HALF) {
+		m *= 2;
+		e--;
+	}
 	*twos += e;
 	return log(m);
 }
@@ -286,8 +292,13 @@ static inline np_xf np_div_x(np_xf a, np_xf b) { return xf_div(a, b); }
 static inline int np_iszero_x(np_xf a) { return a.m == 0.0; }
 static inline double np_log_x(np_xf a, double *twos)
 {
-	*twos += a.e;
-	return log(a.m);
+	double m = a.m, e = a.e;
+	if (m < NP_SQRT_HALF) {
+		m *= 2;
+		e--;
+	}
+	*twos += e;
+	return log(m);
 }
 
 /* ---- workspace ------------------------------------------------------------ */

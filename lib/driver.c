@@ -292,6 +292,21 @@ static int run_element(ss_op op, const ss_batch *b, int64_t i,
 	return rc;
 }
 
+/* Q's element is valid and has P's lengths: cross-entropy and kl compare
+ * distributions over the same structures. */
+static int validate_q(const ss_structure *st, const ss_element *p,
+		      const ss_element *q, void *ws, ss_error *err)
+{
+	int64_t len_p = ssi_length(p, st->lengths_input);
+	int64_t len_q = ssi_length(q, st->lengths_input);
+	int rc = st->validate(q, ws, err);
+	if (rc == SS_OK && len_p != len_q)
+		rc = ss_error_set(err, SS_EDATA,
+				  "the length is %lld where P's is %lld; P and Q must have the same lengths",
+				  (long long)len_q, (long long)len_p);
+	return rc;
+}
+
 /* The preparations of P's elements (plans[0]) and of Q's (plans[1]). */
 typedef struct plans {
 	prep_plan p[2];
@@ -333,7 +348,7 @@ static int run_all(int op, const ss_batch *b, const plans *pl,
 			} else {
 				rc = st->validate(e, ws, &e_err);
 				if (rc == SS_OK && q) {
-					rc = st->validate(q, ws, &e_err);
+					rc = validate_q(st, e, q, ws, &e_err);
 					in_q = 1;
 				}
 			}

@@ -282,7 +282,7 @@ EOF
 attr structure string linear-chian
 dataset log_potentials float64 [2, 2, 2] fill 0
 EOF
-	expect_error "synstruct: error: 'in.h5': unknown structure 'linear-chian'" partition in.h5
+	expect_error "synstruct: error: 'in.h5': unknown structure 'linear-chian' (linear-chain, hmm or spanning-tree)" partition in.h5
 }
 
 @test "no structure attribute, or one that is not a string" {
@@ -313,7 +313,9 @@ EOF
 	expect_error "synstruct: error: 'in.h5': not an HDF5 file (nor JSON Lines)" partition in.h5
 
 	: > in.h5
-	expect_error "synstruct: error: 'in.h5': not an HDF5 file (nor JSON Lines)" partition in.h5
+	expect_error "synstruct: error: 'in.h5': empty input (neither HDF5 nor JSON Lines)" partition in.h5
+	printf '\n  \n' > in.h5
+	expect_error "synstruct: error: 'in.h5': empty input (neither HDF5 nor JSON Lines)" partition in.h5
 
 	printf 'hello\n' > in.txt
 	run -1 --separate-stderr bash -c 'synstruct partition - < in.txt'

@@ -592,7 +592,7 @@ EOF
 	mk float.h5 <<'EOF'
 dataset labels float64 [2, 3] = 1 0 0  0 1 0
 EOF
-	expect_error "synstruct: error: 'float.h5': dataset 'labels' has the shape of 'labels' but is not integer" log-prob in.h5 float.h5
+	expect_error "synstruct: error: 'float.h5': dataset 'labels' is not integer; compact decodes such as 'labels' must be" log-prob in.h5 float.h5
 }
 
 @test "log-prob reads argmax and sample outputs with or without --events, and stdin for one of its inputs" {

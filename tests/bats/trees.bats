@@ -349,3 +349,36 @@ EOF2
 	assert_success
 	assert_equal "$stderr" ""
 }
+
+@test "log-prob reads 'heads' as heads even where its shape is that of an event (one sentence, S = n)" {
+	mk one.h5 <<'EOF'
+attr structure string spanning-tree
+dataset log_potentials float64 [4, 4] = nan 0.5 -1 2   0.4 nan 1 0.3   -0.3 0.7 nan -0.2   0.9 1.5 0.1 nan
+EOF
+	# heads [S = 4, n = 4] has the shape of one event [n, n]
+	synstruct sample -n 4 --seed 3 -o s.h5 one.h5
+	assert_equal "$(h5get -s s.h5 heads | head -n 1)" "[4, 4]"
+	run --separate-stderr synstruct log-prob one.h5 s.h5
+	assert_success
+	assert_equal "$(member log_prob <<<"$output" | tr -d '[]' | tr ',' '\n' | float32_round)" \
+		"$(h5get s.h5 log_prob | float32_round)"
+	run --separate-stderr synstruct log-prob -d heads one.h5 s.h5
+	assert_success
+	synstruct sample -n 4 --seed 3 one.h5 > s.jsonl
+	run --separate-stderr synstruct log-prob one.h5 s.jsonl
+	assert_success
+}
+
+@test "a tree of two nodes has log Z its one arc's score and log count 0, exactly" {
+	mk two.h5 <<'EOF'
+attr structure string spanning-tree
+dataset log_potentials float64 [2, 2] = nan 0.7 0.3 nan
+EOF
+	local flags
+	for flags in "" --projective --single-root --undirected; do
+		# shellcheck disable=SC2086
+		assert_equal "$(synstruct count $flags two.h5)" '{"index":[],"log_count":0}'
+	done
+	assert_equal "$(synstruct partition two.h5)" '{"index":[],"log_partition":0.7}'
+	assert_equal "$(synstruct entropy two.h5)" '{"index":[],"entropy":0}'
+}

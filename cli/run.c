@@ -212,8 +212,15 @@ static void warn_empty(const run_state *r)
 		used += (size_t)snprintf(list + used, sizeof list - used, "%s%s",
 					 k ? ", " : "", idx);
 	}
-	cli_warning("'%s': no structure for %lld of %lld element%s: %s%s",
-		    r->in.path, (long long)r->n_empty,
+	/* cross-entropy and kl: P's element, or Q's, has none */
+	char files[2 * CLI_PATH_MAX + 8];
+	if (ss_ops[r->opt->op].operands == SS_TWO_PROBLEMS)
+		snprintf(files, sizeof files, "'%s' or '%s'", r->in.path,
+			 r->in_q.path);
+	else
+		snprintf(files, sizeof files, "'%s'", r->in.path);
+	cli_warning("%s: no structure for %lld of %lld element%s: %s%s",
+		    files, (long long)r->n_empty,
 		    (long long)r->in.batch_count,
 		    r->in.batch_count == 1 ? "" : "s", list,
 		    r->n_empty > EMPTY_NAMED ? ", ..." : "");

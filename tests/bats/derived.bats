@@ -100,7 +100,7 @@ dataset log_potentials float64 [3, 1, 2, 2] = 1 0 5 5   0 0 5 5   0 -inf 5 5
 EOF
 	run --separate-stderr synstruct kl p.h5 q.h5
 	assert_success
-	assert_equal "$stderr" "synstruct: warning: 'p.h5': no structure for 1 of 3 elements: [1]"
+	assert_equal "$stderr" "synstruct: warning: 'p.h5' or 'q.h5': no structure for 1 of 3 elements: [1]"
 	assert_line --index 1 '{"index":[1],"kl":"nan"}'
 	assert_line --index 2 '{"index":[2],"kl":"inf"}'
 	run --separate-stderr synstruct cross-entropy -q p.h5 q.h5

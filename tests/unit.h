@@ -82,6 +82,10 @@ double chi2_q999(int df);
  * joins the smallest other cell if it is still under 5); sorts cells and
  * sets *df. */
 double chi2_pooled(chi2_cell *cells, int n, int *df);
+/* The verdict: checks (unit_check) that the pooled statistic of the n cells
+ * has at least one degree of freedom and is below the 0.999 quantile, and
+ * notes it after label. Sorts the cells. */
+void chi2_check(chi2_cell *cells, int n, const char *label);
 
 /* ---- seeded generator (tests/unit_problem.c) ---------------------------- */
 

@@ -1094,8 +1094,8 @@ static void check_fit(const conf_row *row, const ss_structure *s)
 	long *counts;
 	chi2_cell *cells;
 	int64_t bad = 0, lp_bad = 0;
-	int found = -1, n_cells = 0, df;
-	double stat, q;
+	int found = -1, n_cells = 0;
+	char label[160];
 
 	m.dead = DEAD_NONE;
 	/* a batch holds pointers into itself: it stays where it is made */
@@ -1159,13 +1159,9 @@ static void check_fit(const conf_row *row, const ss_structure *s)
 		cells[n_cells].expected = CONF_FIT_DRAWS * exp(ref_log_prob(ref, k));
 		cells[n_cells++].observed = counts[k];
 	}
-	stat = chi2_pooled(cells, n_cells, &df);
-	q = chi2_q999(df);
-	CHECK(df >= 1, "only %d bins", df + 1);
-	CHECK(stat <= q, "chi-square %.3f > %.3f, the 0.999 quantile for %d df",
-	      stat, q, df);
-	unit_note("%s: %lld structures of positive probability, chi-square %.2f, %d df, 0.999 quantile %.2f",
-		  row->name, (long long)ref->finite, stat, df, q);
+	snprintf(label, sizeof label, "%s: %lld structures of positive probability",
+		 row->name, (long long)ref->finite);
+	chi2_check(cells, n_cells, label);
 done:
 	out_free(&o);
 	free(counts);

@@ -30,9 +30,8 @@ static void check_fit(const problem *p, const brute *b, const double *ev,
 	int64_t size = problem_event_size(p), tags[8];
 	long *counts = calloc((size_t)b->count, sizeof *counts);
 	chi2_cell *cells = calloc((size_t)b->count, sizeof *cells);
-	int n_cells = 0, df;
+	int n_cells = 0;
 	long bad = 0, lp_bad = 0;
-	double stat, q;
 
 	for (int64_t s = 0; s < DRAWS; s++) {
 		const char *why;
@@ -66,13 +65,7 @@ static void check_fit(const problem *p, const brute *b, const double *ev,
 		cells[n_cells].expected = e;
 		cells[n_cells++].observed = counts[k];
 	}
-	stat = chi2_pooled(cells, n_cells, &df);
-	q = chi2_q999(df);
-	CHECK(df >= 1, "only %d bins", df + 1);
-	CHECK(stat <= q, "chi-square %.3f > %.3f, the 0.999 quantile for %d df",
-	      stat, q, df);
-	unit_note("%s: chi-square %.2f, %d df, 0.999 quantile %.2f",
-		  p->label, stat, df, q);
+	chi2_check(cells, n_cells, p->label);
 	free(counts);
 	free(cells);
 }

@@ -67,3 +67,15 @@ double chi2_pooled(chi2_cell *cells, int n, int *df)
 	*df = bins - 1;
 	return stat;
 }
+
+void chi2_check(chi2_cell *cells, int n, const char *label)
+{
+	int df;
+	double stat = chi2_pooled(cells, n, &df), q = chi2_q999(df);
+
+	CHECK(df >= 1, "only %d bins", df + 1);
+	CHECK(stat <= q, "chi-square %.3f > %.3f, the 0.999 quantile for %d df",
+	      stat, q, df);
+	unit_note("%s: chi-square %.2f, %d df, 0.999 quantile %.2f", label,
+		  stat, df, q);
+}

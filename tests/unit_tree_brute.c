@@ -143,8 +143,7 @@ void tree_check_fit(const ssi_tree *t, void *ws, double logz,
 	chi2_cell *cells = calloc((size_t)b->all + 1, sizeof *cells);
 	int64_t *heads = calloc((size_t)t->n, sizeof *heads);
 	long bad = 0, lp_bad = 0;
-	int n_cells = 0, df;
-	double stat, q;
+	int n_cells = 0;
 
 	for (int64_t s = 0; s < draws; s++) {
 		ss_rng rng;
@@ -181,13 +180,7 @@ void tree_check_fit(const ssi_tree *t, void *ws, double logz,
 			(double)draws * (double)expl(b->scores[k] - b->logz);
 		cells[n_cells++].observed = counts[k];
 	}
-	stat = chi2_pooled(cells, n_cells, &df);
-	q = chi2_q999(df);
-	CHECK(df >= 1, "only %d bins", df + 1);
-	CHECK(stat <= q, "chi-square %.3f > %.3f, the 0.999 quantile for %d df",
-	      stat, q, df);
-	unit_note("%s: chi-square %.2f, %d df, 0.999 quantile %.2f", label,
-		  stat, df, q);
+	chi2_check(cells, n_cells, label);
 	free(heads);
 	free(counts);
 	free(cells);

@@ -235,24 +235,25 @@ static int run_element(ss_op op, const ss_batch *b, int64_t i,
 
 	switch (op) {
 	case SS_OP_PARTITION:
-		rc = st->log_partition(e, ws, &OUT_REAL(b, 0)[i], err);
+		rc = ss_log_partition(st, e, ws, &OUT_REAL(b, 0)[i], err);
 		b->empty[i] = OUT_REAL(b, 0)[i] == -INFINITY;
 		break;
 	case SS_OP_MARGINALS:
-		rc = st->marginals(e, ws, OUT_REAL(b, 0) + i * E, &logz, err);
+		rc = ss_marginals(st, e, ws, OUT_REAL(b, 0) + i * E, &logz,
+				      err);
 		b->empty[i] = logz == -INFINITY;
 		break;
 	case SS_OP_ARGMAX:
-		rc = st->argmax(e, ws, OUT_REAL(b, 0) + i * E,
-				&OUT_REAL(b, 1)[i], err);
+		rc = ss_argmax(st, e, ws, OUT_REAL(b, 0) + i * E,
+				   &OUT_REAL(b, 1)[i], err);
 		b->empty[i] = OUT_REAL(b, 1)[i] == -INFINITY;
 		decode_slices(b, 2, 0, i, slices);
 		st->decode(e, OUT_REAL(b, 0) + i * E, slices);
 		break;
 	case SS_OP_SAMPLE:
-		rc = st->sample(e, ws, b->seed, S, OUT_REAL(b, 0) + i * E,
-				(size_t)(count * E), OUT_REAL(b, 1) + i,
-				(size_t)count, err);
+		rc = ss_sample(st, e, ws, b->seed, S,
+				   OUT_REAL(b, 0) + i * E, (size_t)(count * E),
+				   OUT_REAL(b, 1) + i, (size_t)count, err);
 		b->empty[i] = S > 0 && OUT_REAL(b, 1)[i] == -INFINITY;
 		for (int64_t s = 0; s < S; s++) {
 			decode_slices(b, 2, s, i, slices);
@@ -261,29 +262,31 @@ static int run_element(ss_op op, const ss_batch *b, int64_t i,
 		}
 		break;
 	case SS_OP_ENTROPY:
-		rc = st->entropy(e, ws, &OUT_REAL(b, 0)[i], err);
+		rc = ss_entropy(st, e, ws, &OUT_REAL(b, 0)[i], err);
 		b->empty[i] = isnan(OUT_REAL(b, 0)[i]);
 		break;
 	case SS_OP_LOG_PROB:
-		rc = st->log_partition(e, ws, &logz, err);
+		rc = ss_log_partition(st, e, ws, &logz, err);
 		b->empty[i] = logz == -INFINITY;
 		for (int64_t s = 0; rc == SS_OK && s < S; s++) {
 			double score, *lp = &OUT_REAL(b, 0)[s * count + i];
-			rc = st->score(e, ws, b->events + (s * count + i) * E,
-				       &score, err);
+			rc = ss_score(st, e, ws,
+					  b->events + (s * count + i) * E,
+					  &score, err);
 			*lp = score == -INFINITY ? -INFINITY : score - logz;
 		}
 		break;
 	case SS_OP_LOG_COUNT:
-		rc = ssi_log_count(st, e, ws, &OUT_REAL(b, 0)[i], err);
+		rc = ss_log_count(st, e, ws, &OUT_REAL(b, 0)[i], err);
 		b->empty[i] = OUT_REAL(b, 0)[i] == -INFINITY;
 		break;
 	case SS_OP_CROSS_ENTROPY:
-		rc = ssi_cross_entropy(st, e, q, ws, &OUT_REAL(b, 0)[i], err);
+		rc = ss_cross_entropy(st, e, q, ws, &OUT_REAL(b, 0)[i],
+					  err);
 		b->empty[i] = isnan(OUT_REAL(b, 0)[i]);
 		break;
 	case SS_OP_KL:
-		rc = ssi_kl(st, e, q, ws, &OUT_REAL(b, 0)[i], err);
+		rc = ss_kl(st, e, q, ws, &OUT_REAL(b, 0)[i], err);
 		b->empty[i] = isnan(OUT_REAL(b, 0)[i]);
 		break;
 	case SS_OP_COUNT:

@@ -51,33 +51,130 @@ static inline double ssi_exp(double x)
 	return x < -708.0 ? 0.0 : p;
 }
 
-/* ---- semirings ----------------------------------------------------------- */
+/*
+ * log(x) for x = 0 (-inf) or normal x > 0, branch-free so that loops
+ * calling it vectorise (fdlibm's __ieee754_log: x = 2^k (1 + f) with 1 + f
+ * in [√2/2, √2), s = f / (2 + f), log(1 + f) = 2 atanh(s) by a polynomial
+ * in s²; error below 1 ulp).
+ */
+static inline double ssi_log(double x)
+{
+	const double ln2_hi = 6.93147180369123816490e-01;
+	const double ln2_lo = 1.90821492927058770002e-10;
+	const double lg1 = 6.666666666666735130e-01;
+	const double lg2 = 3.999999999940941908e-01;
+	const double lg3 = 2.857142874366239149e-01;
+	const double lg4 = 2.222219843214978396e-01;
+	const double lg5 = 1.818357216161805012e-01;
+	const double lg6 = 1.531383769920937332e-01;
+	const double lg7 = 1.479819860511658591e-01;
+	unsigned long long bits, hi;
+	double m;
+	memcpy(&bits, &x, sizeof x);
+	/* The mantissa into [√2/2, √2), the exponent into k. */
+	hi = (bits >> 32) + (0x3ff00000 - 0x3fe6a09e);
+	double k = (double)((long long)(hi >> 20) - 0x3ff);
+	hi = (hi & 0x000fffff) + 0x3fe6a09e;
+	bits = hi << 32 | (bits & 0xffffffff);
+	memcpy(&m, &bits, sizeof m);
+	double f = m - 1.0, s = f / (2.0 + f), z = s * s, w = z * z;
+	double t1 = w * (lg2 + w * (lg4 + w * lg6));
+	double t2 = z * (lg1 + w * (lg3 + w * (lg5 + w * lg7)));
+	double hfsq = 0.5 * f * f, r = t2 + t1;
+	double y = k * ln2_hi - ((hfsq - (s * (hfsq + r) + k * ln2_lo)) - f);
+	/* Added rather than selected, so that y need not be conditional. */
+	return y + (x == 0.0 ? -INFINITY : 0.0);
+}
+
+/* ---- the chart engine (lib/chart.c) ------------------------------------ */
 
 /*
- * A dynamic program reduces each cell's candidates under a semiring: the
- * log semiring (logsumexp, times = +) for partition functions and marginals,
- * the max semiring (max, times = +) for the best structure. The kernels
- * below gather candidates row by row so that only the reduction changes.
+ * Semirings of the inside pass: log (logsumexp, times = +) for partition
+ * functions, max for the best structure. Sampling, entropy and counting
+ * run on these (lib/chart.c's banner).
  */
 typedef enum ssi_semiring { SSI_LOG, SSI_MAX, SSI_SEMIRING_COUNT } ssi_semiring;
 
+/* An address base + j per_j + s per_s into the cells or θ; base < 0:
+ * absent (adds 0). */
+typedef struct ssi_operand {
+	int64_t base, per_j, per_s;
+} ssi_operand;
+
+#define SSI_ABSENT ((ssi_operand){-1, 0, 0})
+
+/* cell[out + s] = ⊕_{lo <= j < hi} cell[x] ⊗ cell[y] ⊗ θ[part] - shift,
+ * s < count. */
+typedef struct ssi_step {
+	int64_t out, count, lo, hi;
+	ssi_operand x, y, part;
+	double shift;
+} ssi_step;
+
+/* Upper bounds for one element's program: steps, cells, the candidates of
+ * one cell (hi - lo), the cells of one step (count), and θ's parts. */
+typedef struct ssi_chart_size {
+	int64_t steps, cells, candidates, width, parts;
+} ssi_chart_size;
+
+#define SSI_CHART_ROWS 6 /* scratch rows of one step's width */
+
+/*
+ * A chart program and the engine's state. A structure's chart hook fills
+ * it with ssi_chart_cells and ssi_chart_push (the last step pushed holds
+ * the root). To keep the cells of the order of the scores' spread it may
+ * either
+ *   - shift a step by a constant (ssi_chart_push_shifted), where every
+ *     structure uses exactly one cell of that step (a chain's position);
+ *   - or point theta at potentials it shifted into shifted[] (room for
+ *     size.parts), adding to offset the shifts every structure sums, and
+ *     set factors to the most operands of one candidate (2 or 3): the log
+ *     inside and outside then multiply the cells' exp where it is in range
+ *     instead of taking an exp per candidate (for programs whose steps
+ *     have no shift).
+ */
+typedef struct ssi_chart {
+	ssi_step *step;
+	int64_t n_steps, n_cells, root;
+	const double *theta;
+	double offset;
+	double *shifted;
+	int factors;
+	double factor_lo, factor_hi;
+	double *cell, *factor, *adj, *cand, *row[SSI_CHART_ROWS];
+	int32_t *active;
+	ssi_chart_size size;
+} ssi_chart;
+
+/* How a backtrace picks a cell's candidate. */
+typedef enum ssi_chooser { SSI_CHOOSE_BEST, SSI_CHOOSE_SAMPLE } ssi_chooser;
+
+size_t ssi_chart_bytes(const ssi_chart_size *size);
+/* An empty program over potentials theta in ws[ssi_chart_bytes(size)]. */
+void ssi_chart_init(ssi_chart *c, const ssi_chart_size *size,
+		    const double *theta, void *ws);
+/* count new cells; returns the first. */
+int64_t ssi_chart_cells(ssi_chart *c, int64_t count);
+void ssi_chart_push(ssi_chart *c, int64_t out, int64_t count, int64_t lo,
+		    int64_t hi, ssi_operand x, ssi_operand y,
+		    ssi_operand part);
+void ssi_chart_push_shifted(ssi_chart *c, int64_t out, int64_t count,
+			    int64_t lo, int64_t hi, ssi_operand x,
+			    ssi_operand y, ssi_operand part, double shift);
+/* Runs the program under sr: log Z or the best score (offset added). */
+double ssi_chart_inside(ssi_chart *c, ssi_semiring sr);
+/* After a log inside with log Z > -inf: adds the marginals to mu (may be
+ * NULL); returns the entropy when entropy is set. */
+double ssi_chart_outside(ssi_chart *c, double *mu, int entropy);
+/* After the inside the chooser needs (max: best; log: sample): adds the
+ * chosen structure's parts to event and returns its score under theta. */
+double ssi_chart_backtrace(ssi_chart *c, ssi_chooser chooser, ss_rng *rng,
+			   const double *theta, double *event);
+
+/* ---- small kernels ----------------------------------------------------- */
+
 /* log Σ exp(x[k]) over k < n (-inf for n = 0 or all -inf). */
 double ssi_logsumexp(const double *x, int64_t n);
-
-/*
- * out[c] = ⊕_a v[a] ⊗ M[a, c] for a < na, c < nc, M row-major with rows of
- * nc. SSI_LOG needs scratch[nc]; SSI_MAX stores the first maximising a in
- * arg[c] (arg may be NULL). Never produces NaN from -inf operands.
- */
-void ssi_vecmat(ssi_semiring sr, int64_t na, int64_t nc, const double *v,
-		const double *M, double *out, double *scratch, int32_t *arg);
-
-/*
- * out[a] = ⊕_c M[a, c] ⊗ w[c]: the transposed product, through a transposed
- * copy in scratch[na * nc + nc].
- */
-void ssi_matvec(ssi_semiring sr, int64_t na, int64_t nc, const double *M,
-		const double *w, double *out, double *scratch);
 
 /* Index k drawn with probability ∝ exp(logw[k * stride]) using uniform u in
  * [0, 1); -1 when every weight is zero. */
@@ -118,45 +215,17 @@ typedef enum ssi_counter {
 void ssi_count(ssi_counter c);
 int64_t ssi_counter_value(ssi_counter c);
 
-/* ---- operations derived from the canonical problem (lib/derived.c) ---- */
+/* ---- linear chains (lib/struct_linear_chain.c), shared with hmm ------- */
 
-/* Workspace bytes of the derived operations (0 without lower). */
-size_t ssi_derived_workspace(const ss_structure *s, const int64_t dim[]);
-int ssi_log_count(const ss_structure *s, const ss_element *e, void *ws,
-		  double *log_count, ss_error *err);
-int ssi_cross_entropy(const ss_structure *s, const ss_element *p,
-		      const ss_element *q, void *ws, double *cross_entropy,
-		      ss_error *err);
-int ssi_kl(const ss_structure *s, const ss_element *p, const ss_element *q,
-	   void *ws, double *kl, ss_error *err);
-
-/* ---- linear chain kernels (lib/struct_linear_chain.c), shared with hmm -- */
-
-/* A chain problem: potentials theta [n, t, t], of which positions < len are
- * used (position 0: row 0 only). */
-typedef struct ssi_chain {
-	const double *theta;
-	int64_t n, t, len;
-} ssi_chain;
-
-size_t ssi_chain_workspace(int64_t n, int64_t t);
-int ssi_chain_validate(const ssi_chain *c, const char *dataset, ss_error *err);
-void ssi_chain_log_partition(const ssi_chain *c, void *ws, double *logz);
-void ssi_chain_marginals(const ssi_chain *c, void *ws, double *mu,
-			 double *logz);
-void ssi_chain_argmax(const ssi_chain *c, void *ws, double *event,
-		      double *score);
-void ssi_chain_sample(const ssi_chain *c, void *ws, uint64_t seed,
-		      int64_t index, int64_t num, double *events,
-		      size_t event_stride, double *log_prob,
-		      size_t log_prob_stride);
-int ssi_chain_score(const ssi_chain *c, const double *event, double *score,
-		    ss_error *err);
-void ssi_chain_entropy(const ssi_chain *c, void *ws, double *entropy);
-void ssi_chain_decode(const ssi_chain *c, const double *event,
-		      int64_t *labels);
-int ssi_chain_encode(const ssi_chain *c, const int64_t *labels,
-		     double *event, ss_error *err);
+/* The chain's program and parts, for a structure that lowers to it. */
+void ssi_chain_chart_size(const int64_t dim[], ssi_chart_size *size);
+int ssi_chain_to_parts(const ss_element *e, int lengths_input,
+		       const double *event, double *parts, int *empty,
+		       ss_error *err);
+void ssi_chain_decode(const ss_element *e, int lengths_input,
+		      const double *event, int64_t *labels);
+int ssi_chain_encode(const ss_element *e, int lengths_input,
+		     const int64_t *labels, double *event, ss_error *err);
 /* A linear-chain element over theta [n, t, t] with the lengths (NULL: n)
  * and the dimensions and index of like. */
 void ssi_chain_element(const ss_element *like, const double *theta,
@@ -181,17 +250,10 @@ typedef struct ssi_tree {
 	int single_root;
 } ssi_tree;
 
-/* Projective trees (no crossing arcs): Eisner's algorithm. The workspace
- * holds the inside chart that marginals and sample read after inside. */
-size_t ssi_projective_workspace(int64_t n);
-double ssi_projective_inside(const ssi_tree *p, void *ws);
-void ssi_projective_marginals(const ssi_tree *p, void *ws, double logz,
-			      double *mu);
-double ssi_projective_argmax(const ssi_tree *p, void *ws, int64_t *heads);
-void ssi_projective_sample(const ssi_tree *p, void *ws, ss_rng *rng,
-			   int64_t *heads);
-/* H, from the charts of inside and marginals (left in ws). */
-double ssi_projective_entropy(const ssi_tree *p, void *ws);
+/* Projective trees (no crossing arcs): Eisner's algorithm as a chart
+ * program over θ = w (parts at h * ld + d). */
+void ssi_projective_chart_size(int64_t n, int64_t ld, ssi_chart_size *size);
+void ssi_projective_chart(const ssi_tree *p, ssi_chart *c);
 
 /* Non-projective trees: the Matrix-Tree Theorem, maximum spanning
  * arborescence, exact sampling. */

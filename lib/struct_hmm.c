@@ -10,9 +10,10 @@
  * The chain potentials θ [n, t, t]:
  *   θ[0, 0, c] = log π[c] + log E[c, x_0]      (rows a > 0 at i = 0: -inf)
  *   θ[i, a, c] = log T[a, c] + log E[c, x_i]    (0 < i < L)
- * with log E[c, x_i] replaced by emission_scores[i, c] when given. Every
- * operation then runs the linear-chain recurrences of
- * struct_linear_chain.c; the event is the chain's, [n, t, t].
+ * with log E[c, x_i] replaced by emission_scores[i, c] when given. That
+ * chain is the hmm's canonical problem (ss_structure.lower): every
+ * operation runs the linear chain's program (struct_linear_chain.c), and
+ * the event is the chain's, [n, t, t].
  *
  * Preparation: the row normalisers of emission_logits, log Σ_v exp E[c, v]
  * for each state c, O(t V), depend on that array alone. They are the
@@ -64,23 +65,10 @@ static int hmm_check_presence(const int present[], ss_error *err)
 	return SS_OK;
 }
 
-/* Workspace: θ [n, t, t], row normalisers of T and E [2t], then the
- * chain's workspace. */
-static size_t theta_bytes(const int64_t dim[])
-{
-	int64_t n = dim[SS_DIM_N], t = dim[SS_DIM_T];
-	return ssi_align64((size_t)(n * t * t + 2 * t) * sizeof(double));
-}
-
+/* Scratch of lower: the row normalisers of T and E [2t]. */
 static size_t hmm_workspace_bytes(const int64_t dim[])
 {
-	return theta_bytes(dim) +
-	       ssi_chain_workspace(dim[SS_DIM_N], dim[SS_DIM_T]);
-}
-
-static void *chain_workspace_of(const ss_element *e, void *ws)
-{
-	return (char *)ws + theta_bytes(e->dim);
+	return (size_t)(2 * dim[SS_DIM_T]) * sizeof(double);
 }
 
 /* The row normalisers of emission logits E [t, V] into norm [t]. */
@@ -99,8 +87,10 @@ static double log_softmax(double x, double norm)
 	return norm == -INFINITY ? -INFINITY : x - norm;
 }
 
-/* Fills θ in the workspace from the normalised parameters. */
-static ssi_chain hmm_build(const ss_element *e, void *ws)
+/* The canonical problem: the chain θ [n, t, t] from the normalised
+ * parameters, with the normalisers in ws. */
+static void hmm_lower(const ss_element *e, void *ws, double *theta,
+		      ss_element *out)
 {
 	const int64_t n = e->dim[SS_DIM_N], t = e->dim[SS_DIM_T];
 	const int64_t V = e->dim[SS_DIM_V], L = ssi_length(e, HMM_LENGTHS);
@@ -109,14 +99,14 @@ static ssi_chain hmm_build(const ss_element *e, void *ws)
 	const double *emis = e->input[HMM_EMISSION];
 	const int64_t *obs = e->input[HMM_OBSERVATIONS];
 	const double *scores = e->input[HMM_EMISSION_SCORES];
-	double *theta = ws, *trans_norm = theta + n * t * t;
+	double *trans_norm = ws;
 	const double *emis_norm = e->prepared[HMM_EMISSION];
-	ssi_chain c = {theta, n, t, L};
 
 	for (int64_t k = 0; k < n * t * t; k++)
 		theta[k] = -INFINITY;
+	ssi_chain_element(e, theta, e->input[HMM_LENGTHS], out);
 	if (L == 0)
-		return c;
+		return;
 	for (int64_t a = 0; a < t; a++)
 		trans_norm[a] = ssi_logsumexp(trans + a * t, t);
 	if (emis && !emis_norm) {
@@ -139,7 +129,6 @@ static ssi_chain hmm_build(const ss_element *e, void *ws)
 							     trans_norm[a]) + em;
 		}
 	}
-	return c;
 }
 
 /* Rejects NaN or +inf among the first count values x of a real input. */
@@ -205,83 +194,23 @@ static int hmm_prepare(int input, const void *data, const int64_t dim[],
 	return SS_OK;
 }
 
-static int hmm_log_partition(const ss_element *e, void *ws, double *logz,
-			     ss_error *err)
+static int hmm_to_parts(const ss_element *e, void *ws, const double *event,
+			double *parts, int *empty, ss_error *err)
 {
-	ssi_chain c = hmm_build(e, ws);
-	(void)err;
-	ssi_chain_log_partition(&c, chain_workspace_of(e, ws), logz);
-	return SS_OK;
-}
-
-static int hmm_marginals(const ss_element *e, void *ws, double *mu,
-			 double *logz, ss_error *err)
-{
-	ssi_chain c = hmm_build(e, ws);
-	(void)err;
-	ssi_chain_marginals(&c, chain_workspace_of(e, ws), mu, logz);
-	return SS_OK;
-}
-
-static int hmm_argmax(const ss_element *e, void *ws, double *event,
-		      double *score, ss_error *err)
-{
-	ssi_chain c = hmm_build(e, ws);
-	(void)err;
-	ssi_chain_argmax(&c, chain_workspace_of(e, ws), event, score);
-	return SS_OK;
-}
-
-static int hmm_sample(const ss_element *e, void *ws, uint64_t seed,
-		      int64_t num, double *events, size_t event_stride,
-		      double *log_prob, size_t log_prob_stride, ss_error *err)
-{
-	ssi_chain c = hmm_build(e, ws);
-	(void)err;
-	ssi_chain_sample(&c, chain_workspace_of(e, ws), seed, e->index, num,
-			 events, event_stride, log_prob, log_prob_stride);
-	return SS_OK;
-}
-
-static int hmm_score(const ss_element *e, void *ws, const double *event,
-		     double *score, ss_error *err)
-{
-	ssi_chain c = hmm_build(e, ws);
-	return ssi_chain_score(&c, event, score, err);
-}
-
-static int hmm_entropy(const ss_element *e, void *ws, double *entropy,
-		       ss_error *err)
-{
-	ssi_chain c = hmm_build(e, ws);
-	(void)err;
-	ssi_chain_entropy(&c, chain_workspace_of(e, ws), entropy);
-	return SS_OK;
+	(void)ws;
+	return ssi_chain_to_parts(e, HMM_LENGTHS, event, parts, empty, err);
 }
 
 static void hmm_decode(const ss_element *e, const double *event,
 		       int64_t *const decodes[])
 {
-	ssi_chain c = {NULL, e->dim[SS_DIM_N], e->dim[SS_DIM_T],
-		       ssi_length(e, HMM_LENGTHS)};
-	ssi_chain_decode(&c, event, decodes[0]);
+	ssi_chain_decode(e, HMM_LENGTHS, event, decodes[0]);
 }
 
 static int hmm_encode(const ss_element *e, const int64_t *decode,
 		      double *event, ss_error *err)
 {
-	ssi_chain c = {NULL, e->dim[SS_DIM_N], e->dim[SS_DIM_T],
-		       ssi_length_clamped(e, HMM_LENGTHS)};
-	return ssi_chain_encode(&c, decode, event, err);
-}
-
-/* The canonical problem is the chain hmm_build makes. */
-static void hmm_lower(const ss_element *e, void *ws, double *theta,
-		      ss_element *out)
-{
-	ssi_chain c = hmm_build(e, ws);
-	memcpy(theta, c.theta, (size_t)(c.n * c.t * c.t) * sizeof *theta);
-	ssi_chain_element(e, theta, e->input[HMM_LENGTHS], out);
+	return ssi_chain_encode(e, HMM_LENGTHS, decode, event, err);
 }
 
 const ss_structure ssi_hmm = {
@@ -294,18 +223,13 @@ const ss_structure ssi_hmm = {
 	.event = {"event", SS_REAL, 3, {SS_DIM_N, SS_DIM_T, SS_DIM_T}},
 	.decodes = {{"labels", SS_INT, 1, {SS_DIM_N}}},
 	.n_decodes = 1,
-	.workspace_bytes = hmm_workspace_bytes,
 	.validate = hmm_validate,
-	.log_partition = hmm_log_partition,
-	.marginals = hmm_marginals,
-	.argmax = hmm_argmax,
-	.sample = hmm_sample,
-	.score = hmm_score,
-	.entropy = hmm_entropy,
-	.decode = hmm_decode,
-	.encode = hmm_encode,
 	.lower = hmm_lower,
 	.canonical = &ssi_linear_chain,
+	.workspace_bytes = hmm_workspace_bytes,
+	.to_parts = hmm_to_parts,
+	.decode = hmm_decode,
+	.encode = hmm_encode,
 	.prepare_bytes = hmm_prepare_bytes,
 	.prepare = hmm_prepare,
 };

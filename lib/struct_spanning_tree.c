@@ -21,9 +21,14 @@
  *                     and an exact sampler (lib/dep_nonprojective.c)
  *   single_root_edge  0 (--single-root sets 1): exactly one arc leaves 0
  *
+ * The canonical problem (lower) is the directed one over w. Projective
+ * trees run Eisner's chart program (lib/dep_projective.c) on the engine,
+ * which gives every operation; non-projective trees are not a dynamic
+ * program and have special operations (lib/dep_nonprojective.c).
+ *
  * Entropy. Projective: Σ over Eisner's cells of P(cell) times the
- * entropy of the split it draws (lib/dep_projective.c), a sum of terms
- * >= 0 that stays exact for scores of any magnitude. Non-projective:
+ * entropy of the split it draws (lib/chart.c), a sum of terms >= 0 that
+ * stays exact for scores of any magnitude. Non-projective:
  * H = log Z - Σ μ·w, formed as (log Z - Σ_d s_d) - Σ μ·(w - s_d) with
  * s_d the largest finite score into d (every node's head marginals sum
  * to one), exact for scores up to 1e5 and more because the marginals
@@ -39,25 +44,20 @@
 enum { TREE_LOG_POTENTIALS, TREE_LENGTHS, TREE_INPUT_COUNT };
 enum { OPT_DIRECTED, OPT_PROJECTIVE, OPT_SINGLE_ROOT, OPT_COUNT };
 
-/* Workspace: w (undirected: symmetrised) and μ [n, n], heads [n], then the
- * kernel's workspace. */
+/* Scratch of the special operations and to_parts: μ [n, n], heads [n],
+ * then the non-projective kernel's workspace. */
 typedef struct tree_ws {
-	double *w, *mu;
+	double *mu;
 	int64_t *heads;
 	void *kernel;
 } tree_ws;
 
-static size_t kernel_bytes(int64_t n)
-{
-	size_t a = ssi_projective_workspace(n), b = ssi_nonprojective_workspace(n);
-	return a > b ? a : b;
-}
-
 static size_t tree_workspace_bytes(const int64_t dim[])
 {
 	int64_t n = dim[SS_DIM_N];
-	return 2 * ssi_align64((size_t)(n * n) * sizeof(double)) +
-	       ssi_align64((size_t)n * sizeof(int64_t)) + kernel_bytes(n);
+	return ssi_align64((size_t)(n * n) * sizeof(double)) +
+	       ssi_align64((size_t)n * sizeof(int64_t)) +
+	       ssi_nonprojective_workspace(n);
 }
 
 static tree_ws tree_ws_carve(const ss_element *e, void *ws)
@@ -65,8 +65,6 @@ static tree_ws tree_ws_carve(const ss_element *e, void *ws)
 	int64_t n = e->dim[SS_DIM_N];
 	char *p = ws;
 	tree_ws w;
-	w.w = (double *)p;
-	p += ssi_align64((size_t)(n * n) * sizeof(double));
 	w.mu = (double *)p;
 	p += ssi_align64((size_t)(n * n) * sizeof(double));
 	w.heads = (int64_t *)p;
@@ -78,19 +76,12 @@ static tree_ws tree_ws_carve(const ss_element *e, void *ws)
 static int directed(const ss_element *e) { return (int)e->option[OPT_DIRECTED]; }
 static int projective(const ss_element *e) { return (int)e->option[OPT_PROJECTIVE]; }
 
-/* The kernel's problem: lp itself, or its symmetrisation in w.w. */
-static ssi_tree tree_of(const ss_element *e, const tree_ws *w)
+/* The kernels' problem: a canonical (directed) element's scores. */
+static ssi_tree tree_of(const ss_element *c)
 {
-	const double *lp = e->input[TREE_LOG_POTENTIALS];
-	const int64_t n = e->dim[SS_DIM_N], L = ssi_length(e, TREE_LENGTHS);
-	ssi_tree p = {lp, L, n, (int)e->option[OPT_SINGLE_ROOT]};
-	if (!directed(e)) {
-		for (int64_t u = 0; u < L; u++)
-			for (int64_t v = 0; v < L; v++)
-				w->w[u * n + v] = u == v ? 0.0
-					: (lp[u * n + v] + lp[v * n + u]) / 2;
-		p.w = w->w;
-	}
+	ssi_tree p = {c->input[TREE_LOG_POTENTIALS],
+		      ssi_length(c, TREE_LENGTHS), c->dim[SS_DIM_N],
+		      (int)c->option[OPT_SINGLE_ROOT]};
 	return p;
 }
 
@@ -114,120 +105,109 @@ static int tree_validate(const ss_element *e, void *ws, ss_error *err)
 	return SS_OK;
 }
 
-static double tree_log_z(const ssi_tree *p, const ss_element *e, void *kernel)
+static void tree_chart_size(const int64_t dim[], ssi_chart_size *size)
 {
-	return projective(e) ? ssi_projective_inside(p, kernel)
-			     : ssi_nonprojective_log_partition(p, kernel);
+	ssi_projective_chart_size(dim[SS_DIM_N], dim[SS_DIM_N], size);
 }
 
-/* Arc marginals of the directed problem p into mu [n, n] (zeroed). */
-static double tree_arc_marginals(const ssi_tree *p, const ss_element *e,
-				 void *kernel, double *mu)
+static int tree_chart(const ss_element *c, ssi_chart *chart)
 {
-	const int64_t n = e->dim[SS_DIM_N];
-	double logz;
-	memset(mu, 0, (size_t)(n * n) * sizeof(double));
-	if (!projective(e))
-		return ssi_nonprojective_marginals(p, kernel, mu);
-	logz = ssi_projective_inside(p, kernel);
-	if (logz != -INFINITY)
-		ssi_projective_marginals(p, kernel, logz, mu);
-	return logz;
+	ssi_tree p = tree_of(c);
+	if (!projective(c))
+		return 0;
+	ssi_projective_chart(&p, chart);
+	return 1;
 }
 
-/* The event of heads (all zero beforehand). */
-static void tree_mark(const ss_element *e, const int64_t *heads, int64_t L,
-		      double *event)
-{
-	const int64_t n = e->dim[SS_DIM_N];
-	for (int64_t d = 1; d < L; d++) {
-		event[heads[d] * n + d] = 1.0;
-		if (!directed(e))
-			event[d * n + heads[d]] = 1.0;
-	}
-}
-
-static double tree_heads_score(const ssi_tree *p, const int64_t *heads)
+/* The parts of heads (all zero beforehand), with their score. */
+static double mark_heads(const ssi_tree *p, const int64_t *heads,
+			 double *parts)
 {
 	double score = 0.0;
-	for (int64_t d = 1; d < p->n; d++)
+	for (int64_t d = 1; d < p->n; d++) {
+		parts[heads[d] * p->ld + d] = 1.0;
 		score += p->w[heads[d] * p->ld + d];
+	}
 	return score;
 }
 
-static int tree_log_partition(const ss_element *e, void *ws, double *logz,
-			      ss_error *err)
+/* ---- non-projective trees: the special operations ---------------------- */
+
+static int np_log_partition(const ss_element *c, void *ws, double *logz,
+			    ss_error *err)
 {
-	tree_ws w = tree_ws_carve(e, ws);
-	ssi_tree p = tree_of(e, &w);
+	tree_ws w = tree_ws_carve(c, ws);
+	ssi_tree p = tree_of(c);
 	(void)err;
-	*logz = tree_log_z(&p, e, w.kernel);
+	*logz = ssi_nonprojective_log_partition(&p, w.kernel);
 	return SS_OK;
 }
 
-static int tree_marginals(const ss_element *e, void *ws, double *mu,
-			  double *logz, ss_error *err)
+static int np_marginals(const ss_element *c, void *ws, double *mu,
+			double *logz, ss_error *err)
 {
-	tree_ws w = tree_ws_carve(e, ws);
-	ssi_tree p = tree_of(e, &w);
-	const int64_t n = e->dim[SS_DIM_N];
+	tree_ws w = tree_ws_carve(c, ws);
+	ssi_tree p = tree_of(c);
 	(void)err;
-	if (directed(e)) {
-		*logz = tree_arc_marginals(&p, e, w.kernel, mu);
+	*logz = ssi_nonprojective_marginals(&p, w.kernel, mu);
+	return SS_OK;
+}
+
+static int np_argmax(const ss_element *c, void *ws, double *parts,
+		     double *score, ss_error *err)
+{
+	tree_ws w = tree_ws_carve(c, ws);
+	ssi_tree p = tree_of(c);
+	(void)err;
+	*score = ssi_nonprojective_argmax(&p, w.kernel, w.heads);
+	if (*score != -INFINITY)
+		*score = mark_heads(&p, w.heads, parts);
+	return SS_OK;
+}
+
+static int np_sample(const ss_element *c, void *ws, ss_rng *rng,
+		     double *parts, double *score, ss_error *err)
+{
+	tree_ws w = tree_ws_carve(c, ws);
+	ssi_tree p = tree_of(c);
+	(void)err;
+	ssi_nonprojective_sample(&p, w.kernel, rng, w.heads);
+	*score = mark_heads(&p, w.heads, parts);
+	return SS_OK;
+}
+
+static int np_entropy(const ss_element *c, void *ws, double *entropy,
+		      ss_error *err)
+{
+	tree_ws w = tree_ws_carve(c, ws);
+	ssi_tree p = tree_of(c);
+	const int64_t n = c->dim[SS_DIM_N];
+	double logz, shifted, expected = 0.0;
+	(void)err;
+	memset(w.mu, 0, (size_t)(n * n) * sizeof *w.mu);
+	logz = ssi_nonprojective_marginals(&p, w.kernel, w.mu);
+	if (logz == -INFINITY) {
+		*entropy = NAN;
 		return SS_OK;
 	}
-	/* An edge's probability: either orientation's arc. */
-	*logz = tree_arc_marginals(&p, e, w.kernel, w.mu);
-	memset(mu, 0, (size_t)(n * n) * sizeof(double));
-	for (int64_t u = 0; u < p.n; u++)
-		for (int64_t v = 0; v < p.n; v++)
-			mu[u * n + v] = w.mu[u * n + v] + w.mu[v * n + u];
-	return SS_OK;
-}
-
-static int tree_argmax(const ss_element *e, void *ws, double *event,
-		       double *score, ss_error *err)
-{
-	tree_ws w = tree_ws_carve(e, ws);
-	ssi_tree p = tree_of(e, &w);
-	const int64_t n = e->dim[SS_DIM_N];
-	(void)err;
-	memset(event, 0, (size_t)(n * n) * sizeof(double));
-	*score = projective(e) ? ssi_projective_argmax(&p, w.kernel, w.heads)
-			       : ssi_nonprojective_argmax(&p, w.kernel, w.heads);
-	if (*score != -INFINITY)
-		tree_mark(e, w.heads, p.n, event);
-	return SS_OK;
-}
-
-static int tree_sample(const ss_element *e, void *ws, uint64_t seed,
-		       int64_t num, double *events, size_t event_stride,
-		       double *log_prob, size_t log_prob_stride, ss_error *err)
-{
-	tree_ws w = tree_ws_carve(e, ws);
-	ssi_tree p = tree_of(e, &w);
-	const int64_t n = e->dim[SS_DIM_N];
-	const double logz = tree_log_z(&p, e, w.kernel);
-	(void)err;
-	for (int64_t s = 0; s < num; s++) {
-		double *event = events + (size_t)s * event_stride;
-		double *lp = log_prob + (size_t)s * log_prob_stride;
-		ss_rng rng;
-		memset(event, 0, (size_t)(n * n) * sizeof(double));
-		if (logz == -INFINITY) {
-			*lp = -INFINITY;
-			continue;
-		}
-		ss_rng_init(&rng, seed, e->index, s);
-		if (projective(e))
-			ssi_projective_sample(&p, w.kernel, &rng, w.heads);
-		else
-			ssi_nonprojective_sample(&p, w.kernel, &rng, w.heads);
-		tree_mark(e, w.heads, p.n, event);
-		*lp = tree_heads_score(&p, w.heads) - logz;
+	shifted = logz;
+	for (int64_t d = 1; d < p.n; d++) {
+		double s = -INFINITY;
+		for (int64_t h = 0; h < p.n; h++)
+			if (h != d && p.w[h * p.ld + d] > s)
+				s = p.w[h * p.ld + d];
+		shifted -= s;
+		for (int64_t h = 0; h < p.n; h++)
+			if (h != d && w.mu[h * n + d] > 0.0)
+				expected += w.mu[h * n + d] *
+					    (p.w[h * p.ld + d] - s);
 	}
+	/* A rounding residue below 0 where H is 0 (see the banner). */
+	*entropy = shifted - expected > 0.0 ? shifted - expected : 0.0;
 	return SS_OK;
 }
+
+/* ---- events and parts ---------------------------------------------------- */
 
 /* 1 if arcs (h1, d1) and (h2, d2) cross. */
 static int arcs_cross(int64_t h1, int64_t d1, int64_t h2, int64_t d2)
@@ -355,53 +335,37 @@ static int event_heads(const ss_element *e, const double *event,
 	return heads_check(e, heads, err);
 }
 
-static int tree_score(const ss_element *e, void *ws, const double *event,
-		      double *score, ss_error *err)
+/* The arcs of an event, checked to be a tree of this element's kind. */
+static int tree_to_parts(const ss_element *e, void *ws, const double *event,
+			 double *parts, int *empty, ss_error *err)
 {
 	tree_ws w = tree_ws_carve(e, ws);
-	ssi_tree p = tree_of(e, &w);
-	int empty, rc = event_heads(e, event, w.heads, &empty, err);
+	const int64_t n = e->dim[SS_DIM_N], L = ssi_length(e, TREE_LENGTHS);
+	int rc = event_heads(e, event, w.heads, empty, err);
 	if (rc)
 		return rc;
+	memset(parts, 0, (size_t)(n * n) * sizeof *parts);
 	/* The all-zero event: the root alone (L = 1), else empty. */
-	if (empty && (p.n > 1 || p.single_root))
-		*score = -INFINITY;
-	else
-		*score = tree_heads_score(&p, w.heads);
+	*empty = *empty && (L > 1 || e->option[OPT_SINGLE_ROOT]);
+	if (!*empty)
+		for (int64_t d = 1; d < L; d++)
+			parts[w.heads[d] * n + d] = 1.0;
 	return SS_OK;
 }
 
-static int tree_entropy(const ss_element *e, void *ws, double *entropy,
-			ss_error *err)
+/* The event of arcs: an undirected edge is either orientation's arc. */
+static void tree_from_parts(const ss_element *e, const double *parts,
+			    double *event)
 {
-	tree_ws w = tree_ws_carve(e, ws);
-	ssi_tree p = tree_of(e, &w);
-	const int64_t n = e->dim[SS_DIM_N];
-	double logz = tree_arc_marginals(&p, e, w.kernel, w.mu);
-	double shifted = logz, expected = 0.0;
-	(void)err;
-	if (logz == -INFINITY) {
-		*entropy = NAN;
-		return SS_OK;
+	const int64_t n = e->dim[SS_DIM_N], L = ssi_length(e, TREE_LENGTHS);
+	if (directed(e)) {
+		memcpy(event, parts, (size_t)(n * n) * sizeof *event);
+		return;
 	}
-	if (projective(e)) {
-		*entropy = ssi_projective_entropy(&p, w.kernel);
-		return SS_OK;
-	}
-	for (int64_t d = 1; d < p.n; d++) {
-		double s = -INFINITY;
-		for (int64_t h = 0; h < p.n; h++)
-			if (h != d && p.w[h * p.ld + d] > s)
-				s = p.w[h * p.ld + d];
-		shifted -= s;
-		for (int64_t h = 0; h < p.n; h++)
-			if (h != d && w.mu[h * n + d] > 0.0)
-				expected += w.mu[h * n + d] *
-					    (p.w[h * p.ld + d] - s);
-	}
-	/* A rounding residue below 0 where H is 0 (see the banner). */
-	*entropy = shifted - expected > 0.0 ? shifted - expected : 0.0;
-	return SS_OK;
+	memset(event, 0, (size_t)(n * n) * sizeof *event);
+	for (int64_t u = 0; u < L; u++)
+		for (int64_t v = 0; v < L; v++)
+			event[u * n + v] = parts[u * n + v] + parts[v * n + u];
 }
 
 static void tree_decode(const ss_element *e, const double *event,
@@ -415,7 +379,7 @@ static void tree_decode(const ss_element *e, const double *event,
 }
 
 /* The event of a head vector; whether it is a tree of the element's kind
- * is checked by tree_score. */
+ * is checked by tree_to_parts. */
 static int tree_encode(const ss_element *e, const int64_t *heads,
 		       double *event, ss_error *err)
 {
@@ -438,26 +402,30 @@ static int tree_encode(const ss_element *e, const int64_t *heads,
 					    "heads holds %lld at [%lld]: a node cannot be its own head",
 					    (long long)d, (long long)d);
 	}
-	tree_mark(e, heads, L, event);
+	for (int64_t d = 1; d < L; d++) {
+		event[heads[d] * n + d] = 1.0;
+		if (!directed(e))
+			event[d * n + heads[d]] = 1.0;
+	}
 	return SS_OK;
 }
 
 /* The canonical problem is the directed one: undirected potentials are
- * symmetrised, as tree_of does. */
+ * symmetrised (only the first L rows and columns: the rest is unread). */
 static void tree_lower(const ss_element *e, void *ws, double *theta,
 		       ss_element *out)
 {
 	const int64_t n = e->dim[SS_DIM_N], L = ssi_length(e, TREE_LENGTHS);
 	const double *lp = e->input[TREE_LOG_POTENTIALS];
 	(void)ws;
-	memcpy(theta, lp, (size_t)(n * n) * sizeof *theta);
-	if (!directed(e))
-		for (int64_t u = 0; u < L; u++)
-			for (int64_t v = 0; v < L; v++)
-				theta[u * n + v] = u == v ? 0.0
-					: (lp[u * n + v] + lp[v * n + u]) / 2;
 	*out = *e;
 	memset(out->prepared, 0, sizeof out->prepared);
+	if (directed(e))
+		return; /* its own potentials */
+	for (int64_t u = 0; u < L; u++)
+		for (int64_t v = 0; v < L; v++)
+			theta[u * n + v] = u == v ? 0.0
+				: (lp[u * n + v] + lp[v * n + u]) / 2;
 	out->input[TREE_LOG_POTENTIALS] = theta;
 	out->option[OPT_DIRECTED] = 1;
 }
@@ -486,15 +454,18 @@ const ss_structure ssi_spanning_tree = {
 	.event = {"event", SS_REAL, 2, {SS_DIM_N, SS_DIM_N}},
 	.decodes = {{"heads", SS_INT, 1, {SS_DIM_N}}},
 	.n_decodes = 1,
-	.workspace_bytes = tree_workspace_bytes,
 	.validate = tree_validate,
-	.log_partition = tree_log_partition,
-	.marginals = tree_marginals,
-	.argmax = tree_argmax,
-	.sample = tree_sample,
-	.score = tree_score,
-	.entropy = tree_entropy,
+	.lower = tree_lower,
+	.chart_size = tree_chart_size,
+	.chart = tree_chart,
+	.workspace_bytes = tree_workspace_bytes,
+	.log_partition = np_log_partition,
+	.marginals = np_marginals,
+	.argmax = np_argmax,
+	.sample = np_sample,
+	.entropy = np_entropy,
+	.to_parts = tree_to_parts,
+	.from_parts = tree_from_parts,
 	.decode = tree_decode,
 	.encode = tree_encode,
-	.lower = tree_lower,
 };

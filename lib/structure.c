@@ -70,23 +70,25 @@ const ss_op_spec ss_ops[SS_OP_COUNT] = {
 		      {{"kl", SS_OUT_SCALAR, 0}}, 1},
 };
 
-/* Whether the slots op needs are filled. */
+/* Whether the slots op needs are filled: every operation runs on the
+ * canonical structure's chart program (lib/ops.c), or on its special
+ * operations where it has no program. */
 static int has_slots(const ss_structure *s, ss_op op)
 {
 	const ss_structure *c = s->canonical ? s->canonical : s;
+	int chart = c->chart != NULL;
+	int logz = chart || c->log_partition, mu = chart || c->marginals;
+	int entropy = chart || c->entropy;
 	switch (op) {
-	case SS_OP_PARTITION: return s->log_partition != NULL;
-	case SS_OP_MARGINALS: return s->marginals != NULL;
-	case SS_OP_ARGMAX: return s->argmax && s->decode;
-	case SS_OP_SAMPLE: return s->sample && s->decode;
-	case SS_OP_ENTROPY: return s->entropy != NULL;
-	case SS_OP_LOG_PROB: return s->score && s->log_partition;
-	case SS_OP_LOG_COUNT: return s->lower && c->log_partition;
-	case SS_OP_CROSS_ENTROPY:
-		return s->lower && c->log_partition && c->marginals;
-	case SS_OP_KL:
-		return s->lower && c->log_partition && c->marginals &&
-		       s->entropy;
+	case SS_OP_PARTITION: return logz;
+	case SS_OP_MARGINALS: return mu;
+	case SS_OP_ARGMAX: return (chart || c->argmax) && s->decode;
+	case SS_OP_SAMPLE: return (chart || c->sample) && logz && s->decode;
+	case SS_OP_ENTROPY: return entropy;
+	case SS_OP_LOG_PROB: return s->to_parts && logz;
+	case SS_OP_LOG_COUNT: return logz;
+	case SS_OP_CROSS_ENTROPY: return logz && mu && entropy;
+	case SS_OP_KL: return logz && mu;
 	case SS_OP_COUNT: break;
 	}
 	return 0;
@@ -178,14 +180,4 @@ int ss_encode(const ss_structure *s, const ss_element *e,
 		return ss_error_set(err, SS_EUNSUPPORTED,
 				    "%s cannot read compact decodes", s->name);
 	return s->encode(e, decode, event, err);
-}
-
-size_t ss_workspace_bytes(const ss_structure *s, ss_op op,
-			  const int64_t dim[])
-{
-	int derived = op == SS_OP_LOG_COUNT || op == SS_OP_CROSS_ENTROPY ||
-		      op == SS_OP_KL;
-	size_t bytes = derived ? ssi_derived_workspace(s, dim)
-			       : ssi_align64(s->workspace_bytes(dim));
-	return bytes ? bytes : 64;
 }

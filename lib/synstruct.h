@@ -13,12 +13,15 @@
  * Adding a structure:
  *   1. write lib/struct_<name>.c with a banner comment giving the structure,
  *      the index order of its potentials, the recurrences and the complexity;
- *   2. define its ss_structure (inputs, event, decodes, operations; an
- *      operation it does not support is a NULL slot, or has a reason in
- *      unsupported[]; work that depends on one input array alone, such as
- *      the log-softmax of a parameter the batch may share, goes in
- *      prepare_bytes and prepare; lower gives its canonical problem, on
- *      which count, cross-entropy and kl run without further code);
+ *   2. define its ss_structure: inputs, event, decodes and validate; its
+ *      recurrence as a chart program (chart_size and chart: steps of the
+ *      engine in lib/chart.c), or lower, which maps it onto a structure
+ *      that has one (hmm onto linear-chain); its parts (to_parts, and
+ *      from_parts where the event is not the parts); decode and encode.
+ *      Every command then works without further code. An operation it
+ *      cannot support has a reason in unsupported[]; work that depends on
+ *      one input array alone, such as the log-softmax of a parameter the
+ *      batch may share, goes in prepare_bytes and prepare;
  *   3. list it in the table in lib/structure.c;
  *   4. add a row (a case generator and a brute-force enumerator) to the
  *      conformance suite, tests/unit_conformance_rows.c: every operation
@@ -151,31 +154,47 @@ double ss_rng_uniform(ss_rng *rng);
 /* ---- structures ------------------------------------------------------------ */
 
 /*
- * A structure is a small interface. All per-element functions take a
- * workspace of workspace_bytes(dim) bytes (64-byte aligned, owned by the
- * caller, reused between elements) and write only their outputs.
+ * A structure is a small interface: it supplies its inputs' checks, its
+ * recurrence and its parts, not its operations. lib/ops.c runs every
+ * operation from these, once for all structures. All per-element functions
+ * take a workspace (64-byte aligned, owned by the caller, reused between
+ * elements) and write only their outputs.
  *
  *   validate       rejects NaN or +inf in used entries, lengths out of range,
  *                  ids out of range
- *   log_partition  log Z (-inf where no structure exists)
- *   marginals      P(part) for every part, in the event layout; also log Z
- *   argmax         the best event (all zero if none) and its score
- *   sample         num exact samples; sample s uses ss_rng_init(seed,
- *                  index, s); events and log-probabilities are written with
- *                  the given strides (in doubles)
- *   score          the score of a given event; SS_EDATA if the event is not
- *                  a structure of this element (the all-zero event is the
- *                  empty structure: score -inf unless the element is empty)
- *   entropy        H(p), exact (NaN where no structure exists)
- *   decode         the compact decodes of an event, -1 in padding
  *   lower          the canonical problem of e, whose events are its parts:
  *                  an element of the structure `canonical` (NULL: the
  *                  structure itself) with the same dimensions, lengths and
- *                  options whose one real input is theta [event size], the
- *                  potentials of the parts (hmm: the chain it builds; an
- *                  undirected spanning tree: the directed one over the
- *                  symmetrised potentials). The generic operations count,
- *                  cross-entropy and kl run on it.
+ *                  options, whose input 0 is theta [canonical event size],
+ *                  the potentials of the parts (hmm: the chain it builds;
+ *                  an undirected spanning tree: the directed one over the
+ *                  symmetrised potentials), so that a structure's score is
+ *                  Σ parts · theta. NULL: e is its own canonical problem,
+ *                  theta its input 0.
+ *   chart_size, chart
+ *                  the canonical structure's recurrence: the inside chart
+ *                  program of a canonical element (struct ssi_chart, lib/
+ *                  internal.h), from which the engine (lib/chart.c) derives
+ *                  log Z, marginals, the best structure, samples, the
+ *                  entropy and the count. chart returns 0 for an element
+ *                  that has no such program (non-projective trees), whose
+ *                  operations are then the special ones below.
+ *   log_partition, marginals, argmax, sample, entropy
+ *                  special operations on a canonical element that are not
+ *                  dynamic programs (the Matrix-Tree Theorem, Chu-Liu-
+ *                  Edmonds): log Z (-inf where no structure exists); the
+ *                  parts' marginals and log Z; the best structure's parts
+ *                  (all zero if none) and score; one exact sample's parts
+ *                  and score from rng; H(p) (NaN without a structure)
+ *   workspace_bytes  the scratch lower and the special operations need
+ *                  (NULL: none)
+ *   to_parts       the canonical parts of an event, checked: SS_EDATA if
+ *                  the event is not a structure of e; *empty is set for the
+ *                  all-zero event where e has structures with parts (score
+ *                  -inf)
+ *   from_parts     the event of canonical parts (marginals or indicators);
+ *                  NULL: the same array
+ *   decode         the compact decodes of an event, -1 in padding
  *   encode         the event of a compact decode (the first of decodes[]),
  *                  the inverse of decode: SS_EDATA naming the decode and
  *                  the position of a value out of range; a decode that is
@@ -197,6 +216,8 @@ double ss_rng_uniform(ss_rng *rng);
  * the checks of a prepared input. Both hooks are NULL when a structure
  * prepares nothing.
  */
+struct ssi_chart;
+struct ssi_chart_size;
 typedef struct ss_structure ss_structure;
 struct ss_structure {
 	const char *name;
@@ -213,29 +234,31 @@ struct ss_structure {
 	ss_array_spec decodes[SS_MAX_DECODES];
 	int n_decodes;
 
-	size_t (*workspace_bytes)(const int64_t dim[]);
 	int (*validate)(const ss_element *e, void *ws, ss_error *err);
-	int (*log_partition)(const ss_element *e, void *ws, double *logz,
+	void (*lower)(const ss_element *e, void *ws, double *theta,
+		      ss_element *out);
+	const ss_structure *canonical;
+	void (*chart_size)(const int64_t dim[], struct ssi_chart_size *size);
+	int (*chart)(const ss_element *c, struct ssi_chart *chart);
+	size_t (*workspace_bytes)(const int64_t dim[]);
+	int (*log_partition)(const ss_element *c, void *ws, double *logz,
 			     ss_error *err);
-	int (*marginals)(const ss_element *e, void *ws, double *marginals,
+	int (*marginals)(const ss_element *c, void *ws, double *marginals,
 			 double *logz, ss_error *err);
-	int (*argmax)(const ss_element *e, void *ws, double *event,
+	int (*argmax)(const ss_element *c, void *ws, double *parts,
 		      double *score, ss_error *err);
-	int (*sample)(const ss_element *e, void *ws, uint64_t seed,
-		      int64_t num, double *events, size_t event_stride,
-		      double *log_prob, size_t log_prob_stride,
-		      ss_error *err);
-	int (*score)(const ss_element *e, void *ws, const double *event,
-		     double *score, ss_error *err);
-	int (*entropy)(const ss_element *e, void *ws, double *entropy,
+	int (*sample)(const ss_element *c, void *ws, ss_rng *rng,
+		      double *parts, double *score, ss_error *err);
+	int (*entropy)(const ss_element *c, void *ws, double *entropy,
 		       ss_error *err);
+	int (*to_parts)(const ss_element *e, void *ws, const double *event,
+			double *parts, int *empty, ss_error *err);
+	void (*from_parts)(const ss_element *e, const double *parts,
+			   double *event);
 	void (*decode)(const ss_element *e, const double *event,
 		       int64_t *const decodes[]);
 	int (*encode)(const ss_element *e, const int64_t *decode,
 		      double *event, ss_error *err);
-	void (*lower)(const ss_element *e, void *ws, double *theta,
-		      ss_element *out);
-	const ss_structure *canonical;
 	/* Why an operation does not exist for the structure (NULL where it
 	 * does, given the slots above). */
 	const char *unsupported[SS_OP_SLOTS];
@@ -364,6 +387,39 @@ int ss_encode(const ss_structure *s, const ss_element *e,
  * those of validate). */
 size_t ss_workspace_bytes(const ss_structure *s, ss_op op,
 			  const int64_t dim[]);
+
+/*
+ * The operations on one element e of s (lib/ops.c; ss_run runs them over a
+ * batch), with a workspace of ss_workspace_bytes(s, op, e->dim) bytes,
+ * 64-byte aligned. Outputs are those of the commands: log Z (-inf where no
+ * structure exists), the marginals in the event layout, the best event
+ * (all zero if none) and its score, num samples (sample k uses
+ * ss_rng_init(seed, e->index, k); events and log-probabilities at the
+ * given strides, in doubles), the entropy (NaN without a structure), the
+ * score of an event (-inf for the all-zero event of an element that has
+ * structures with parts; SS_EDATA if it is not a structure of e), the log
+ * of the number of structures, and H(p, q) and KL(p ‖ q) of two elements.
+ */
+int ss_log_partition(const ss_structure *s, const ss_element *e, void *ws,
+		     double *logz, ss_error *err);
+int ss_marginals(const ss_structure *s, const ss_element *e, void *ws,
+		 double *mu, double *logz, ss_error *err);
+int ss_argmax(const ss_structure *s, const ss_element *e, void *ws,
+	      double *event, double *score, ss_error *err);
+int ss_sample(const ss_structure *s, const ss_element *e, void *ws,
+	      uint64_t seed, int64_t num, double *events, size_t event_stride,
+	      double *log_prob, size_t log_prob_stride, ss_error *err);
+int ss_entropy(const ss_structure *s, const ss_element *e, void *ws,
+	       double *entropy, ss_error *err);
+int ss_score(const ss_structure *s, const ss_element *e, void *ws,
+	     const double *event, double *score, ss_error *err);
+int ss_log_count(const ss_structure *s, const ss_element *e, void *ws,
+		 double *log_count, ss_error *err);
+int ss_cross_entropy(const ss_structure *s, const ss_element *p,
+		     const ss_element *q, void *ws, double *cross_entropy,
+		     ss_error *err);
+int ss_kl(const ss_structure *s, const ss_element *p, const ss_element *q,
+	  void *ws, double *kl, ss_error *err);
 
 /*
  * The preparations of one element by itself (ss_run shares them between

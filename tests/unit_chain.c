@@ -22,7 +22,7 @@ static double logz_moved(const problem *p, ss_element *e, double *lp,
 	int rc;
 
 	lp[k] = saved + delta;
-	rc = p->s->log_partition(e, p->ws, &logz, &err);
+	rc = ss_log_partition(p->s, e, p->ws, &logz, &err);
 	lp[k] = saved;
 	CHECK(rc == SS_OK, "log_partition returned %d (%s)", rc, err.message);
 	return logz;
@@ -42,7 +42,7 @@ static void check_gradient(const problem *p, const brute *b, void *arg)
 	memcpy(lp, p->lp, sizeof *lp * (size_t)size);
 	e.input[input_index(p->s, "log_potentials")] = lp;
 	if (isinf(b->logz) ||
-	    !CHECK(p->s->marginals(&e, p->ws, m, &logz, &err) == SS_OK,
+	    !CHECK(ss_marginals(p->s, &e, p->ws, m, &logz, &err) == SS_OK,
 		   "marginals failed: %s", err.message))
 		goto done;
 	for (int64_t k = 0; k < size; k++) {
@@ -110,7 +110,7 @@ void entropy_scale_groups(problem_kind kind)
 			ss_error err = {0};
 
 			scaled_problem(&p, kind, 20, 5, 7, scales[k], seed);
-			CHECK(p.s->entropy(&p.e, p.ws, &h, &err) == SS_OK,
+			CHECK(ss_entropy(p.s, &p.e, p.ws, &h, &err) == SS_OK,
 			      "entropy failed: %s", err.message);
 			if (!(h >= 0.0) && negative++ == 0)
 				snprintf(first, sizeof first, "seed %llu: %.3g",
@@ -139,7 +139,7 @@ void entropy_scale_groups(problem_kind kind)
 			unit_context("%s scale %g (seed %llu)", p.label, scales[k],
 				     (unsigned long long)seed);
 			brute_run(&b, p.theta, p.n, p.t, p.len);
-			CHECK(p.s->entropy(&p.e, p.ws, &h, &err) == SS_OK,
+			CHECK(ss_entropy(p.s, &p.e, p.ws, &h, &err) == SS_OK,
 			      "entropy failed: %s", err.message);
 			CHECK_CLOSE_AT(h, b.entropy, RTOL, "entropy");
 			brute_free(&b);

@@ -218,8 +218,14 @@ static void check_shared_flags(void)
 /* The slots the driver calls are there. */
 static void check_interface(const ss_structure *s)
 {
-	CHECK(s->workspace_bytes && s->validate,
-	      "%s: no workspace_bytes or validate", s->name);
+	const ss_structure *k = s->canonical ? s->canonical : s;
+	CHECK(s->validate, "%s: no validate", s->name);
+	CHECK(!k->chart == !k->chart_size,
+	      "%s: chart and chart_size not both there", k->name);
+	CHECK(k->chart || (k->log_partition && k->marginals),
+	      "%s: neither a chart program nor log_partition and marginals",
+	      k->name);
+	CHECK(s->to_parts, "%s: no to_parts for log-prob", s->name);
 	char why[512];
 	CHECK(!s->n_decodes || s->decode ||
 		      (ss_op_unsupported(s, SS_OP_ARGMAX, why, sizeof why) &&
@@ -455,7 +461,7 @@ static void run_case_init(run_case *rc, problem_kind kind)
 		double lp[SAMPLES];
 		ss_error err = {0};
 
-		rc->s->sample(&rc->e[j], rc->p[j].ws, SEED + 1, SAMPLES,
+		ss_sample(rc->s, &rc->e[j], rc->p[j].ws, SEED + 1, SAMPLES,
 			      rc->events + j * rc->E, (size_t)(COUNT * rc->E),
 			      lp, 1, &err);
 	}
@@ -542,25 +548,25 @@ static void direct(const run_case *rc, ss_op op, const layout *L, void *out[])
 
 		switch (op) {
 		case SS_OP_PARTITION:
-			ok = !s->log_partition(e, ws, &x.logz, &err);
+			ok = !ss_log_partition(s, e, ws, &x.logz, &err);
 			break;
 		case SS_OP_MARGINALS:
-			ok = !s->marginals(e, ws, ev, &x.logz, &err);
+			ok = !ss_marginals(s, e, ws, ev, &x.logz, &err);
 			x.event = ev;
 			break;
 		case SS_OP_ARGMAX:
-			ok = !s->argmax(e, ws, ev, &x.score, &err);
+			ok = !ss_argmax(s, e, ws, ev, &x.score, &err);
 			x.event = ev;
 			break;
 		case SS_OP_SAMPLE:
-			ok = !s->sample(e, ws, SEED, SAMPLES, ev, (size_t)E, lp, 1,
+			ok = !ss_sample(s, e, ws, SEED, SAMPLES, ev, (size_t)E, lp, 1,
 					&err);
 			break;
 		case SS_OP_ENTROPY:
-			ok = !s->entropy(e, ws, &x.entropy, &err);
+			ok = !ss_entropy(s, e, ws, &x.entropy, &err);
 			break;
 		default: /* SS_OP_LOG_PROB */
-			ok = !s->log_partition(e, ws, &x.logz, &err);
+			ok = !ss_log_partition(s, e, ws, &x.logz, &err);
 			break;
 		}
 		CHECK(ok, "direct %s of element %d failed: %s", ss_ops[op].name,
@@ -572,7 +578,7 @@ static void direct(const run_case *rc, ss_op op, const layout *L, void *out[])
 			} else if (op == SS_OP_LOG_PROB) {
 				double sc = NAN;
 
-				s->score(e, ws, rc->events + (r * COUNT + j) * E, &sc, &err);
+				ss_score(s, e, ws, rc->events + (r * COUNT + j) * E, &sc, &err);
 				x.log_prob = isinf(x.logz) || isinf(sc) ? -INFINITY
 									  : sc - x.logz;
 			}
@@ -770,10 +776,10 @@ static void shared_direct(const shared_case *sc, ss_op op, int prepare,
 		CHECK(rc == SS_OK && (e.prepared[input_index(s, "emission_logits")] != NULL) == prepare,
 		      "ss_prepare of element %d: %s", j, err.message);
 		rc = op == SS_OP_PARTITION
-			? s->log_partition(&e, sc->p.ws, out + j, &err)
+			? ss_log_partition(s, &e, sc->p.ws, out + j, &err)
 			: op == SS_OP_MARGINALS
-			? s->marginals(&e, sc->p.ws, out + j * sc->E, &logz, &err)
-			: s->entropy(&e, sc->p.ws, out + j, &err);
+			? ss_marginals(s, &e, sc->p.ws, out + j * sc->E, &logz, &err)
+			: ss_entropy(s, &e, sc->p.ws, out + j, &err);
 		CHECK(rc == SS_OK, "direct %s of element %d: %s",
 		      ss_ops[op].name, j, err.message);
 	}

@@ -122,14 +122,14 @@ static void check_edge(const problem *p, int empty)
 	brute_free(&b);
 	check_valid(p);
 
-	CHECK(p->s->log_partition(&p->e, p->ws, &logz, &err) == SS_OK,
+	CHECK(ss_log_partition(p->s, &p->e, p->ws, &logz, &err) == SS_OK,
 	      "log_partition failed: %s", err.message);
 	CHECK_CLOSE_AT(logz, want, RTOL, "log Z");
 
 	logz = 0.5;
 	for (int64_t k = 0; k < size; k++)
 		m[k] = 0.5;
-	CHECK(p->s->marginals(&p->e, p->ws, m, &logz, &err) == SS_OK,
+	CHECK(ss_marginals(p->s, &p->e, p->ws, m, &logz, &err) == SS_OK,
 	      "marginals failed: %s", err.message);
 	CHECK_CLOSE_AT(logz, want, RTOL, "log Z of marginals()");
 	for (int64_t k = 0; k < size; k++)
@@ -138,7 +138,7 @@ static void check_edge(const problem *p, int empty)
 
 	for (int64_t k = 0; k < size; k++)
 		ev[k] = 0.5;
-	CHECK(p->s->argmax(&p->e, p->ws, ev, &score, &err) == SS_OK,
+	CHECK(ss_argmax(p->s, &p->e, p->ws, ev, &score, &err) == SS_OK,
 	      "argmax failed: %s", err.message);
 	CHECK_CLOSE_AT(score, want, RTOL, "argmax score");
 	nonzero = 0;
@@ -154,18 +154,18 @@ static void check_edge(const problem *p, int empty)
 		      (long long)i, (long long)labels[i]);
 
 	score = 0.5;
-	CHECK(p->s->score(&p->e, p->ws, ev, &score, &err) == SS_OK,
+	CHECK(ss_score(p->s, &p->e, p->ws, ev, &score, &err) == SS_OK,
 	      "score of the all-zero event failed: %s", err.message);
 	CHECK_CLOSE_AT(score, want, RTOL, "score of the all-zero event");
 
 	h = 0.5;
-	CHECK(p->s->entropy(&p->e, p->ws, &h, &err) == SS_OK,
+	CHECK(ss_entropy(p->s, &p->e, p->ws, &h, &err) == SS_OK,
 	      "entropy failed: %s", err.message);
 	CHECK_CLOSE_AT(h, empty ? NAN : 0.0, RTOL, "entropy");
 
 	for (int64_t k = 0; k < size * NUM; k++)
 		ev[k] = 0.5;
-	CHECK(p->s->sample(&p->e, p->ws, 5, NUM, ev, (size_t)size, lp, 1,
+	CHECK(ss_sample(p->s, &p->e, p->ws, 5, NUM, ev, (size_t)size, lp, 1,
 			   &err) == SS_OK,
 	      "sample failed: %s", err.message);
 	nonzero = 0;

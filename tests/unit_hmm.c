@@ -26,10 +26,10 @@ static void results_get(results *r, const problem *p)
 
 	r->marg = calloc((size_t)size + 1, sizeof(double));
 	r->argmax = calloc((size_t)size + 1, sizeof(double));
-	r->ok = p->s->log_partition(&p->e, p->ws, &r->logz, &err) == SS_OK &&
-		p->s->marginals(&p->e, p->ws, r->marg, &logz2, &err) == SS_OK &&
-		p->s->argmax(&p->e, p->ws, r->argmax, &r->max, &err) == SS_OK &&
-		p->s->entropy(&p->e, p->ws, &r->entropy, &err) == SS_OK;
+	r->ok = ss_log_partition(p->s, &p->e, p->ws, &r->logz, &err) == SS_OK &&
+		ss_marginals(p->s, &p->e, p->ws, r->marg, &logz2, &err) == SS_OK &&
+		ss_argmax(p->s, &p->e, p->ws, r->argmax, &r->max, &err) == SS_OK &&
+		ss_entropy(p->s, &p->e, p->ws, &r->entropy, &err) == SS_OK;
 	CHECK(r->ok, "%s failed: %s", p->s->name, err.message);
 }
 
@@ -79,7 +79,7 @@ static void check_emission_gradient(const problem *p, const brute *b, void *arg)
 	memcpy(es, p->escores, sizeof(double) * (size_t)(p->n * t));
 	e.input[input_index(p->s, "emission_scores")] = es;
 	if (isinf(b->logz) ||
-	    !CHECK(p->s->marginals(&e, p->ws, m, &logz, &err) == SS_OK,
+	    !CHECK(ss_marginals(p->s, &e, p->ws, m, &logz, &err) == SS_OK,
 		   "marginals failed: %s", err.message))
 		goto done;
 	for (int64_t k = 0; k < p->n * t; k++) {
@@ -88,9 +88,9 @@ static void check_emission_gradient(const problem *p, const brute *b, void *arg)
 		if (isinf(saved))
 			continue;
 		es[k] = saved + h;
-		p->s->log_partition(&e, p->ws, &up, &err);
+		ss_log_partition(p->s, &e, p->ws, &up, &err);
 		es[k] = saved - h;
-		p->s->log_partition(&e, p->ws, &down, &err);
+		ss_log_partition(p->s, &e, p->ws, &down, &err);
 		es[k] = saved;
 		for (int64_t a = 0; a < t; a++)
 			want += m[(k / t * t + a) * t + k % t];
@@ -150,9 +150,9 @@ static void check_dead_case(const struct dead_case *d)
 	brute_run(&b, p.theta, p.n, p.t, p.len);
 	CHECK_CLOSE_AT((double)b.logz, d->logz, RTOL, "brute-force log Z");
 	brute_free(&b);
-	CHECK(p.s->log_partition(&p.e, p.ws, &logz, &err) == SS_OK &&
-	      p.s->marginals(&p.e, p.ws, m, &z2, &err) == SS_OK &&
-	      p.s->entropy(&p.e, p.ws, &h, &err) == SS_OK,
+	CHECK(ss_log_partition(p.s, &p.e, p.ws, &logz, &err) == SS_OK &&
+	      ss_marginals(p.s, &p.e, p.ws, m, &z2, &err) == SS_OK &&
+	      ss_entropy(p.s, &p.e, p.ws, &h, &err) == SS_OK,
 	      "an operation failed: %s", err.message);
 	CHECK_CLOSE_AT(logz, d->logz, RTOL, "log Z");
 	CHECK_CLOSE_AT(h, d->entropy, RTOL, "entropy");

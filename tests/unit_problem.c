@@ -158,7 +158,7 @@ void problem_setup(problem *p)
 				p->emis, p->obs, p->escores, p->theta);
 	}
 	free(p->ws);
-	p->ws_bytes = p->s->workspace_bytes(p->e.dim);
+	p->ws_bytes = ss_workspace_bytes(p->s, SS_OP_COUNT, p->e.dim);
 	p->ws = ws_alloc(p->ws_bytes);
 	if (p->kind == PK_HMM_LOGITS)
 		snprintf(vpart, sizeof vpart, " V=%lld", (long long)p->V);

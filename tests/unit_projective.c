@@ -1,6 +1,7 @@
 /*
  * unit_projective.c - projective dependency trees (Eisner's algorithm,
- * lib/dep_projective.c) against the brute-force enumerator: log Z,
+ * lib/dep_projective.c, run by the chart engine of lib/chart.c) against
+ * the brute-force enumerator: log Z,
  * marginals, argmax, tree counts, marginals as the gradient of log Z,
  * invariances at sizes past enumeration, goodness of fit of the sampler
  * and its purity.
@@ -22,6 +23,106 @@
 #define FD_H 1e-5
 #define FD_TOL 1e-6
 #define SEED 20240611u
+
+/*
+ * Eisner's program run by the engine, one tree at a time: the workspace
+ * holds the chart and the parts [ld, ld]. Each call builds the program
+ * anew, as ss_run does per element.
+ */
+static ssi_chart_size chart_size_of(int64_t n, int64_t ld)
+{
+	ssi_chart_size size;
+	ssi_projective_chart_size(n, ld, &size);
+	return size;
+}
+
+static size_t projective_workspace(int64_t n, int64_t ld)
+{
+	ssi_chart_size size = chart_size_of(n, ld);
+	return ssi_align64(ssi_chart_bytes(&size)) +
+	       (size_t)(ld * ld) * sizeof(double);
+}
+
+/* The chart of p in ws; parts [ld, ld] after it. */
+static ssi_chart build(const ssi_tree *p, void *ws, double **parts)
+{
+	ssi_chart_size size = chart_size_of(p->n, p->ld);
+	ssi_chart c;
+	ssi_chart_init(&c, &size, p->w, ws);
+	ssi_projective_chart(p, &c);
+	*parts = (double *)((char *)ws + ssi_align64(ssi_chart_bytes(&size)));
+	return c;
+}
+
+static double projective_inside(const ssi_tree *p, void *ws)
+{
+	double *parts;
+	ssi_chart c = build(p, ws, &parts);
+	return ssi_chart_inside(&c, SSI_LOG);
+}
+
+/* Marginals for h, d < n (the rest of mu untouched). */
+static void projective_marginals(const ssi_tree *p, void *ws, double logz,
+				 double *mu)
+{
+	double *parts;
+	ssi_chart c = build(p, ws, &parts);
+	(void)logz;
+	memset(parts, 0, (size_t)(p->ld * p->ld) * sizeof *parts);
+	if (ssi_chart_inside(&c, SSI_LOG) > -INFINITY)
+		ssi_chart_outside(&c, parts, 0);
+	for (int64_t h = 0; h < p->n; h++)
+		for (int64_t d = 0; d < p->n; d++)
+			mu[h * p->ld + d] = parts[h * p->ld + d];
+}
+
+static double projective_entropy(const ssi_tree *p, void *ws)
+{
+	double *parts;
+	ssi_chart c = build(p, ws, &parts);
+	if (ssi_chart_inside(&c, SSI_LOG) == -INFINITY)
+		return NAN;
+	return ssi_chart_outside(&c, NULL, 1);
+}
+
+/* The heads of the backtrace's parts (all -1 without a tree). */
+static double walk(const ssi_tree *p, ssi_chart *c, double *parts,
+		   ssi_chooser chooser, ss_rng *rng, int64_t *heads)
+{
+	double score;
+	memset(parts, 0, (size_t)(p->ld * p->ld) * sizeof *parts);
+	score = ssi_chart_backtrace(c, chooser, rng, p->w, parts);
+	for (int64_t d = 0; d < p->n; d++) {
+		heads[d] = -1;
+		for (int64_t h = 0; h < p->n && d > 0; h++)
+			if (parts[h * p->ld + d] != 0.0)
+				heads[d] = h;
+	}
+	return score;
+}
+
+static double projective_argmax(const ssi_tree *p, void *ws, int64_t *heads)
+{
+	double *parts, best;
+	ssi_chart c = build(p, ws, &parts);
+	best = ssi_chart_inside(&c, SSI_MAX);
+	if (best == -INFINITY) {
+		for (int64_t d = 0; d < p->n; d++)
+			heads[d] = -1;
+		return best;
+	}
+	walk(p, &c, parts, SSI_CHOOSE_BEST, NULL, heads);
+	return best;
+}
+
+static void projective_sample(const ssi_tree *p, void *ws, ss_rng *rng,
+			      int64_t *heads)
+{
+	double *parts;
+	ssi_chart c = build(p, ws, &parts);
+	ssi_chart_inside(&c, SSI_LOG);
+	walk(p, &c, parts, SSI_CHOOSE_SAMPLE, rng, heads);
+}
 
 /* Projective trees over n = 1 .. 6 nodes, m = n - 1 words: multi-root
  * C(3m, m) / (2m + 1), single root C(3m - 2, m - 1) / (2m - 1) (m > 0). */
@@ -91,7 +192,7 @@ static void make(tprob *p, int64_t n, int64_t ld, int single_root, int mode,
 		 double pinf, uint64_t seed)
 {
 	tprob_make(p, n, ld, single_root, mode, mode_name(mode), pinf, seed,
-		   draw_score, ssi_projective_workspace(n));
+		   draw_score, projective_workspace(n, ld));
 }
 
 typedef void (*tprob_fn)(tprob *p, const tree_brute *b);
@@ -141,7 +242,7 @@ static void group_counts(void)
 			      (long long)b.all, (long long)want);
 			CHECK(b.count == want, "brute force: %lld finite",
 			      (long long)b.count);
-			CHECK_CLOSE_AT(ssi_projective_inside(&p.t, p.ws),
+			CHECK_CLOSE_AT(projective_inside(&p.t, p.ws),
 				       want ? log((double)want) : -INFINITY,
 				       RTOL, "log Z with zero scores");
 			tprob_check_canary(&p);
@@ -155,10 +256,10 @@ static void group_counts(void)
 
 static void check_logz(tprob *p, const tree_brute *b)
 {
-	double logz = ssi_projective_inside(&p->t, p->ws);
+	double logz = projective_inside(&p->t, p->ws);
 
 	CHECK_CLOSE_AT(logz, (double)b->logz, RTOL, "log Z");
-	CHECK(ssi_projective_inside(&p->t, p->ws) == logz,
+	CHECK(projective_inside(&p->t, p->ws) == logz,
 	      "a second inside pass differs");
 }
 
@@ -166,12 +267,12 @@ static void check_marginals(tprob *p, const tree_brute *b)
 {
 	const int64_t n = p->n, ld = p->ld;
 	double *mu = malloc(sizeof *mu * (size_t)(n * ld));
-	double logz = ssi_projective_inside(&p->t, p->ws);
+	double logz = projective_inside(&p->t, p->ws);
 	int untouched = 1;
 
 	for (int64_t k = 0; k < n * ld; k++)
 		mu[k] = 7.0;
-	ssi_projective_marginals(&p->t, p->ws, logz, mu);
+	projective_marginals(&p->t, p->ws, logz, mu);
 	for (int64_t h = 0; h < n; h++) {
 		for (int64_t d = 0; d < n; d++)
 			CHECK_CLOSE_AT(mu[h * ld + d], b->marg[h * n + d], RTOL,
@@ -196,7 +297,7 @@ static void check_argmax(tprob *p, const tree_brute *b)
 {
 	const int64_t n = p->n;
 	int64_t *heads = malloc(sizeof *heads * (size_t)n);
-	double score = ssi_projective_argmax(&p->t, p->ws, heads);
+	double score = projective_argmax(&p->t, p->ws, heads);
 
 	CHECK_CLOSE_AT(score, (double)b->max, RTOL, "best score");
 	if (b->count == 0)
@@ -223,10 +324,10 @@ static void check_ties(void)
 
 		make(&p, MAX_N, MAX_N, sr, MODE_ZERO, 0.0, 2);
 		unit_context("%s, all tied", p.label);
-		CHECK(ssi_projective_argmax(&p.t, p.ws, heads) == 0.0,
+		CHECK(projective_argmax(&p.t, p.ws, heads) == 0.0,
 		      "best score of zero scores");
 		CHECK(tree_is_valid(heads, MAX_N, 1, sr), "not a tree");
-		ssi_projective_argmax(&p.t, p.ws, again);
+		projective_argmax(&p.t, p.ws, again);
 		CHECK(!memcmp(heads, again, sizeof heads),
 		      "ties broken differently on a second call");
 		tprob_free(&p);
@@ -246,21 +347,21 @@ static void check_no_root_arc(int64_t n, int sr)
 	for (int64_t d = 1; d < n; d++)
 		p.w[d] = -INFINITY;
 	unit_context("%s, every root arc -inf", p.label);
-	logz = ssi_projective_inside(&p.t, p.ws);
+	logz = projective_inside(&p.t, p.ws);
 	CHECK(logz == (n == 1 && !sr ? 0.0 : -INFINITY), "log Z %g", logz);
-	ssi_projective_marginals(&p.t, p.ws, logz, mu);
+	projective_marginals(&p.t, p.ws, logz, mu);
 	for (int64_t h = 0; h < n; h++)
 		for (int64_t d = 0; d < n; d++)
 			zero &= mu[h * (n + 1) + d] == 0.0;
 	CHECK(zero, "marginals are not all zero");
-	CHECK(ssi_projective_argmax(&p.t, p.ws, heads) == logz, "best score");
+	CHECK(projective_argmax(&p.t, p.ws, heads) == logz, "best score");
 	if (logz == -INFINITY) {
 		ss_rng rng;
 
 		CHECK(heads_all_none(heads, n), "argmax heads are not all -1");
 		ss_rng_init(&rng, SEED, 0, 0);
 		heads[0] = 0;
-		ssi_projective_sample(&p.t, p.ws, &rng, heads);
+		projective_sample(&p.t, p.ws, &rng, heads);
 		CHECK(heads_all_none(heads, n), "sample heads are not all -1");
 	}
 	tprob_check_canary(&p);
@@ -284,20 +385,20 @@ static void check_chain(int64_t n, int sr)
 	for (int64_t d = 1; d < n; d++)
 		want += p.w[(d - 1) * n + d];
 	unit_context("%s, only the chain", p.label);
-	logz = ssi_projective_inside(&p.t, p.ws);
+	logz = projective_inside(&p.t, p.ws);
 	CHECK_CLOSE_AT(logz, want, RTOL, "log Z");
-	ssi_projective_marginals(&p.t, p.ws, logz, mu);
+	projective_marginals(&p.t, p.ws, logz, mu);
 	for (int64_t h = 0; h < n; h++)
 		for (int64_t d = 0; d < n; d++)
 			ok &= unit_close(mu[h * n + d], d == h + 1, RTOL);
 	CHECK(ok, "marginals are not the chain's indicator");
-	CHECK_CLOSE_AT(ssi_projective_argmax(&p.t, p.ws, heads), want, RTOL,
+	CHECK_CLOSE_AT(projective_argmax(&p.t, p.ws, heads), want, RTOL,
 		       "best score");
 	for (int64_t d = 1; d < n; d++)
 		is_chain &= heads[d] == d - 1;
 	CHECK(heads[0] == -1 && is_chain, "argmax is not the chain");
 	ss_rng_init(&rng, SEED, 1, 2);
-	ssi_projective_sample(&p.t, p.ws, &rng, heads);
+	projective_sample(&p.t, p.ws, &rng, heads);
 	for (int64_t d = 1; d < n; d++)
 		is_chain &= heads[d] == d - 1;
 	CHECK(heads[0] == -1 && is_chain, "sample is not the chain");
@@ -392,10 +493,10 @@ static void group_reference(void)
 				   n % 3 ? 0.1 : 0.0,
 				   600 + (uint64_t)(n * 16 + i));
 			unit_context("%s", p.label);
-			CHECK_CLOSE_AT(ssi_projective_inside(&p.t, p.ws),
+			CHECK_CLOSE_AT(projective_inside(&p.t, p.ws),
 				       ref_eisner(p.w, n, p.ld, sr, 0), RTOL,
 				       "log Z");
-			best = ssi_projective_argmax(&p.t, p.ws, heads);
+			best = projective_argmax(&p.t, p.ws, heads);
 			CHECK_CLOSE_AT(best, ref_eisner(p.w, n, p.ld, sr, 1),
 				       RTOL, "best score");
 			CHECK(tree_is_valid(heads, n, 1, sr), "argmax not a tree");
@@ -412,9 +513,9 @@ static void check_gradient(tprob *p)
 {
 	const int64_t n = p->n, ld = p->ld;
 	double *mu = calloc((size_t)(n * ld), sizeof *mu);
-	double logz = ssi_projective_inside(&p->t, p->ws);
+	double logz = projective_inside(&p->t, p->ws);
 
-	ssi_projective_marginals(&p->t, p->ws, logz, mu);
+	projective_marginals(&p->t, p->ws, logz, mu);
 	for (int64_t h = 0; h < n; h++)
 		for (int64_t d = 1; d < n; d++) {
 			double *x = p->w + h * ld + d, saved = *x, up, down;
@@ -427,9 +528,9 @@ static void check_gradient(tprob *p)
 				continue;
 			}
 			*x = saved + FD_H;
-			up = ssi_projective_inside(&p->t, p->ws);
+			up = projective_inside(&p->t, p->ws);
 			*x = saved - FD_H;
-			down = ssi_projective_inside(&p->t, p->ws);
+			down = projective_inside(&p->t, p->ws);
 			*x = saved;
 			CHECK_CLOSE_AT((up - down) / (2 * FD_H), mu[h * ld + d],
 				       FD_TOL, "d log Z / d w[%lld, %lld]",
@@ -473,9 +574,9 @@ static void check_invariances(tprob *p)
 	int64_t *heads = malloc(sizeof *heads * (size_t)n);
 	double logz, logz2, best, err = 0.0;
 
-	logz = ssi_projective_inside(&p->t, p->ws);
-	ssi_projective_marginals(&p->t, p->ws, logz, mu);
-	best = ssi_projective_argmax(&p->t, p->ws, heads);
+	logz = projective_inside(&p->t, p->ws);
+	projective_marginals(&p->t, p->ws, logz, mu);
+	best = projective_argmax(&p->t, p->ws, heads);
 	/* #trees < 7^n */
 	CHECK(isfinite(logz) && best <= logz &&
 		      logz <= best + (double)n * log(7.0),
@@ -494,10 +595,10 @@ static void check_invariances(tprob *p)
 	}
 	for (int64_t x = 0; x < nn; x++)
 		p->w[x] += c;
-	logz2 = ssi_projective_inside(&p->t, p->ws);
+	logz2 = projective_inside(&p->t, p->ws);
 	CHECK_CLOSE_AT(logz2, logz + (double)(n - 1) * c, RTOL,
 		       "log Z with every arc + 1e4");
-	ssi_projective_marginals(&p->t, p->ws, logz2, mu2);
+	projective_marginals(&p->t, p->ws, logz2, mu2);
 	for (int64_t x = 0; x < nn; x++)
 		err = fmax(err, fabs(mu2[x] - mu[x]));
 	CHECK(err <= 1e-9, "marginals move by %g with every arc + 1e4", err);
@@ -537,23 +638,23 @@ static void check_purity(tprob *p)
 	int64_t *first = malloc(sizeof *first * (size_t)(n * CMP));
 	int64_t heads[MAX_N], other[MAX_N];
 	double *mu = malloc(sizeof *mu * (size_t)(n * p->ld));
-	double logz = ssi_projective_inside(&p->t, p->ws);
+	double logz = projective_inside(&p->t, p->ws);
 	int same = 1, differs = 0;
 	ss_rng rng;
 
 	for (int64_t s = 0; s < CMP; s++) {
 		ss_rng_init(&rng, SEED, 9, s);
-		ssi_projective_sample(&p->t, p->ws, &rng, first + s * n);
+		projective_sample(&p->t, p->ws, &rng, first + s * n);
 	}
-	ssi_projective_argmax(&p->t, p->ws, heads);
-	ssi_projective_marginals(&p->t, p->ws, logz, mu);
+	projective_argmax(&p->t, p->ws, heads);
+	projective_marginals(&p->t, p->ws, logz, mu);
 	for (int64_t s = CMP - 1; s >= 0; s--) {
 		ss_rng_init(&rng, SEED, 9, s);
-		ssi_projective_sample(&p->t, p->ws, &rng, heads);
+		projective_sample(&p->t, p->ws, &rng, heads);
 		same &= !memcmp(heads, first + s * n,
 				sizeof *heads * (size_t)n);
 		ss_rng_init(&rng, SEED + 1, 9, s);
-		ssi_projective_sample(&p->t, p->ws, &rng, other);
+		projective_sample(&p->t, p->ws, &rng, other);
 		differs |= !!memcmp(heads, other, sizeof *heads * (size_t)n);
 	}
 	CHECK(same, "a stream gave another sample (in reverse order, after argmax and marginals)");
@@ -571,15 +672,15 @@ static void check_frequencies(tprob *p)
 	double *mu = malloc(sizeof *mu * (size_t)(n * ld));
 	long *seen = calloc((size_t)(n * n), sizeof *seen);
 	int64_t *heads = malloc(sizeof *heads * (size_t)n);
-	double logz = ssi_projective_inside(&p->t, p->ws), worst = 0.0;
+	double logz = projective_inside(&p->t, p->ws), worst = 0.0;
 	long bad = 0;
 
-	ssi_projective_marginals(&p->t, p->ws, logz, mu);
+	projective_marginals(&p->t, p->ws, logz, mu);
 	for (int64_t s = 0; s < TREE_FIT_DRAWS; s++) {
 		ss_rng rng;
 
 		ss_rng_init(&rng, SEED, 4, s);
-		ssi_projective_sample(&p->t, p->ws, &rng, heads);
+		projective_sample(&p->t, p->ws, &rng, heads);
 		if (!tree_is_valid(heads, n, 1, p->t.single_root)) {
 			bad++;
 			continue;
@@ -621,8 +722,8 @@ static void group_sample(void)
 
 			unit_begin();
 			unit_context("%s", p.label);
-			tree_check_fit(&p.t, p.ws, ssi_projective_inside(&p.t, p.ws),
-				       ssi_projective_sample, SEED, &b, p.label);
+			tree_check_fit(&p.t, p.ws, projective_inside(&p.t, p.ws),
+				       projective_sample, SEED, &b, p.label);
 			tprob_check_canary(&p);
 			unit_end("projective: sample, %s, n = %lld: %d draws pass chi-square at 0.999 against the %lld enumerated trees; score - log Z = brute-force log-prob",
 				 root, (long long)n, TREE_FIT_DRAWS, (long long)b.count);
@@ -661,10 +762,10 @@ static void check_large(tprob *p, const tree_brute *b)
 	check_logz(p, b);
 	check_marginals(p, b);
 	check_argmax(p, b);
-	logz = ssi_projective_inside(&p->t, p->ws);
+	logz = projective_inside(&p->t, p->ws);
 	if (logz != -INFINITY) {
-		ssi_projective_marginals(&p->t, p->ws, logz, mu);
-		CHECK_CLOSE_AT(ssi_projective_entropy(&p->t, p->ws), b->entropy,
+		projective_marginals(&p->t, p->ws, logz, mu);
+		CHECK_CLOSE_AT(projective_entropy(&p->t, p->ws), b->entropy,
 			       RTOL, "entropy");
 	}
 	free(mu);
@@ -708,8 +809,8 @@ static void group_large_scale(void)
 				tree_brute_run(&b, p.w, n, n, 1, sr);
 				unit_begin();
 				unit_context("%s", p.label);
-				tree_check_fit(&p.t, p.ws, ssi_projective_inside(&p.t, p.ws),
-					       ssi_projective_sample, SEED, &b, p.label);
+				tree_check_fit(&p.t, p.ws, projective_inside(&p.t, p.ws),
+					       projective_sample, SEED, &b, p.label);
 				tprob_check_canary(&p);
 				unit_end("projective: sample, %s, n = %lld, %s: %d draws fit brute force, log-probs exact",
 					 sr ? "single-root" : "multi-root", (long long)n,

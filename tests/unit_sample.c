@@ -18,7 +18,7 @@ static int draw(const problem *p, uint64_t seed, int64_t num, double *ev,
 {
 	ss_error err = {0};
 	int64_t size = problem_event_size(p);
-	int rc = p->s->sample(&p->e, p->ws, seed, num, ev, (size_t)size, lp,
+	int rc = ss_sample(p->s, &p->e, p->ws, seed, num, ev, (size_t)size, lp,
 			      1, &err);
 
 	return CHECK(rc == SS_OK, "sample returned %d (%s)", rc, err.message);
@@ -101,7 +101,7 @@ static void check_purity(const problem *p, const double *ev, const double *lp)
 		      "seeds %u and %u give the same %d samples", SEED,
 		      SEED + 1, CMP);
 	other.index = p->e.index + 1;
-	if (CHECK(p->s->sample(&other, p->ws, SEED, CMP, ev2, (size_t)size,
+	if (CHECK(ss_sample(p->s, &other, p->ws, SEED, CMP, ev2, (size_t)size,
 			       lp2, 1, &err) == SS_OK,
 		  "sample failed: %s", err.message))
 		CHECK(!same_draws(ev, lp, ev2, lp2, size, CMP),

@@ -85,7 +85,7 @@ static void case_setup(tree_case *c, int variant, int64_t n, int64_t len,
 	c->e.input[input_index(c->s, "lengths")] = &c->lengths;
 	c->e.dim[SS_DIM_N] = n;
 	set_options(&c->e, c->s, c->directed, c->projective, c->single_root);
-	c->ws = ws_alloc(c->s->workspace_bytes(c->e.dim));
+	c->ws = ws_alloc(ss_workspace_bytes(c->s, SS_OP_COUNT, c->e.dim));
 	snprintf(c->label, sizeof c->label,
 		 "%sdirected %sprojective %s n=%lld len=%lld %s",
 		 c->directed ? "" : "un", c->projective ? "" : "non-",
@@ -132,14 +132,14 @@ static void check_case(tree_case *c)
 	CHECK(s->validate(&c->e, c->ws, &err) == SS_OK, "validate: %s",
 	      err.message);
 	case_brute(c, &b, fold);
-	s->log_partition(&c->e, c->ws, &logz, &err);
+	ss_log_partition(s, &c->e, c->ws, &logz, &err);
 	CHECK_CLOSE(logz, (double)b.logz, RTOL);
-	s->marginals(&c->e, c->ws, mu, &logz2, &err);
+	ss_marginals(s, &c->e, c->ws, mu, &logz2, &err);
 	CHECK_CLOSE(logz2, (double)b.logz, RTOL);
 	for (int64_t k = 0; k < c->n * c->n; k++)
 		CHECK_CLOSE_AT(mu[k], fold[k], RTOL, "marginals[%lld, %lld]",
 			       (long long)(k / c->n), (long long)(k % c->n));
-	s->argmax(&c->e, c->ws, event, &score, &err);
+	ss_argmax(s, &c->e, c->ws, event, &score, &err);
 	CHECK_CLOSE(score, (double)b.max, RTOL);
 	s->decode(&c->e, event, decodes);
 	if (b.max != -INFINITY) {
@@ -153,13 +153,13 @@ static void check_case(tree_case *c)
 			CHECK(heads[d] == -1 && event[d] == 0,
 			      "no tree: heads -1, empty event");
 	}
-	s->entropy(&c->e, c->ws, &entropy, &err);
+	ss_entropy(s, &c->e, c->ws, &entropy, &err);
 	CHECK_CLOSE(entropy, b.entropy, RTOL);
 	/* score() of every tree of the kind, and log-prob consistency. */
 	for (int64_t k = 0; k < b.all; k++) {
 		double sc;
 		case_event(c, b.trees + k * c->len, event);
-		CHECK(s->score(&c->e, c->ws, event, &sc, &err) == SS_OK,
+		CHECK(ss_score(s, &c->e, c->ws, event, &sc, &err) == SS_OK,
 		      "score accepts tree %lld: %s", (long long)k, err.message);
 		CHECK_CLOSE_AT(sc, (double)b.scores[k], RTOL, "score of tree %lld",
 			       (long long)k);
@@ -171,10 +171,10 @@ static void check_case(tree_case *c)
 	/* Samples are trees of the kind with log_prob = score - log Z. */
 	if (b.logz != -INFINITY) {
 		double samples[4 * MAXN * MAXN], lp[4];
-		s->sample(&c->e, c->ws, 7, 4, samples, MAXN * MAXN, lp, 1, &err);
+		ss_sample(s, &c->e, c->ws, 7, 4, samples, MAXN * MAXN, lp, 1, &err);
 		for (int k = 0; k < 4; k++) {
 			double sc;
-			CHECK(s->score(&c->e, c->ws, samples + k * MAXN * MAXN, &sc,
+			CHECK(ss_score(s, &c->e, c->ws, samples + k * MAXN * MAXN, &sc,
 				       &err) == SS_OK && sc != -INFINITY,
 			      "sample %d is a tree of the kind", k);
 			CHECK_CLOSE_AT(lp[k], sc - (double)b.logz, RTOL,
@@ -229,7 +229,7 @@ static void suite_entropy_sign(void)
 			e.dim[SS_DIM_N] = NODES;
 			set_options(&e, s, !(variant & 1), !!(variant & 2),
 				    !!(variant & 4));
-			ws = ws_alloc(s->workspace_bytes(e.dim));
+			ws = ws_alloc(ss_workspace_bytes(s, SS_OP_COUNT, e.dim));
 			for (uint64_t seed = 1; seed <= PROBLEMS; seed++) {
 				unit_rng r;
 				double h = NAN;
@@ -238,7 +238,7 @@ static void suite_entropy_sign(void)
 				urng_seed(&r, seed);
 				for (int64_t x = 0; x < NODES * NODES; x++)
 					lp[x] = scales[k] * urng_normal(&r);
-				CHECK(s->entropy(&e, ws, &h, &err) == SS_OK,
+				CHECK(ss_entropy(s, &e, ws, &h, &err) == SS_OK,
 				      "entropy failed: %s", err.message);
 				negative += !(h >= 0.0);
 				lowest = fmin(lowest, h);
@@ -280,7 +280,7 @@ static void suite_counts(void)
 			for (int64_t k = 0; k < n * n; k++)
 				c.lp[k] = 0;
 			unit_context("%s", c.label);
-			c.s->log_partition(&c.e, c.ws, &logz, &err);
+			ss_log_partition(c.s, &c.e, c.ws, &logz, &err);
 			CHECK_CLOSE(logz, log(counts[(variant >> 1)][n - 1]), RTOL);
 			free(c.ws);
 		}
@@ -305,8 +305,8 @@ static void suite_projective_identity(void)
 			case_setup(&a, variant, n, n, k % 3, &r1);
 			case_setup(&b, variant | 2, n, n, k % 3, &r2);
 			unit_context("%s", a.label);
-			a.s->marginals(&a.e, a.ws, ma, &za, &err);
-			b.s->marginals(&b.e, b.ws, mb, &zb, &err);
+			ss_marginals(a.s, &a.e, a.ws, ma, &za, &err);
+			ss_marginals(b.s, &b.e, b.ws, mb, &zb, &err);
 			CHECK_CLOSE(za, zb, RTOL);
 			for (int64_t j = 0; j < n * n; j++)
 				CHECK_CLOSE_AT(ma[j], mb[j], RTOL, "marginal %lld",
@@ -344,7 +344,7 @@ static void suite_bad_events(void)
 		case_setup(&c, bad[k].variant, 5, 5, 0, &r);
 		for (int a = 0; a < bad[k].n_arcs; a++)
 			event[bad[k].arcs[a][0] * 5 + bad[k].arcs[a][1]] = 1;
-		CHECK(c.s->score(&c.e, c.ws, event, &score, &err) == SS_EDATA,
+		CHECK(ss_score(c.s, &c.e, c.ws, event, &score, &err) == SS_EDATA,
 		      "score refuses %s", bad[k].what);
 		free(c.ws);
 	}
@@ -358,15 +358,15 @@ static void suite_bad_events(void)
 		event[0 * 3 + 1] = 1;
 		event[1 * 3 + 2] = 1;
 		event[2 * 3 + 1] = 1;
-		CHECK(c.s->score(&c.e, c.ws, event, &score, &err) == SS_EDATA,
+		CHECK(ss_score(c.s, &c.e, c.ws, event, &score, &err) == SS_EDATA,
 		      "score refuses an asymmetric undirected event");
 		memset(event, 0, sizeof event);
-		CHECK(c.s->score(&c.e, c.ws, event, &score, &err) == SS_OK &&
+		CHECK(ss_score(c.s, &c.e, c.ws, event, &score, &err) == SS_OK &&
 			      score == -INFINITY,
 		      "the all-zero event scores -inf");
 		free(c.ws);
 		case_setup(&c, 0, 3, 1, 0, &r);
-		CHECK(c.s->score(&c.e, c.ws, event, &score, &err) == SS_OK &&
+		CHECK(ss_score(c.s, &c.e, c.ws, event, &score, &err) == SS_OK &&
 			      score == 0,
 		      "the root alone scores 0");
 		free(c.ws);

@@ -102,8 +102,8 @@ static int results(const problem *p, double *logz, double *m)
 	ss_error err = {0};
 	double z2;
 
-	return p->s->log_partition(&p->e, p->ws, logz, &err) == SS_OK &&
-	       p->s->marginals(&p->e, p->ws, m, &z2, &err) == SS_OK;
+	return ss_log_partition(p->s, &p->e, p->ws, logz, &err) == SS_OK &&
+	       ss_marginals(p->s, &p->e, p->ws, m, &z2, &err) == SS_OK;
 }
 
 static void check_vcase(const struct vcase *v)
@@ -241,7 +241,7 @@ static void check_scase(const struct scase *v, problem_kind kind)
 	want = v->change == ch_zero
 		       ? (v->len ? -INFINITY : 0.0)
 		       : (double)brute_score(p.theta, 3, 3, tags);
-	rc = p.s->score(&p.e, p.ws, ev, &score, &err);
+	rc = ss_score(p.s, &p.e, p.ws, ev, &score, &err);
 	CHECK(rc == v->expect, "score returned %d (%s), want %d", rc,
 	      err.message, v->expect);
 	if (v->expect == SS_OK && rc == SS_OK)

@@ -1,0 +1,783 @@
+/*
+ * chart.c - the dynamic-programming engine every structure runs on.
+ *
+ * A structure describes its inside recurrence as a chart program: a list of
+ * steps over an array of cells (log values), each step filling a row of
+ * cells from earlier cells and the potentials θ of the parts:
+ *
+ *   cell[out + s] = ⊕_{lo <= j < hi}  cell[x(j, s)] ⊗ cell[y(j, s)] ⊗ θ[part(j, s)]
+ *
+ * for s < count, with every operand an affine address base + j per_j +
+ * s per_s, or absent (the semiring's one). Two shapes cover the structures:
+ *   "vecmat"  x over j, a part over (j, s), no y: a chain's forward step
+ *             α[i][c] = ⊕_a α[i-1][a] + θ[i, a, c] (linear chain, hmm, and
+ *             later semi-Markov, CTC, alignments);
+ *   "split"   x and y over (j, s), the part constant in j: the spans of one
+ *             width of Eisner's or CKY's chart, C(s, s+k) = ⊕_j L ⊗ R.
+ * Steps read only cells of earlier steps and never the cells they write;
+ * the last step's cell `root` holds log Z - offset (a structure may shift
+ * the potentials by constants that every structure sums to offset).
+ *
+ * On one program the engine runs every operation, written once here:
+ *   inside, log semiring    ⊕ = logsumexp: log Z = cell[root] + offset
+ *   inside, max semiring    ⊕ = max: the best score
+ *   outside                 the adjoints ḡ(x) = ∂ log Z / ∂ x from
+ *                           ḡ(root) = 1 in reverse step order: a candidate
+ *                           v of cell o passes ḡ(o) exp(v - o) to each of
+ *                           its cells and its part, so that the parts'
+ *                           adjoints are the marginals (Eisner 2016)
+ *   entropy (expectation)   in the same reverse sweep, H = Σ_o ḡ(o) H(o),
+ *                           H(o) = Σ_j p_j (o - v_j) the entropy of cell o's
+ *                           choice, p_j = exp(v_j - o): a derivation is
+ *                           drawn top down one choice at a time, so its
+ *                           entropy is the expected sum of the choices'
+ *                           entropies. Every term is >= 0 (o >= v_j), so H
+ *                           is never negative and stays exact for scores
+ *                           of any magnitude, unlike log Z - Σ μ·θ
+ *   backtrace               from the root down, in reverse step order, each
+ *                           cell in use chooses one candidate and marks its
+ *                           cells in use and its part in the event; the
+ *                           chooser takes the first best candidate (after
+ *                           the max inside: argmax) or draws one with
+ *                           probability exp(v_j - o) (after the log inside:
+ *                           an exact sample)
+ *   counting                the log inside over potentials 0 (allowed
+ *                           part) or -inf (lib/ops.c)
+ * A k-best semiring would keep k values per cell and the same programs.
+ *
+ * Exactness: each cell is reduced with its own maximum (a max pass, then
+ * Σ exp(v - max)), so no shared shift underflows a cell, and -inf stays
+ * -inf. Candidates are gathered row by row over s, so that every pass is
+ * elementwise over contiguous memory and vectorises.
+ *
+ * Time: one exp per candidate for inside, one for outside (with or without
+ * the entropy); the backtrace visits each cell once plus the candidates of
+ * the cells in use. Memory: the cells, their adjoints (or the backtrace's
+ * counts), and one step's candidates.
+ */
+#include "internal.h"
+
+/* Rows of one step's width: candidates, factors, potentials, and the
+ * per-cell maxima or sums, values and adjoints. */
+enum { ROW_V, ROW_F, ROW_T, ROW_M, ROW_O, ROW_G, ROW_COUNT };
+_Static_assert(ROW_COUNT == SSI_CHART_ROWS, "SSI_CHART_ROWS is not ROW_COUNT");
+
+/* Scratch: the rows, and one cell's candidates (hi - lo) for choose. */
+static size_t scratch_doubles(const ssi_chart_size *size)
+{
+	return (size_t)(ROW_COUNT * size->width + size->candidates);
+}
+
+size_t ssi_chart_bytes(const ssi_chart_size *size)
+{
+	return ssi_align64((size_t)size->steps * sizeof(ssi_step)) +
+	       3 * ssi_align64((size_t)size->cells * sizeof(double)) +
+	       ssi_align64(scratch_doubles(size) * sizeof(double)) +
+	       ssi_align64((size_t)size->parts * sizeof(double));
+}
+
+void ssi_chart_init(ssi_chart *c, const ssi_chart_size *size,
+		    const double *theta, void *ws)
+{
+	char *p = ws;
+	memset(c, 0, sizeof *c);
+	c->size = *size;
+	c->theta = theta;
+	c->step = (ssi_step *)p;
+	p += ssi_align64((size_t)size->steps * sizeof(ssi_step));
+	c->cell = (double *)p;
+	p += ssi_align64((size_t)size->cells * sizeof(double));
+	c->factor = (double *)p;
+	p += ssi_align64((size_t)size->cells * sizeof(double));
+	/* The backtrace's counts share the adjoints' memory: no operation
+	 * needs both. */
+	c->adj = (double *)p;
+	c->active = (int32_t *)p;
+	p += ssi_align64((size_t)size->cells * sizeof(double));
+	for (int r = 0; r < ROW_COUNT; r++)
+		c->row[r] = (double *)p + r * size->width;
+	c->cand = (double *)p + ROW_COUNT * size->width;
+	p += ssi_align64(scratch_doubles(size) * sizeof(double));
+	c->shifted = (double *)p;
+}
+
+int64_t ssi_chart_cells(ssi_chart *c, int64_t count)
+{
+	int64_t first = c->n_cells;
+	c->n_cells += count;
+	return first;
+}
+
+void ssi_chart_push(ssi_chart *c, int64_t out, int64_t count, int64_t lo,
+		    int64_t hi, ssi_operand x, ssi_operand y, ssi_operand part)
+{
+	ssi_chart_push_shifted(c, out, count, lo, hi, x, y, part, 0.0);
+}
+
+void ssi_chart_push_shifted(ssi_chart *c, int64_t out, int64_t count,
+			    int64_t lo, int64_t hi, ssi_operand x,
+			    ssi_operand y, ssi_operand part, double shift)
+{
+	c->step[c->n_steps++] =
+		(ssi_step){out, count, lo, hi, x, y, part, shift};
+	c->offset += shift;
+	c->root = out;
+}
+
+/* ---- small kernels -------------------------------------------------------- */
+
+double ssi_logsumexp(const double *x, int64_t n)
+{
+	double m = -INFINITY, sum = 0.0;
+	for (int64_t k = 0; k < n; k++)
+		m = x[k] > m ? x[k] : m;
+	if (m == -INFINITY)
+		return -INFINITY;
+	for (int64_t k = 0; k < n; k++)
+		sum += ssi_exp(x[k] - m);
+	return m + log(sum);
+}
+
+int64_t ssi_sample_log_weights(const double *logw, int64_t n, int64_t stride,
+			       double u)
+{
+	double m = -INFINITY, total = 0.0, acc = 0.0;
+	int64_t last = -1;
+	for (int64_t k = 0; k < n; k++)
+		m = logw[k * stride] > m ? logw[k * stride] : m;
+	if (m == -INFINITY)
+		return -1;
+	for (int64_t k = 0; k < n; k++)
+		total += exp(logw[k * stride] - m);
+	for (int64_t k = 0; k < n; k++) {
+		double w = exp(logw[k * stride] - m);
+		if (w <= 0.0)
+			continue;
+		acc += w;
+		last = k;
+		if (u * total < acc)
+			return k;
+	}
+	return last;
+}
+
+/* ---- candidates ------------------------------------------------------------ */
+
+/* row[s] (+)= src[o(j, s)] for s < count; an absent operand adds 0. */
+static void add_operand(double *row, const double *src, ssi_operand o,
+			int64_t j, int64_t count, int first)
+{
+	const double *p;
+	if (o.base < 0) {
+		if (first)
+			for (int64_t s = 0; s < count; s++)
+				row[s] = 0.0;
+		return;
+	}
+	p = src + o.base + j * o.per_j;
+	if (first && o.per_s == 1) {
+		memcpy(row, p, (size_t)count * sizeof *row);
+	} else if (o.per_s == 1) {
+		for (int64_t s = 0; s < count; s++)
+			row[s] += p[s];
+	} else if (o.per_s == 0) {
+		const double v = p[0];
+		for (int64_t s = 0; s < count; s++)
+			row[s] = (first ? 0.0 : row[s]) + v;
+	} else {
+		for (int64_t s = 0; s < count; s++)
+			row[s] = (first ? 0.0 : row[s]) + p[s * o.per_s];
+	}
+}
+
+/* row[s] (*)= src[o(j, s)]; an absent operand multiplies by 1. */
+static void mul_operand(double *row, const double *src, ssi_operand o,
+			int64_t j, int64_t count, int first)
+{
+	const double *p;
+	if (o.base < 0) {
+		if (first)
+			for (int64_t s = 0; s < count; s++)
+				row[s] = 1.0;
+		return;
+	}
+	p = src + o.base + j * o.per_j;
+	if (first && o.per_s == 1) {
+		memcpy(row, p, (size_t)count * sizeof *row);
+	} else if (o.per_s == 1) {
+		for (int64_t s = 0; s < count; s++)
+			row[s] *= p[s];
+	} else {
+		for (int64_t s = 0; s < count; s++)
+			row[s] = (first ? 1.0 : row[s]) * p[s * o.per_s];
+	}
+}
+
+/* The candidates of step st for split j into row[count]. */
+static void gather(const ssi_chart *c, const ssi_step *st, int64_t j,
+		   double *row)
+{
+	add_operand(row, c->cell, st->x, j, st->count, 1);
+	add_operand(row, c->cell, st->y, j, st->count, 0);
+	add_operand(row, c->theta, st->part, j, st->count, 0);
+}
+
+/*
+ * Factors: exp(x) where x lies in the chart's range [lo, hi], 0 for -inf,
+ * NaN elsewhere. With at most k factors in a product (ssi_chart.factors),
+ * the range [-1020 ln 2 / k, 900 ln 2 / k] keeps every product a normal
+ * double and no sum of fewer than 2^100 of them overflows.
+ */
+static inline double factor_of(double x, double lo, double hi)
+{
+	return x == -INFINITY ? 0.0 : x >= lo && x <= hi ? ssi_exp(x) : NAN;
+}
+
+static void factor_range(ssi_chart *c)
+{
+	c->factor_lo = -1020.0 * 0.6931471805599453 / c->factors;
+	c->factor_hi = 900.0 * 0.6931471805599453 / c->factors;
+}
+
+/* The factors of step st's candidates for split j: exp(candidate), or NaN
+ * where a factor is out of range. */
+static void gather_factors(const ssi_chart *c, const ssi_step *st, int64_t j,
+			   double *row)
+{
+	const int64_t count = st->count;
+	double *t = c->row[ROW_T];
+	mul_operand(row, c->factor, st->x, j, count, 1);
+	mul_operand(row, c->factor, st->y, j, count, 0);
+	if (st->part.base < 0)
+		return;
+	add_operand(t, c->theta, st->part, j, count, 1);
+	for (int64_t s = 0; s < count; s++)
+		row[s] *= factor_of(t[s], c->factor_lo, c->factor_hi);
+}
+
+/* One candidate of step st: split j of cell s. */
+static double candidate(const ssi_chart *c, const ssi_step *st, int64_t j,
+			int64_t s)
+{
+	double v = 0.0;
+	if (st->x.base >= 0)
+		v += c->cell[st->x.base + j * st->x.per_j + s * st->x.per_s];
+	if (st->y.base >= 0)
+		v += c->cell[st->y.base + j * st->y.per_j + s * st->y.per_s];
+	if (st->part.base >= 0)
+		v += c->theta[st->part.base + j * st->part.per_j +
+			      s * st->part.per_s];
+	return v;
+}
+
+/* log Σ_j exp(candidate j of cell s), shifted by its own maximum. */
+static double cell_logsumexp(const ssi_chart *c, const ssi_step *st,
+			     int64_t s)
+{
+	double m = -INFINITY, sum = 0.0;
+	for (int64_t j = st->lo; j < st->hi; j++) {
+		double v = candidate(c, st, j, s);
+		m = v > m ? v : m;
+	}
+	if (m == -INFINITY)
+		return m;
+	for (int64_t j = st->lo; j < st->hi; j++)
+		sum += ssi_exp(candidate(c, st, j, s) - m);
+	return m + log(sum);
+}
+
+/* ---- shapes with their own kernels ---------------------------------------- */
+
+/*
+ * Two shapes of step cover the structures' hot loops; other steps run on
+ * gathered rows.
+ *   split   x and y cells contiguous in s, no part (Eisner's and CKY's
+ *           spans of one width): reduced in blocks of LANES cells with the
+ *           split loop inside, so that a block's sums stay in registers;
+ *   vecmat  x one cell per j, a row of parts contiguous in s, no y (a
+ *           chain's position): the row's candidates are formed on the fly.
+ */
+#define LANES 8
+
+typedef enum step_shape { SHAPE_SPLIT, SHAPE_VECMAT, SHAPE_OTHER } step_shape;
+
+static step_shape shape_of(const ssi_step *st)
+{
+	if (st->x.base >= 0 && st->x.per_s == 1 && st->y.base >= 0 &&
+	    st->y.per_s == 1 && st->part.base < 0)
+		return SHAPE_SPLIT;
+	if (st->x.base >= 0 && st->x.per_s == 0 && st->y.base < 0 &&
+	    st->part.base >= 0 && st->part.per_s == 1)
+		return SHAPE_VECMAT;
+	return SHAPE_OTHER;
+}
+
+/* What a split reduction computes per cell. */
+typedef enum split_mode { SPLIT_MAX, SPLIT_EXP, SPLIT_FACTORS } split_mode;
+
+/* One cell s of a split step under mode (m: its maximum for SPLIT_EXP). */
+static double split_cell(const ssi_chart *c, const ssi_step *st, int64_t s,
+			 split_mode mode, double m)
+{
+	const double *src = mode == SPLIT_FACTORS ? c->factor : c->cell;
+	const double *X = src + st->x.base + s, *Y = src + st->y.base + s;
+	double acc = mode == SPLIT_MAX ? -INFINITY : 0.0;
+	for (int64_t j = st->lo; j < st->hi; j++) {
+		double a = X[j * st->x.per_j], b = Y[j * st->y.per_j];
+		if (mode == SPLIT_MAX)
+			acc = a + b > acc ? a + b : acc;
+		else if (mode == SPLIT_EXP)
+			acc += ssi_exp(a + b - m);
+		else
+			acc += a * b;
+	}
+	return acc;
+}
+
+/* Cells s0 .. s0 + LANES - 1 of a split step with operands X and Y (cell
+ * values or factors) under mode: inlined with mode a constant, so that
+ * each mode's loop over the lanes vectorises. */
+static inline __attribute__((always_inline)) void
+split_block(const ssi_step *st, const double *X, const double *Y,
+	    int64_t s0, split_mode mode, const double *m, double *out)
+{
+	double acc[LANES], mm[LANES];
+	for (int l = 0; l < LANES; l++) {
+		acc[l] = mode == SPLIT_MAX ? -INFINITY : 0.0;
+		mm[l] = mode == SPLIT_EXP ? m[s0 + l] : 0.0;
+	}
+	for (int64_t j = st->lo; j < st->hi; j++) {
+		const double *a = X + j * st->x.per_j + s0;
+		const double *b = Y + j * st->y.per_j + s0;
+		#pragma omp simd
+		for (int l = 0; l < LANES; l++) {
+			double v = a[l] + b[l];
+			if (mode == SPLIT_MAX)
+				acc[l] = acc[l] > v ? acc[l] : v;
+			else if (mode == SPLIT_EXP)
+				acc[l] += ssi_exp(v - mm[l]);
+			else
+				acc[l] += a[l] * b[l];
+		}
+	}
+	for (int l = 0; l < LANES; l++)
+		out[s0 + l] = acc[l];
+}
+
+/* out[s] = the reduction of every cell s (m[s]: maxima for SPLIT_EXP). */
+static void split_reduce(const ssi_chart *c, const ssi_step *st,
+			 split_mode mode, const double *m, double *out)
+{
+	const double *src = mode == SPLIT_FACTORS ? c->factor : c->cell;
+	const double *X = src + st->x.base, *Y = src + st->y.base;
+	if (st->count < LANES) {
+		for (int64_t s = 0; s < st->count; s++)
+			out[s] = split_cell(c, st, s, mode, m ? m[s] : 0.0);
+		return;
+	}
+	/* Blocks of LANES cells; a last partial block is moved back to end at
+	 * count: it recomputes cells done before, with the same bits. */
+	for (int64_t s0 = 0;; s0 += LANES) {
+		s0 = s0 + LANES > st->count ? st->count - LANES : s0;
+		if (mode == SPLIT_MAX)
+			split_block(st, X, Y, s0, SPLIT_MAX, m, out);
+		else if (mode == SPLIT_EXP)
+			split_block(st, X, Y, s0, SPLIT_EXP, m, out);
+		else
+			split_block(st, X, Y, s0, SPLIT_FACTORS, m, out);
+		if (s0 + LANES == st->count)
+			break;
+	}
+}
+
+/* out[s] = max_j (x_j ⊗ θ row j)[s], or with sum, Σ_j exp(v - out[s]). */
+static void vecmat_max(const ssi_chart *c, const ssi_step *st, double *out)
+{
+	for (int64_t s = 0; s < st->count; s++)
+		out[s] = -INFINITY;
+	for (int64_t j = st->lo; j < st->hi; j++) {
+		const double xj = c->cell[st->x.base + j * st->x.per_j];
+		const double *row = c->theta + st->part.base + j * st->part.per_j;
+		if (xj == -INFINITY)
+			continue;
+		for (int64_t s = 0; s < st->count; s++)
+			out[s] = xj + row[s] > out[s] ? xj + row[s] : out[s];
+	}
+}
+
+static void vecmat_exp_sum(const ssi_chart *c, const ssi_step *st,
+			   const double *m, double *sum)
+{
+	for (int64_t s = 0; s < st->count; s++)
+		sum[s] = 0.0;
+	for (int64_t j = st->lo; j < st->hi; j++) {
+		const double xj = c->cell[st->x.base + j * st->x.per_j];
+		const double *row = c->theta + st->part.base + j * st->part.per_j;
+		if (xj == -INFINITY)
+			continue;
+		for (int64_t s = 0; s < st->count; s++)
+			sum[s] += ssi_exp(xj + row[s] - m[s]);
+	}
+}
+
+/* ---- inside ------------------------------------------------------------------ */
+
+/* Max: one pass over the candidates. */
+static void inside_max(ssi_chart *c, const ssi_step *st, double *out)
+{
+	double *v = c->row[ROW_V];
+	switch (shape_of(st)) {
+	case SHAPE_SPLIT:
+		split_reduce(c, st, SPLIT_MAX, NULL, out);
+		return;
+	case SHAPE_VECMAT:
+		vecmat_max(c, st, out);
+		return;
+	case SHAPE_OTHER:
+		break;
+	}
+	for (int64_t s = 0; s < st->count; s++)
+		out[s] = -INFINITY;
+	for (int64_t j = st->lo; j < st->hi; j++) {
+		gather(c, st, j, v);
+		for (int64_t s = 0; s < st->count; s++)
+			out[s] = v[s] > out[s] ? v[s] : out[s];
+	}
+}
+
+/* Log: the maxima, then Σ exp(v - max): exact for any magnitude. */
+static void inside_log(ssi_chart *c, const ssi_step *st, double *out)
+{
+	double *v = c->row[ROW_V], *sum = c->row[ROW_M];
+	const step_shape shape = shape_of(st);
+	inside_max(c, st, out);
+	/* A cell whose candidates are all -inf keeps shift 0 and sum 0. */
+	for (int64_t s = 0; s < st->count; s++) {
+		out[s] = out[s] == -INFINITY ? 0.0 : out[s];
+		sum[s] = 0.0;
+	}
+	if (shape == SHAPE_SPLIT) {
+		split_reduce(c, st, SPLIT_EXP, out, sum);
+	} else if (shape == SHAPE_VECMAT) {
+		vecmat_exp_sum(c, st, out, sum);
+	} else {
+		for (int64_t j = st->lo; j < st->hi; j++) {
+			gather(c, st, j, v);
+			for (int64_t s = 0; s < st->count; s++)
+				sum[s] += ssi_exp(v[s] - out[s]);
+		}
+	}
+	for (int64_t s = 0; s < st->count; s++)
+		out[s] += ssi_log(sum[s]);
+}
+
+/* Log by factors: Σ_j of products of factors, exact to rounding where all
+ * are in range (no exp per candidate); the cells where one is not are
+ * reduced in log space. */
+static void inside_factors(ssi_chart *c, const ssi_step *st, double *out)
+{
+	double *f = c->row[ROW_F], *sum = c->row[ROW_M];
+	if (shape_of(st) == SHAPE_SPLIT) {
+		split_reduce(c, st, SPLIT_FACTORS, NULL, sum);
+	} else {
+		for (int64_t s = 0; s < st->count; s++)
+			sum[s] = 0.0;
+		for (int64_t j = st->lo; j < st->hi; j++) {
+			gather_factors(c, st, j, f);
+			for (int64_t s = 0; s < st->count; s++)
+				sum[s] += f[s];
+		}
+	}
+	const double flo = exp(c->factor_lo), fhi = exp(c->factor_hi);
+	double *fo = c->factor + st->out;
+	int64_t bad = 0;
+	/* The sum is the cell's factor, where it is in range. */
+	for (int64_t s = 0; s < st->count; s++) {
+		out[s] = isnan(sum[s]) ? NAN : ssi_log(sum[s]);
+		fo[s] = sum[s] == 0.0 || (sum[s] >= flo && sum[s] <= fhi)
+			? sum[s] : NAN;
+		bad += isnan(sum[s]);
+	}
+	if (bad == 0)
+		return;
+	/* The cells left NaN: a few one by one; more, the whole step in
+	 * vectors (which reuses the sums' row). */
+	if (bad * LANES < st->count) {
+		for (int64_t s = 0; s < st->count; s++)
+			if (isnan(out[s]))
+				out[s] = cell_logsumexp(c, st, s);
+	} else {
+		inside_log(c, st, c->row[ROW_T]);
+		for (int64_t s = 0; s < st->count; s++)
+			out[s] = isnan(out[s]) ? c->row[ROW_T][s] : out[s];
+	}
+	for (int64_t s = 0; s < st->count; s++)
+		if (isnan(fo[s]))
+			fo[s] = factor_of(out[s], c->factor_lo, c->factor_hi);
+}
+
+/* A chart with factors has no shifted steps (ssi_chart). */
+static void step_inside(ssi_chart *c, const ssi_step *st, ssi_semiring sr)
+{
+	double *out = c->cell + st->out;
+	if (sr == SSI_LOG && c->factors) {
+		inside_factors(c, st, out);
+		return;
+	}
+	if (sr == SSI_MAX)
+		inside_max(c, st, out);
+	else
+		inside_log(c, st, out);
+	for (int64_t s = 0; s < st->count; s++)
+		out[s] -= st->shift;
+}
+
+double ssi_chart_inside(ssi_chart *c, ssi_semiring sr)
+{
+	for (int64_t k = 0; k < c->n_cells; k++)
+		c->cell[k] = -INFINITY;
+	if (sr == SSI_LOG && c->factors) {
+		factor_range(c);
+		for (int64_t k = 0; k < c->n_cells; k++)
+			c->factor[k] = 0.0;
+	}
+	for (int64_t k = 0; k < c->n_steps; k++)
+		step_inside(c, &c->step[k], sr);
+	return c->cell[c->root] + c->offset;
+}
+
+/* ---- outside ----------------------------------------------------------------- */
+
+/* dst[o(j, s)] += p[s] for s < count (an absent operand: nothing). */
+static void scatter(double *dst, ssi_operand o, int64_t j, const double *p,
+		    int64_t count)
+{
+	double *q;
+	if (o.base < 0 || !dst)
+		return;
+	q = dst + o.base + j * o.per_j;
+	if (o.per_s == 1) {
+		for (int64_t s = 0; s < count; s++)
+			q[s] += p[s];
+	} else if (o.per_s == 0) {
+		double total = 0.0;
+		for (int64_t s = 0; s < count; s++)
+			total += p[s];
+		q[0] += total;
+	} else {
+		for (int64_t s = 0; s < count; s++)
+			q[s * o.per_s] += p[s];
+	}
+}
+
+/* p[s] = ḡ(s) exp(v_j(s) - o(s)) for split j: by factors where they are
+ * in range (fo: the cells' factors), else from the candidates v. */
+static void adjoint_row(ssi_chart *c, const ssi_step *st, int64_t j,
+			const double *fo, int need_v, double *p)
+{
+	const double *o = c->row[ROW_O], *g = c->row[ROW_G];
+	double *v = c->row[ROW_V];
+	const int64_t count = st->count;
+	if (need_v || !c->factors)
+		gather(c, st, j, v);
+	if (!c->factors) {
+		for (int64_t s = 0; s < count; s++)
+			p[s] = g[s] * ssi_exp(v[s] - o[s]);
+		return;
+	}
+	gather_factors(c, st, j, p);
+	for (int64_t s = 0; s < count; s++)
+		p[s] = g[s] * p[s] / fo[s];
+	for (int64_t s = 0; s < count; s++)
+		if (isnan(p[s]))
+			p[s] = g[s] > 0.0 ? g[s] * ssi_exp(candidate(c, st, j, s) -
+							  o[s])
+					  : 0.0;
+}
+
+/* The split shape's adjoints (see step_outside): by factors where they are
+ * in range, else by exp. */
+static double split_outside(ssi_chart *c, const ssi_step *st, int entropy)
+{
+	const int64_t count = st->count;
+	const double *o = c->row[ROW_O], *g = c->row[ROW_G];
+	const double *fo = c->factor + st->out;
+	double *r = c->row[ROW_M], *p = c->row[ROW_F], h = 0.0;
+	for (int64_t s = 0; s < count; s++)
+		r[s] = c->factors && g[s] > 0.0 ? g[s] / fo[s] : 0.0;
+	for (int64_t j = st->lo; j < st->hi; j++) {
+		const int64_t ax = st->x.base + j * st->x.per_j;
+		const int64_t ay = st->y.base + j * st->y.per_j;
+		const double *X = c->cell + ax, *Y = c->cell + ay;
+		double *AX = c->adj + ax, *AY = c->adj + ay;
+		if (c->factors) {
+			const double *FX = c->factor + ax, *FY = c->factor + ay;
+			int bad = 0;
+			for (int64_t s = 0; s < count; s++) {
+				p[s] = r[s] * FX[s] * FY[s];
+				bad |= isnan(p[s]);
+			}
+			/* Out of range: the row by exp, where p is NaN. */
+			for (int64_t s = 0; bad && s < count; s++) {
+				double q = g[s] * ssi_exp(X[s] + Y[s] - o[s]);
+				p[s] = isnan(p[s]) ? q : p[s];
+			}
+		} else {
+			for (int64_t s = 0; s < count; s++)
+				p[s] = g[s] * ssi_exp(X[s] + Y[s] - o[s]);
+		}
+		for (int64_t s = 0; s < count; s++) {
+			AX[s] += p[s];
+			AY[s] += p[s];
+		}
+		if (entropy)
+			for (int64_t s = 0; s < count; s++)
+				h += p[s] > 0.0 ? p[s] * fmax(o[s] - X[s] - Y[s], 0.0)
+						: 0.0;
+	}
+	return h;
+}
+
+/* The vecmat shape's adjoints: p = ḡ exp(x_j + θ row j - o). */
+static double vecmat_outside(ssi_chart *c, const ssi_step *st, double *mu,
+			     int entropy)
+{
+	const int64_t count = st->count;
+	const double *o = c->row[ROW_O], *g = c->row[ROW_G];
+	double *p = c->row[ROW_F], h = 0.0;
+	for (int64_t j = st->lo; j < st->hi; j++) {
+		const int64_t ax = st->x.base + j * st->x.per_j;
+		const int64_t ap = st->part.base + j * st->part.per_j;
+		const double xj = c->cell[ax], *row = c->theta + ap;
+		double total = 0.0;
+		if (xj == -INFINITY)
+			continue;
+		for (int64_t s = 0; s < count; s++) {
+			p[s] = g[s] * ssi_exp(xj + row[s] - o[s]);
+			total += p[s];
+		}
+		c->adj[ax] += total;
+		if (mu)
+			for (int64_t s = 0; s < count; s++)
+				mu[ap + s] += p[s];
+		if (entropy)
+			for (int64_t s = 0; s < count; s++)
+				h += p[s] > 0.0 ? p[s] * fmax(o[s] - xj - row[s], 0.0)
+						: 0.0;
+	}
+	return h;
+}
+
+/*
+ * The adjoints of step st's candidates: p = ḡ(o) exp(v - o), passed to
+ * their cells and parts (mu); returns Σ p (o - v), the step's share of the
+ * entropy, when entropy is asked for.
+ */
+static double step_outside(ssi_chart *c, const ssi_step *st, double *mu,
+			   int entropy)
+{
+	const int64_t count = st->count;
+	const double *out = c->cell + st->out, *g = c->adj + st->out;
+	double *o = c->row[ROW_O], *gs = c->row[ROW_G], *p = c->row[ROW_F];
+	const double *v = c->row[ROW_V];
+	double h = 0.0;
+	int any = 0;
+	/* o: the cell's log value (its step's shift added back). */
+	for (int64_t s = 0; s < count; s++) {
+		int dead = out[s] == -INFINITY;
+		o[s] = dead ? 0.0 : out[s] + st->shift;
+		gs[s] = dead ? 0.0 : g[s];
+		any |= gs[s] > 0.0;
+	}
+	if (!any)
+		return 0.0;
+	switch (shape_of(st)) {
+	case SHAPE_SPLIT:
+		return split_outside(c, st, entropy);
+	case SHAPE_VECMAT:
+		return vecmat_outside(c, st, mu, entropy);
+	case SHAPE_OTHER:
+		break;
+	}
+	for (int64_t j = st->lo; j < st->hi; j++) {
+		adjoint_row(c, st, j, c->factor + st->out, entropy, p);
+		if (entropy)
+			for (int64_t s = 0; s < count; s++)
+				h += p[s] > 0.0 ? p[s] * fmax(o[s] - v[s], 0.0) : 0.0;
+		scatter(c->adj, st->x, j, p, count);
+		scatter(c->adj, st->y, j, p, count);
+		scatter(mu, st->part, j, p, count);
+	}
+	return h;
+}
+
+double ssi_chart_outside(ssi_chart *c, double *mu, int entropy)
+{
+	double h = 0.0;
+	for (int64_t k = 0; k < c->n_cells; k++)
+		c->adj[k] = 0.0;
+	c->adj[c->root] = 1.0;
+	for (int64_t k = c->n_steps - 1; k >= 0; k--)
+		h += step_outside(c, &c->step[k], mu, entropy);
+	return h;
+}
+
+/* ---- backtrace ------------------------------------------------------------- */
+
+/* The candidate cell s of step st takes: the first best one, or one drawn
+ * with probability exp(v - cell) using uniform u. */
+static int64_t choose(const ssi_chart *c, const ssi_step *st, int64_t s,
+		      ssi_chooser chooser, double u)
+{
+	const int64_t nj = st->hi - st->lo;
+	double *v = c->cand, best = -INFINITY;
+	int64_t pick = -1;
+	for (int64_t j = 0; j < nj; j++)
+		v[j] = candidate(c, st, st->lo + j, s);
+	if (chooser == SSI_CHOOSE_SAMPLE)
+		pick = ssi_sample_log_weights(v, nj, 1, u);
+	else
+		for (int64_t j = 0; j < nj; j++)
+			if (v[j] > best) {
+				best = v[j];
+				pick = j;
+			}
+	return pick < 0 ? -1 : st->lo + pick;
+}
+
+/* Marks operand o of split j, cell s, in use. */
+static void use(int32_t *active, ssi_operand o, int64_t j, int64_t s)
+{
+	if (o.base >= 0)
+		active[o.base + j * o.per_j + s * o.per_s]++;
+}
+
+double ssi_chart_backtrace(ssi_chart *c, ssi_chooser chooser, ss_rng *rng,
+			   const double *theta, double *event)
+{
+	double score = 0.0;
+	for (int64_t k = 0; k < c->n_cells; k++)
+		c->active[k] = 0;
+	c->active[c->root] = 1;
+	for (int64_t k = c->n_steps - 1; k >= 0; k--) {
+		const ssi_step *st = &c->step[k];
+		for (int64_t s = 0; s < st->count; s++) {
+			for (int32_t r = c->active[st->out + s]; r > 0; r--) {
+				double u = chooser == SSI_CHOOSE_SAMPLE
+					? ss_rng_uniform(rng) : 0.0;
+				int64_t j = choose(c, st, s, chooser, u), at;
+				if (j < 0)
+					continue;
+				use(c->active, st->x, j, s);
+				use(c->active, st->y, j, s);
+				if (st->part.base < 0)
+					continue;
+				at = st->part.base + j * st->part.per_j +
+				     s * st->part.per_s;
+				event[at] += 1.0;
+				score += theta[at];
+			}
+		}
+	}
+	return score;
+}

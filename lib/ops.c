@@ -1,0 +1,437 @@
+/*
+ * ops.c - every operation, written once for every structure.
+ *
+ * An element e of structure s is first lowered to its canonical problem:
+ * an element c of the canonical structure K whose input 0 holds the
+ * potentials θ of the parts, so that score(y) = Σ parts(y) · θ
+ * (ss_structure.lower; hmm builds its chain, an undirected tree the
+ * directed one). K's chart hook then gives the inside recurrence as a
+ * chart program, and the engine (lib/chart.c) runs it:
+ *
+ *   partition      log Z = inside under the log semiring
+ *   marginals      the parts' adjoints of the outside sweep
+ *   argmax         inside under max, then the backtrace choosing the best
+ *   sample         inside under log, then one backtrace per sample, each
+ *                  drawing from the element's stream (seed, index, sample)
+ *   entropy        the outside sweep's Σ ḡ(o) H(o), exact and >= 0
+ *   log-prob       Σ parts · θ - log Z, the parts read and checked by
+ *                  to_parts
+ *   count          log Z over potentials 1[θ > -inf] in log space
+ *   kl             KL(p ‖ q) = Σ μ_p · (θ_p - θ_q) - (log Z_p - log Z_q),
+ *                  with μ_p the marginals of P (parts with μ_p = 0 do not
+ *                  count, so -inf or NaN in unused parts is harmless)
+ *   cross-entropy  H(p, q) = -Σ_y p(y) log q(y) = H(p) + KL(p ‖ q)
+ *
+ * An element without a chart program (a non-projective tree) runs K's
+ * special operations instead; count, kl and cross-entropy need only
+ * log Z, marginals and entropy, so they hold for it too. The parts are
+ * then turned into the structure's event (from_parts: an undirected
+ * tree's edges are the arcs of either orientation).
+ *
+ * KL and cross-entropy. Written so, KL(p ‖ p) is exactly 0 and H(p, p)
+ * exactly H(p), whatever the potentials' magnitude (log Z_q - Σ μ_p · θ_q
+ * would cancel two numbers of that magnitude). Both are >= 0; a rounding
+ * leftover below 0 is set to 0. Where P or Q has no structure they are NaN
+ * (SPEC §4); where Q gives probability 0 to a structure of P they are
+ * +inf, found exactly even when that structure's p(y) underflows: the
+ * marginals of the uniform distribution over P's support are > 0 on a part
+ * Q forbids.
+ */
+#include "internal.h"
+
+/* ---- the workspace and the canonical problem ---------------------------- */
+
+static const ss_structure *canonical_of(const ss_structure *s)
+{
+	return s->canonical ? s->canonical : s;
+}
+
+/* Doubles of the canonical event (the parts). */
+static int64_t parts_of(const ss_structure *s, const int64_t dim[])
+{
+	return ss_array_size(&canonical_of(s)->event, dim);
+}
+
+static size_t array_bytes(const ss_structure *s, const int64_t dim[])
+{
+	return ssi_align64((size_t)parts_of(s, dim) * sizeof(double));
+}
+
+static size_t chart_bytes(const ss_structure *k, const int64_t dim[])
+{
+	ssi_chart_size size;
+	if (!k->chart_size)
+		return 0;
+	k->chart_size(dim, &size);
+	return ssi_align64(ssi_chart_bytes(&size));
+}
+
+static size_t special_bytes(const ss_structure *s, const int64_t dim[])
+{
+	const ss_structure *k = canonical_of(s);
+	size_t a = s->workspace_bytes ? s->workspace_bytes(dim) : 0;
+	size_t b = k->workspace_bytes ? k->workspace_bytes(dim) : 0;
+	return ssi_align64(a > b ? a : b);
+}
+
+/* The arrays of [parts] an operation needs: theta_p and parts, and for
+ * count, cross-entropy and kl theta_q and mu. */
+static int arrays_of(ss_op op)
+{
+	return op == SS_OP_LOG_COUNT || op == SS_OP_CROSS_ENTROPY ||
+	       op == SS_OP_KL || op == SS_OP_COUNT ? 4 : 2;
+}
+
+/*
+ * Workspace: the arrays, then one region for the chart program or for
+ * lower's scratch and the special operations. They share it: lower's
+ * scratch is dead once the canonical problem is built, an element runs
+ * either its program or the special operations, and to_parts needs
+ * neither.
+ */
+typedef struct ops_ws {
+	double *theta_p, *parts, *theta_q, *mu;
+	void *chart, *special;
+} ops_ws;
+
+size_t ss_workspace_bytes(const ss_structure *s, ss_op op,
+			  const int64_t dim[])
+{
+	size_t chart = chart_bytes(canonical_of(s), dim);
+	size_t special = special_bytes(s, dim);
+	return (size_t)arrays_of(op) * array_bytes(s, dim) +
+	       (chart > special ? chart : special);
+}
+
+static ops_ws carve(const ss_structure *s, ss_op op, const ss_element *e,
+		    void *ws)
+{
+	const size_t E = array_bytes(s, e->dim);
+	const int arrays = arrays_of(op);
+	char *p = ws;
+	ops_ws w;
+	w.theta_p = (double *)p;
+	w.parts = (double *)(p + E);
+	w.theta_q = arrays > 2 ? (double *)(p + 2 * E) : NULL;
+	w.mu = arrays > 2 ? (double *)(p + 3 * E) : NULL;
+	w.chart = w.special = p + (size_t)arrays * E;
+	return w;
+}
+
+/* A canonical problem: its structure k, element c (θ = c.input[0]) and,
+ * where k has one for c, its chart program. */
+typedef struct canon {
+	const ss_structure *k;
+	ss_element c;
+	const double *theta;
+	ssi_chart chart;
+	int has_chart;
+	void *special;
+	int64_t parts;
+} canon;
+
+/* The canonical problem of element c of structure k (c.input[0] = θ). */
+static void canon_of_element(const ss_structure *k, const ss_element *c,
+			     const ops_ws *w, canon *out)
+{
+	ssi_chart_size size;
+	out->k = k;
+	out->c = *c;
+	out->theta = c->input[0];
+	out->special = w->special;
+	out->parts = ss_array_size(&k->event, c->dim);
+	out->has_chart = 0;
+	if (k->chart) {
+		k->chart_size(c->dim, &size);
+		ssi_chart_init(&out->chart, &size, out->theta, w->chart);
+		out->has_chart = k->chart(c, &out->chart);
+	}
+}
+
+/* Lowers e (of s) into theta (when s lowers) and builds its program. */
+static void lower(const ss_structure *s, const ss_element *e, const ops_ws *w,
+		  double *theta, canon *out)
+{
+	ss_element c = *e;
+	if (s->lower)
+		s->lower(e, w->special, theta, &c);
+	canon_of_element(canonical_of(s), &c, w, out);
+}
+
+/* ---- operations on a canonical problem ------------------------------------- */
+
+static int canon_log_partition(canon *p, double *logz, ss_error *err)
+{
+	if (!p->has_chart)
+		return p->k->log_partition(&p->c, p->special, logz, err);
+	*logz = ssi_chart_inside(&p->chart, SSI_LOG);
+	return SS_OK;
+}
+
+/* mu [parts] (zeroed here) and log Z. */
+static int canon_marginals(canon *p, double *mu, double *logz, ss_error *err)
+{
+	memset(mu, 0, (size_t)p->parts * sizeof *mu);
+	if (!p->has_chart)
+		return p->k->marginals(&p->c, p->special, mu, logz, err);
+	*logz = ssi_chart_inside(&p->chart, SSI_LOG);
+	if (*logz > -INFINITY)
+		ssi_chart_outside(&p->chart, mu, 0);
+	return SS_OK;
+}
+
+static int canon_entropy(canon *p, double *entropy, ss_error *err)
+{
+	double logz;
+	if (!p->has_chart)
+		return p->k->entropy(&p->c, p->special, entropy, err);
+	logz = ssi_chart_inside(&p->chart, SSI_LOG);
+	*entropy = logz == -INFINITY ? NAN : ssi_chart_outside(&p->chart, NULL, 1);
+	return SS_OK;
+}
+
+/* The parts of the best structure (zeroed here) and its score. */
+static int canon_argmax(canon *p, double *parts, double *score, ss_error *err)
+{
+	memset(parts, 0, (size_t)p->parts * sizeof *parts);
+	if (!p->has_chart)
+		return p->k->argmax(&p->c, p->special, parts, score, err);
+	/* The score is the max chart's: cell by cell no larger than the log
+	 * chart's, so that it never exceeds log Z by a rounding. */
+	*score = ssi_chart_inside(&p->chart, SSI_MAX);
+	if (*score > -INFINITY)
+		ssi_chart_backtrace(&p->chart, SSI_CHOOSE_BEST, NULL, p->theta,
+				    parts);
+	return SS_OK;
+}
+
+/* One sample's parts (zeroed here) and score, after canon_log_partition. */
+static int canon_sample(canon *p, ss_rng *rng, double *parts, double *score,
+			ss_error *err)
+{
+	memset(parts, 0, (size_t)p->parts * sizeof *parts);
+	if (!p->has_chart)
+		return p->k->sample(&p->c, p->special, rng, parts, score, err);
+	*score = ssi_chart_backtrace(&p->chart, SSI_CHOOSE_SAMPLE, rng,
+				     p->theta, parts);
+	return SS_OK;
+}
+
+/* ---- the commands --------------------------------------------------------- */
+
+/* The event of parts: from_parts, or the parts themselves. */
+static void to_event(const ss_structure *s, const ss_element *e,
+		     const double *parts, double *event)
+{
+	if (s->from_parts)
+		s->from_parts(e, parts, event);
+	else if (parts != event)
+		memcpy(event, parts,
+		       (size_t)ss_array_size(&s->event, e->dim) * sizeof *event);
+}
+
+/* Where parts go: the event itself when it is the parts. */
+static double *parts_buffer(const ss_structure *s, const ops_ws *w,
+			    double *event)
+{
+	return s->from_parts ? w->parts : event;
+}
+
+int ss_log_partition(const ss_structure *s, const ss_element *e,
+			 void *ws, double *logz, ss_error *err)
+{
+	ops_ws w = carve(s, SS_OP_PARTITION, e, ws);
+	canon p;
+	lower(s, e, &w, w.theta_p, &p);
+	return canon_log_partition(&p, logz, err);
+}
+
+int ss_marginals(const ss_structure *s, const ss_element *e, void *ws,
+		     double *mu, double *logz, ss_error *err)
+{
+	ops_ws w = carve(s, SS_OP_MARGINALS, e, ws);
+	double *parts = parts_buffer(s, &w, mu);
+	canon p;
+	int rc;
+	lower(s, e, &w, w.theta_p, &p);
+	if ((rc = canon_marginals(&p, parts, logz, err)) == SS_OK)
+		to_event(s, e, parts, mu);
+	return rc;
+}
+
+int ss_argmax(const ss_structure *s, const ss_element *e, void *ws,
+		  double *event, double *score, ss_error *err)
+{
+	ops_ws w = carve(s, SS_OP_ARGMAX, e, ws);
+	double *parts = parts_buffer(s, &w, event);
+	canon p;
+	int rc;
+	lower(s, e, &w, w.theta_p, &p);
+	if ((rc = canon_argmax(&p, parts, score, err)) == SS_OK)
+		to_event(s, e, parts, event);
+	return rc;
+}
+
+int ss_sample(const ss_structure *s, const ss_element *e, void *ws,
+		  uint64_t seed, int64_t num, double *events,
+		  size_t event_stride, double *log_prob,
+		  size_t log_prob_stride, ss_error *err)
+{
+	ops_ws w = carve(s, SS_OP_SAMPLE, e, ws);
+	canon p;
+	double logz;
+	int rc;
+	lower(s, e, &w, w.theta_p, &p);
+	if ((rc = canon_log_partition(&p, &logz, err)) != SS_OK)
+		return rc;
+	for (int64_t k = 0; k < num; k++) {
+		double *event = events + (size_t)k * event_stride;
+		double *parts = parts_buffer(s, &w, event), score;
+		double *lp = log_prob + (size_t)k * log_prob_stride;
+		ss_rng rng;
+		if (logz == -INFINITY) {
+			memset(parts, 0, (size_t)p.parts * sizeof *parts);
+			to_event(s, e, parts, event);
+			*lp = -INFINITY;
+			continue;
+		}
+		ss_rng_init(&rng, seed, e->index, k);
+		if ((rc = canon_sample(&p, &rng, parts, &score, err)) != SS_OK)
+			return rc;
+		to_event(s, e, parts, event);
+		*lp = score - logz;
+	}
+	return SS_OK;
+}
+
+int ss_entropy(const ss_structure *s, const ss_element *e, void *ws,
+		   double *entropy, ss_error *err)
+{
+	ops_ws w = carve(s, SS_OP_ENTROPY, e, ws);
+	canon p;
+	lower(s, e, &w, w.theta_p, &p);
+	return canon_entropy(&p, entropy, err);
+}
+
+int ss_score(const ss_structure *s, const ss_element *e, void *ws,
+		 const double *event, double *score, ss_error *err)
+{
+	ops_ws w = carve(s, SS_OP_LOG_PROB, e, ws);
+	canon p;
+	double total = 0.0;
+	int empty = 0, rc;
+	lower(s, e, &w, w.theta_p, &p);
+	rc = s->to_parts(e, w.special, event, w.parts, &empty, err);
+	if (rc != SS_OK)
+		return rc;
+	for (int64_t k = 0; k < p.parts; k++)
+		if (w.parts[k] != 0.0)
+			total += w.parts[k] * p.theta[k];
+	*score = empty ? -INFINITY : total;
+	return SS_OK;
+}
+
+int ss_log_count(const ss_structure *s, const ss_element *e, void *ws,
+		     double *log_count, ss_error *err)
+{
+	ops_ws w = carve(s, SS_OP_LOG_COUNT, e, ws);
+	canon p, ones;
+	lower(s, e, &w, w.theta_p, &p);
+	for (int64_t k = 0; k < p.parts; k++)
+		w.theta_q[k] = p.theta[k] == -INFINITY || isnan(p.theta[k])
+			? p.theta[k] : 0.0;
+	p.c.input[0] = w.theta_q;
+	canon_of_element(p.k, &p.c, &w, &ones);
+	return canon_log_partition(&ones, log_count, err);
+}
+
+/*
+ * Whether a structure of P's support uses a part that Q forbids, so that
+ * q(y) = 0 < p(y): the marginals of the uniform distribution over P's
+ * support (potentials 0 where P allows a part, -inf where not) are > 0 on
+ * such a part. Overwrites theta_p and mu.
+ */
+static int escapes_support(canon *p, const double *theta_q, const ops_ws *w,
+			   ss_error *err, int *rc)
+{
+	double logz;
+	int candidates = 0;
+	canon uniform;
+	for (int64_t k = 0; k < p->parts; k++)
+		candidates |= p->theta[k] > -INFINITY && theta_q[k] == -INFINITY;
+	if (!candidates)
+		return 0;
+	for (int64_t k = 0; k < p->parts; k++)
+		w->theta_p[k] = p->theta[k] > -INFINITY ? 0.0 : p->theta[k];
+	p->c.input[0] = w->theta_p;
+	canon_of_element(p->k, &p->c, w, &uniform);
+	if ((*rc = canon_marginals(&uniform, w->mu, &logz, err)) != SS_OK)
+		return 0;
+	for (int64_t k = 0; k < p->parts; k++)
+		if (w->mu[k] > 0.0 && theta_q[k] == -INFINITY)
+			return 1;
+	return 0;
+}
+
+/*
+ * KL(p ‖ q) = Σ μ_p (θ_p - θ_q) - (log Z_p - log Z_q), the sum over parts
+ * of μ_p > 0: it is exactly 0 for P = Q, and its error is that of the
+ * marginals times the difference of the potentials, not times their
+ * magnitude. NaN without a structure of P or of Q, +inf where Q forbids a
+ * structure of P.
+ */
+static int divergence(const ss_structure *s, const ss_element *pe,
+		      const ss_element *qe, void *ws, double *kl,
+		      ss_error *err)
+{
+	ops_ws w = carve(s, SS_OP_KL, pe, ws);
+	canon p, q;
+	double logz_p, logz_q, dot = 0.0;
+	int rc = SS_OK;
+
+	lower(s, pe, &w, w.theta_p, &p);
+	if ((rc = canon_marginals(&p, w.mu, &logz_p, err)) != SS_OK)
+		return rc;
+	lower(s, qe, &w, w.theta_q, &q);
+	if ((rc = canon_log_partition(&q, &logz_q, err)) != SS_OK)
+		return rc;
+	if (logz_p == -INFINITY || logz_q == -INFINITY) {
+		*kl = NAN;
+		return SS_OK;
+	}
+	/* P's theta may be its input: its own until escapes_support. */
+	for (int64_t k = 0; k < p.parts; k++)
+		if (w.mu[k] > 0.0)
+			dot += w.mu[k] * (p.theta[k] - q.theta[k]);
+	if (q.theta != w.theta_q)
+		memcpy(w.theta_q, q.theta, (size_t)p.parts * sizeof *w.theta_q);
+	if (dot == INFINITY || escapes_support(&p, w.theta_q, &w, err, &rc)) {
+		*kl = rc == SS_OK ? INFINITY : NAN;
+		return rc;
+	}
+	*kl = fmax(dot - (logz_p - logz_q), 0.0);
+	return rc;
+}
+
+int ss_kl(const ss_structure *s, const ss_element *p,
+	      const ss_element *q, void *ws, double *kl, ss_error *err)
+{
+	return divergence(s, p, q, ws, kl, err);
+}
+
+/* H(p, q) = H(p) + KL(p ‖ q), both exact: H(p, p) is the entropy. */
+int ss_cross_entropy(const ss_structure *s, const ss_element *p,
+			 const ss_element *q, void *ws, double *cross_entropy,
+			 ss_error *err)
+{
+	double kl, entropy;
+	int rc = divergence(s, p, q, ws, &kl, err);
+	if (rc != SS_OK || isnan(kl) || kl == INFINITY) {
+		*cross_entropy = kl;
+		return rc;
+	}
+	if ((rc = ss_entropy(s, p, ws, &entropy, err)) != SS_OK)
+		return rc;
+	*cross_entropy = entropy + kl;
+	return SS_OK;
+}

@@ -138,22 +138,22 @@ double ssi_logsumexp(const double *x, int64_t n)
 	return m + log(sum);
 }
 
-int64_t ssi_sample_log_weights(const double *logw, int64_t n, int64_t stride,
-			       double u)
+int64_t ssi_sample_log_weights(double *logw, int64_t n, double u)
 {
 	double m = -INFINITY, total = 0.0, acc = 0.0;
 	int64_t last = -1;
 	for (int64_t k = 0; k < n; k++)
-		m = logw[k * stride] > m ? logw[k * stride] : m;
+		m = logw[k] > m ? logw[k] : m;
 	if (m == -INFINITY)
 		return -1;
-	for (int64_t k = 0; k < n; k++)
-		total += exp(logw[k * stride] - m);
 	for (int64_t k = 0; k < n; k++) {
-		double w = exp(logw[k * stride] - m);
-		if (w <= 0.0)
+		logw[k] = ssi_exp(logw[k] - m);
+		total += logw[k];
+	}
+	for (int64_t k = 0; k < n; k++) {
+		if (logw[k] <= 0.0)
 			continue;
-		acc += w;
+		acc += logw[k];
 		last = k;
 		if (u * total < acc)
 			return k;
@@ -335,8 +335,9 @@ static double split_cell(const ssi_chart *c, const ssi_step *st, int64_t s,
 }
 
 /* Cells s0 .. s0 + LANES - 1 of a split step with operands X and Y (cell
- * values or factors) under mode: inlined with mode a constant, so that
- * each mode's loop over the lanes vectorises. */
+ * values or factors) under mode, into out[LANES] (m[LANES]: their maxima
+ * for SPLIT_EXP): inlined with mode a constant, so that each mode's loop
+ * over the lanes vectorises. */
 static inline __attribute__((always_inline)) void
 split_block(const ssi_step *st, const double *X, const double *Y,
 	    int64_t s0, split_mode mode, const double *m, double *out)
@@ -344,7 +345,7 @@ split_block(const ssi_step *st, const double *X, const double *Y,
 	double acc[LANES], mm[LANES];
 	for (int l = 0; l < LANES; l++) {
 		acc[l] = mode == SPLIT_MAX ? -INFINITY : 0.0;
-		mm[l] = mode == SPLIT_EXP ? m[s0 + l] : 0.0;
+		mm[l] = mode == SPLIT_EXP ? m[l] : 0.0;
 	}
 	for (int64_t j = st->lo; j < st->hi; j++) {
 		const double *a = X + j * st->x.per_j + s0;
@@ -361,7 +362,7 @@ split_block(const ssi_step *st, const double *X, const double *Y,
 		}
 	}
 	for (int l = 0; l < LANES; l++)
-		out[s0 + l] = acc[l];
+		out[l] = acc[l];
 }
 
 /* out[s] = the reduction of every cell s (m[s]: maxima for SPLIT_EXP). */
@@ -380,11 +381,37 @@ static void split_reduce(const ssi_chart *c, const ssi_step *st,
 	for (int64_t s0 = 0;; s0 += LANES) {
 		s0 = s0 + LANES > st->count ? st->count - LANES : s0;
 		if (mode == SPLIT_MAX)
-			split_block(st, X, Y, s0, SPLIT_MAX, m, out);
+			split_block(st, X, Y, s0, SPLIT_MAX, NULL, out + s0);
 		else if (mode == SPLIT_EXP)
-			split_block(st, X, Y, s0, SPLIT_EXP, m, out);
+			split_block(st, X, Y, s0, SPLIT_EXP, m + s0, out + s0);
 		else
-			split_block(st, X, Y, s0, SPLIT_FACTORS, m, out);
+			split_block(st, X, Y, s0, SPLIT_FACTORS, NULL, out + s0);
+		if (s0 + LANES == st->count)
+			break;
+	}
+}
+
+/* The cells of a split step left NaN by the factors, in log space block
+ * by block (count >= LANES; blocks placed as split_reduce places them). */
+static void split_fallback(const ssi_chart *c, const ssi_step *st,
+			   double *out)
+{
+	const double *X = c->cell + st->x.base, *Y = c->cell + st->y.base;
+	double m[LANES], sum[LANES];
+	for (int64_t s0 = 0;; s0 += LANES) {
+		int bad = 0;
+		s0 = s0 + LANES > st->count ? st->count - LANES : s0;
+		for (int l = 0; l < LANES; l++)
+			bad |= isnan(out[s0 + l]);
+		if (bad) {
+			split_block(st, X, Y, s0, SPLIT_MAX, NULL, m);
+			for (int l = 0; l < LANES; l++)
+				m[l] = m[l] == -INFINITY ? 0.0 : m[l];
+			split_block(st, X, Y, s0, SPLIT_EXP, m, sum);
+			for (int l = 0; l < LANES; l++)
+				if (isnan(out[s0 + l]))
+					out[s0 + l] = m[l] + ssi_log(sum[l]);
+		}
 		if (s0 + LANES == st->count)
 			break;
 	}
@@ -500,9 +527,12 @@ static void inside_factors(ssi_chart *c, const ssi_step *st, double *out)
 	}
 	if (bad == 0)
 		return;
-	/* The cells left NaN: a few one by one; more, the whole step in
-	 * vectors (which reuses the sums' row). */
-	if (bad * LANES < st->count) {
+	/* The cells left NaN: in blocks where the step is a split, else a
+	 * few one by one and more the whole step in vectors (which reuses
+	 * the sums' row). */
+	if (shape_of(st) == SHAPE_SPLIT && st->count >= LANES) {
+		split_fallback(c, st, out);
+	} else if (bad * LANES < st->count) {
 		for (int64_t s = 0; s < st->count; s++)
 			if (isnan(out[s]))
 				out[s] = cell_logsumexp(c, st, s);
@@ -544,6 +574,14 @@ double ssi_chart_inside(ssi_chart *c, ssi_semiring sr)
 	for (int64_t k = 0; k < c->n_steps; k++)
 		step_inside(c, &c->step[k], sr);
 	return c->cell[c->root] + c->offset;
+}
+
+/* x, or 0 where x < 0. The outside recovers a cell's log value o as its
+ * stored value plus its step's shift, which may fall an ulp of the shift
+ * below the largest candidate: an entropy term o - v is never negative. */
+static inline double nonneg(double x)
+{
+	return x > 0.0 ? x : 0.0;
 }
 
 /* ---- outside ----------------------------------------------------------------- */
@@ -631,8 +669,9 @@ static double split_outside(ssi_chart *c, const ssi_step *st, int entropy)
 			AY[s] += p[s];
 		}
 		if (entropy)
+			#pragma omp simd reduction(+:h)
 			for (int64_t s = 0; s < count; s++)
-				h += p[s] > 0.0 ? p[s] * fmax(o[s] - X[s] - Y[s], 0.0)
+				h += p[s] > 0.0 ? p[s] * nonneg(o[s] - X[s] - Y[s])
 						: 0.0;
 	}
 	return h;
@@ -661,8 +700,9 @@ static double vecmat_outside(ssi_chart *c, const ssi_step *st, double *mu,
 			for (int64_t s = 0; s < count; s++)
 				mu[ap + s] += p[s];
 		if (entropy)
+			#pragma omp simd reduction(+:h)
 			for (int64_t s = 0; s < count; s++)
-				h += p[s] > 0.0 ? p[s] * fmax(o[s] - xj - row[s], 0.0)
+				h += p[s] > 0.0 ? p[s] * nonneg(o[s] - xj - row[s])
 						: 0.0;
 	}
 	return h;
@@ -702,8 +742,9 @@ static double step_outside(ssi_chart *c, const ssi_step *st, double *mu,
 	for (int64_t j = st->lo; j < st->hi; j++) {
 		adjoint_row(c, st, j, c->factor + st->out, entropy, p);
 		if (entropy)
+			#pragma omp simd reduction(+:h)
 			for (int64_t s = 0; s < count; s++)
-				h += p[s] > 0.0 ? p[s] * fmax(o[s] - v[s], 0.0) : 0.0;
+				h += p[s] > 0.0 ? p[s] * nonneg(o[s] - v[s]) : 0.0;
 		scatter(c->adj, st->x, j, p, count);
 		scatter(c->adj, st->y, j, p, count);
 		scatter(mu, st->part, j, p, count);
@@ -735,7 +776,7 @@ static int64_t choose(const ssi_chart *c, const ssi_step *st, int64_t s,
 	for (int64_t j = 0; j < nj; j++)
 		v[j] = candidate(c, st, st->lo + j, s);
 	if (chooser == SSI_CHOOSE_SAMPLE)
-		pick = ssi_sample_log_weights(v, nj, 1, u);
+		pick = ssi_sample_log_weights(v, nj, u);
 	else
 		for (int64_t j = 0; j < nj; j++)
 			if (v[j] > best) {

@@ -94,7 +94,7 @@ static void shift_arcs(const ssi_tree *p, ssi_chart *c)
 			sum[d] += ssi_exp(row[d] - m[d]);
 	}
 	for (int64_t d = 1; d < n; d++) {
-		double q = sum[d] > 0.0 ? m[d] + log(sum[d]) : 0.0;
+		double q = m[d];
 		for (int64_t h = 0; h < n; h++)
 			sh[h * ld + d] -= q;
 		c->offset += q;

@@ -42,16 +42,16 @@ need_default_signal() {
 		skip "env --default-signal (coreutils 8.31 or later) is not available"
 }
 
-# A run of several seconds that reports progress after each element:
-# projective trees of 300 nodes, one element per chunk.
+# A run of several seconds that reports progress after each chunk:
+# projective trees of 400 nodes, two elements per chunk.
 long_fixture() {
 	mk long.h5 <<'EOF'
 attr structure string spanning-tree
 attr projective int 1
-dataset log_potentials float64 [24, 300, 300] random 1 -2 2
+dataset log_potentials float64 [40, 400, 400] random 1 -2 2
 EOF
 }
-long_run=(marginals -j 1 --max-memory 16M)
+long_run=(marginals -j 1 --max-memory 64M)
 
 # ---- regular files and symbolic links ------------------------------------------
 
@@ -433,7 +433,7 @@ EOF
 	local s="$ROOT/build/synstruct ${long_run[*]}"
 	run script -qec "$s -o out.h5 long.h5" /dev/null
 	assert_equal "$status" 0
-	[[ $output == *"/24 elements ("*"/s, "*" left"* ]] || fail "no progress line in '$output'"
+	[[ $output == *"/40 elements ("*"/s, "*" left"* ]] || fail "no progress line in '$output'"
 	h5get -s out.h5 marginals
 	# cut short after 1.5 s, past the second after which a line would show
 	local o

@@ -61,6 +61,8 @@ typedef struct cli_options {
 	const char *dataset;     /* log-prob: the events dataset */
 	const char *flags[CLI_MAX_FLAGS]; /* structure flags given, each once:
 					   * "undirected" */
+	const char *flag_values[CLI_MAX_FLAGS]; /* their values (the last
+						 * given), NULL for 0/1 flags */
 	int n_flags;
 	int threads;             /* 0: OpenMP's default */
 	int64_t num_samples;
@@ -133,8 +135,9 @@ void in_close(in_file *in);
 /* A structure flag that in's structure does not have is bad usage:
  * reports and returns EXIT_USAGE, else 0. */
 int in_check_flags(const in_file *in, const cli_options *opt);
-/* The flags given override in's options. */
-void in_apply_flags(in_file *in, const cli_options *opt);
+/* The flags given override in's options; EXIT_USAGE after reporting a
+ * value the option does not take. */
+int in_apply_flags(in_file *in, const cli_options *opt);
 
 /* A chunk's input values and the elements that point into them. */
 typedef struct in_chunk {

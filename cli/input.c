@@ -646,13 +646,56 @@ int in_check_flags(const in_file *in, const cli_options *opt)
 	return 0;
 }
 
-void in_apply_flags(in_file *in, const cli_options *opt)
+int in_apply_flags(in_file *in, const cli_options *opt)
 {
 	const ss_structure *st = in->structure;
-	for (int k = 0; k < st->n_options; k++)
-		for (int f = 0; f < opt->n_flags; f++)
-			if (!strcmp(st->options[k].flag, opt->flags[f]))
-				in->option[k] = st->options[k].flag_value;
+	for (int k = 0; k < st->n_options; k++) {
+		const ss_option_spec *spec = &st->options[k];
+		for (int f = 0; f < opt->n_flags; f++) {
+			ss_error err;
+			if (strcmp(spec->flag, opt->flags[f]))
+				continue;
+			if (spec->kind == SS_OPTION_FLAG) {
+				in->option[k] = spec->flag_value;
+			} else if (ss_option_parse(spec, opt->flag_values[f],
+						   &in->option[k], &err)) {
+				cli_error("option '--%s': %s", spec->flag,
+					  err.message);
+				return EXIT_USAGE;
+			}
+		}
+	}
+	return 0;
+}
+
+/* What an option attribute must be, for the error. */
+static const char *attr_takes(const ss_option_spec *spec, char *buf,
+			      size_t size)
+{
+	char takes[256];
+	if (spec->kind == SS_OPTION_FLAG)
+		snprintf(buf, size, "the integer 0 or 1");
+	else
+		snprintf(buf, size, "%s%s",
+			 ss_option_takes(spec, takes, sizeof takes),
+			 spec->kind == SS_OPTION_ENUM ? " (a name or its index)"
+						      : "");
+	return buf;
+}
+
+/* Option spec's attribute of obj into *value: 1 if absent, 0 if read and
+ * valid, < 0 if not a value of the option. An enum's may be its name. */
+static int read_option_attr(hid_t obj, const ss_option_spec *spec,
+			    int64_t *value)
+{
+	char text[256];
+	int rc = read_int_attr(obj, spec->name, value);
+	if (rc < 0 && spec->kind == SS_OPTION_ENUM &&
+	    read_string_attr(obj, spec->name, text, sizeof text) == 0)
+		rc = ss_option_parse(spec, text, value, NULL) == SS_OK ? 0 : -1;
+	if (rc == 0 && ss_option_check(spec, *value, NULL) != SS_OK)
+		rc = -1;
+	return rc;
 }
 
 /*
@@ -668,18 +711,20 @@ static int resolve_options(in_file *in, const cli_options *opt)
 		return rc;
 	for (int k = 0; k < st->n_options; k++) {
 		const ss_option_spec *spec = &st->options[k];
-		rc = read_int_attr(in->group, spec->name, &in->option[k]);
+		char takes[300];
+		rc = read_option_attr(in->group, spec, &in->option[k]);
 		if (rc > 0)
-			rc = read_int_attr(in->file, spec->name, &in->option[k]);
+			rc = read_option_attr(in->file, spec, &in->option[k]);
 		if (rc > 0)
 			in->option[k] = spec->default_value;
-		if (rc < 0 || in->option[k] < 0 || in->option[k] > 1) {
-			cli_error("'%s': attribute '%s' must be the integer 0 or 1",
-				  in->path, spec->name);
+		if (rc < 0) {
+			cli_error("'%s': attribute '%s' must be %s", in->path,
+				  spec->name, attr_takes(spec, takes, sizeof takes));
 			return EXIT_DATA;
 		}
 	}
-	in_apply_flags(in, opt);
+	if ((rc = in_apply_flags(in, opt)))
+		return rc;
 	check_attr_names(in);
 	return 0;
 }

@@ -221,16 +221,28 @@ static int first_options(in_file *in, const cJSON *obj, const cli_options *opt)
 	for (int k = 0; k < st->n_options; k++) {
 		const ss_option_spec *spec = &st->options[k];
 		const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, spec->name);
+		char takes[256];
+		int bad;
 		in->option[k] = spec->default_value;
-		if (v && (int_value(v, &in->option[k]) ||
-			  in->option[k] < 0 || in->option[k] > 1)) {
-			cli_error("'%s': line 1: '%s' must be 0, 1, false or true",
-				  in->path, spec->name);
+		if (!v)
+			continue;
+		if (spec->kind == SS_OPTION_ENUM && cJSON_IsString(v))
+			bad = ss_option_parse(spec, v->valuestring, &in->option[k],
+					      NULL) != SS_OK;
+		else
+			bad = int_value(v, &in->option[k]) ||
+			      ss_option_check(spec, in->option[k], NULL) != SS_OK;
+		if (bad) {
+			if (spec->kind == SS_OPTION_FLAG)
+				snprintf(takes, sizeof takes, "0, 1, false or true");
+			else
+				ss_option_takes(spec, takes, sizeof takes);
+			cli_error("'%s': line 1: '%s' must be %s", in->path,
+				  spec->name, takes);
 			return EXIT_DATA;
 		}
 	}
-	in_apply_flags(in, opt);
-	return 0;
+	return in_apply_flags(in, opt);
 }
 
 int jsonl_open(in_file *in, const cli_options *opt, jsonl_reader *r)

@@ -45,6 +45,13 @@ static int structure_flags(const ss_option_spec *flags[], int max)
 	return n;
 }
 
+/* What a structure flag's value is called in the help: " N", " NAME". */
+static const char *flag_arg(const ss_option_spec *spec)
+{
+	return spec->kind == SS_OPTION_INT ? " N"
+	       : spec->kind == SS_OPTION_ENUM ? " NAME" : "";
+}
+
 typedef struct cli_option {
 	const char *long_name;
 	int key;                /* short letter, or an OPT_* above */
@@ -166,7 +173,8 @@ void cli_command_help(FILE *out, ss_op op)
 		fprintf(out, "\nstructure options (override the file's attributes):\n");
 	for (int k = 0; k < n_flags; k++) {
 		char left[HELP_LEFT];
-		snprintf(left, sizeof left, "    --%s", flags[k]->flag);
+		snprintf(left, sizeof left, "    --%s%s", flags[k]->flag,
+			 flag_arg(flags[k]));
 		help_line(out, left, flags[k]->help);
 	}
 	fprintf(out, "\nstructures:");
@@ -261,7 +269,9 @@ static void getopt_tables(ss_op op, const ss_option_spec *const flags[],
 		}
 	}
 	for (int k = 0; k < n_flags; k++)
-		longs[n_longs++] = (struct option){flags[k]->flag, no_argument,
+		longs[n_longs++] = (struct option){flags[k]->flag,
+						   flags[k]->kind == SS_OPTION_FLAG
+						   ? no_argument : required_argument,
 						   NULL, OPT_STRUCTURE_FLAG + k};
 	shorts[used] = '\0';
 	longs[n_longs] = (struct option){NULL, 0, NULL, 0};
@@ -342,12 +352,13 @@ static int apply_option(ss_op op, int c, const char *value, const char *where,
 	}
 	if (c >= OPT_STRUCTURE_FLAG && c < OPT_STRUCTURE_FLAG + n_flags) {
 		/* each flag once: opt->flags holds them all */
-		const char *flag = flags[c - OPT_STRUCTURE_FLAG]->flag;
-		int seen = 0;
-		for (int f = 0; f < opt->n_flags; f++)
-			seen |= opt->flags[f] == flag;
-		if (!seen)
-			opt->flags[opt->n_flags++] = flag;
+		const ss_option_spec *spec = flags[c - OPT_STRUCTURE_FLAG];
+		int f = 0;
+		while (f < opt->n_flags && opt->flags[f] != spec->flag)
+			f++;
+		if (f == opt->n_flags)
+			opt->flags[opt->n_flags++] = spec->flag;
+		opt->flag_values[f] = spec->kind == SS_OPTION_FLAG ? NULL : value;
 		return EXIT_OK;
 	}
 	for (size_t k = 0; k < N_OPTIONS; k++)

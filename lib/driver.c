@@ -300,13 +300,16 @@ static int run_element(ss_op op, const ss_batch *b, int64_t i,
 static int validate_q(const ss_structure *st, const ss_element *p,
 		      const ss_element *q, void *ws, ss_error *err)
 {
-	int64_t len_p = ssi_length(p, st->lengths_input);
-	int64_t len_q = ssi_length(q, st->lengths_input);
 	int rc = st->validate(q, ws, err);
-	if (rc == SS_OK && len_p != len_q)
-		rc = ss_error_set(err, SS_EDATA,
-				  "the length is %lld where P's is %lld; P and Q must have the same lengths",
-				  (long long)len_q, (long long)len_p);
+	for (int k = 0; rc == SS_OK && k < st->n_lengths; k++) {
+		const int input = st->lengths_inputs[k];
+		int64_t len_p = ssi_length(p, input), len_q = ssi_length(q, input);
+		if (len_p != len_q)
+			rc = ss_error_set(err, SS_EDATA,
+					  "'%s' is %lld where P's is %lld; P and Q must have the same lengths",
+					  st->inputs[input].name,
+					  (long long)len_q, (long long)len_p);
+	}
 	return rc;
 }
 

@@ -3,7 +3,9 @@
  * their outputs. Usage text, --help, the man-page test and dispatch are all
  * derived from these.
  */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
@@ -180,4 +182,79 @@ int ss_encode(const ss_structure *s, const ss_element *e,
 		return ss_error_set(err, SS_EUNSUPPORTED,
 				    "%s cannot read compact decodes", s->name);
 	return s->encode(e, decode, event, err);
+}
+
+/* ---- option values --------------------------------------------------------- */
+
+static int64_t choice_count(const ss_option_spec *spec)
+{
+	int64_t n = 0;
+	while (spec->choices && spec->choices[n])
+		n++;
+	return n;
+}
+
+const char *ss_option_takes(const ss_option_spec *spec, char *buf,
+			    size_t size)
+{
+	size_t used = 0;
+	switch (spec->kind) {
+	case SS_OPTION_FLAG:
+		snprintf(buf, size, "0 or 1");
+		break;
+	case SS_OPTION_INT:
+		snprintf(buf, size, "an integer in [%lld, %lld]",
+			 (long long)spec->min, (long long)spec->max);
+		break;
+	case SS_OPTION_ENUM:
+		used = (size_t)snprintf(buf, size, "one of");
+		for (int64_t k = 0; k < choice_count(spec) && used < size; k++)
+			used += (size_t)snprintf(buf + used, size - used, "%s %s",
+						 k ? "," : "", spec->choices[k]);
+		break;
+	case SS_OPTION_KIND_COUNT:
+		snprintf(buf, size, "nothing");
+		break;
+	}
+	return buf;
+}
+
+int ss_option_check(const ss_option_spec *spec, int64_t value,
+		    ss_error *err)
+{
+	int64_t lo = 0, hi = 1;
+	char takes[256];
+	if (spec->kind == SS_OPTION_INT) {
+		lo = spec->min;
+		hi = spec->max;
+	} else if (spec->kind == SS_OPTION_ENUM) {
+		hi = choice_count(spec) - 1;
+	}
+	if (value >= lo && value <= hi)
+		return SS_OK;
+	return ss_error_set(err, SS_EDATA, "'%s' is %lld; it must be %s",
+			    spec->name, (long long)value,
+			    ss_option_takes(spec, takes, sizeof takes));
+}
+
+int ss_option_parse(const ss_option_spec *spec, const char *text,
+		    int64_t *value, ss_error *err)
+{
+	char takes[256], *end;
+	long long v;
+	for (int64_t k = 0; spec->kind == SS_OPTION_ENUM &&
+			    k < choice_count(spec); k++)
+		if (!strcmp(text, spec->choices[k])) {
+			*value = k;
+			return SS_OK;
+		}
+	errno = 0;
+	v = strtoll(text, &end, 10);
+	if (spec->kind != SS_OPTION_ENUM && *text && !*end && !errno) {
+		*value = v;
+		return ss_option_check(spec, v, err);
+	}
+	return ss_error_set(err, SS_EDATA, "'%s' is '%s'; it must be %s",
+			    spec->name, text,
+			    ss_option_takes(spec, takes, sizeof takes));
 }

@@ -81,6 +81,7 @@ extern const char *const ss_dim_names[SS_DIM_COUNT];
 #define SS_MAX_INPUTS 8
 #define SS_MAX_DECODES 2
 #define SS_MAX_OPTIONS 4
+#define SS_MAX_LENGTHS 2
 
 typedef enum ss_kind { SS_REAL, SS_INT } ss_kind;
 
@@ -109,14 +110,41 @@ typedef struct ss_array_spec {
 	ss_dim dims[SS_MAX_EVENT_RANK];
 } ss_array_spec;
 
-/* A structure option: a 0/1 root attribute, set by a command-line flag. */
+/* What values a structure option takes. */
+typedef enum ss_option_kind {
+	SS_OPTION_FLAG, /* 0 or 1; the flag (no value) sets flag_value */
+	SS_OPTION_INT,  /* an integer in [min, max]: --blank-id 3 */
+	SS_OPTION_ENUM, /* value k named choices[k]: --alignment-type NAME */
+	SS_OPTION_KIND_COUNT
+} ss_option_kind;
+
+/*
+ * A structure option: an attribute of the file (or a key of JSON Lines),
+ * overridden by a command-line flag. Values are integers: an enum's
+ * attribute may be its name or its index.
+ */
 typedef struct ss_option_spec {
 	const char *name;       /* the attribute: "directed" */
 	const char *flag;       /* the long option: "undirected" */
-	int64_t flag_value;     /* what the flag sets: 0 */
+	ss_option_kind kind;
+	int64_t flag_value;     /* SS_OPTION_FLAG: what the flag sets: 0 */
 	int64_t default_value;  /* without attribute or flag: 1 */
+	int64_t min, max;       /* SS_OPTION_INT: the range */
+	const char *const *choices; /* SS_OPTION_ENUM: NULL-terminated names */
 	const char *help;
 } ss_option_spec;
+
+/* Checks value as one of option spec's (SS_EDATA naming the option and
+ * what it takes). */
+int ss_option_check(const ss_option_spec *spec, int64_t value,
+		    ss_error *err);
+/* Reads text as a value of spec: an integer, or an enum's name. */
+int ss_option_parse(const ss_option_spec *spec, const char *text,
+		    int64_t *value, ss_error *err);
+/* What spec takes, in words, into buf: "0 or 1", "an integer in [0, 9]",
+ * "one of a, b". */
+const char *ss_option_takes(const ss_option_spec *spec, char *buf,
+			    size_t size);
 
 /* ---- one batch element ------------------------------------------------- */
 
@@ -226,8 +254,13 @@ struct ss_structure {
 	int n_inputs;
 	/* NULL, or checks which SS_ALTERNATIVE inputs are present together. */
 	int (*check_presence)(const int present[], ss_error *err);
-	/* Index in inputs[] of the lengths (an integer per element). */
-	int lengths_input;
+	/* Indices in inputs[] of the lengths: optional rank-0 integers, one
+	 * per element, each bounding the axis its dims[0] names (n for one
+	 * length; two for a pair of sequences, such as CTC's frames and
+	 * labels or an alignment's rows and columns). P and Q of a
+	 * two-problem operation must have equal lengths. */
+	int lengths_inputs[SS_MAX_LENGTHS];
+	int n_lengths;
 	ss_option_spec options[SS_MAX_OPTIONS];
 	int n_options;
 	ss_array_spec event;

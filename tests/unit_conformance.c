@@ -212,7 +212,7 @@ void conf_set_lengths(conf_case *c, const conf_gen *g)
 {
 	c->lengths = g->len;
 	if (g->has_lengths)
-		c->e.input[c->s->lengths_input] = &c->lengths;
+		c->e.input[c->s->lengths_inputs[0]] = &c->lengths;
 }
 
 int64_t conf_option(const conf_case *c, const char *name)
@@ -867,7 +867,7 @@ static void check_op(const conf_batch *b, ss_op op)
 			CHECK(!b->gen[j].dead || ref->finite == 0,
 			      "the generator left %lld structures in an element made dead",
 			      (long long)ref->finite);
-			CHECK(b->elements[j].input[b->s->lengths_input]
+			CHECK(b->elements[j].input[b->s->lengths_inputs[0]]
 				      ? b->cases[j].lengths == b->cases[j].len
 				      : b->cases[j].len == b->dim[SS_DIM_N],
 			      "the generator did not set the length it was given");

@@ -1,5 +1,5 @@
 /*
- * unit_derived.c - count, cross-entropy and kl (lib/derived.c) through
+ * unit_derived.c - count, cross-entropy and kl (lib/ops.c) through
  * ss_run, against brute-force enumeration of every structure of small
  * problems: linear-chain, hmm and the eight spanning-tree variants.
  *

@@ -103,17 +103,21 @@ static void check_inputs(const ss_structure *s)
 
 static void check_lengths(const ss_structure *s)
 {
-	const ss_input_spec *in;
-
-	if (!CHECK(s->lengths_input >= 0 && s->lengths_input < s->n_inputs,
-		   "%s: lengths_input %d outside [0, %d)", s->name,
-		   s->lengths_input, s->n_inputs))
-		return;
-	in = &s->inputs[s->lengths_input];
-	CHECK(in->kind == SS_INT && in->rank == 0 &&
-		      in->presence == SS_OPTIONAL,
-	      "%s: lengths_input '%s' is not an optional rank-0 integer input (kind %d, rank %d, presence %d)",
-	      s->name, in->name, in->kind, in->rank, in->presence);
+	CHECK(s->n_lengths >= 1 && s->n_lengths <= SS_MAX_LENGTHS,
+	      "%s: %d lengths inputs", s->name, s->n_lengths);
+	for (int k = 0; k < s->n_lengths; k++) {
+		const int input = s->lengths_inputs[k];
+		const ss_input_spec *in;
+		if (!CHECK(input >= 0 && input < s->n_inputs,
+			   "%s: lengths_inputs[%d] = %d outside [0, %d)",
+			   s->name, k, input, s->n_inputs))
+			continue;
+		in = &s->inputs[input];
+		CHECK(in->kind == SS_INT && in->rank == 0 &&
+			      in->presence == SS_OPTIONAL,
+		      "%s: lengths input '%s' is not an optional rank-0 integer input (kind %d, rank %d, presence %d)",
+		      s->name, in->name, in->kind, in->rank, in->presence);
+	}
 }
 
 /* 1 if dimension d is the size of an axis of one of s's inputs. */
@@ -174,11 +178,18 @@ static void check_options(const ss_structure *s)
 		const ss_option_spec *o = &s->options[k];
 		names[k] = o->name;
 		flags[k] = o->flag;
-		CHECK((o->default_value == 0 || o->default_value == 1) &&
+		CHECK(ss_option_check(o, o->default_value, NULL) == SS_OK,
+		      "%s: option '%s': default %lld is not a value of it",
+		      s->name, o->name, (long long)o->default_value);
+		CHECK(o->kind != SS_OPTION_FLAG ||
 			      o->flag_value == !o->default_value,
-		      "%s: option '%s': default %lld, flag sets %lld; want 0/1 and the flag to change it",
+		      "%s: option '%s': default %lld, flag sets %lld; want the flag to change it",
 		      s->name, o->name, (long long)o->default_value,
 		      (long long)o->flag_value);
+		CHECK(o->kind != SS_OPTION_ENUM ||
+			      (o->choices && o->choices[0]),
+		      "%s: option '%s': an enum without choices", s->name,
+		      o->name);
 		CHECK(o->help && o->help[0], "%s: option '%s' has no help",
 		      s->name, o->name);
 	}
@@ -204,6 +215,7 @@ static void check_shared_flags(void)
 					if (strcmp(x->flag, y->flag))
 						continue;
 					CHECK(!strcmp(x->name, y->name) &&
+						      x->kind == y->kind &&
 						      x->flag_value == y->flag_value,
 					      "--%s sets %s = %lld for %s but %s = %lld for %s",
 					      x->flag, x->name, (long long)x->flag_value,
@@ -346,6 +358,64 @@ static void check_op_outputs(const ss_structure *s, ss_op op)
 	      spec->name, which);
 }
 
+/* ss_option_parse, ss_option_check and ss_option_takes on one option of
+ * each kind, as the command line, the attributes and JSON Lines use them. */
+static void check_option_values(void)
+{
+	static const char *const moves[] = {"one-to-many", "many-to-many",
+					    NULL};
+	static const ss_option_spec flag = {.name = "projective", .flag = "projective",
+				     .kind = SS_OPTION_FLAG, .flag_value = 1};
+	static const ss_option_spec blank = {.name = "blank_id", .flag = "blank-id",
+				      .kind = SS_OPTION_INT, .min = 0,
+				      .max = 9};
+	static const ss_option_spec move = {.name = "alignment_type",
+				     .flag = "alignment-type",
+				     .kind = SS_OPTION_ENUM, .choices = moves};
+	static const struct {
+		const ss_option_spec *spec;
+		const char *text;
+		int64_t want; /* -1: refused */
+	} cases[] = {
+		{&flag, "0", 0}, {&flag, "1", 1}, {&flag, "2", -1},
+		{&flag, "true", -1}, {&blank, "0", 0}, {&blank, "9", 9},
+		{&blank, "10", -1}, {&blank, "-1", -1}, {&blank, "3x", -1},
+		{&blank, "", -1}, {&blank, "99999999999999999999", -1},
+		{&move, "one-to-many", 0}, {&move, "many-to-many", 1},
+		{&move, "1", -1}, {&move, "one-to-one", -1},
+	};
+	char buf[256];
+	ss_error err;
+
+	unit_begin();
+	for (size_t k = 0; k < SS_ARRAY_LEN(cases); k++) {
+		int64_t v = -7;
+		int rc = ss_option_parse(cases[k].spec, cases[k].text, &v, &err);
+		if (cases[k].want < 0)
+			CHECK(rc == SS_EDATA && strstr(err.message, cases[k].spec->name),
+			      "%s '%s': accepted as %lld, or an error '%s' without the name",
+			      cases[k].spec->name, cases[k].text, (long long)v,
+			      err.message);
+		else
+			CHECK(rc == SS_OK && v == cases[k].want,
+			      "%s '%s': got %lld (rc %d), want %lld",
+			      cases[k].spec->name, cases[k].text, (long long)v,
+			      rc, (long long)cases[k].want);
+	}
+	CHECK(ss_option_check(&move, 1, NULL) == SS_OK &&
+		      ss_option_check(&move, 2, &err) == SS_EDATA,
+	      "an enum of two takes indices 0 and 1 only");
+	CHECK(!strcmp(err.message,
+		      "'alignment_type' is 2; it must be one of one-to-many, many-to-many"),
+	      "enum error: '%s'", err.message);
+	CHECK(!strcmp(ss_option_takes(&blank, buf, sizeof buf),
+		      "an integer in [0, 9]"),
+	      "int takes '%s'", buf);
+	CHECK(!strcmp(ss_option_takes(&flag, buf, sizeof buf), "0 or 1"),
+	      "flag takes '%s'", buf);
+	unit_end("tables: option values: 0/1 flags, integers in a range and enums by name, parsed and checked with errors naming the option and what it takes");
+}
+
 void suite_tables(void)
 {
 	check_structure_names();
@@ -355,12 +425,12 @@ void suite_tables(void)
 		unit_begin();
 		check_inputs(s);
 		check_lengths(s);
-		unit_end("tables: %s: inputs with distinct names, ranks within SS_MAX_EVENT_RANK, known letters; lengths_input an optional rank-0 integer input",
+		unit_end("tables: %s: inputs with distinct names, ranks within SS_MAX_EVENT_RANK, known letters; lengths inputs optional rank-0 integers",
 			 s->name);
 		unit_begin();
 		check_arrays(s);
 		check_options(s);
-		unit_end("tables: %s: a real event and integer decodes whose axes inputs set; options with distinct names and flags, 0/1, the flag changing the default",
+		unit_end("tables: %s: a real event and integer decodes whose axes inputs set; options with distinct names and flags, defaults among their values, a 0/1 flag changing the default",
 			 s->name);
 		unit_begin();
 		check_interface(s);
@@ -370,6 +440,7 @@ void suite_tables(void)
 			 s->name);
 	}
 	check_shared_flags();
+	check_option_values();
 	check_ops();
 }
 

@@ -158,6 +158,6 @@ EOF
 attr structure string linear-chain
 dataset log_potentials float64 [2, 3, 2, 2] random 4 -1 1
 EOF
-	expect_error "synstruct: error: 'q.h5': the length is 3 where P's is 2; P and Q must have the same lengths in batch element [1]" kl p.h5 q.h5
-	expect_error "synstruct: error: 'p.h5': the length is 2 where P's is 3; P and Q must have the same lengths in batch element [1]" cross-entropy q.h5 p.h5
+	expect_error "synstruct: error: 'q.h5': 'lengths' is 3 where P's is 2; P and Q must have the same lengths in batch element [1]" kl p.h5 q.h5
+	expect_error "synstruct: error: 'p.h5': 'lengths' is 2 where P's is 3; P and Q must have the same lengths in batch element [1]" cross-entropy q.h5 p.h5
 }

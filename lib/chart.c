@@ -550,6 +550,18 @@ static void inside_factors(ssi_chart *c, const ssi_step *st, double *out)
 static void step_inside(ssi_chart *c, const ssi_step *st, ssi_semiring sr)
 {
 	double *out = c->cell + st->out;
+	if (st->hi - st->lo == 1) {
+		/* ⊕ over one candidate is the candidate, in every semiring. */
+		gather(c, st, st->lo, out);
+		for (int64_t s = 0; s < st->count; s++)
+			out[s] -= st->shift;
+		if (sr == SSI_LOG && c->factors)
+			for (int64_t s = 0; s < st->count; s++)
+				c->factor[st->out + s] =
+					factor_of(out[s], c->factor_lo,
+						  c->factor_hi);
+		return;
+	}
 	if (sr == SSI_LOG && c->factors) {
 		inside_factors(c, st, out);
 		return;
@@ -738,6 +750,13 @@ static double step_outside(ssi_chart *c, const ssi_step *st, double *mu,
 		return vecmat_outside(c, st, mu, entropy);
 	case SHAPE_OTHER:
 		break;
+	}
+	if (st->hi - st->lo == 1) {
+		/* One candidate: it is the cell, p = ḡ and its entropy 0. */
+		scatter(c->adj, st->x, st->lo, gs, count);
+		scatter(c->adj, st->y, st->lo, gs, count);
+		scatter(mu, st->part, st->lo, gs, count);
+		return 0.0;
 	}
 	for (int64_t j = st->lo; j < st->hi; j++) {
 		adjoint_row(c, st, j, c->factor + st->out, entropy, p);

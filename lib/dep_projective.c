@@ -28,12 +28,13 @@
  * n = 1 then has no tree (-inf).
  *
  * Scale. Every tree has one arc into each d, so the program runs on the
- * scores w[h, d] - q_d, q_d = logsumexp_h w[h, d], and log Z adds Σ q_d
- * back; the marginals and the sampling distribution are unchanged. Every
- * item is then a sum over some head choices of locally normalised scores,
- * so the chart stays at or below 0 whatever the scores' magnitude, and
- * mostly within the range where the engine multiplies factors instead of
- * taking exps (lib/chart.c).
+ * scores w[h, d] - q_d, q_d the largest finite score into d, and log Z
+ * adds Σ q_d back; the marginals and the sampling distribution are
+ * unchanged. Every arc is then <= 0 with the best head of each node at 0,
+ * so an item lies between its best subtree's shifted score and the log of
+ * its number of subtrees: for scores spread over a few units, in the range
+ * where the engine multiplies factors instead of taking exps (lib/chart.c;
+ * cells out of it are reduced in log space, exact for any magnitude).
  *
  * The program (lib/chart.c). Every chart is stored by width, X(s, s+k) at
  * X + k n + s, so that the spans of one width are one "split" step: for
@@ -67,16 +68,15 @@ void ssi_projective_chart_size(int64_t n, int64_t ld, ssi_chart_size *size)
 				 .parts = ld * ld};
 }
 
-/* q_d = logsumexp_h w[h, d]: the shifted scores into the chart's room,
- * offset Σ q_d. Row by row, so that the loops over d vectorise. */
+/* q_d = max_h w[h, d] (0 for a column without a finite arc): the shifted
+ * scores into the chart's room, offset Σ q_d. Row by row, so that the
+ * loops over d vectorise. */
 static void shift_arcs(const ssi_tree *p, ssi_chart *c)
 {
 	const int64_t n = p->n, ld = p->ld;
-	double *sh = c->shifted, *m = c->row[0], *sum = c->row[1];
-	for (int64_t d = 0; d < n; d++) {
-		m[d] = -INFINITY;
-		sum[d] = 0.0;
-	}
+	double *sh = c->shifted, *q = c->row[0];
+	for (int64_t d = 0; d < n; d++)
+		q[d] = -INFINITY;
 	/* The diagonal and column 0 are never read: -inf in sh. */
 	for (int64_t h = 0; h < n; h++) {
 		const double *w = p->w + h * ld;
@@ -84,21 +84,15 @@ static void shift_arcs(const ssi_tree *p, ssi_chart *c)
 		for (int64_t d = 0; d < n; d++)
 			row[d] = d == 0 || d == h ? -INFINITY : w[d];
 		for (int64_t d = 0; d < n; d++)
-			m[d] = row[d] > m[d] ? row[d] : m[d];
+			q[d] = row[d] > q[d] ? row[d] : q[d];
 	}
 	for (int64_t d = 0; d < n; d++)
-		m[d] = m[d] == -INFINITY ? 0.0 : m[d];
-	for (int64_t h = 0; h < n; h++) {
-		const double *row = sh + h * ld;
+		q[d] = q[d] == -INFINITY ? 0.0 : q[d];
+	for (int64_t h = 0; h < n; h++)
 		for (int64_t d = 0; d < n; d++)
-			sum[d] += ssi_exp(row[d] - m[d]);
-	}
-	for (int64_t d = 1; d < n; d++) {
-		double q = m[d];
-		for (int64_t h = 0; h < n; h++)
-			sh[h * ld + d] -= q;
-		c->offset += q;
-	}
+			sh[h * ld + d] -= q[d];
+	for (int64_t d = 1; d < n; d++)
+		c->offset += q[d];
 	c->theta = sh;
 	c->factors = 2; /* x and y, or x and an arc */
 }

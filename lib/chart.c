@@ -14,8 +14,9 @@
  *             later semi-Markov, CTC, alignments);
  *   "split"   x and y over (j, s), the part constant in j: the spans of one
  *             width of Eisner's or CKY's chart, C(s, s+k) = ⊕_j L ⊗ R.
- * Steps read only cells of earlier steps and never the cells they write;
- * the last step's cell `root` holds log Z - offset (a structure may shift
+ * Steps read only cells that earlier steps wrote (a step without
+ * candidates, lo = hi, writes the semiring's zero, -inf) and never the
+ * cells they write; the last step's cell `root` holds log Z - offset (a structure may shift
  * the potentials by constants that every structure sums to offset).
  *
  * On one program the engine runs every operation, written once here:
@@ -237,6 +238,8 @@ static void factor_range(ssi_chart *c)
 {
 	c->factor_lo = -1020.0 * 0.6931471805599453 / c->factors;
 	c->factor_hi = 900.0 * 0.6931471805599453 / c->factors;
+	c->factor_min = exp(c->factor_lo);
+	c->factor_max = exp(c->factor_hi);
 }
 
 /* The factors of step st's candidates for split j: exp(candidate), or NaN
@@ -515,15 +518,17 @@ static void inside_factors(ssi_chart *c, const ssi_step *st, double *out)
 				sum[s] += f[s];
 		}
 	}
-	const double flo = exp(c->factor_lo), fhi = exp(c->factor_hi);
+	const double flo = c->factor_min, fhi = c->factor_max;
 	double *fo = c->factor + st->out;
 	int64_t bad = 0;
 	/* The sum is the cell's factor, where it is in range. */
+	#pragma omp simd reduction(+:bad)
 	for (int64_t s = 0; s < st->count; s++) {
-		out[s] = isnan(sum[s]) ? NAN : ssi_log(sum[s]);
-		fo[s] = sum[s] == 0.0 || (sum[s] >= flo && sum[s] <= fhi)
-			? sum[s] : NAN;
-		bad += isnan(sum[s]);
+		const double x = sum[s];
+		const int nan = x != x;
+		out[s] = nan ? NAN : ssi_log(x);
+		fo[s] = x == 0.0 || (x >= flo && x <= fhi) ? x : NAN;
+		bad += nan;
 	}
 	if (bad == 0)
 		return;
@@ -555,11 +560,13 @@ static void step_inside(ssi_chart *c, const ssi_step *st, ssi_semiring sr)
 		gather(c, st, st->lo, out);
 		for (int64_t s = 0; s < st->count; s++)
 			out[s] -= st->shift;
-		if (sr == SSI_LOG && c->factors)
+		if (sr == SSI_LOG && c->factors) {
+			double *fo = c->factor + st->out;
+			const double lo = c->factor_lo, hi = c->factor_hi;
+			#pragma omp simd
 			for (int64_t s = 0; s < st->count; s++)
-				c->factor[st->out + s] =
-					factor_of(out[s], c->factor_lo,
-						  c->factor_hi);
+				fo[s] = factor_of(out[s], lo, hi);
+		}
 		return;
 	}
 	if (sr == SSI_LOG && c->factors) {
@@ -576,13 +583,8 @@ static void step_inside(ssi_chart *c, const ssi_step *st, ssi_semiring sr)
 
 double ssi_chart_inside(ssi_chart *c, ssi_semiring sr)
 {
-	for (int64_t k = 0; k < c->n_cells; k++)
-		c->cell[k] = -INFINITY;
-	if (sr == SSI_LOG && c->factors) {
+	if (sr == SSI_LOG && c->factors)
 		factor_range(c);
-		for (int64_t k = 0; k < c->n_cells; k++)
-			c->factor[k] = 0.0;
-	}
 	for (int64_t k = 0; k < c->n_steps; k++)
 		step_inside(c, &c->step[k], sr);
 	return c->cell[c->root] + c->offset;

@@ -46,6 +46,10 @@
  *   I←  x = S(s, s+k), part w[s+k, s] at s (ld+1) + k ld        (s >= 1)
  *   C→  x = I→(s, s+j), y = C→(s+j, s+k) at C→ + k n + j (1-n) + s, j in [1, k]
  *   C←  x = C←(s, s+j), y = I←(s+j, s+k) at I← + k n + j (1-n) + s, j in [0, k)
+ *                                                                  (s >= 1)
+ * Every cell a step reads is written before: I←(0, ·) and C←(0, ·) past
+ * width 0 (node 0 has no head) and the spans of S past single_root's
+ * split at 0 are neither written nor read.
  * The engine derives the marginals as the gradient of log Z (Eisner 2016),
  * the best tree and exact samples by walking down the chart, and the
  * entropy as Σ over cells of P(cell) times the entropy of its split.
@@ -130,8 +134,11 @@ static void push_width(const ssi_tree *p, ssi_chart *c, const int64_t *x,
 			       (ssi_operand){ld + 1 + k * ld, 0, ld + 1});
 	ssi_chart_push(c, x[X_CR] + k * n, cnt, 1, k + 1, at(x, X_IR, 0, n),
 		       at(x, X_CR, k * n, 1 - n), SSI_ABSENT);
-	ssi_chart_push(c, x[X_CL] + k * n, cnt, 0, k, at(x, X_CL, 0, n),
-		       at(x, X_IL, k * n, 1 - n), SSI_ABSENT);
+	/* C←(0, k) would need a head for node 0: never read, not written. */
+	if (cnt > 1)
+		ssi_chart_push(c, x[X_CL] + k * n + 1, cnt - 1, 0, k,
+			       at(x, X_CL, 1, n), at(x, X_IL, k * n + 1, 1 - n),
+			       SSI_ABSENT);
 }
 
 void ssi_projective_chart(const ssi_tree *p, ssi_chart *c)

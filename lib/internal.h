@@ -122,7 +122,7 @@ typedef struct ssi_chart_size {
 /*
  * A chart program and the engine's state. A structure's chart hook fills
  * it with ssi_chart_cells and ssi_chart_push (the last step pushed holds
- * the root). To keep the cells of the order of the scores' spread it may
+ * the root); every cell a step reads must be written by an earlier step. To keep the cells of the order of the scores' spread it may
  * either
  *   - shift a step by a constant (ssi_chart_push_shifted), where every
  *     structure uses exactly one cell of that step (a chain's position);
@@ -140,7 +140,8 @@ typedef struct ssi_chart {
 	double offset;
 	double *shifted;
 	int factors;
-	double factor_lo, factor_hi;
+	double factor_lo, factor_hi;   /* the range of a factor's log */
+	double factor_min, factor_max; /* and of a factor */
 	double *cell, *factor, *adj, *cand, *row[SSI_CHART_ROWS];
 	int32_t *active;
 	ssi_chart_size size;

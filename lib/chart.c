@@ -164,15 +164,22 @@ int64_t ssi_sample_log_weights(double *logw, int64_t n, double u)
 
 /* ---- candidates ------------------------------------------------------------ */
 
-/* row[s] (+)= src[o(j, s)] for s < count; an absent operand adds 0. */
-static void add_operand(double *row, const double *src, ssi_operand o,
-			int64_t j, int64_t count, int first)
+/* How a row takes an operand: log values add, factors multiply. */
+typedef enum combine { COMBINE_ADD, COMBINE_MUL } combine;
+
+/* row[s] (⊗)= src[o(j, s)] for s < count, ⊗ the sum (log values) or the
+ * product (factors); an absent operand is the identity. Inlined with
+ * how a constant, so that each loop vectorises. */
+static inline __attribute__((always_inline)) void
+take_operand(double *row, const double *src, ssi_operand o, int64_t j,
+	     int64_t count, int first, combine how)
 {
+	const double one = how == COMBINE_ADD ? 0.0 : 1.0;
 	const double *p;
 	if (o.base < 0) {
 		if (first)
 			for (int64_t s = 0; s < count; s++)
-				row[s] = 0.0;
+				row[s] = one;
 		return;
 	}
 	p = src + o.base + j * o.per_j;
@@ -180,38 +187,26 @@ static void add_operand(double *row, const double *src, ssi_operand o,
 		memcpy(row, p, (size_t)count * sizeof *row);
 	} else if (o.per_s == 1) {
 		for (int64_t s = 0; s < count; s++)
-			row[s] += p[s];
-	} else if (o.per_s == 0) {
-		const double v = p[0];
-		for (int64_t s = 0; s < count; s++)
-			row[s] = (first ? 0.0 : row[s]) + v;
+			row[s] = how == COMBINE_ADD ? row[s] + p[s] : row[s] * p[s];
 	} else {
-		for (int64_t s = 0; s < count; s++)
-			row[s] = (first ? 0.0 : row[s]) + p[s * o.per_s];
+		for (int64_t s = 0; s < count; s++) {
+			const double a = first ? one : row[s];
+			const double b = p[s * o.per_s];
+			row[s] = how == COMBINE_ADD ? a + b : a * b;
+		}
 	}
 }
 
-/* row[s] (*)= src[o(j, s)]; an absent operand multiplies by 1. */
+static void add_operand(double *row, const double *src, ssi_operand o,
+			int64_t j, int64_t count, int first)
+{
+	take_operand(row, src, o, j, count, first, COMBINE_ADD);
+}
+
 static void mul_operand(double *row, const double *src, ssi_operand o,
 			int64_t j, int64_t count, int first)
 {
-	const double *p;
-	if (o.base < 0) {
-		if (first)
-			for (int64_t s = 0; s < count; s++)
-				row[s] = 1.0;
-		return;
-	}
-	p = src + o.base + j * o.per_j;
-	if (first && o.per_s == 1) {
-		memcpy(row, p, (size_t)count * sizeof *row);
-	} else if (o.per_s == 1) {
-		for (int64_t s = 0; s < count; s++)
-			row[s] *= p[s];
-	} else {
-		for (int64_t s = 0; s < count; s++)
-			row[s] = (first ? 1.0 : row[s]) * p[s * o.per_s];
-	}
+	take_operand(row, src, o, j, count, first, COMBINE_MUL);
 }
 
 /* The candidates of step st for split j into row[count]. */
@@ -420,34 +415,39 @@ static void split_fallback(const ssi_chart *c, const ssi_step *st,
 	}
 }
 
-/* out[s] = max_j (x_j ⊗ θ row j)[s], or with sum, Σ_j exp(v - out[s]). */
-static void vecmat_max(const ssi_chart *c, const ssi_step *st, double *out)
+/* out[s] = max_j x_j + θ row j [s] (SPLIT_MAX), or Σ_j exp(x_j + θ row j
+ * [s] - m[s]) (SPLIT_EXP), for a vecmat step; inlined with mode a
+ * constant. */
+static inline __attribute__((always_inline)) void
+vecmat_block(const ssi_chart *c, const ssi_step *st, split_mode mode,
+	     const double *m, double *out)
 {
 	for (int64_t s = 0; s < st->count; s++)
-		out[s] = -INFINITY;
+		out[s] = mode == SPLIT_MAX ? -INFINITY : 0.0;
 	for (int64_t j = st->lo; j < st->hi; j++) {
 		const double xj = c->cell[st->x.base + j * st->x.per_j];
 		const double *row = c->theta + st->part.base + j * st->part.per_j;
 		if (xj == -INFINITY)
 			continue;
-		for (int64_t s = 0; s < st->count; s++)
-			out[s] = xj + row[s] > out[s] ? xj + row[s] : out[s];
+		for (int64_t s = 0; s < st->count; s++) {
+			const double v = xj + row[s];
+			if (mode == SPLIT_MAX)
+				out[s] = v > out[s] ? v : out[s];
+			else
+				out[s] += ssi_exp(v - m[s]);
+		}
 	}
+}
+
+static void vecmat_max(const ssi_chart *c, const ssi_step *st, double *out)
+{
+	vecmat_block(c, st, SPLIT_MAX, NULL, out);
 }
 
 static void vecmat_exp_sum(const ssi_chart *c, const ssi_step *st,
 			   const double *m, double *sum)
 {
-	for (int64_t s = 0; s < st->count; s++)
-		sum[s] = 0.0;
-	for (int64_t j = st->lo; j < st->hi; j++) {
-		const double xj = c->cell[st->x.base + j * st->x.per_j];
-		const double *row = c->theta + st->part.base + j * st->part.per_j;
-		if (xj == -INFINITY)
-			continue;
-		for (int64_t s = 0; s < st->count; s++)
-			sum[s] += ssi_exp(xj + row[s] - m[s]);
-	}
+	vecmat_block(c, st, SPLIT_EXP, m, sum);
 }
 
 /* ---- inside ------------------------------------------------------------------ */

@@ -776,8 +776,10 @@ static double step_outside(ssi_chart *c, const ssi_step *st, double *mu,
 double ssi_chart_outside(ssi_chart *c, double *mu, int entropy)
 {
 	double h = 0.0;
-	for (int64_t k = 0; k < c->n_cells; k++)
-		c->adj[k] = 0.0;
+	/* Only cells steps write are read, so only theirs get adjoints. */
+	for (int64_t k = 0; k < c->n_steps; k++)
+		memset(c->adj + c->step[k].out, 0,
+		       (size_t)c->step[k].count * sizeof *c->adj);
 	c->adj[c->root] = 1.0;
 	for (int64_t k = c->n_steps - 1; k >= 0; k--)
 		h += step_outside(c, &c->step[k], mu, entropy);
@@ -818,8 +820,9 @@ double ssi_chart_backtrace(ssi_chart *c, ssi_chooser chooser, ss_rng *rng,
 			   const double *theta, double *event)
 {
 	double score = 0.0;
-	for (int64_t k = 0; k < c->n_cells; k++)
-		c->active[k] = 0;
+	for (int64_t k = 0; k < c->n_steps; k++)
+		memset(c->active + c->step[k].out, 0,
+		       (size_t)c->step[k].count * sizeof *c->active);
 	c->active[c->root] = 1;
 	for (int64_t k = c->n_steps - 1; k >= 0; k--) {
 		const ssi_step *st = &c->step[k];

@@ -79,12 +79,16 @@ ifneq ($(filter deps,$(MAKECMDGOALS)),)
 demo check bench: deps
 endif
 
+# The engine's kernels never read floating-point flags: without trapping
+# math GCC turns their guarded selects into vector blends.
+$(B)/lib/chart.o: KERNEL_CFLAGS = -fno-trapping-math
+
 # Each object depends on the headers it includes: -MMD writes them to its
 # .d file beside it, -MP adds a rule per header so a removed one is no error.
 $(B)/%.o: %.c $(B)/build-flags
 	@mkdir -p $(dir $@)
 	@echo "CC $<"
-	@$(CC) $(ALL_CFLAGS) $(HDF5_CFLAGS) -Ilib $(BUILD_INFO) $(DEPFLAGS) -c $< -o $@
+	@$(CC) $(ALL_CFLAGS) $(KERNEL_CFLAGS) $(HDF5_CFLAGS) -Ilib $(BUILD_INFO) $(DEPFLAGS) -c $< -o $@
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(UNIT_OBJ:.o=.d)
 

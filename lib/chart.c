@@ -332,16 +332,17 @@ static double split_cell(const ssi_chart *c, const ssi_step *st, int64_t s,
 	return acc;
 }
 
-/* Cells s0 .. s0 + LANES - 1 of a split step with operands X and Y (cell
- * values or factors) under mode, into out[LANES] (m[LANES]: their maxima
- * for SPLIT_EXP): inlined with mode a constant, so that each mode's loop
- * over the lanes vectorises. */
+/* Cells s0 .. s0 + lanes - 1 of a split step with operands X and Y (cell
+ * values or factors) under mode, into out[lanes] (m[lanes]: their maxima
+ * for SPLIT_EXP): inlined with mode and lanes constants, so that each
+ * loop over the lanes vectorises. */
 static inline __attribute__((always_inline)) void
 split_block(const ssi_step *st, const double *X, const double *Y,
-	    int64_t s0, split_mode mode, const double *m, double *out)
+	    int64_t s0, split_mode mode, int lanes, const double *m,
+	    double *out)
 {
 	double acc[LANES], mm[LANES];
-	for (int l = 0; l < LANES; l++) {
+	for (int l = 0; l < lanes; l++) {
 		acc[l] = mode == SPLIT_MAX ? -INFINITY : 0.0;
 		mm[l] = mode == SPLIT_EXP ? m[l] : 0.0;
 	}
@@ -349,7 +350,7 @@ split_block(const ssi_step *st, const double *X, const double *Y,
 		const double *a = X + j * st->x.per_j + s0;
 		const double *b = Y + j * st->y.per_j + s0;
 		#pragma omp simd
-		for (int l = 0; l < LANES; l++) {
+		for (int l = 0; l < lanes; l++) {
 			double v = a[l] + b[l];
 			if (mode == SPLIT_MAX)
 				acc[l] = acc[l] > v ? acc[l] : v;
@@ -359,8 +360,54 @@ split_block(const ssi_step *st, const double *X, const double *Y,
 				acc[l] += a[l] * b[l];
 		}
 	}
-	for (int l = 0; l < LANES; l++)
+	for (int l = 0; l < lanes; l++)
 		out[l] = acc[l];
+}
+
+/* split_block with mode and lanes (LANES or LANES / 2) as constants. */
+static void reduce_block(const ssi_step *st, const double *X,
+			 const double *Y, int64_t s0, split_mode mode,
+			 int lanes, const double *m, double *out)
+{
+	const int full = lanes == LANES;
+	switch (mode) {
+	case SPLIT_MAX:
+		if (full)
+			split_block(st, X, Y, s0, SPLIT_MAX, LANES, m, out);
+		else
+			split_block(st, X, Y, s0, SPLIT_MAX, LANES / 2, m, out);
+		break;
+	case SPLIT_EXP:
+		if (full)
+			split_block(st, X, Y, s0, SPLIT_EXP, LANES, m, out);
+		else
+			split_block(st, X, Y, s0, SPLIT_EXP, LANES / 2, m, out);
+		break;
+	case SPLIT_FACTORS:
+		if (full)
+			split_block(st, X, Y, s0, SPLIT_FACTORS, LANES, m, out);
+		else
+			split_block(st, X, Y, s0, SPLIT_FACTORS, LANES / 2, m,
+				    out);
+		break;
+	}
+}
+
+/* The block width for count cells: LANES, LANES / 2, or 0 (cell by cell). */
+static int block_lanes(int64_t count)
+{
+	return count >= LANES ? LANES : count >= LANES / 2 ? LANES / 2 : 0;
+}
+
+/* The start of the block after the one at s0 (s0 < 0: the first), the
+ * last moved back to end at count: it recomputes cells done before, with
+ * the same bits. -1 after the last. */
+static int64_t next_block(int64_t s0, int lanes, int64_t count)
+{
+	if (s0 + lanes >= count)
+		return -1;
+	s0 = s0 < 0 ? 0 : s0 + lanes;
+	return s0 + lanes > count ? count - lanes : s0;
 }
 
 /* out[s] = the reduction of every cell s (m[s]: maxima for SPLIT_EXP). */
@@ -369,49 +416,46 @@ static void split_reduce(const ssi_chart *c, const ssi_step *st,
 {
 	const double *src = mode == SPLIT_FACTORS ? c->factor : c->cell;
 	const double *X = src + st->x.base, *Y = src + st->y.base;
-	if (st->count < LANES) {
+	const int lanes = block_lanes(st->count);
+	if (!lanes) {
 		for (int64_t s = 0; s < st->count; s++)
 			out[s] = split_cell(c, st, s, mode, m ? m[s] : 0.0);
 		return;
 	}
-	/* Blocks of LANES cells; a last partial block is moved back to end at
-	 * count: it recomputes cells done before, with the same bits. */
-	for (int64_t s0 = 0;; s0 += LANES) {
-		s0 = s0 + LANES > st->count ? st->count - LANES : s0;
-		if (mode == SPLIT_MAX)
-			split_block(st, X, Y, s0, SPLIT_MAX, NULL, out + s0);
-		else if (mode == SPLIT_EXP)
-			split_block(st, X, Y, s0, SPLIT_EXP, m + s0, out + s0);
-		else
-			split_block(st, X, Y, s0, SPLIT_FACTORS, NULL, out + s0);
-		if (s0 + LANES == st->count)
-			break;
-	}
+	for (int64_t s0 = next_block(-1, lanes, st->count); s0 >= 0;
+	     s0 = next_block(s0, lanes, st->count))
+		reduce_block(st, X, Y, s0, mode, lanes, m ? m + s0 : NULL,
+			     out + s0);
 }
 
 /* The cells of a split step left NaN by the factors, in log space block
- * by block (count >= LANES; blocks placed as split_reduce places them). */
+ * by block (blocks placed as split_reduce places them). */
 static void split_fallback(const ssi_chart *c, const ssi_step *st,
 			   double *out)
 {
 	const double *X = c->cell + st->x.base, *Y = c->cell + st->y.base;
+	const int lanes = block_lanes(st->count);
 	double m[LANES], sum[LANES];
-	for (int64_t s0 = 0;; s0 += LANES) {
+	if (!lanes) {
+		for (int64_t s = 0; s < st->count; s++)
+			if (isnan(out[s]))
+				out[s] = cell_logsumexp(c, st, s);
+		return;
+	}
+	for (int64_t s0 = next_block(-1, lanes, st->count); s0 >= 0;
+	     s0 = next_block(s0, lanes, st->count)) {
 		int bad = 0;
-		s0 = s0 + LANES > st->count ? st->count - LANES : s0;
-		for (int l = 0; l < LANES; l++)
+		for (int l = 0; l < lanes; l++)
 			bad |= isnan(out[s0 + l]);
-		if (bad) {
-			split_block(st, X, Y, s0, SPLIT_MAX, NULL, m);
-			for (int l = 0; l < LANES; l++)
-				m[l] = m[l] == -INFINITY ? 0.0 : m[l];
-			split_block(st, X, Y, s0, SPLIT_EXP, m, sum);
-			for (int l = 0; l < LANES; l++)
-				if (isnan(out[s0 + l]))
-					out[s0 + l] = m[l] + ssi_log(sum[l]);
-		}
-		if (s0 + LANES == st->count)
-			break;
+		if (!bad)
+			continue;
+		reduce_block(st, X, Y, s0, SPLIT_MAX, lanes, NULL, m);
+		for (int l = 0; l < lanes; l++)
+			m[l] = m[l] == -INFINITY ? 0.0 : m[l];
+		reduce_block(st, X, Y, s0, SPLIT_EXP, lanes, m, sum);
+		for (int l = 0; l < lanes; l++)
+			if (isnan(out[s0 + l]))
+				out[s0 + l] = m[l] + ssi_log(sum[l]);
 	}
 }
 
@@ -522,12 +566,15 @@ static void inside_factors(ssi_chart *c, const ssi_step *st, double *out)
 	double *fo = c->factor + st->out;
 	int64_t bad = 0;
 	/* The sum is the cell's factor, where it is in range. */
+	/* Every operand evaluated, so that the loop needs no branch (under
+	 * -ftrapping-math GCC does not evaluate what the source guards). */
 	#pragma omp simd reduction(+:bad)
 	for (int64_t s = 0; s < st->count; s++) {
-		const double x = sum[s];
+		const double x = sum[s], lx = ssi_log(x);
 		const int nan = x != x;
-		out[s] = nan ? NAN : ssi_log(x);
-		fo[s] = x == 0.0 || (x >= flo && x <= fhi) ? x : NAN;
+		const int in_range = (x == 0.0) | ((x >= flo) & (x <= fhi));
+		out[s] = nan ? x : lx;
+		fo[s] = in_range ? x : NAN;
 		bad += nan;
 	}
 	if (bad == 0)
@@ -535,7 +582,7 @@ static void inside_factors(ssi_chart *c, const ssi_step *st, double *out)
 	/* The cells left NaN: in blocks where the step is a split, else a
 	 * few one by one and more the whole step in vectors (which reuses
 	 * the sums' row). */
-	if (shape_of(st) == SHAPE_SPLIT && st->count >= LANES) {
+	if (shape_of(st) == SHAPE_SPLIT) {
 		split_fallback(c, st, out);
 	} else if (bad * LANES < st->count) {
 		for (int64_t s = 0; s < st->count; s++)
@@ -647,47 +694,110 @@ static void adjoint_row(ssi_chart *c, const ssi_step *st, int64_t j,
 					  : 0.0;
 }
 
-/* The split shape's adjoints (see step_outside): by factors where they are
- * in range, else by exp. */
-static double split_outside(ssi_chart *c, const ssi_step *st, int entropy)
+/*
+ * The split shape's adjoints (see step_outside) for the block of LANES
+ * cells at s0, with the split loop inside so that the block's values stay
+ * in registers: by factors, p = ḡ/f(o) · f(x) f(y), where they are in
+ * range, else by exp (r[s] = ḡ(s) / f(o(s)), NaN where f(o) is out of
+ * range). The first skip lanes are left alone.
+ */
+static double split_adjoint_block(ssi_chart *c, const ssi_step *st,
+				  int64_t s0, int skip, int entropy)
+{
+	double o[LANES], g[LANES], r[LANES], h = 0.0, p[LANES];
+	int exact = !c->factors;
+	/* The first skip lanes were done by the block before: ḡ = 0. */
+	for (int l = 0; l < LANES; l++) {
+		o[l] = c->row[ROW_O][s0 + l];
+		g[l] = l < skip ? 0.0 : c->row[ROW_G][s0 + l];
+		r[l] = l < skip ? 0.0 : c->row[ROW_M][s0 + l];
+		exact |= r[l] != r[l];
+	}
+	for (int64_t j = st->lo; j < st->hi; j++) {
+		const int64_t ax = st->x.base + j * st->x.per_j + s0;
+		const int64_t ay = st->y.base + j * st->y.per_j + s0;
+		const double *X = c->cell + ax, *Y = c->cell + ay;
+		const double *FX = c->factor + ax, *FY = c->factor + ay;
+		double *AX = c->adj + ax, *AY = c->adj + ay;
+		int bad = 0;
+		if (exact) {
+			#pragma omp simd
+			for (int l = 0; l < LANES; l++)
+				p[l] = g[l] * ssi_exp(X[l] + Y[l] - o[l]);
+		} else {
+			#pragma omp simd reduction(|:bad)
+			for (int l = 0; l < LANES; l++) {
+				p[l] = r[l] * FX[l] * FY[l];
+				bad |= p[l] != p[l];
+			}
+		}
+		if (bad) {
+			#pragma omp simd
+			for (int l = 0; l < LANES; l++) {
+				double q = g[l] * ssi_exp(X[l] + Y[l] - o[l]);
+				p[l] = p[l] != p[l] ? q : p[l];
+			}
+		}
+		#pragma omp simd
+		for (int l = 0; l < LANES; l++)
+			AX[l] += p[l];
+		#pragma omp simd
+		for (int l = 0; l < LANES; l++)
+			AY[l] += p[l];
+		if (entropy) {
+			#pragma omp simd reduction(+:h)
+			for (int l = 0; l < LANES; l++)
+				h += p[l] > 0.0 ? p[l] * nonneg(o[l] - X[l] - Y[l])
+						: 0.0;
+		}
+	}
+	return h;
+}
+
+/* The same for the cells from s0 to the end, row by row (fewer than
+ * LANES cells). */
+static double split_adjoint_rows(ssi_chart *c, const ssi_step *st,
+				 int64_t s0, int entropy)
 {
 	const int64_t count = st->count;
-	const double *o = c->row[ROW_O], *g = c->row[ROW_G];
-	const double *fo = c->factor + st->out;
-	double *r = c->row[ROW_M], *p = c->row[ROW_F], h = 0.0;
-	for (int64_t s = 0; s < count; s++)
-		r[s] = c->factors && g[s] > 0.0 ? g[s] / fo[s] : 0.0;
+	const double *o = c->row[ROW_O], *g = c->row[ROW_G], *r = c->row[ROW_M];
+	double *p = c->row[ROW_F], h = 0.0;
 	for (int64_t j = st->lo; j < st->hi; j++) {
 		const int64_t ax = st->x.base + j * st->x.per_j;
 		const int64_t ay = st->y.base + j * st->y.per_j;
 		const double *X = c->cell + ax, *Y = c->cell + ay;
+		const double *FX = c->factor + ax, *FY = c->factor + ay;
 		double *AX = c->adj + ax, *AY = c->adj + ay;
-		if (c->factors) {
-			const double *FX = c->factor + ax, *FY = c->factor + ay;
-			int bad = 0;
-			for (int64_t s = 0; s < count; s++) {
-				p[s] = r[s] * FX[s] * FY[s];
-				bad |= isnan(p[s]);
-			}
-			/* Out of range: the row by exp, where p is NaN. */
-			for (int64_t s = 0; bad && s < count; s++) {
-				double q = g[s] * ssi_exp(X[s] + Y[s] - o[s]);
-				p[s] = isnan(p[s]) ? q : p[s];
-			}
-		} else {
-			for (int64_t s = 0; s < count; s++)
+		for (int64_t s = s0; s < count; s++) {
+			p[s] = c->factors ? r[s] * FX[s] * FY[s] : NAN;
+			if (isnan(p[s]))
 				p[s] = g[s] * ssi_exp(X[s] + Y[s] - o[s]);
-		}
-		for (int64_t s = 0; s < count; s++) {
 			AX[s] += p[s];
 			AY[s] += p[s];
+			if (entropy && p[s] > 0.0)
+				h += p[s] * nonneg(o[s] - X[s] - Y[s]);
 		}
-		if (entropy)
-			#pragma omp simd reduction(+:h)
-			for (int64_t s = 0; s < count; s++)
-				h += p[s] > 0.0 ? p[s] * nonneg(o[s] - X[s] - Y[s])
-						: 0.0;
 	}
+	return h;
+}
+
+static double split_outside(ssi_chart *c, const ssi_step *st, int entropy)
+{
+	const int64_t count = st->count;
+	const double *g = c->row[ROW_G], *fo = c->factor + st->out;
+	double *r = c->row[ROW_M], h = 0.0;
+	int64_t s0 = 0;
+	for (int64_t s = 0; s < count; s++)
+		r[s] = c->factors && g[s] > 0.0 ? g[s] / fo[s] : 0.0;
+	if (count < LANES)
+		return split_adjoint_rows(c, st, 0, entropy);
+	for (; s0 + LANES <= count; s0 += LANES)
+		h += split_adjoint_block(c, st, s0, 0, entropy);
+	/* A last partial block is moved back to end at count, its lanes
+	 * done before masked. */
+	if (s0 < count)
+		h += split_adjoint_block(c, st, count - LANES,
+					 (int)(s0 - (count - LANES)), entropy);
 	return h;
 }
 

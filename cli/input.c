@@ -309,7 +309,7 @@ void h5_select_flat(hid_t space, int batch_rank, const hsize_t *shape,
 		return;
 	}
 	while (count > 0) {
-		int64_t idx[CLI_MAX_RANK], rest = start, inner = 1, q;
+		int64_t idx[CLI_MAX_RANK] = {0}, rest = start, inner = 1, q;
 		int j = batch_rank - 1;
 		for (int d = batch_rank - 1; d >= 0; d--) {
 			idx[d] = rest % (int64_t)shape[d];

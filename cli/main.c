@@ -1,6 +1,7 @@
 /*
  * main.c - synstruct: dispatch to a command, --help and --version.
  */
+#include <stdlib.h>
 #include <string.h>
 #ifdef __GLIBC__
 #include <malloc.h>
@@ -24,6 +25,10 @@ static void print_version(void)
 	       H5_VERS_MAJOR, H5_VERS_MINOR, H5_VERS_RELEASE);
 	printf("cjson %d.%d.%d\n", CJSON_VERSION_MAJOR, CJSON_VERSION_MINOR,
 	       CJSON_VERSION_PATCH);
+	printf("isa %s (built:", ss_isa());
+	for (const char *const *set = ss_isa_built(); *set; set++)
+		printf(" %s%s", *set, ss_isa_runs(*set) ? "" : " (not on this CPU)");
+	printf(")\n");
 	printf("compiler %s\n", __VERSION__);
 	printf("cflags %s\n", SS_BUILD_CFLAGS);
 }
@@ -40,11 +45,25 @@ static int close_stdout(int status)
 	return status;
 }
 
+/* SYNSTRUCT_ISA, when set, chooses the kernels' instruction set. */
+static int select_isa(void)
+{
+	const char *isa = getenv("SYNSTRUCT_ISA");
+	ss_error err;
+	if (!isa || !*isa || ss_isa_select(isa, &err) == SS_OK)
+		return EXIT_OK;
+	cli_error("SYNSTRUCT_ISA: %s", err.message);
+	return EXIT_USAGE;
+}
+
 int main(int argc, char **argv)
 {
 	const cli_command *cmd;
 	cli_options opt;
 	int rc;
+
+	if ((rc = select_isa()) != EXIT_OK)
+		return rc;
 
 	if (argc < 2) {
 		cli_global_help(stderr);

@@ -51,6 +51,9 @@
  * -inf. Candidates are gathered row by row over s, so that every pass is
  * elementwise over contiguous memory and vectorises.
  *
+ * This file is compiled once per instruction set (lib/isa.c picks one at
+ * start-up): its exported kernels carry the set's suffix (SSI_KERNEL).
+ *
  * Time: one exp per candidate for inside, one for outside (with or without
  * the entropy); the backtrace visits each cell once plus the candidates of
  * the cells in use. Memory: the cells, their adjoints (or the backtrace's
@@ -59,108 +62,9 @@
 #include "internal.h"
 
 /* Rows of one step's width: candidates, factors, potentials, and the
- * per-cell maxima or sums, values and adjoints. */
+ * per-cell maxima or sums, values and adjoints (ssi_chart.row). */
 enum { ROW_V, ROW_F, ROW_T, ROW_M, ROW_O, ROW_G, ROW_COUNT };
 _Static_assert(ROW_COUNT == SSI_CHART_ROWS, "SSI_CHART_ROWS is not ROW_COUNT");
-
-/* Scratch: the rows, and one cell's candidates (hi - lo) for choose. */
-static size_t scratch_doubles(const ssi_chart_size *size)
-{
-	return (size_t)(ROW_COUNT * size->width + size->candidates);
-}
-
-size_t ssi_chart_bytes(const ssi_chart_size *size)
-{
-	return ssi_align64((size_t)size->steps * sizeof(ssi_step)) +
-	       3 * ssi_align64((size_t)size->cells * sizeof(double)) +
-	       ssi_align64(scratch_doubles(size) * sizeof(double)) +
-	       ssi_align64((size_t)size->parts * sizeof(double));
-}
-
-void ssi_chart_init(ssi_chart *c, const ssi_chart_size *size,
-		    const double *theta, void *ws)
-{
-	char *p = ws;
-	memset(c, 0, sizeof *c);
-	c->size = *size;
-	c->theta = theta;
-	c->step = (ssi_step *)p;
-	p += ssi_align64((size_t)size->steps * sizeof(ssi_step));
-	c->cell = (double *)p;
-	p += ssi_align64((size_t)size->cells * sizeof(double));
-	c->factor = (double *)p;
-	p += ssi_align64((size_t)size->cells * sizeof(double));
-	/* The backtrace's counts share the adjoints' memory: no operation
-	 * needs both. */
-	c->adj = (double *)p;
-	c->active = (int32_t *)p;
-	p += ssi_align64((size_t)size->cells * sizeof(double));
-	for (int r = 0; r < ROW_COUNT; r++)
-		c->row[r] = (double *)p + r * size->width;
-	c->cand = (double *)p + ROW_COUNT * size->width;
-	p += ssi_align64(scratch_doubles(size) * sizeof(double));
-	c->shifted = (double *)p;
-}
-
-int64_t ssi_chart_cells(ssi_chart *c, int64_t count)
-{
-	int64_t first = c->n_cells;
-	c->n_cells += count;
-	return first;
-}
-
-void ssi_chart_push(ssi_chart *c, int64_t out, int64_t count, int64_t lo,
-		    int64_t hi, ssi_operand x, ssi_operand y, ssi_operand part)
-{
-	ssi_chart_push_shifted(c, out, count, lo, hi, x, y, part, 0.0);
-}
-
-void ssi_chart_push_shifted(ssi_chart *c, int64_t out, int64_t count,
-			    int64_t lo, int64_t hi, ssi_operand x,
-			    ssi_operand y, ssi_operand part, double shift)
-{
-	c->step[c->n_steps++] =
-		(ssi_step){out, count, lo, hi, x, y, part, shift};
-	c->offset += shift;
-	c->root = out;
-}
-
-/* ---- small kernels -------------------------------------------------------- */
-
-double ssi_logsumexp(const double *x, int64_t n)
-{
-	double m = -INFINITY, sum = 0.0;
-	for (int64_t k = 0; k < n; k++)
-		m = x[k] > m ? x[k] : m;
-	if (m == -INFINITY)
-		return -INFINITY;
-	for (int64_t k = 0; k < n; k++)
-		sum += ssi_exp(x[k] - m);
-	return m + log(sum);
-}
-
-int64_t ssi_sample_log_weights(double *logw, int64_t n, double u)
-{
-	double m = -INFINITY, total = 0.0, acc = 0.0;
-	int64_t last = -1;
-	for (int64_t k = 0; k < n; k++)
-		m = logw[k] > m ? logw[k] : m;
-	if (m == -INFINITY)
-		return -1;
-	for (int64_t k = 0; k < n; k++) {
-		logw[k] = ssi_exp(logw[k] - m);
-		total += logw[k];
-	}
-	for (int64_t k = 0; k < n; k++) {
-		if (logw[k] <= 0.0)
-			continue;
-		acc += logw[k];
-		last = k;
-		if (u * total < acc)
-			return k;
-	}
-	return last;
-}
 
 /* ---- candidates ------------------------------------------------------------ */
 
@@ -628,7 +532,7 @@ static void step_inside(ssi_chart *c, const ssi_step *st, ssi_semiring sr)
 		out[s] -= st->shift;
 }
 
-double ssi_chart_inside(ssi_chart *c, ssi_semiring sr)
+double SSI_KERNEL(ssi_chart_inside)(ssi_chart *c, ssi_semiring sr)
 {
 	if (sr == SSI_LOG && c->factors)
 		factor_range(c);
@@ -883,7 +787,7 @@ static double step_outside(ssi_chart *c, const ssi_step *st, double *mu,
 	return h;
 }
 
-double ssi_chart_outside(ssi_chart *c, double *mu, int entropy)
+double SSI_KERNEL(ssi_chart_outside)(ssi_chart *c, double *mu, int entropy)
 {
 	double h = 0.0;
 	/* Only cells steps write are read, so only theirs get adjoints. */
@@ -926,8 +830,9 @@ static void use(int32_t *active, ssi_operand o, int64_t j, int64_t s)
 		active[o.base + j * o.per_j + s * o.per_s]++;
 }
 
-double ssi_chart_backtrace(ssi_chart *c, ssi_chooser chooser, ss_rng *rng,
-			   const double *theta, double *event)
+double SSI_KERNEL(ssi_chart_backtrace)(ssi_chart *c, ssi_chooser chooser,
+				       ss_rng *rng, const double *theta,
+				       double *event)
 {
 	double score = 0.0;
 	for (int64_t k = 0; k < c->n_steps; k++)

@@ -139,6 +139,9 @@
 
 #include "internal.h"
 
+/* Compiled once per instruction set, like lib/chart.c: the exported
+ * functions carry the set's suffix (SSI_KERNEL; lib/isa.c dispatches). */
+
 /* Arithmetic of the elimination: double, or scaled numbers np_xf as the
  * fallback. */
 enum { NP_DOUBLE, NP_XF };
@@ -318,7 +321,7 @@ typedef struct np_ws {
 	int wprec; /* of A0 (and the sampler's group weights) */
 } np_ws;
 
-size_t ssi_nonprojective_workspace(int64_t n)
+size_t SSI_KERNEL(ssi_nonprojective_workspace)(int64_t n)
 {
 	size_t nn = (size_t)(n * n), nv = (size_t)n + 2;
 	return NP_MATRICES * ssi_align64(nn * sizeof(np_xf)) +
@@ -679,7 +682,7 @@ static double np_solve(const ssi_tree *p, np_ws *w, int32_t *perm,
 	return logdet == -INFINITY ? -INFINITY : (double)(shift + logdet);
 }
 
-double ssi_nonprojective_log_partition(const ssi_tree *p, void *ws)
+double SSI_KERNEL(ssi_nonprojective_log_partition)(const ssi_tree *p, void *ws)
 {
 	np_ws w = np_carve(p->n, ws);
 	fexcept_t saved;
@@ -725,7 +728,7 @@ static void np_write_marginals(const ssi_tree *p, const np_ws *w,
 		}
 }
 
-double ssi_nonprojective_marginals(const ssi_tree *p, void *ws, double *mu)
+double SSI_KERNEL(ssi_nonprojective_marginals)(const ssi_tree *p, void *ws, double *mu)
 {
 	np_ws w = np_carve(p->n, ws);
 	fexcept_t saved;
@@ -959,7 +962,7 @@ static void clu_expand(const clu *g, int64_t *heads)
 	}
 }
 
-double ssi_nonprojective_argmax(const ssi_tree *p, void *ws, int64_t *heads)
+double SSI_KERNEL(ssi_nonprojective_argmax)(const ssi_tree *p, void *ws, int64_t *heads)
 {
 	const int64_t n = p->n;
 	np_ws w = np_carve(n, ws);
@@ -1170,7 +1173,7 @@ static void np_join(int64_t n, int wprec, np_groups *G, int32_t d,
 			G->group[x] = g;
 }
 
-void ssi_nonprojective_sample(const ssi_tree *p, void *ws, ss_rng *rng,
+void SSI_KERNEL(ssi_nonprojective_sample)(const ssi_tree *p, void *ws, ss_rng *rng,
 			      int64_t *heads)
 {
 	const int64_t n = p->n;

@@ -86,6 +86,22 @@ static inline double ssi_log(double x)
 	return y + (x == 0.0 ? -INFINITY : 0.0);
 }
 
+/* ---- kernels compiled per instruction set (lib/isa.c) ----------------- */
+
+/*
+ * lib/chart.c and lib/dep_nonprojective.c are compiled once per
+ * instruction set the build targets (x86-64: scalar, avx2, avx512;
+ * arm64: neon), with -DSSI_ISA=<set>: their exported functions are named
+ * SSI_KERNEL(f), f_<set>. lib/isa.c defines f itself, calling the set
+ * chosen at start-up (ss_isa_select).
+ */
+#ifndef SSI_ISA
+#define SSI_ISA generic
+#endif
+#define SSI_KERNEL(name) SSI_KERNEL_JOIN(name, SSI_ISA)
+#define SSI_KERNEL_JOIN(name, isa) SSI_KERNEL_JOIN2(name, isa)
+#define SSI_KERNEL_JOIN2(name, isa) name##_##isa
+
 /* ---- the chart engine (lib/chart.c) ------------------------------------ */
 
 /*
@@ -263,5 +279,27 @@ double ssi_nonprojective_marginals(const ssi_tree *p, void *ws, double *mu);
 double ssi_nonprojective_argmax(const ssi_tree *p, void *ws, int64_t *heads);
 void ssi_nonprojective_sample(const ssi_tree *p, void *ws, ss_rng *rng,
 			      int64_t *heads);
+
+/* ---- the kernels of one instruction set (lib/isa.c) ------------------ */
+
+/* The prototypes of the kernels, names transformed by K (SSI_KERNEL for
+ * the set this file is compiled for; lib/isa.c declares every set's). */
+#define SSI_KERNEL_PROTOTYPES(K)                                             \
+	double K(ssi_chart_inside)(ssi_chart *c, ssi_semiring sr);          \
+	double K(ssi_chart_outside)(ssi_chart *c, double *mu, int entropy); \
+	double K(ssi_chart_backtrace)(ssi_chart *c, ssi_chooser chooser,    \
+				      ss_rng *rng, const double *theta,     \
+				      double *event);                       \
+	size_t K(ssi_nonprojective_workspace)(int64_t n);                   \
+	double K(ssi_nonprojective_log_partition)(const ssi_tree *p,        \
+						  void *ws);                \
+	double K(ssi_nonprojective_marginals)(const ssi_tree *p, void *ws,  \
+					      double *mu);                  \
+	double K(ssi_nonprojective_argmax)(const ssi_tree *p, void *ws,     \
+					   int64_t *heads);                 \
+	void K(ssi_nonprojective_sample)(const ssi_tree *p, void *ws,       \
+					 ss_rng *rng, int64_t *heads);
+
+SSI_KERNEL_PROTOTYPES(SSI_KERNEL)
 
 #endif

@@ -308,6 +308,24 @@ const ss_structure *ss_structure_find(const char *name);
 /* Elements in the product of the event's (or a decode's) axes. */
 int64_t ss_array_size(const ss_array_spec *spec, const int64_t dim[]);
 
+/* ---- instruction sets --------------------------------------------------- */
+
+/*
+ * The kernels are built for several instruction sets (x86-64: "scalar",
+ * "avx2", "avx512"; arm64: "neon") and one is chosen at first use: the
+ * best this CPU runs, unless ss_isa_select chose another. Results agree
+ * between sets to rounding; with one set, the same input gives the same
+ * bytes whatever the thread count.
+ */
+const char *ss_isa(void);
+/* The sets this build has, NULL-terminated, best last; whether this CPU
+ * runs one. */
+const char *const *ss_isa_built(void);
+int ss_isa_runs(const char *name);
+/* Chooses a set: SS_EUNSUPPORTED, naming the sets, for one this build does
+ * not have or this CPU does not run. Not thread-safe: call it first. */
+int ss_isa_select(const char *name, ss_error *err);
+
 /* ---- operations and the batch driver ---------------------------------------- */
 
 typedef enum ss_op {

@@ -14,15 +14,18 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0
 
-echo "# unit tests"
-# A unit binary that dies (a sanitizer report, a crash) counts as a failure.
-{ "$B/unit"; echo $? > "$log.unit"; } | tee -a "$log"
-unit_status=$(cat "$log.unit")
-rm -f "$log.unit"
-if [ "$unit_status" -ne 0 ]; then
-	echo "not ok - $B/unit exited with status $unit_status" | tee -a "$log"
-	status=1
-fi
+# The unit tests once per instruction set this CPU runs (lib/isa.c). A
+# unit binary that dies (a sanitizer report, a crash) counts as a failure.
+for isa in $("$B/unit" --isas); do
+	echo "# unit tests ($isa)"
+	{ SYNSTRUCT_ISA=$isa "$B/unit"; echo $? > "$log.unit"; } | tee -a "$log"
+	unit_status=$(cat "$log.unit")
+	rm -f "$log.unit"
+	if [ "$unit_status" -ne 0 ]; then
+		echo "not ok - SYNSTRUCT_ISA=$isa $B/unit exited with status $unit_status" | tee -a "$log"
+		status=1
+	fi
+done
 echo "# command-line tests"
 bats --tap tests/bats | tee -a "$log" || status=1
 

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "unit.h"
@@ -30,6 +31,7 @@ static const unit_suite suites[] = {
 	{"encode", suite_encode, "compact decodes back to events"},
 	{"derived", suite_derived, "count, cross-entropy and kl against brute force"},
 	{"conformance", suite_conformance, "every structure, every op through ss_run, against brute force"},
+	{"isa", suite_isa, "every instruction set against the first"},
 };
 
 /* ---- TAP harness ---------------------------------------------------------- */
@@ -171,12 +173,26 @@ int main(int argc, char **argv)
 
 	if (argc > 2 || (argc == 2 && (!strcmp(filter, "-h") ||
 				       !strcmp(filter, "--help")))) {
-		fprintf(stderr, "usage: unit [NAME]\nsuites:\n");
+		fprintf(stderr, "usage: unit [NAME | --isas]\n(SYNSTRUCT_ISA chooses the instruction set)\nsuites:\n");
 		for (int k = 0; k < n_suites; k++)
 			fprintf(stderr, "  %-13s %s\n", suites[k].name,
 				suites[k].summary);
 		return 2;
 	}
+	if (argc == 2 && !strcmp(filter, "--isas")) {
+		/* The instruction sets this CPU runs, for tests/run.sh. */
+		for (const char *const *set = ss_isa_built(); *set; set++)
+			if (ss_isa_runs(*set))
+				printf("%s\n", *set);
+		return 0;
+	}
+	if (getenv("SYNSTRUCT_ISA") &&
+	    ss_isa_select(getenv("SYNSTRUCT_ISA"), NULL) != SS_OK) {
+		fprintf(stderr, "unit: SYNSTRUCT_ISA=%s is not run here\n",
+			getenv("SYNSTRUCT_ISA"));
+		return 2;
+	}
+	printf("# instruction set %s\n", ss_isa());
 	for (int k = 0; k < n_suites; k++) {
 		if (!strstr(suites[k].name, filter))
 			continue;

@@ -256,5 +256,6 @@ void suite_spanning_tree(void);
 void suite_encode(void);
 void suite_derived(void);
 void suite_conformance(void);
+void suite_isa(void);
 
 #endif

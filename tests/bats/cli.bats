@@ -76,6 +76,30 @@ load common
 	assert_line --regexp '^openmp [0-9]+, [0-9]+ threads$'
 	assert_line --regexp '^hdf5 [0-9]+\.[0-9]+\.[0-9]+ \(built with [0-9]+\.[0-9]+\.[0-9]+\)$'
 	assert_line --regexp '^cjson [0-9]+\.[0-9]+\.[0-9]+$'
+	assert_line --regexp '^isa (scalar|avx2|avx512|neon) \(built: .*\)$'
+}
+
+@test "SYNSTRUCT_ISA chooses the instruction set; every one this machine runs gives the same answers" {
+	examples
+	local isa ran=0 runs="" want
+	want=$(SYNSTRUCT_ISA= synstruct marginals -f jsonl hmm.h5 | jsonq - marginals | flat)
+	for isa in scalar avx2 avx512 neon; do
+		run --separate-stderr env SYNSTRUCT_ISA=$isa synstruct --version
+		if [ "$status" -ne 0 ]; then
+			assert_equal "$status" 2
+			[[ $stderr == "synstruct: error: SYNSTRUCT_ISA: instruction set '$isa' is not "*"; this machine runs "* ]] ||
+				fail "unexpected error: $stderr"
+			continue
+		fi
+		[[ $output == *"isa $isa (built:"* ]] || fail "--version does not name $isa: $output"
+		assert_close_lists "$(SYNSTRUCT_ISA=$isa synstruct marginals -f jsonl hmm.h5 | jsonq - marginals | flat)" "$want" 1e-12
+		runs="$runs${runs:+, }$isa"
+		ran=$((ran + 1))
+	done
+	[ "$ran" -ge 1 ] || fail "no instruction set runs here"
+	run --separate-stderr env SYNSTRUCT_ISA=sse9 synstruct partition hmm.h5
+	assert_equal "$status" 2
+	assert_equal "$stderr" "synstruct: error: SYNSTRUCT_ISA: instruction set 'sse9' is not built in; this machine runs $runs"
 }
 
 # ---- exit status 0 ------------------------------------------------------------

@@ -1,0 +1,105 @@
+/*
+ * chart_program.c - building chart programs (lib/chart.c runs them): the
+ * workspace, cells and steps; and the two small kernels every file shares.
+ */
+#include "internal.h"
+
+/* Scratch: the rows, and one cell's candidates (hi - lo) for choose. */
+static size_t scratch_doubles(const ssi_chart_size *size)
+{
+	return (size_t)(SSI_CHART_ROWS * size->width + size->candidates);
+}
+
+size_t ssi_chart_bytes(const ssi_chart_size *size)
+{
+	return ssi_align64((size_t)size->steps * sizeof(ssi_step)) +
+	       3 * ssi_align64((size_t)size->cells * sizeof(double)) +
+	       ssi_align64(scratch_doubles(size) * sizeof(double)) +
+	       ssi_align64((size_t)size->parts * sizeof(double));
+}
+
+void ssi_chart_init(ssi_chart *c, const ssi_chart_size *size,
+		    const double *theta, void *ws)
+{
+	char *p = ws;
+	memset(c, 0, sizeof *c);
+	c->size = *size;
+	c->theta = theta;
+	c->step = (ssi_step *)p;
+	p += ssi_align64((size_t)size->steps * sizeof(ssi_step));
+	c->cell = (double *)p;
+	p += ssi_align64((size_t)size->cells * sizeof(double));
+	c->factor = (double *)p;
+	p += ssi_align64((size_t)size->cells * sizeof(double));
+	/* The backtrace's counts share the adjoints' memory: no operation
+	 * needs both. */
+	c->adj = (double *)p;
+	c->active = (int32_t *)p;
+	p += ssi_align64((size_t)size->cells * sizeof(double));
+	for (int r = 0; r < SSI_CHART_ROWS; r++)
+		c->row[r] = (double *)p + r * size->width;
+	c->cand = (double *)p + SSI_CHART_ROWS * size->width;
+	p += ssi_align64(scratch_doubles(size) * sizeof(double));
+	c->shifted = (double *)p;
+}
+
+int64_t ssi_chart_cells(ssi_chart *c, int64_t count)
+{
+	int64_t first = c->n_cells;
+	c->n_cells += count;
+	return first;
+}
+
+void ssi_chart_push(ssi_chart *c, int64_t out, int64_t count, int64_t lo,
+		    int64_t hi, ssi_operand x, ssi_operand y, ssi_operand part)
+{
+	ssi_chart_push_shifted(c, out, count, lo, hi, x, y, part, 0.0);
+}
+
+void ssi_chart_push_shifted(ssi_chart *c, int64_t out, int64_t count,
+			    int64_t lo, int64_t hi, ssi_operand x,
+			    ssi_operand y, ssi_operand part, double shift)
+{
+	c->step[c->n_steps++] =
+		(ssi_step){out, count, lo, hi, x, y, part, shift};
+	c->offset += shift;
+	c->root = out;
+}
+
+/* ---- small kernels -------------------------------------------------------- */
+
+double ssi_logsumexp(const double *x, int64_t n)
+{
+	double m = -INFINITY, sum = 0.0;
+	for (int64_t k = 0; k < n; k++)
+		m = x[k] > m ? x[k] : m;
+	if (m == -INFINITY)
+		return -INFINITY;
+	for (int64_t k = 0; k < n; k++)
+		sum += ssi_exp(x[k] - m);
+	return m + log(sum);
+}
+
+int64_t ssi_sample_log_weights(double *logw, int64_t n, double u)
+{
+	double m = -INFINITY, total = 0.0, acc = 0.0;
+	int64_t last = -1;
+	for (int64_t k = 0; k < n; k++)
+		m = logw[k] > m ? logw[k] : m;
+	if (m == -INFINITY)
+		return -1;
+	for (int64_t k = 0; k < n; k++) {
+		logw[k] = ssi_exp(logw[k] - m);
+		total += logw[k];
+	}
+	for (int64_t k = 0; k < n; k++) {
+		if (logw[k] <= 0.0)
+			continue;
+		acc += logw[k];
+		last = k;
+		if (u * total < acc)
+			return k;
+	}
+	return last;
+}
+

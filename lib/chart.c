@@ -66,6 +66,35 @@
 enum { ROW_V, ROW_F, ROW_T, ROW_M, ROW_O, ROW_G, ROW_COUNT };
 _Static_assert(ROW_COUNT == SSI_CHART_ROWS, "SSI_CHART_ROWS is not ROW_COUNT");
 
+/* ---- scans of the inputs ------------------------------------------------- */
+
+/* Values scanned per block before looking for where a bad one is. */
+#define SCAN_BLOCK 256
+
+int64_t SSI_KERNEL(ssi_find_bad)(const double *x, int64_t n)
+{
+	for (int64_t k0 = 0; k0 < n; k0 += SCAN_BLOCK) {
+		const int64_t end = k0 + SCAN_BLOCK < n ? k0 + SCAN_BLOCK : n;
+		int bad = 0;
+		#pragma omp simd reduction(|:bad)
+		for (int64_t k = k0; k < end; k++)
+			bad |= (x[k] != x[k]) | (x[k] == INFINITY);
+		for (int64_t k = k0; bad && k < end; k++)
+			if (ssi_bad_value(x[k]))
+				return k;
+	}
+	return -1;
+}
+
+double SSI_KERNEL(ssi_max)(const double *x, int64_t n)
+{
+	double m = -INFINITY;
+	#pragma omp simd reduction(max:m)
+	for (int64_t k = 0; k < n; k++)
+		m = x[k] > m ? x[k] : m;
+	return m;
+}
+
 /* ---- candidates ------------------------------------------------------------ */
 
 /* How a row takes an operand: log values add, factors multiply. */

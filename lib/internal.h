@@ -200,6 +200,12 @@ int64_t ssi_sample_log_weights(double *logw, int64_t n, double u);
 /* 1 if x is NaN or +inf (bad in a used entry). */
 static inline int ssi_bad_value(double x) { return isnan(x) || x == INFINITY; }
 
+/* The index of the first NaN or +inf among x[0 .. n-1], -1 if none; the
+ * largest of them (-inf for n = 0; NaN-free input). Vectorised scans,
+ * for the checks and shifts that read a whole input. */
+int64_t ssi_find_bad(const double *x, int64_t n);
+double ssi_max(const double *x, int64_t n);
+
 /* The length of element e: its lengths input, or n when absent. */
 int64_t ssi_length(const ss_element *e, int lengths_input);
 
@@ -298,7 +304,9 @@ void ssi_nonprojective_sample(const ssi_tree *p, void *ws, ss_rng *rng,
 	double K(ssi_nonprojective_argmax)(const ssi_tree *p, void *ws,     \
 					   int64_t *heads);                 \
 	void K(ssi_nonprojective_sample)(const ssi_tree *p, void *ws,       \
-					 ss_rng *rng, int64_t *heads);
+					 ss_rng *rng, int64_t *heads);      \
+	int64_t K(ssi_find_bad)(const double *x, int64_t n);               \
+	double K(ssi_max)(const double *x, int64_t n);
 
 SSI_KERNEL_PROTOTYPES(SSI_KERNEL)
 

@@ -135,12 +135,10 @@ static void hmm_lower(const ss_element *e, void *ws, double *theta,
 static int check_values(const double *x, int input, int64_t count,
 			const int64_t *shape, ss_error *err)
 {
-	for (int64_t k = 0; x && k < count; k++)
-		if (ssi_bad_value(x[k]))
-			return ssi_bad_value_error(err, hmm_inputs[input].name,
-						   x[k], k,
-						   hmm_inputs[input].rank,
-						   shape);
+	int64_t k = x ? ssi_find_bad(x, count) : -1;
+	if (k >= 0)
+		return ssi_bad_value_error(err, hmm_inputs[input].name, x[k], k,
+					   hmm_inputs[input].rank, shape);
 	return SS_OK;
 }
 

@@ -46,9 +46,7 @@ static int64_t used_entries(int64_t i, int64_t t)
 /* s_i: the largest finite θ position i uses (0 if none). */
 static double position_shift(const double *th, int64_t i, int64_t t)
 {
-	double m = -INFINITY;
-	for (int64_t k = 0; k < used_entries(i, t); k++)
-		m = th[k] > m ? th[k] : m;
+	double m = ssi_max(th, used_entries(i, t));
 	return m == -INFINITY ? 0.0 : m;
 }
 
@@ -84,14 +82,13 @@ static int chain_validate(const ss_element *e, void *ws, ss_error *err)
 	(void)ws;
 	if (ssi_check_length(L, n, err))
 		return SS_EDATA;
-	for (int64_t i = 0; i < L; i++)
-		for (int64_t k = 0; k < used_entries(i, t); k++)
-			if (ssi_bad_value(theta[i * tt + k]))
-				return ssi_bad_value_error(err, "log_potentials",
-							   theta[i * tt + k],
-							   i * tt + k,
-							   SS_ARRAY_LEN(shape),
-							   shape);
+	for (int64_t i = 0; i < L; i++) {
+		int64_t k = ssi_find_bad(theta + i * tt, used_entries(i, t));
+		if (k >= 0)
+			return ssi_bad_value_error(err, "log_potentials",
+						   theta[i * tt + k], i * tt + k,
+						   SS_ARRAY_LEN(shape), shape);
+	}
 	return SS_OK;
 }
 

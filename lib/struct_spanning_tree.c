@@ -95,13 +95,22 @@ static int tree_validate(const ss_element *e, void *ws, ss_error *err)
 		return ss_error_set(err, SS_EDATA,
 				    "dataset 'lengths' holds %lld, outside [1, %lld]",
 				    (long long)L, (long long)n);
-	/* Directed: column 0 unused; undirected: lp[v, 0] feeds w[0, v]. */
-	for (int64_t h = 0; h < L; h++)
-		for (int64_t d = directed(e) ? 1 : 0; d < L; d++)
-			if (h != d && ssi_bad_value(lp[h * n + d]))
-				return ssi_bad_value_error(err, "log_potentials",
-							   lp[h * n + d], h * n + d,
-							   SS_ARRAY_LEN(shape), shape);
+	/* Directed: column 0 unused; undirected: lp[v, 0] feeds w[0, v].
+	 * Row h is read in [first, h) and (h, L): all but the diagonal. */
+	for (int64_t h = 0; h < L; h++) {
+		const int64_t first = directed(e) ? 1 : 0;
+		const double *row = lp + h * n;
+		int64_t d = first < h ? ssi_find_bad(row + first, h - first) : -1;
+		d = d >= 0 ? d + first : -1;
+		if (d < 0 && h + 1 < L) {
+			d = ssi_find_bad(row + h + 1, L - h - 1);
+			d = d >= 0 ? d + h + 1 : -1;
+		}
+		if (d >= 0)
+			return ssi_bad_value_error(err, "log_potentials", row[d],
+						   h * n + d, SS_ARRAY_LEN(shape),
+						   shape);
+	}
 	return SS_OK;
 }
 

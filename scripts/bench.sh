@@ -3,7 +3,8 @@
 #
 # For each configuration (linear chains: B problems of n positions over t
 # tags; spanning trees: B sentences of n nodes, projective and not; float32
-# scores), runs partition, marginals, argmax and sample at 1 and 2 threads and
+# scores), runs partition, marginals, argmax and sample on one thread under
+# every instruction set this CPU runs and on two under the best, and
 # prints the compute time measured inside the process (--timing: no file
 # I/O) and the wall time of the whole command (reading the input and
 # writing HDF5 output included). Each figure is the best of REPEAT runs.
@@ -15,27 +16,35 @@ trap 'rm -rf "$dir"' EXIT
 
 now() { date +%s.%N; }
 
-# bench_file LABEL FILE [FLAGS]: the four commands at 1 and 2 threads.
+# The instruction sets this CPU runs (synstruct --version), best last.
+ISAS=$(build/synstruct --version | sed -n 's/^isa [^ ]* (built: \(.*\))$/\1/p' |
+	sed 's/ [^ ]* (not on this CPU)//g; s/^[^ ]* (not on this CPU) *//')
+BEST=${ISAS##* }
+
+# bench_file LABEL FILE [FLAGS]: the four commands on one thread under every
+# instruction set, and on two under the best.
 bench_file() {
 	label=$1 file=$2 flags=${3:-}
 	for cmd in partition marginals argmax sample; do
-		for j in 1 2; do
+		for run in $ISAS 2; do
+			j=1 isa=$run
+			[ "$run" = 2 ] && j=2 isa=$BEST
 			r=0
 			: >"$dir/runs"
 			while [ $r -lt "$REPEAT" ]; do
 				t0=$(now)
 				# shellcheck disable=SC2086
-				build/synstruct $cmd $flags -j $j --timing -o "$dir/out.h5" "$file" 2>"$dir/timing"
+				SYNSTRUCT_ISA=$isa build/synstruct $cmd $flags -j $j --timing -o "$dir/out.h5" "$file" 2>"$dir/timing"
 				t1=$(now)
 				compute=$(sed -n 's/.*compute \([0-9.]*\) s.*/\1/p' "$dir/timing")
 				echo "$compute $t0 $t1" >>"$dir/runs"
 				r=$((r + 1))
 			done
-			awk -v cfg="$label" -v cmd="$cmd" -v j="$j" '
+			awk -v cfg="$label" -v cmd="$cmd" -v j="$j" -v isa="$isa" '
 				{ c = $1; w = $3 - $2
 				  if (NR == 1 || c < bc) bc = c
 				  if (NR == 1 || w < bw) bw = w }
-				END { printf "%-32s %-10s %2d %12.2f %12.2f\n", cfg, cmd, j, bc * 1000, bw * 1000 }
+				END { printf "%-32s %-10s %-7s %2d %12.2f %12.2f\n", cfg, cmd, isa, j, bc * 1000, bw * 1000 }
 			' "$dir/runs"
 		done
 	done
@@ -56,7 +65,7 @@ trees() { # B n
 	bench_file "tree B=$1 n=$2 non-projective" "$file"
 }
 
-printf '%-32s %-10s %2s %12s %12s\n' problem command j "compute ms" "command ms"
+printf '%-32s %-10s %-7s %2s %12s %12s\n' problem command isa j "compute ms" "command ms"
 chain 64 256 32
 chain 16 64 128
 trees 32 48

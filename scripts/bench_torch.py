@@ -1,0 +1,135 @@
+#!/usr/bin/python3
+"""bench_torch.py - the reference timings of make bench (not a test).
+
+usage: bench_torch.py SYNSTRUCT DIR
+
+Times, on one thread, the plain PyTorch a user would write for the same
+problems synstruct solves, and the floors HDF5 sets, then runs synstruct
+on the same files and prints each ratio (synstruct / reference; below 1 is
+faster than the reference):
+
+  chain log Z        a log-space forward loop (torch.logsumexp per position)
+  chain marginals    the same loop and autograd's backward
+  command partition  the whole command against reading the dataset (h5py,
+                     which calls H5Dread)
+  command marginals  the whole command against reading the dataset and
+                     writing one of its size
+  non-projective     log Z against torch.linalg.slogdet of the Laplacians
+                     (float64, batched; the Matrix-Tree Theorem)
+
+Each figure is the best of REPEAT (default 3) runs.
+"""
+import os
+import subprocess
+import sys
+import time
+
+import h5py
+import numpy as np
+import torch
+
+REPEAT = int(os.environ.get("REPEAT", "3"))
+torch.set_num_threads(1)
+
+
+def best(fn):
+    times = []
+    for _ in range(REPEAT):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def synstruct(binary, args, isa=None):
+    """Best compute and wall seconds of one synstruct command, one thread."""
+    env = dict(os.environ)
+    if isa:
+        env["SYNSTRUCT_ISA"] = isa
+    compute, wall = [], []
+    for _ in range(REPEAT):
+        t0 = time.perf_counter()
+        run = subprocess.run([binary] + args + ["-j", "1", "--timing"],
+                             env=env, capture_output=True, text=True,
+                             check=True)
+        wall.append(time.perf_counter() - t0)
+        for word in run.stderr.split(";"):
+            if "compute" in word:
+                compute.append(float(word.split("compute")[1].split()[0]))
+    return min(compute), min(wall)
+
+
+def chain_forward(theta):
+    alpha = theta[:, 0, 0, :]
+    for i in range(1, theta.shape[1]):
+        alpha = torch.logsumexp(alpha[:, :, None] + theta[:, i], dim=1)
+    return torch.logsumexp(alpha, dim=1)
+
+
+def laplacian_logdet(w):
+    """log Z of multi-root arborescences rooted at node 0 (Koo et al.)."""
+    n = w.shape[-1]
+    a = torch.exp(w)
+    a = a * (1 - torch.eye(n, dtype=w.dtype))
+    a[:, :, 0] = 0
+    lap = torch.diag_embed(a.sum(dim=1)) - a
+    return torch.linalg.slogdet(lap[:, 1:, 1:])[1]
+
+
+def line(what, ours, ref, target):
+    print(f"{what:<44} {ours * 1000:10.2f} ms {ref * 1000:10.2f} ms "
+          f"ratio {ours / ref:6.2f}   (target <= {target})")
+
+
+def main():
+    binary, tmp = sys.argv[1], sys.argv[2]
+    isas = sys.argv[3:] or [None]
+    chain = os.path.join(tmp, "torch-chain.h5")
+    trees = os.path.join(tmp, "torch-trees.h5")
+    out = os.path.join(tmp, "torch-out.h5")
+    rng = np.random.default_rng(1)
+    theta = rng.uniform(-3, 3, size=(64, 256, 32, 32)).astype(np.float32)
+    with h5py.File(chain, "w") as f:
+        f.attrs["structure"] = "linear-chain"
+        f["log_potentials"] = theta
+    w = rng.uniform(-3, 3, size=(32, 48, 48))
+    with h5py.File(trees, "w") as f:
+        f.attrs["structure"] = "spanning-tree"
+        f["log_potentials"] = w
+
+    t = torch.from_numpy(theta)
+    forward = best(lambda: chain_forward(t))
+
+    def forward_backward():
+        x = t.clone().requires_grad_(True)
+        chain_forward(x).sum().backward()
+    backward = best(forward_backward)
+
+    def read():
+        with h5py.File(chain, "r") as f:
+            f["log_potentials"][...]
+
+    def read_write():
+        with h5py.File(chain, "r") as f:
+            x = f["log_potentials"][...]
+        with h5py.File(out, "w") as f:
+            f["marginals"] = x
+    read_floor, read_write_floor = best(read), best(read_write)
+    wt = torch.from_numpy(w)
+    slogdet = best(lambda: laplacian_logdet(wt))
+
+    print(f"{'comparison (one thread)':<44} {'synstruct':>13} {'reference':>13}")
+    for isa in isas:
+        tag = f" [{isa}]" if isa else ""
+        part_c, part_w = synstruct(binary, ["partition", "-o", out, chain], isa)
+        marg_c, marg_w = synstruct(binary, ["marginals", "-o", out, chain], isa)
+        np_c, _ = synstruct(binary, ["partition", "-o", out, trees], isa)
+        line("chain log Z vs PyTorch forward loop" + tag, part_c, forward, 0.25)
+        line("chain marginals vs PyTorch autograd" + tag, marg_c, backward, 0.25)
+        line("command partition vs reading the data" + tag, part_w, read_floor, 1.5)
+        line("command marginals vs read + write" + tag, marg_w, read_write_floor, 2)
+        line("non-projective log Z vs slogdet" + tag, np_c, slogdet, 0.5)
+
+
+if __name__ == "__main__":
+    main()

@@ -86,15 +86,6 @@ int64_t SSI_KERNEL(ssi_find_bad)(const double *x, int64_t n)
 	return -1;
 }
 
-double SSI_KERNEL(ssi_max)(const double *x, int64_t n)
-{
-	double m = -INFINITY;
-	#pragma omp simd reduction(max:m)
-	for (int64_t k = 0; k < n; k++)
-		m = x[k] > m ? x[k] : m;
-	return m;
-}
-
 /* ---- candidates ------------------------------------------------------------ */
 
 /* How a row takes an operand: log values add, factors multiply. */
@@ -531,15 +522,28 @@ static void inside_factors(ssi_chart *c, const ssi_step *st, double *out)
 			fo[s] = factor_of(out[s], c->factor_lo, c->factor_hi);
 }
 
-/* A chart with factors has no shifted steps (ssi_chart). */
-static void step_inside(ssi_chart *c, const ssi_step *st, ssi_semiring sr)
+/* Normalises the cells of a step pushed normalised: their largest finite
+ * value (0 if none) becomes the step's shift, subtracted, and returned. */
+static double normalise(ssi_step *st, double *out)
+{
+	double m = -INFINITY;
+	#pragma omp simd reduction(max:m)
+	for (int64_t s = 0; s < st->count; s++)
+		m = out[s] > m ? out[s] : m;
+	st->shift = m == -INFINITY ? 0.0 : m;
+	for (int64_t s = 0; s < st->count; s++)
+		out[s] -= st->shift;
+	return st->shift;
+}
+
+/* Fills step st's cells; returns the shift they were normalised by. A
+ * chart with factors has no normalised steps (ssi_chart). */
+static double step_inside(ssi_chart *c, ssi_step *st, ssi_semiring sr)
 {
 	double *out = c->cell + st->out;
 	if (st->hi - st->lo == 1) {
 		/* ⊕ over one candidate is the candidate, in every semiring. */
 		gather(c, st, st->lo, out);
-		for (int64_t s = 0; s < st->count; s++)
-			out[s] -= st->shift;
 		if (sr == SSI_LOG && c->factors) {
 			double *fo = c->factor + st->out;
 			const double lo = c->factor_lo, hi = c->factor_hi;
@@ -547,32 +551,30 @@ static void step_inside(ssi_chart *c, const ssi_step *st, ssi_semiring sr)
 			for (int64_t s = 0; s < st->count; s++)
 				fo[s] = factor_of(out[s], lo, hi);
 		}
-		return;
-	}
-	if (sr == SSI_LOG && c->factors) {
+	} else if (sr == SSI_LOG && c->factors) {
 		inside_factors(c, st, out);
-		return;
-	}
-	if (sr == SSI_MAX)
+	} else if (sr == SSI_MAX) {
 		inside_max(c, st, out);
-	else
+	} else {
 		inside_log(c, st, out);
-	for (int64_t s = 0; s < st->count; s++)
-		out[s] -= st->shift;
+	}
+	return st->normalised ? normalise(st, out) : 0.0;
 }
 
 double SSI_KERNEL(ssi_chart_inside)(ssi_chart *c, ssi_semiring sr)
 {
+	double offset = c->offset;
 	if (sr == SSI_LOG && c->factors)
 		factor_range(c);
 	for (int64_t k = 0; k < c->n_steps; k++)
-		step_inside(c, &c->step[k], sr);
-	return c->cell[c->root] + c->offset;
+		offset += step_inside(c, &c->step[k], sr);
+	return c->cell[c->root] + offset;
 }
 
 /* x, or 0 where x < 0. The outside recovers a cell's log value o as its
- * stored value plus its step's shift, which may fall an ulp of the shift
- * below the largest candidate: an entropy term o - v is never negative. */
+ * stored value plus its step's shift (normalised steps), which may fall an
+ * ulp of the shift below the largest candidate: an entropy term o - v is
+ * never negative. */
 static inline double nonneg(double x)
 {
 	return x > 0.0 ? x : 0.0;

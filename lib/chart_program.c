@@ -50,20 +50,23 @@ int64_t ssi_chart_cells(ssi_chart *c, int64_t count)
 	return first;
 }
 
+static void push(ssi_chart *c, ssi_step step)
+{
+	c->step[c->n_steps++] = step;
+	c->root = step.out;
+}
+
 void ssi_chart_push(ssi_chart *c, int64_t out, int64_t count, int64_t lo,
 		    int64_t hi, ssi_operand x, ssi_operand y, ssi_operand part)
 {
-	ssi_chart_push_shifted(c, out, count, lo, hi, x, y, part, 0.0);
+	push(c, (ssi_step){out, count, lo, hi, x, y, part, 0, 0.0});
 }
 
-void ssi_chart_push_shifted(ssi_chart *c, int64_t out, int64_t count,
-			    int64_t lo, int64_t hi, ssi_operand x,
-			    ssi_operand y, ssi_operand part, double shift)
+void ssi_chart_push_normalised(ssi_chart *c, int64_t out, int64_t count,
+			       int64_t lo, int64_t hi, ssi_operand x,
+			       ssi_operand y, ssi_operand part)
 {
-	c->step[c->n_steps++] =
-		(ssi_step){out, count, lo, hi, x, y, part, shift};
-	c->offset += shift;
-	c->root = out;
+	push(c, (ssi_step){out, count, lo, hi, x, y, part, 1, 0.0});
 }
 
 /* ---- small kernels -------------------------------------------------------- */

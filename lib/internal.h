@@ -120,10 +120,12 @@ typedef struct ssi_operand {
 #define SSI_ABSENT ((ssi_operand){-1, 0, 0})
 
 /* cell[out + s] = ⊕_{lo <= j < hi} cell[x] ⊗ cell[y] ⊗ θ[part] - shift,
- * s < count. */
+ * s < count; shift is 0, or, for a normalised step, the largest finite
+ * value of its cells, set by each inside run. */
 typedef struct ssi_step {
 	int64_t out, count, lo, hi;
 	ssi_operand x, y, part;
+	int normalised;
 	double shift;
 } ssi_step;
 
@@ -138,16 +140,17 @@ typedef struct ssi_chart_size {
 /*
  * A chart program and the engine's state. A structure's chart hook fills
  * it with ssi_chart_cells and ssi_chart_push (the last step pushed holds
- * the root); every cell a step reads must be written by an earlier step. To keep the cells of the order of the scores' spread it may
- * either
- *   - shift a step by a constant (ssi_chart_push_shifted), where every
- *     structure uses exactly one cell of that step (a chain's position);
+ * the root); every cell a step reads must be written by an earlier step.
+ * To keep the cells of the order of the scores' spread it may either
+ *   - normalise a step (ssi_chart_push_normalised), where every structure
+ *     uses exactly one cell of that step (a chain's position): each inside
+ *     run subtracts the cells' largest value and adds it to log Z;
  *   - or point theta at potentials it shifted into shifted[] (room for
  *     size.parts), adding to offset the shifts every structure sums, and
  *     set factors to the most operands of one candidate (2 or 3): the log
  *     inside and outside then multiply the cells' exp where it is in range
- *     instead of taking an exp per candidate (for programs whose steps
- *     have no shift).
+ *     instead of taking an exp per candidate (for programs without
+ *     normalised steps).
  */
 typedef struct ssi_chart {
 	ssi_step *step;
@@ -175,9 +178,9 @@ int64_t ssi_chart_cells(ssi_chart *c, int64_t count);
 void ssi_chart_push(ssi_chart *c, int64_t out, int64_t count, int64_t lo,
 		    int64_t hi, ssi_operand x, ssi_operand y,
 		    ssi_operand part);
-void ssi_chart_push_shifted(ssi_chart *c, int64_t out, int64_t count,
-			    int64_t lo, int64_t hi, ssi_operand x,
-			    ssi_operand y, ssi_operand part, double shift);
+void ssi_chart_push_normalised(ssi_chart *c, int64_t out, int64_t count,
+			       int64_t lo, int64_t hi, ssi_operand x,
+			       ssi_operand y, ssi_operand part);
 /* Runs the program under sr: log Z or the best score (offset added). */
 double ssi_chart_inside(ssi_chart *c, ssi_semiring sr);
 /* After a log inside with log Z > -inf: adds the marginals to mu (may be
@@ -200,11 +203,9 @@ int64_t ssi_sample_log_weights(double *logw, int64_t n, double u);
 /* 1 if x is NaN or +inf (bad in a used entry). */
 static inline int ssi_bad_value(double x) { return isnan(x) || x == INFINITY; }
 
-/* The index of the first NaN or +inf among x[0 .. n-1], -1 if none; the
- * largest of them (-inf for n = 0; NaN-free input). Vectorised scans,
- * for the checks and shifts that read a whole input. */
+/* The index of the first NaN or +inf among x[0 .. n-1], -1 if none: a
+ * vectorised scan, for the checks that read a whole input. */
 int64_t ssi_find_bad(const double *x, int64_t n);
-double ssi_max(const double *x, int64_t n);
 
 /* The length of element e: its lengths input, or n when absent. */
 int64_t ssi_length(const ss_element *e, int lengths_input);
@@ -305,8 +306,7 @@ void ssi_nonprojective_sample(const ssi_tree *p, void *ws, ss_rng *rng,
 					   int64_t *heads);                 \
 	void K(ssi_nonprojective_sample)(const ssi_tree *p, void *ws,       \
 					 ss_rng *rng, int64_t *heads);      \
-	int64_t K(ssi_find_bad)(const double *x, int64_t n);               \
-	double K(ssi_max)(const double *x, int64_t n);
+	int64_t K(ssi_find_bad)(const double *x, int64_t n);
 
 SSI_KERNEL_PROTOTYPES(SSI_KERNEL)
 

@@ -29,7 +29,6 @@ typedef struct kernels {
 	void (*np_sample)(const ssi_tree *p, void *ws, ss_rng *rng,
 			  int64_t *heads);
 	int64_t (*find_bad)(const double *x, int64_t n);
-	double (*max)(const double *x, int64_t n);
 } kernels;
 
 #define KERNELS(isa)                                                          \
@@ -37,7 +36,7 @@ typedef struct kernels {
 	 ssi_chart_backtrace_##isa, ssi_nonprojective_workspace_##isa,        \
 	 ssi_nonprojective_log_partition_##isa,                               \
 	 ssi_nonprojective_marginals_##isa, ssi_nonprojective_argmax_##isa,   \
-	 ssi_nonprojective_sample_##isa, ssi_find_bad_##isa, ssi_max_##isa}
+	 ssi_nonprojective_sample_##isa, ssi_find_bad_##isa}
 
 #if defined(__x86_64__)
 #define K_scalar(f) f##_scalar
@@ -191,9 +190,4 @@ void ssi_nonprojective_sample(const ssi_tree *p, void *ws, ss_rng *rng,
 int64_t ssi_find_bad(const double *x, int64_t n)
 {
 	return in_use()->find_bad(x, n);
-}
-
-double ssi_max(const double *x, int64_t n)
-{
-	return in_use()->max(x, n);
 }

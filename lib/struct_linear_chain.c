@@ -18,10 +18,10 @@
  * from the end.
  *
  * Scale: every structure passes through one cell of each position, so
- * step i is shifted by s_i, the largest finite θ position i uses
- * (α[i] - s_i is stored), and log Z adds Σ s_i back: α and the root stay
- * of the order of the score spread whatever the potentials' magnitude,
- * and the marginals are unchanged.
+ * each position's step is normalised (α[i] - max_c α[i][c] is stored, and
+ * log Z adds the maxima back): α and the root stay of the order of the
+ * score spread whatever the potentials' magnitude, and the marginals are
+ * unchanged.
  *
  * Time O(L t²), memory O(n t²) per element. Lafferty, McCallum and Pereira
  * (2001); Rabiner (1989) for the forward-backward and Viterbi recurrences.
@@ -43,28 +43,18 @@ static int64_t used_entries(int64_t i, int64_t t)
 	return i == 0 ? t : t * t;
 }
 
-/* s_i: the largest finite θ position i uses (0 if none). */
-static double position_shift(const double *th, int64_t i, int64_t t)
-{
-	double m = ssi_max(th, used_entries(i, t));
-	return m == -INFINITY ? 0.0 : m;
-}
-
 static int chain_chart(const ss_element *e, ssi_chart *c)
 {
 	const int64_t t = e->dim[SS_DIM_T], tt = t * t;
 	const int64_t L = ssi_length(e, CHAIN_LENGTHS);
-	const double *theta = e->input[CHAIN_LOG_POTENTIALS];
 	int64_t alpha = ssi_chart_cells(c, L * t), root;
 	if (L > 0)
-		ssi_chart_push_shifted(c, alpha, t, 0, 1, SSI_ABSENT, SSI_ABSENT,
-				       (ssi_operand){0, 0, 1},
-				       position_shift(theta, 0, t));
+		ssi_chart_push_normalised(c, alpha, t, 0, 1, SSI_ABSENT,
+					  SSI_ABSENT, (ssi_operand){0, 0, 1});
 	for (int64_t i = 1; i < L; i++)
-		ssi_chart_push_shifted(c, alpha + i * t, t, 0, t,
-				       (ssi_operand){alpha + (i - 1) * t, 1, 0},
-				       SSI_ABSENT, (ssi_operand){i * tt, t, 1},
-				       position_shift(theta + i * tt, i, t));
+		ssi_chart_push_normalised(c, alpha + i * t, t, 0, t,
+					  (ssi_operand){alpha + (i - 1) * t, 1, 0},
+					  SSI_ABSENT, (ssi_operand){i * tt, t, 1});
 	root = ssi_chart_cells(c, 1);
 	ssi_chart_push(c, root, 1, 0, L > 0 ? t : 1,
 		       L > 0 ? (ssi_operand){alpha + (L - 1) * t, 1, 0}

@@ -54,10 +54,10 @@
  * the best tree and exact samples by walking down the chart, and the
  * entropy as Σ over cells of P(cell) times the entropy of its split.
  *
- * Time O(n³), memory O(n²) (16 n² doubles). J. Eisner, "Three new
- * probabilistic models for dependency parsing" (COLING 1996); J. Eisner,
- * "Inside-outside and forward-backward algorithms are just backprop"
- * (2016).
+ * Time O(n³), memory O(n²) (15 n² doubles: five charts of cells, factors
+ * and adjoints). J. Eisner, "Three new probabilistic models for
+ * dependency parsing" (COLING 1996); J. Eisner, "Inside-outside and
+ * forward-backward algorithms are just backprop" (2016).
  */
 #include "internal.h"
 

@@ -70,3 +70,14 @@ chain 64 256 32
 chain 16 64 128
 trees 32 48
 trees 32 128
+
+# The ratios of issue 8: against plain PyTorch and against HDF5's own read
+# and write (scripts/bench_torch.py), where Debian's python3-torch and
+# python3-h5py are installed.
+echo
+if /usr/bin/python3 -c 'import torch, h5py' 2>/dev/null; then
+	# shellcheck disable=SC2086
+	REPEAT=$REPEAT /usr/bin/python3 scripts/bench_torch.py build/synstruct "$dir" $ISAS
+else
+	echo "(no PyTorch comparison: apt-get install python3-torch python3-h5py)"
+fi

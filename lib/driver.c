@@ -303,7 +303,8 @@ static int validate_q(const ss_structure *st, const ss_element *p,
 	int rc = st->validate(q, ws, err);
 	for (int k = 0; rc == SS_OK && k < st->n_lengths; k++) {
 		const int input = st->lengths_inputs[k];
-		int64_t len_p = ssi_length(p, input), len_q = ssi_length(q, input);
+		int64_t len_p = ssi_length_of(st, p, input);
+		int64_t len_q = ssi_length_of(st, q, input);
 		if (len_p != len_q)
 			rc = ss_error_set(err, SS_EDATA,
 					  "'%s' is %lld where P's is %lld; P and Q must have the same lengths",

@@ -209,6 +209,9 @@ int64_t ssi_find_bad(const double *x, int64_t n);
 
 /* The length of element e: its lengths input, or n when absent. */
 int64_t ssi_length(const ss_element *e, int lengths_input);
+/* The same for any lengths input of s: absent, the size of the axis its
+ * spec's dims[0] names (s->lengths_inputs). */
+int64_t ssi_length_of(const ss_structure *s, const ss_element *e, int input);
 
 /* SS_EDATA naming the dataset and the position of a NaN or +inf. */
 int ssi_bad_value_error(ss_error *err, const char *dataset, double x,

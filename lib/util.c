@@ -43,6 +43,12 @@ int64_t ssi_length(const ss_element *e, int lengths_input)
 	return len ? *len : e->dim[SS_DIM_N];
 }
 
+int64_t ssi_length_of(const ss_structure *s, const ss_element *e, int input)
+{
+	const int64_t *len = e->input[input];
+	return len ? *len : e->dim[s->inputs[input].dims[0]];
+}
+
 int64_t ssi_length_clamped(const ss_element *e, int lengths_input)
 {
 	int64_t len = ssi_length(e, lengths_input), n = e->dim[SS_DIM_N];

@@ -117,6 +117,9 @@ static void check_lengths(const ss_structure *s)
 			      in->presence == SS_OPTIONAL,
 		      "%s: lengths input '%s' is not an optional rank-0 integer input (kind %d, rank %d, presence %d)",
 		      s->name, in->name, in->kind, in->rank, in->presence);
+		CHECK(in->dims[0] >= 0 && in->dims[0] < SS_DIM_COUNT,
+		      "%s: lengths input '%s' bounds no axis (dims[0] = %d)",
+		      s->name, in->name, (int)in->dims[0]);
 	}
 }
 

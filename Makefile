@@ -10,6 +10,9 @@
 #                   every sanitizer report fails the run)
 #
 # Warnings are errors (WERROR=0 relaxes that for local experiments).
+# The binary runs on any machine of its architecture (the kernels are built
+# per instruction set, picked at run time); MARCH=native tunes the rest for
+# this machine only.
 # CFLAGS (default -O3 -g), CPPFLAGS, LDFLAGS and LDLIBS are yours: the
 # flags the build needs are added to them (make CFLAGS=-O0 check works).
 

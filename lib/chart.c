@@ -882,7 +882,13 @@ double SSI_KERNEL(ssi_chart_backtrace)(ssi_chart *c, ssi_chooser chooser,
 	c->active[c->root] = 1;
 	for (int64_t k = c->n_steps - 1; k >= 0; k--) {
 		const ssi_step *st = &c->step[k];
-		for (int64_t s = 0; s < st->count; s++) {
+		const int32_t *in_use = c->active + st->out;
+		int32_t any = 0;
+		/* Most steps have no cell in use: one vector scan skips them. */
+		#pragma omp simd reduction(|:any)
+		for (int64_t s = 0; s < st->count; s++)
+			any |= in_use[s];
+		for (int64_t s = 0; any && s < st->count; s++) {
 			for (int32_t r = c->active[st->out + s]; r > 0; r--) {
 				double u = chooser == SSI_CHOOSE_SAMPLE
 					? ss_rng_uniform(rng) : 0.0;

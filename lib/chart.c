@@ -427,6 +427,12 @@ static void vecmat_exp_sum(const ssi_chart *c, const ssi_step *st,
 	vecmat_block(c, st, SPLIT_EXP, m, sum);
 }
 
+/* count rounded up to whole vectors: the rows' room (SSI_ROW_ALIGN). */
+static int64_t padded(int64_t count)
+{
+	return (count + SSI_ROW_ALIGN - 1) / SSI_ROW_ALIGN * SSI_ROW_ALIGN;
+}
+
 /* ---- inside ------------------------------------------------------------------ */
 
 /* Max: one pass over the candidates. */
@@ -496,17 +502,24 @@ static void inside_factors(ssi_chart *c, const ssi_step *st, double *out)
 		}
 	}
 	const double flo = c->factor_min, fhi = c->factor_max;
-	double *fo = c->factor + st->out;
+	double *fo = c->factor + st->out, *lg = c->row[ROW_T];
 	int64_t bad = 0;
-	/* The sum is the cell's factor, where it is in range. */
-	/* Every operand evaluated, so that the loop needs no branch (under
-	 * -ftrapping-math GCC does not evaluate what the source guards). */
+	/* The logs over whole vectors (the row padded with 1s): a short
+	 * step's cells would otherwise all take the scalar tail. */
+	for (int64_t s = st->count; s < padded(st->count); s++)
+		sum[s] = 1.0;
+	#pragma omp simd
+	for (int64_t s = 0; s < padded(st->count); s++)
+		lg[s] = ssi_log(sum[s]);
+	/* The sum is the cell's factor, where it is in range. Every operand
+	 * evaluated, so that the loop needs no branch (under -ftrapping-math
+	 * GCC does not evaluate what the source guards). */
 	#pragma omp simd reduction(+:bad)
 	for (int64_t s = 0; s < st->count; s++) {
-		const double x = sum[s], lx = ssi_log(x);
+		const double x = sum[s];
 		const int nan = x != x;
 		const int in_range = (x == 0.0) | ((x >= flo) & (x <= fhi));
-		out[s] = nan ? x : lx;
+		out[s] = nan ? x : lg[s];
 		fo[s] = in_range ? x : NAN;
 		bad += nan;
 	}
@@ -551,14 +564,20 @@ static double step_inside(ssi_chart *c, ssi_step *st, ssi_semiring sr)
 {
 	double *out = c->cell + st->out;
 	if (st->hi - st->lo == 1) {
-		/* ⊕ over one candidate is the candidate, in every semiring. */
+		/* ⊕ over one candidate is the candidate, in every semiring;
+		 * its factors over whole vectors, as inside_factors' logs. */
 		gather(c, st, st->lo, out);
 		if (sr == SSI_LOG && c->factors) {
-			double *fo = c->factor + st->out;
+			double *f = c->row[ROW_F];
 			const double lo = c->factor_lo, hi = c->factor_hi;
+			memcpy(f, out, (size_t)st->count * sizeof *f);
+			for (int64_t s = st->count; s < padded(st->count); s++)
+				f[s] = 0.0;
 			#pragma omp simd
-			for (int64_t s = 0; s < st->count; s++)
-				fo[s] = factor_of(out[s], lo, hi);
+			for (int64_t s = 0; s < padded(st->count); s++)
+				f[s] = factor_of(f[s], lo, hi);
+			memcpy(c->factor + st->out, f,
+			       (size_t)st->count * sizeof *f);
 		}
 	} else if (sr == SSI_LOG && c->factors) {
 		inside_factors(c, st, out);

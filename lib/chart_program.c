@@ -5,9 +5,15 @@
 #include "internal.h"
 
 /* Scratch: the rows, and one cell's candidates (hi - lo) for choose. */
+/* A row's room: the width rounded up to whole vectors (SSI_ROW_ALIGN). */
+static int64_t row_stride(const ssi_chart_size *size)
+{
+	return (size->width + SSI_ROW_ALIGN - 1) / SSI_ROW_ALIGN * SSI_ROW_ALIGN;
+}
+
 static size_t scratch_doubles(const ssi_chart_size *size)
 {
-	return (size_t)(SSI_CHART_ROWS * size->width + size->candidates);
+	return (size_t)(SSI_CHART_ROWS * row_stride(size) + size->candidates);
 }
 
 size_t ssi_chart_bytes(const ssi_chart_size *size)
@@ -37,8 +43,8 @@ void ssi_chart_init(ssi_chart *c, const ssi_chart_size *size,
 	c->active = (int32_t *)p;
 	p += ssi_align64((size_t)size->cells * sizeof(double));
 	for (int r = 0; r < SSI_CHART_ROWS; r++)
-		c->row[r] = (double *)p + r * size->width;
-	c->cand = (double *)p + SSI_CHART_ROWS * size->width;
+		c->row[r] = (double *)p + r * row_stride(size);
+	c->cand = (double *)p + SSI_CHART_ROWS * row_stride(size);
 	p += ssi_align64(scratch_doubles(size) * sizeof(double));
 	c->shifted = (double *)p;
 }

@@ -136,6 +136,7 @@ typedef struct ssi_chart_size {
 } ssi_chart_size;
 
 #define SSI_CHART_ROWS 6 /* scratch rows of one step's width */
+#define SSI_ROW_ALIGN 8  /* rows hold whole vectors of 8 doubles */
 
 /*
  * A chart program and the engine's state. A structure's chart hook fills

@@ -862,6 +862,35 @@ double SSI_KERNEL(ssi_chart_outside)(ssi_chart *c, double *mu, int entropy)
 
 /* ---- backtrace ------------------------------------------------------------- */
 
+/* Index k drawn with probability ∝ exp(logw[k]) using uniform u in
+ * [0, 1); -1 when every weight is zero. Overwrites logw with the weights:
+ * their exps in vectors, their sum in order, so that every instruction
+ * set draws the same index. */
+static int64_t draw_index(double *logw, int64_t n, double u)
+{
+	double m = -INFINITY, total = 0.0, acc = 0.0;
+	int64_t last = -1;
+	#pragma omp simd reduction(max:m)
+	for (int64_t k = 0; k < n; k++)
+		m = logw[k] > m ? logw[k] : m;
+	if (m == -INFINITY)
+		return -1;
+	#pragma omp simd
+	for (int64_t k = 0; k < n; k++)
+		logw[k] = ssi_exp(logw[k] - m);
+	for (int64_t k = 0; k < n; k++)
+		total += logw[k];
+	for (int64_t k = 0; k < n; k++) {
+		if (logw[k] <= 0.0)
+			continue;
+		acc += logw[k];
+		last = k;
+		if (u * total < acc)
+			return k;
+	}
+	return last;
+}
+
 /* The candidate cell s of step st takes: the first best one, or one drawn
  * with probability exp(v - cell) using uniform u. */
 static int64_t choose(const ssi_chart *c, const ssi_step *st, int64_t s,
@@ -873,7 +902,7 @@ static int64_t choose(const ssi_chart *c, const ssi_step *st, int64_t s,
 	for (int64_t j = 0; j < nj; j++)
 		v[j] = candidate(c, st, st->lo + j, s);
 	if (chooser == SSI_CHOOSE_SAMPLE)
-		pick = ssi_sample_log_weights(v, nj, u);
+		pick = draw_index(v, nj, u);
 	else
 		for (int64_t j = 0; j < nj; j++)
 			if (v[j] > best) {

@@ -1,6 +1,6 @@
 /*
  * chart_program.c - building chart programs (lib/chart.c runs them): the
- * workspace, cells and steps; and the two small kernels every file shares.
+ * workspace, cells and steps; and log-sum-exp, which every file shares.
  */
 #include "internal.h"
 
@@ -87,28 +87,5 @@ double ssi_logsumexp(const double *x, int64_t n)
 	for (int64_t k = 0; k < n; k++)
 		sum += ssi_exp(x[k] - m);
 	return m + log(sum);
-}
-
-int64_t ssi_sample_log_weights(double *logw, int64_t n, double u)
-{
-	double m = -INFINITY, total = 0.0, acc = 0.0;
-	int64_t last = -1;
-	for (int64_t k = 0; k < n; k++)
-		m = logw[k] > m ? logw[k] : m;
-	if (m == -INFINITY)
-		return -1;
-	for (int64_t k = 0; k < n; k++) {
-		logw[k] = ssi_exp(logw[k] - m);
-		total += logw[k];
-	}
-	for (int64_t k = 0; k < n; k++) {
-		if (logw[k] <= 0.0)
-			continue;
-		acc += logw[k];
-		last = k;
-		if (u * total < acc)
-			return k;
-	}
-	return last;
 }
 

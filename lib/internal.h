@@ -197,9 +197,6 @@ double ssi_chart_backtrace(ssi_chart *c, ssi_chooser chooser, ss_rng *rng,
 /* log Σ exp(x[k]) over k < n (-inf for n = 0 or all -inf). */
 double ssi_logsumexp(const double *x, int64_t n);
 
-/* Index k drawn with probability ∝ exp(logw[k]) using uniform u in [0, 1);
- * -1 when every weight is zero. Overwrites logw with the weights. */
-int64_t ssi_sample_log_weights(double *logw, int64_t n, double u);
 
 /* 1 if x is NaN or +inf (bad in a used entry). */
 static inline int ssi_bad_value(double x) { return isnan(x) || x == INFINITY; }

@@ -918,14 +918,32 @@ static int check_uint64(const in_file *in, int k, const void *values,
  * source elements are read at once; an element that repeats its
  * predecessor's source (a shared parameter) points at the same values.
  */
+/* Whether real input k is read as floats: its spec reads them and the
+ * dataset holds floats of 32 bits or fewer (float16 widens exactly). */
+static int reads_as_f32(const in_file *in, int k)
+{
+	const ss_input_spec *spec = &in->structure->inputs[k];
+	hid_t type;
+	int f32;
+	if (spec->kind != SS_REAL || !spec->reads_f32)
+		return 0;
+	type = H5Dget_type(in->ds[k].id);
+	f32 = H5Tget_class(type) == H5T_FLOAT && H5Tget_size(type) <= sizeof(float);
+	H5Tclose(type);
+	return f32;
+}
+
 static int read_input(const in_file *in, int k, int64_t start,
 		      int64_t count, in_chunk *chunk)
 {
 	const in_dataset *ds = &in->ds[k];
 	const ss_input_spec *spec = &in->structure->inputs[k];
-	size_t width = spec->kind == SS_REAL ? sizeof(double) : sizeof(int64_t);
-	hid_t memtype = spec->kind == SS_REAL ? H5T_NATIVE_DOUBLE
-					      : int_memtype(ds->id);
+	const int f32 = reads_as_f32(in, k);
+	size_t width = f32 ? sizeof(float)
+		       : spec->kind == SS_REAL ? sizeof(double) : sizeof(int64_t);
+	hid_t memtype = f32 ? H5T_NATIVE_FLOAT
+			: spec->kind == SS_REAL ? H5T_NATIVE_DOUBLE
+						: int_memtype(ds->id);
 	int64_t size = 1, filled = 0;
 	char *data;
 	for (int d = ds->batch_rank; d < ds->rank; d++)
@@ -939,6 +957,7 @@ static int read_input(const in_file *in, int k, int64_t start,
 	chunk->data[k] = data;
 	for (int64_t i = 0; i < count;) {
 		int64_t src = source_index(in, ds, start + i), run = 1;
+		chunk->elements[i].dtype[k] = f32 ? SS_F32 : SS_F64;
 		if (i > 0 && src == source_index(in, ds, start + i - 1)) {
 			chunk->elements[i].input[k] =
 				chunk->elements[i - 1].input[k];
@@ -959,9 +978,11 @@ static int read_input(const in_file *in, int k, int64_t start,
 		    check_uint64(in, k, data + (size_t)(filled * size) * width,
 				 run * size, start + i))
 			return -1;
-		for (int64_t r = 0; r < run; r++)
+		for (int64_t r = 0; r < run; r++) {
 			chunk->elements[i + r].input[k] =
 				data + (size_t)((filled + r) * size) * width;
+			chunk->elements[i + r].dtype[k] = f32 ? SS_F32 : SS_F64;
+		}
 		filled += run;
 		i += run;
 	}

@@ -86,6 +86,21 @@ int64_t SSI_KERNEL(ssi_find_bad)(const double *x, int64_t n)
 	return -1;
 }
 
+int64_t SSI_KERNEL(ssi_find_bad_f32)(const float *x, int64_t n)
+{
+	for (int64_t k0 = 0; k0 < n; k0 += SCAN_BLOCK) {
+		const int64_t end = k0 + SCAN_BLOCK < n ? k0 + SCAN_BLOCK : n;
+		int bad = 0;
+		#pragma omp simd reduction(|:bad)
+		for (int64_t k = k0; k < end; k++)
+			bad |= (x[k] != x[k]) | (x[k] == INFINITY);
+		for (int64_t k = k0; bad && k < end; k++)
+			if (ssi_bad_value(x[k]))
+				return k;
+	}
+	return -1;
+}
+
 /* ---- candidates ------------------------------------------------------------ */
 
 /* How a row takes an operand: log values add, factors multiply. */
@@ -133,13 +148,47 @@ static void mul_operand(double *row, const double *src, ssi_operand o,
 	take_operand(row, src, o, j, count, first, COMBINE_MUL);
 }
 
+/* θ[k], stored as double or as float. */
+static inline double theta_at(const ssi_chart *c, int64_t k)
+{
+	return c->theta_f32 ? (double)c->theta_f32[k] : c->theta[k];
+}
+
+/* row[s] (+)= θ[o(j, s)]: add_operand on the potentials, double or
+ * float. */
+static void add_part(const ssi_chart *c, double *row, ssi_operand o,
+		     int64_t j, int64_t count, int first)
+{
+	const float *p;
+	if (!c->theta_f32 || o.base < 0) {
+		add_operand(row, c->theta, o, j, count, first);
+		return;
+	}
+	p = c->theta_f32 + o.base + j * o.per_j;
+	for (int64_t s = 0; s < count; s++)
+		row[s] = (first ? 0.0 : row[s]) + (double)p[s * o.per_s];
+}
+
+/* Row j of a vecmat step's parts as doubles: θ itself, or the floats
+ * widened into row (count values). */
+static const double *part_row(const ssi_chart *c, const ssi_step *st,
+			      int64_t j, double *row)
+{
+	const int64_t at = st->part.base + j * st->part.per_j;
+	if (!c->theta_f32)
+		return c->theta + at;
+	for (int64_t s = 0; s < st->count; s++)
+		row[s] = (double)c->theta_f32[at + s];
+	return row;
+}
+
 /* The candidates of step st for split j into row[count]. */
 static void gather(const ssi_chart *c, const ssi_step *st, int64_t j,
 		   double *row)
 {
 	add_operand(row, c->cell, st->x, j, st->count, 1);
 	add_operand(row, c->cell, st->y, j, st->count, 0);
-	add_operand(row, c->theta, st->part, j, st->count, 0);
+	add_part(c, row, st->part, j, st->count, 0);
 }
 
 /*
@@ -172,7 +221,7 @@ static void gather_factors(const ssi_chart *c, const ssi_step *st, int64_t j,
 	mul_operand(row, c->factor, st->y, j, count, 0);
 	if (st->part.base < 0)
 		return;
-	add_operand(t, c->theta, st->part, j, count, 1);
+	add_part(c, t, st->part, j, count, 1);
 	for (int64_t s = 0; s < count; s++)
 		row[s] *= factor_of(t[s], c->factor_lo, c->factor_hi);
 }
@@ -187,8 +236,8 @@ static double candidate(const ssi_chart *c, const ssi_step *st, int64_t j,
 	if (st->y.base >= 0)
 		v += c->cell[st->y.base + j * st->y.per_j + s * st->y.per_s];
 	if (st->part.base >= 0)
-		v += c->theta[st->part.base + j * st->part.per_j +
-			      s * st->part.per_s];
+		v += theta_at(c, st->part.base + j * st->part.per_j +
+				 s * st->part.per_s);
 	return v;
 }
 
@@ -403,9 +452,10 @@ vecmat_block(const ssi_chart *c, const ssi_step *st, split_mode mode,
 		out[s] = mode == SPLIT_MAX ? -INFINITY : 0.0;
 	for (int64_t j = st->lo; j < st->hi; j++) {
 		const double xj = c->cell[st->x.base + j * st->x.per_j];
-		const double *row = c->theta + st->part.base + j * st->part.per_j;
+		const double *row;
 		if (xj == -INFINITY)
 			continue;
+		row = part_row(c, st, j, c->row[ROW_T]);
 		for (int64_t s = 0; s < st->count; s++) {
 			const double v = xj + row[s];
 			if (mode == SPLIT_MAX)
@@ -775,10 +825,11 @@ static double vecmat_outside(ssi_chart *c, const ssi_step *st, double *mu,
 	for (int64_t j = st->lo; j < st->hi; j++) {
 		const int64_t ax = st->x.base + j * st->x.per_j;
 		const int64_t ap = st->part.base + j * st->part.per_j;
-		const double xj = c->cell[ax], *row = c->theta + ap;
+		const double xj = c->cell[ax], *row;
 		double total = 0.0;
 		if (xj == -INFINITY)
 			continue;
+		row = part_row(c, st, j, c->row[ROW_T]);
 		for (int64_t s = 0; s < count; s++) {
 			p[s] = g[s] * ssi_exp(xj + row[s] - o[s]);
 			total += p[s];
@@ -920,8 +971,7 @@ static void use(int32_t *active, ssi_operand o, int64_t j, int64_t s)
 }
 
 double SSI_KERNEL(ssi_chart_backtrace)(ssi_chart *c, ssi_chooser chooser,
-				       ss_rng *rng, const double *theta,
-				       double *event)
+				       ss_rng *rng, double *event)
 {
 	double score = 0.0;
 	for (int64_t k = 0; k < c->n_steps; k++)
@@ -950,7 +1000,8 @@ double SSI_KERNEL(ssi_chart_backtrace)(ssi_chart *c, ssi_chooser chooser,
 				at = st->part.base + j * st->part.per_j +
 				     s * st->part.per_s;
 				event[at] += 1.0;
-				score += theta[at];
+				score += c->score_f32 ? (double)c->score_f32[at]
+						      : c->score[at];
 			}
 		}
 	}

@@ -25,12 +25,15 @@ size_t ssi_chart_bytes(const ssi_chart_size *size)
 }
 
 void ssi_chart_init(ssi_chart *c, const ssi_chart_size *size,
-		    const double *theta, void *ws)
+		    const void *theta, ss_dtype dtype, void *ws)
 {
 	char *p = ws;
 	memset(c, 0, sizeof *c);
 	c->size = *size;
-	c->theta = theta;
+	if (dtype == SS_F32)
+		c->theta_f32 = c->score_f32 = theta;
+	else
+		c->theta = c->score = theta;
 	c->step = (ssi_step *)p;
 	p += ssi_align64((size_t)size->steps * sizeof(ssi_step));
 	c->cell = (double *)p;

@@ -156,7 +156,10 @@ typedef struct ssi_chart_size {
 typedef struct ssi_chart {
 	ssi_step *step;
 	int64_t n_steps, n_cells, root;
-	const double *theta;
+	const double *theta;     /* the potentials the steps read, or */
+	const float *theta_f32;  /* these, where they are stored as floats */
+	const double *score;     /* the unshifted potentials for scores, or */
+	const float *score_f32;  /* these (set by lib/ops.c) */
 	double offset;
 	double *shifted;
 	int factors;
@@ -171,9 +174,10 @@ typedef struct ssi_chart {
 typedef enum ssi_chooser { SSI_CHOOSE_BEST, SSI_CHOOSE_SAMPLE } ssi_chooser;
 
 size_t ssi_chart_bytes(const ssi_chart_size *size);
-/* An empty program over potentials theta in ws[ssi_chart_bytes(size)]. */
+/* An empty program over potentials theta (double, or float where dtype is
+ * SS_F32) in ws[ssi_chart_bytes(size)]. */
 void ssi_chart_init(ssi_chart *c, const ssi_chart_size *size,
-		    const double *theta, void *ws);
+		    const void *theta, ss_dtype dtype, void *ws);
 /* count new cells; returns the first. */
 int64_t ssi_chart_cells(ssi_chart *c, int64_t count);
 void ssi_chart_push(ssi_chart *c, int64_t out, int64_t count, int64_t lo,
@@ -188,9 +192,10 @@ double ssi_chart_inside(ssi_chart *c, ssi_semiring sr);
  * NULL); returns the entropy when entropy is set. */
 double ssi_chart_outside(ssi_chart *c, double *mu, int entropy);
 /* After the inside the chooser needs (max: best; log: sample): adds the
- * chosen structure's parts to event and returns its score under theta. */
+ * chosen structure's parts to event and returns its score under the
+ * chart's score potentials. */
 double ssi_chart_backtrace(ssi_chart *c, ssi_chooser chooser, ss_rng *rng,
-			   const double *theta, double *event);
+			   double *event);
 
 /* ---- small kernels ----------------------------------------------------- */
 
@@ -204,6 +209,7 @@ static inline int ssi_bad_value(double x) { return isnan(x) || x == INFINITY; }
 /* The index of the first NaN or +inf among x[0 .. n-1], -1 if none: a
  * vectorised scan, for the checks that read a whole input. */
 int64_t ssi_find_bad(const double *x, int64_t n);
+int64_t ssi_find_bad_f32(const float *x, int64_t n);
 
 /* The length of element e: its lengths input, or n when absent. */
 int64_t ssi_length(const ss_element *e, int lengths_input);
@@ -296,8 +302,7 @@ void ssi_nonprojective_sample(const ssi_tree *p, void *ws, ss_rng *rng,
 	double K(ssi_chart_inside)(ssi_chart *c, ssi_semiring sr);          \
 	double K(ssi_chart_outside)(ssi_chart *c, double *mu, int entropy); \
 	double K(ssi_chart_backtrace)(ssi_chart *c, ssi_chooser chooser,    \
-				      ss_rng *rng, const double *theta,     \
-				      double *event);                       \
+				      ss_rng *rng, double *event);          \
 	size_t K(ssi_nonprojective_workspace)(int64_t n);                   \
 	double K(ssi_nonprojective_log_partition)(const ssi_tree *p,        \
 						  void *ws);                \
@@ -307,7 +312,8 @@ void ssi_nonprojective_sample(const ssi_tree *p, void *ws, ss_rng *rng,
 					   int64_t *heads);                 \
 	void K(ssi_nonprojective_sample)(const ssi_tree *p, void *ws,       \
 					 ss_rng *rng, int64_t *heads);      \
-	int64_t K(ssi_find_bad)(const double *x, int64_t n);
+	int64_t K(ssi_find_bad)(const double *x, int64_t n);               \
+	int64_t K(ssi_find_bad_f32)(const float *x, int64_t n);
 
 SSI_KERNEL_PROTOTYPES(SSI_KERNEL)
 

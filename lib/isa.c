@@ -20,8 +20,7 @@ typedef struct kernels {
 	double (*chart_inside)(ssi_chart *c, ssi_semiring sr);
 	double (*chart_outside)(ssi_chart *c, double *mu, int entropy);
 	double (*chart_backtrace)(ssi_chart *c, ssi_chooser chooser,
-				  ss_rng *rng, const double *theta,
-				  double *event);
+				  ss_rng *rng, double *event);
 	size_t (*np_workspace)(int64_t n);
 	double (*np_log_partition)(const ssi_tree *p, void *ws);
 	double (*np_marginals)(const ssi_tree *p, void *ws, double *mu);
@@ -29,6 +28,7 @@ typedef struct kernels {
 	void (*np_sample)(const ssi_tree *p, void *ws, ss_rng *rng,
 			  int64_t *heads);
 	int64_t (*find_bad)(const double *x, int64_t n);
+	int64_t (*find_bad_f32)(const float *x, int64_t n);
 } kernels;
 
 #define KERNELS(isa)                                                          \
@@ -36,7 +36,8 @@ typedef struct kernels {
 	 ssi_chart_backtrace_##isa, ssi_nonprojective_workspace_##isa,        \
 	 ssi_nonprojective_log_partition_##isa,                               \
 	 ssi_nonprojective_marginals_##isa, ssi_nonprojective_argmax_##isa,   \
-	 ssi_nonprojective_sample_##isa, ssi_find_bad_##isa}
+	 ssi_nonprojective_sample_##isa, ssi_find_bad_##isa,             \
+	 ssi_find_bad_f32_##isa}
 
 #if defined(__x86_64__)
 #define K_scalar(f) f##_scalar
@@ -156,9 +157,9 @@ double ssi_chart_outside(ssi_chart *c, double *mu, int entropy)
 }
 
 double ssi_chart_backtrace(ssi_chart *c, ssi_chooser chooser, ss_rng *rng,
-			   const double *theta, double *event)
+			   double *event)
 {
-	return in_use()->chart_backtrace(c, chooser, rng, theta, event);
+	return in_use()->chart_backtrace(c, chooser, rng, event);
 }
 
 size_t ssi_nonprojective_workspace(int64_t n)
@@ -190,4 +191,9 @@ void ssi_nonprojective_sample(const ssi_tree *p, void *ws, ss_rng *rng,
 int64_t ssi_find_bad(const double *x, int64_t n)
 {
 	return in_use()->find_bad(x, n);
+}
+
+int64_t ssi_find_bad_f32(const float *x, int64_t n)
+{
+	return in_use()->find_bad_f32(x, n);
 }

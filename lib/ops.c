@@ -119,7 +119,8 @@ static ops_ws carve(const ss_structure *s, ss_op op, const ss_element *e,
 }
 
 /* A canonical problem: its structure k, element c (θ = c.input[0]) and,
- * where k has one for c, its chart program. */
+ * where k has one for c, its chart program. theta is NULL where θ is
+ * stored as floats, which only the chart reads (lower_f64 widens them). */
 typedef struct canon {
 	const ss_structure *k;
 	ss_element c;
@@ -137,13 +138,14 @@ static void canon_of_element(const ss_structure *k, const ss_element *c,
 	ssi_chart_size size;
 	out->k = k;
 	out->c = *c;
-	out->theta = c->input[0];
+	out->theta = c->dtype[0] == SS_F32 ? NULL : c->input[0];
 	out->special = w->special;
 	out->parts = ss_array_size(&k->event, c->dim);
 	out->has_chart = 0;
 	if (k->chart) {
 		k->chart_size(c->dim, &size);
-		ssi_chart_init(&out->chart, &size, out->theta, w->chart);
+		ssi_chart_init(&out->chart, &size, c->input[0], c->dtype[0],
+			       w->chart);
 		out->has_chart = k->chart(c, &out->chart);
 	}
 }
@@ -155,6 +157,25 @@ static void lower(const ss_structure *s, const ss_element *e, const ops_ws *w,
 	ss_element c = *e;
 	if (s->lower)
 		s->lower(e, w->special, theta, &c);
+	canon_of_element(canonical_of(s), &c, w, out);
+}
+
+/* lower, with θ in double: float potentials widened into theta, for the
+ * operations that read θ themselves (score, count, kl). */
+static void lower_f64(const ss_structure *s, const ss_element *e,
+		      const ops_ws *w, double *theta, canon *out)
+{
+	ss_element c = *e;
+	if (s->lower)
+		s->lower(e, w->special, theta, &c);
+	if (c.dtype[0] == SS_F32) {
+		const float *x = c.input[0];
+		const int64_t n = ss_array_size(&canonical_of(s)->event, c.dim);
+		for (int64_t k = 0; k < n; k++)
+			theta[k] = (double)x[k];
+		c.input[0] = theta;
+		c.dtype[0] = SS_F64;
+	}
 	canon_of_element(canonical_of(s), &c, w, out);
 }
 
@@ -200,8 +221,7 @@ static int canon_argmax(canon *p, double *parts, double *score, ss_error *err)
 	 * chart's, so that it never exceeds log Z by a rounding. */
 	*score = ssi_chart_inside(&p->chart, SSI_MAX);
 	if (*score > -INFINITY)
-		ssi_chart_backtrace(&p->chart, SSI_CHOOSE_BEST, NULL, p->theta,
-				    parts);
+		ssi_chart_backtrace(&p->chart, SSI_CHOOSE_BEST, NULL, parts);
 	return SS_OK;
 }
 
@@ -212,8 +232,7 @@ static int canon_sample(canon *p, ss_rng *rng, double *parts, double *score,
 	memset(parts, 0, (size_t)p->parts * sizeof *parts);
 	if (!p->has_chart)
 		return p->k->sample(&p->c, p->special, rng, parts, score, err);
-	*score = ssi_chart_backtrace(&p->chart, SSI_CHOOSE_SAMPLE, rng,
-				     p->theta, parts);
+	*score = ssi_chart_backtrace(&p->chart, SSI_CHOOSE_SAMPLE, rng, parts);
 	return SS_OK;
 }
 
@@ -320,7 +339,7 @@ int ss_score(const ss_structure *s, const ss_element *e, void *ws,
 	canon p;
 	double total = 0.0;
 	int empty = 0, rc;
-	lower(s, e, &w, w.theta_p, &p);
+	lower_f64(s, e, &w, w.theta_p, &p);
 	rc = s->to_parts(e, w.special, event, w.parts, &empty, err);
 	if (rc != SS_OK)
 		return rc;
@@ -336,7 +355,7 @@ int ss_log_count(const ss_structure *s, const ss_element *e, void *ws,
 {
 	ops_ws w = carve(s, SS_OP_LOG_COUNT, e, ws);
 	canon p, ones;
-	lower(s, e, &w, w.theta_p, &p);
+	lower_f64(s, e, &w, w.theta_p, &p);
 	for (int64_t k = 0; k < p.parts; k++)
 		w.theta_q[k] = p.theta[k] == -INFINITY || isnan(p.theta[k])
 			? p.theta[k] : 0.0;
@@ -389,10 +408,10 @@ static int divergence(const ss_structure *s, const ss_element *pe,
 	double logz_p, logz_q, dot = 0.0;
 	int rc = SS_OK;
 
-	lower(s, pe, &w, w.theta_p, &p);
+	lower_f64(s, pe, &w, w.theta_p, &p);
 	if ((rc = canon_marginals(&p, w.mu, &logz_p, err)) != SS_OK)
 		return rc;
-	lower(s, qe, &w, w.theta_q, &q);
+	lower_f64(s, qe, &w, w.theta_q, &q);
 	if ((rc = canon_log_partition(&q, &logz_q, err)) != SS_OK)
 		return rc;
 	if (logz_p == -INFINITY || logz_q == -INFINITY) {

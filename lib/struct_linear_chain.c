@@ -23,6 +23,9 @@
  * score spread whatever the potentials' magnitude, and the marginals are
  * unchanged.
  *
+ * θ may be stored as floats (a float32 dataset is read as such): the
+ * engine widens each row as it reads it.
+ *
  * Time O(L t²), memory O(n t²) per element. Lafferty, McCallum and Pereira
  * (2001); Rabiner (1989) for the forward-backward and Viterbi recurrences.
  */
@@ -72,12 +75,18 @@ static int chain_validate(const ss_element *e, void *ws, ss_error *err)
 	(void)ws;
 	if (ssi_check_length(L, n, err))
 		return SS_EDATA;
+	const float *theta_f32 = e->input[CHAIN_LOG_POTENTIALS];
+	const int f32 = e->dtype[CHAIN_LOG_POTENTIALS] == SS_F32;
 	for (int64_t i = 0; i < L; i++) {
-		int64_t k = ssi_find_bad(theta + i * tt, used_entries(i, t));
+		int64_t k = f32 ? ssi_find_bad_f32(theta_f32 + i * tt,
+						   used_entries(i, t))
+				: ssi_find_bad(theta + i * tt, used_entries(i, t));
 		if (k >= 0)
 			return ssi_bad_value_error(err, "log_potentials",
-						   theta[i * tt + k], i * tt + k,
-						   SS_ARRAY_LEN(shape), shape);
+						   f32 ? theta_f32[i * tt + k]
+						       : theta[i * tt + k],
+						   i * tt + k, SS_ARRAY_LEN(shape),
+						   shape);
 	}
 	return SS_OK;
 }
@@ -187,7 +196,7 @@ void ssi_chain_element(const ss_element *like, const double *theta,
 
 static const ss_input_spec chain_inputs[CHAIN_INPUT_COUNT] = {
 	[CHAIN_LOG_POTENTIALS] = {"log_potentials", SS_REAL, SS_REQUIRED, 3,
-				  {SS_DIM_N, SS_DIM_T, SS_DIM_T}},
+				  {SS_DIM_N, SS_DIM_T, SS_DIM_T}, 1},
 	[CHAIN_LENGTHS] = {"lengths", SS_INT, SS_OPTIONAL, 0, {SS_DIM_N}},
 };
 

@@ -100,7 +100,12 @@ typedef struct ss_input_spec {
 	ss_presence presence;
 	int rank;
 	ss_dim dims[SS_MAX_EVENT_RANK];
+	int reads_f32;  /* SS_REAL: the structure reads it as float too */
 } ss_input_spec;
+
+/* How an element's real input is stored: double, or float where its spec
+ * reads_f32 (a float32 dataset is then not widened to double). */
+typedef enum ss_dtype { SS_F64, SS_F32, SS_DTYPE_COUNT } ss_dtype;
 
 /* An output array of one batch element: letters of its axes. */
 typedef struct ss_array_spec {
@@ -150,8 +155,9 @@ const char *ss_option_takes(const ss_option_spec *spec, char *buf,
 
 /*
  * One problem of the batch. input[k] points at this element's slice of the
- * structure's k-th input (double for SS_REAL, int64_t for SS_INT) or is NULL
- * where the dataset is absent. dim[] holds the resolved dimension sizes,
+ * structure's k-th input (double for SS_REAL, or float where dtype[k] is
+ * SS_F32; int64_t for SS_INT) or is NULL where the dataset is absent;
+ * slices are contiguous, row-major. dtype[] is zero, SS_F64, unless set. dim[] holds the resolved dimension sizes,
  * option[k] the value of the structure's k-th option.
  * index is the flat batch index: it names the element's random stream.
  * prepared[k] is NULL (callers zero it) or the structure's preparation of
@@ -165,6 +171,7 @@ typedef struct ss_element {
 	int64_t option[SS_MAX_OPTIONS];
 	int64_t index;
 	const void *prepared[SS_MAX_INPUTS];
+	ss_dtype dtype[SS_MAX_INPUTS];
 } ss_element;
 
 /* ---- counter-based random numbers ---------------------------------------- */

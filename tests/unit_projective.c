@@ -48,7 +48,7 @@ static ssi_chart build(const ssi_tree *p, void *ws, double **parts)
 {
 	ssi_chart_size size = chart_size_of(p->n, p->ld);
 	ssi_chart c;
-	ssi_chart_init(&c, &size, p->w, ws);
+	ssi_chart_init(&c, &size, p->w, SS_F64, ws);
 	ssi_projective_chart(p, &c);
 	*parts = (double *)((char *)ws + ssi_align64(ssi_chart_bytes(&size)));
 	return c;
@@ -91,7 +91,7 @@ static double walk(const ssi_tree *p, ssi_chart *c, double *parts,
 {
 	double score;
 	memset(parts, 0, (size_t)(p->ld * p->ld) * sizeof *parts);
-	score = ssi_chart_backtrace(c, chooser, rng, p->w, parts);
+	score = ssi_chart_backtrace(c, chooser, rng, parts);
 	for (int64_t d = 0; d < p->n; d++) {
 		heads[d] = -1;
 		for (int64_t h = 0; h < p->n && d > 0; h++)

@@ -71,34 +71,41 @@ _Static_assert(ROW_COUNT == SSI_CHART_ROWS, "SSI_CHART_ROWS is not ROW_COUNT");
 /* Values scanned per block before looking for where a bad one is. */
 #define SCAN_BLOCK 256
 
-int64_t SSI_KERNEL(ssi_find_bad)(const double *x, int64_t n)
+/* x[k] of doubles, or of floats where f32: inlined with f32 a constant. */
+static inline __attribute__((always_inline)) double
+value_at(const void *x, int64_t k, int f32)
+{
+	return f32 ? (double)((const float *)x)[k] : ((const double *)x)[k];
+}
+
+/* The first NaN or +inf among n values, doubles or floats; -1 if none. A
+ * block at a time in vectors, then where in it. */
+static inline __attribute__((always_inline)) int64_t
+find_bad(const void *x, int64_t n, int f32)
 {
 	for (int64_t k0 = 0; k0 < n; k0 += SCAN_BLOCK) {
 		const int64_t end = k0 + SCAN_BLOCK < n ? k0 + SCAN_BLOCK : n;
 		int bad = 0;
 		#pragma omp simd reduction(|:bad)
-		for (int64_t k = k0; k < end; k++)
-			bad |= (x[k] != x[k]) | (x[k] == INFINITY);
+		for (int64_t k = k0; k < end; k++) {
+			const double v = value_at(x, k, f32);
+			bad |= (v != v) | (v == INFINITY);
+		}
 		for (int64_t k = k0; bad && k < end; k++)
-			if (ssi_bad_value(x[k]))
+			if (ssi_bad_value(value_at(x, k, f32)))
 				return k;
 	}
 	return -1;
 }
 
+int64_t SSI_KERNEL(ssi_find_bad)(const double *x, int64_t n)
+{
+	return find_bad(x, n, 0);
+}
+
 int64_t SSI_KERNEL(ssi_find_bad_f32)(const float *x, int64_t n)
 {
-	for (int64_t k0 = 0; k0 < n; k0 += SCAN_BLOCK) {
-		const int64_t end = k0 + SCAN_BLOCK < n ? k0 + SCAN_BLOCK : n;
-		int bad = 0;
-		#pragma omp simd reduction(|:bad)
-		for (int64_t k = k0; k < end; k++)
-			bad |= (x[k] != x[k]) | (x[k] == INFINITY);
-		for (int64_t k = k0; bad && k < end; k++)
-			if (ssi_bad_value(x[k]))
-				return k;
-	}
-	return -1;
+	return find_bad(x, n, 1);
 }
 
 /* ---- candidates ------------------------------------------------------------ */
@@ -346,33 +353,29 @@ split_block(const ssi_step *st, const double *X, const double *Y,
 		out[l] = acc[l];
 }
 
+/* split_block with mode a constant (lanes one too, from reduce_block). */
+static inline __attribute__((always_inline)) void
+reduce_modes(const ssi_step *st, const double *X, const double *Y,
+	     int64_t s0, split_mode mode, int lanes, const double *m,
+	     double *out)
+{
+	if (mode == SPLIT_MAX)
+		split_block(st, X, Y, s0, SPLIT_MAX, lanes, m, out);
+	else if (mode == SPLIT_EXP)
+		split_block(st, X, Y, s0, SPLIT_EXP, lanes, m, out);
+	else
+		split_block(st, X, Y, s0, SPLIT_FACTORS, lanes, m, out);
+}
+
 /* split_block with mode and lanes (LANES or LANES / 2) as constants. */
 static void reduce_block(const ssi_step *st, const double *X,
 			 const double *Y, int64_t s0, split_mode mode,
 			 int lanes, const double *m, double *out)
 {
-	const int full = lanes == LANES;
-	switch (mode) {
-	case SPLIT_MAX:
-		if (full)
-			split_block(st, X, Y, s0, SPLIT_MAX, LANES, m, out);
-		else
-			split_block(st, X, Y, s0, SPLIT_MAX, LANES / 2, m, out);
-		break;
-	case SPLIT_EXP:
-		if (full)
-			split_block(st, X, Y, s0, SPLIT_EXP, LANES, m, out);
-		else
-			split_block(st, X, Y, s0, SPLIT_EXP, LANES / 2, m, out);
-		break;
-	case SPLIT_FACTORS:
-		if (full)
-			split_block(st, X, Y, s0, SPLIT_FACTORS, LANES, m, out);
-		else
-			split_block(st, X, Y, s0, SPLIT_FACTORS, LANES / 2, m,
-				    out);
-		break;
-	}
+	if (lanes == LANES)
+		reduce_modes(st, X, Y, s0, mode, LANES, m, out);
+	else
+		reduce_modes(st, X, Y, s0, mode, LANES / 2, m, out);
 }
 
 /* The block width for count cells: LANES, LANES / 2, or 0 (cell by cell). */

@@ -132,12 +132,18 @@ int in_open(in_file *in, const cli_options *opt);
 /* An in_file that in_close may close without having been opened. */
 void in_init(in_file *in);
 void in_close(in_file *in);
-/* A structure flag that in's structure does not have is bad usage:
- * reports and returns EXIT_USAGE, else 0. */
-int in_check_flags(const in_file *in, const cli_options *opt);
-/* The flags given override in's options; EXIT_USAGE after reporting a
- * value the option does not take. */
-int in_apply_flags(in_file *in, const cli_options *opt);
+/* Reads option k of in's structure from one source (the file's
+ * attributes, the first JSON line) into in->option[k]: 0 when read and a
+ * value of the option, 1 when absent, -1 after reporting a bad value. */
+typedef int (*in_option_reader)(in_file *in, int k, const void *source);
+/*
+ * The structure's options: each its default, then what read finds in
+ * source, then the command-line flag. Returns 0, EXIT_DATA after read
+ * reported, or EXIT_USAGE for a flag the structure does not have or a
+ * value its option does not take.
+ */
+int in_resolve_options(in_file *in, const cli_options *opt,
+		       in_option_reader read, const void *source);
 
 /* A chunk's input values and the elements that point into them. */
 typedef struct in_chunk {

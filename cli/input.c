@@ -630,7 +630,8 @@ static void check_attr_names(in_file *in)
 			    warn_typo, in);
 }
 
-int in_check_flags(const in_file *in, const cli_options *opt)
+/* A structure flag that in's structure does not have is bad usage. */
+static int check_flags(const in_file *in, const cli_options *opt)
 {
 	const ss_structure *st = in->structure;
 	for (int f = 0; f < opt->n_flags; f++) {
@@ -646,7 +647,9 @@ int in_check_flags(const in_file *in, const cli_options *opt)
 	return 0;
 }
 
-int in_apply_flags(in_file *in, const cli_options *opt)
+/* The flags given override in's options; EXIT_USAGE after reporting a
+ * value the option does not take. */
+static int apply_flags(in_file *in, const cli_options *opt)
 {
 	const ss_structure *st = in->structure;
 	for (int k = 0; k < st->n_options; k++) {
@@ -698,35 +701,43 @@ static int read_option_attr(hid_t obj, const ss_option_spec *spec,
 	return rc;
 }
 
-/*
- * The structure's options: default, then the attribute (group, then file
- * root), then the command-line flag. A flag the structure does not have is
- * bad usage.
- */
-static int resolve_options(in_file *in, const cli_options *opt)
+int in_resolve_options(in_file *in, const cli_options *opt,
+		       in_option_reader read, const void *source)
 {
-	const ss_structure *st = in->structure;
-	int rc = in_check_flags(in, opt);
+	int rc = check_flags(in, opt);
 	if (rc)
 		return rc;
-	for (int k = 0; k < st->n_options; k++) {
-		const ss_option_spec *spec = &st->options[k];
-		char takes[300];
-		rc = read_option_attr(in->group, spec, &in->option[k]);
-		if (rc > 0)
-			rc = read_option_attr(in->file, spec, &in->option[k]);
-		if (rc > 0)
-			in->option[k] = spec->default_value;
-		if (rc < 0) {
-			cli_error("'%s': attribute '%s' must be %s", in->path,
-				  spec->name, attr_takes(spec, takes, sizeof takes));
+	for (int k = 0; k < in->structure->n_options; k++) {
+		in->option[k] = in->structure->options[k].default_value;
+		if (read(in, k, source) < 0)
 			return EXIT_DATA;
-		}
 	}
-	if ((rc = in_apply_flags(in, opt)))
-		return rc;
-	check_attr_names(in);
-	return 0;
+	return apply_flags(in, opt);
+}
+
+/* Option k from its attribute: the group's, else the file root's. */
+static int read_attr_option(in_file *in, int k, const void *source)
+{
+	const ss_option_spec *spec = &in->structure->options[k];
+	char takes[300];
+	int rc = read_option_attr(in->group, spec, &in->option[k]);
+	(void)source;
+	if (rc > 0)
+		rc = read_option_attr(in->file, spec, &in->option[k]);
+	if (rc < 0)
+		cli_error("'%s': attribute '%s' must be %s", in->path,
+			  spec->name, attr_takes(spec, takes, sizeof takes));
+	return rc;
+}
+
+/* The structure's options (attributes, then flags), and a warning for an
+ * attribute that looks like a misspelt option. */
+static int resolve_options(in_file *in, const cli_options *opt)
+{
+	int rc = in_resolve_options(in, opt, read_attr_option, NULL);
+	if (rc == 0)
+		check_attr_names(in);
+	return rc;
 }
 
 /* 64 if a present real input is stored in more than 32 bits, else 32

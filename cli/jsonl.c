@@ -211,38 +211,31 @@ static int read_member(const jsonl_reader *r, const cJSON *obj,
 
 /* ---- the input ---------------------------------------------------------------- */
 
-/* The structure options of the first object: integers or booleans. */
-static int first_options(in_file *in, const cJSON *obj, const cli_options *opt)
+/* Option k from the first object's key: an integer or a boolean, or an
+ * enum's name. */
+static int read_key_option(in_file *in, int k, const void *source)
 {
-	const ss_structure *st = in->structure;
-	int rc = in_check_flags(in, opt);
-	if (rc)
-		return rc;
-	for (int k = 0; k < st->n_options; k++) {
-		const ss_option_spec *spec = &st->options[k];
-		const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, spec->name);
-		char takes[256];
-		int bad;
-		in->option[k] = spec->default_value;
-		if (!v)
-			continue;
-		if (spec->kind == SS_OPTION_ENUM && cJSON_IsString(v))
-			bad = ss_option_parse(spec, v->valuestring, &in->option[k],
-					      NULL) != SS_OK;
-		else
-			bad = int_value(v, &in->option[k]) ||
-			      ss_option_check(spec, in->option[k], NULL) != SS_OK;
-		if (bad) {
-			if (spec->kind == SS_OPTION_FLAG)
-				snprintf(takes, sizeof takes, "0, 1, false or true");
-			else
-				ss_option_takes(spec, takes, sizeof takes);
-			cli_error("'%s': line 1: '%s' must be %s", in->path,
-				  spec->name, takes);
-			return EXIT_DATA;
-		}
-	}
-	return in_apply_flags(in, opt);
+	const ss_option_spec *spec = &in->structure->options[k];
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(source, spec->name);
+	char takes[256];
+	int bad;
+	if (!v)
+		return 1;
+	if (spec->kind == SS_OPTION_ENUM && cJSON_IsString(v))
+		bad = ss_option_parse(spec, v->valuestring, &in->option[k],
+				      NULL) != SS_OK;
+	else
+		bad = int_value(v, &in->option[k]) ||
+		      ss_option_check(spec, in->option[k], NULL) != SS_OK;
+	if (!bad)
+		return 0;
+	if (spec->kind == SS_OPTION_FLAG)
+		snprintf(takes, sizeof takes, "0, 1, false or true");
+	else
+		ss_option_takes(spec, takes, sizeof takes);
+	cli_error("'%s': line 1: '%s' must be %s", in->path, spec->name,
+		  takes);
+	return -1;
 }
 
 int jsonl_open(in_file *in, const cli_options *opt, jsonl_reader *r)
@@ -280,7 +273,7 @@ int jsonl_open(in_file *in, const cli_options *opt, jsonl_reader *r)
 		}
 	}
 	st = in->structure;
-	if ((rc = first_options(in, obj, opt)) != 0)
+	if ((rc = in_resolve_options(in, opt, read_key_option, obj)) != 0)
 		goto done;
 	rc = -1;
 	int present[SS_MAX_INPUTS] = {0};

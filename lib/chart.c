@@ -16,8 +16,9 @@
  *             width of Eisner's or CKY's chart, C(s, s+k) = ⊕_j L ⊗ R.
  * Steps read only cells that earlier steps wrote (a step without
  * candidates, lo = hi, writes the semiring's zero, -inf) and never the
- * cells they write; the last step's cell `root` holds log Z - offset (a structure may shift
- * the potentials by constants that every structure sums to offset).
+ * cells they write; the last step's cell `root` holds log Z - offset,
+ * offset the sum of the shifts a structure applied to its potentials and
+ * those of its normalised steps (internal.h, ssi_chart).
  *
  * On one program the engine runs every operation, written once here:
  *   inside, log semiring    ⊕ = logsumexp: log Z = cell[root] + offset
@@ -54,10 +55,11 @@
  * This file is compiled once per instruction set (lib/isa.c picks one at
  * start-up): its exported kernels carry the set's suffix (SSI_KERNEL).
  *
- * Time: one exp per candidate for inside, one for outside (with or without
- * the entropy); the backtrace visits each cell once plus the candidates of
- * the cells in use. Memory: the cells, their adjoints (or the backtrace's
- * counts), and one step's candidates.
+ * Time: one exp per candidate for inside and one for outside (with or
+ * without the entropy), or a product of factors where a program has them;
+ * the backtrace scans each step once plus the candidates of the cells in
+ * use. Memory: the cells, their factors, their adjoints (or the
+ * backtrace's counts), and a few rows of one step's width.
  */
 #include "internal.h"
 

@@ -29,7 +29,6 @@ void ssi_chart_init(ssi_chart *c, const ssi_chart_size *size,
 {
 	char *p = ws;
 	memset(c, 0, sizeof *c);
-	c->size = *size;
 	if (dtype == SS_F32)
 		c->theta_f32 = c->score_f32 = theta;
 	else

@@ -109,7 +109,7 @@ static inline double ssi_log(double x)
  * functions, max for the best structure. Sampling, entropy and counting
  * run on these (lib/chart.c's banner).
  */
-typedef enum ssi_semiring { SSI_LOG, SSI_MAX, SSI_SEMIRING_COUNT } ssi_semiring;
+typedef enum ssi_semiring { SSI_LOG, SSI_MAX } ssi_semiring;
 
 /* An address base + j per_j + s per_s into the cells or θ; base < 0:
  * absent (adds 0). */
@@ -167,7 +167,6 @@ typedef struct ssi_chart {
 	double factor_min, factor_max; /* and of a factor */
 	double *cell, *factor, *adj, *cand, *row[SSI_CHART_ROWS];
 	int32_t *active;
-	ssi_chart_size size;
 } ssi_chart;
 
 /* How a backtrace picks a cell's candidate. */

@@ -120,7 +120,8 @@ static ops_ws carve(const ss_structure *s, ss_op op, const ss_element *e,
 
 /* A canonical problem: its structure k, element c (θ = c.input[0]) and,
  * where k has one for c, its chart program. theta is NULL where θ is
- * stored as floats, which only the chart reads (lower_f64 widens them). */
+ * stored as floats, which only the chart reads (lower widens them on
+ * request). */
 typedef struct canon {
 	const ss_structure *k;
 	ss_element c;
@@ -150,25 +151,19 @@ static void canon_of_element(const ss_structure *k, const ss_element *c,
 	}
 }
 
-/* Lowers e (of s) into theta (when s lowers) and builds its program. */
+/*
+ * Lowers e (of s) into theta (when s lowers) and builds its program. With
+ * widen, potentials stored as floats are widened into theta, for the
+ * operations that read θ themselves (score, count, kl); the others leave
+ * them to the chart.
+ */
 static void lower(const ss_structure *s, const ss_element *e, const ops_ws *w,
-		  double *theta, canon *out)
+		  double *theta, int widen, canon *out)
 {
 	ss_element c = *e;
 	if (s->lower)
 		s->lower(e, w->special, theta, &c);
-	canon_of_element(canonical_of(s), &c, w, out);
-}
-
-/* lower, with θ in double: float potentials widened into theta, for the
- * operations that read θ themselves (score, count, kl). */
-static void lower_f64(const ss_structure *s, const ss_element *e,
-		      const ops_ws *w, double *theta, canon *out)
-{
-	ss_element c = *e;
-	if (s->lower)
-		s->lower(e, w->special, theta, &c);
-	if (c.dtype[0] == SS_F32) {
+	if (widen && c.dtype[0] == SS_F32) {
 		const float *x = c.input[0];
 		const int64_t n = ss_array_size(&canonical_of(s)->event, c.dim);
 		for (int64_t k = 0; k < n; k++)
@@ -261,7 +256,7 @@ int ss_log_partition(const ss_structure *s, const ss_element *e,
 {
 	ops_ws w = carve(s, SS_OP_PARTITION, e, ws);
 	canon p;
-	lower(s, e, &w, w.theta_p, &p);
+	lower(s, e, &w, w.theta_p, 0, &p);
 	return canon_log_partition(&p, logz, err);
 }
 
@@ -272,7 +267,7 @@ int ss_marginals(const ss_structure *s, const ss_element *e, void *ws,
 	double *parts = parts_buffer(s, &w, mu);
 	canon p;
 	int rc;
-	lower(s, e, &w, w.theta_p, &p);
+	lower(s, e, &w, w.theta_p, 0, &p);
 	if ((rc = canon_marginals(&p, parts, logz, err)) == SS_OK)
 		to_event(s, e, parts, mu);
 	return rc;
@@ -285,7 +280,7 @@ int ss_argmax(const ss_structure *s, const ss_element *e, void *ws,
 	double *parts = parts_buffer(s, &w, event);
 	canon p;
 	int rc;
-	lower(s, e, &w, w.theta_p, &p);
+	lower(s, e, &w, w.theta_p, 0, &p);
 	if ((rc = canon_argmax(&p, parts, score, err)) == SS_OK)
 		to_event(s, e, parts, event);
 	return rc;
@@ -300,7 +295,7 @@ int ss_sample(const ss_structure *s, const ss_element *e, void *ws,
 	canon p;
 	double logz;
 	int rc;
-	lower(s, e, &w, w.theta_p, &p);
+	lower(s, e, &w, w.theta_p, 0, &p);
 	if ((rc = canon_log_partition(&p, &logz, err)) != SS_OK)
 		return rc;
 	for (int64_t k = 0; k < num; k++) {
@@ -328,7 +323,7 @@ int ss_entropy(const ss_structure *s, const ss_element *e, void *ws,
 {
 	ops_ws w = carve(s, SS_OP_ENTROPY, e, ws);
 	canon p;
-	lower(s, e, &w, w.theta_p, &p);
+	lower(s, e, &w, w.theta_p, 0, &p);
 	return canon_entropy(&p, entropy, err);
 }
 
@@ -339,7 +334,7 @@ int ss_score(const ss_structure *s, const ss_element *e, void *ws,
 	canon p;
 	double total = 0.0;
 	int empty = 0, rc;
-	lower_f64(s, e, &w, w.theta_p, &p);
+	lower(s, e, &w, w.theta_p, 1, &p);
 	rc = s->to_parts(e, w.special, event, w.parts, &empty, err);
 	if (rc != SS_OK)
 		return rc;
@@ -355,7 +350,7 @@ int ss_log_count(const ss_structure *s, const ss_element *e, void *ws,
 {
 	ops_ws w = carve(s, SS_OP_LOG_COUNT, e, ws);
 	canon p, ones;
-	lower_f64(s, e, &w, w.theta_p, &p);
+	lower(s, e, &w, w.theta_p, 1, &p);
 	for (int64_t k = 0; k < p.parts; k++)
 		w.theta_q[k] = p.theta[k] == -INFINITY || isnan(p.theta[k])
 			? p.theta[k] : 0.0;
@@ -408,10 +403,10 @@ static int divergence(const ss_structure *s, const ss_element *pe,
 	double logz_p, logz_q, dot = 0.0;
 	int rc = SS_OK;
 
-	lower_f64(s, pe, &w, w.theta_p, &p);
+	lower(s, pe, &w, w.theta_p, 1, &p);
 	if ((rc = canon_marginals(&p, w.mu, &logz_p, err)) != SS_OK)
 		return rc;
-	lower_f64(s, qe, &w, w.theta_q, &q);
+	lower(s, qe, &w, w.theta_q, 1, &q);
 	if ((rc = canon_log_partition(&q, &logz_q, err)) != SS_OK)
 		return rc;
 	if (logz_p == -INFINITY || logz_q == -INFINITY) {

@@ -465,6 +465,7 @@ static int resolve_dims(in_file *in)
 	for (int d = 0; d < SS_DIM_COUNT; d++)
 		if (in->dim[d] < 0)
 			in->dim[d] = 0;
+	ss_dims_derive(in->dim);
 	return 0;
 }
 

@@ -373,7 +373,7 @@ int cli_run(const cli_options *opt)
 		status = rc == EXIT_USAGE ? EXIT_USAGE : EXIT_DATA;
 		goto done;
 	}
-	why = ss_op_unsupported(r.in.structure, opt->op, why_buf,
+	why = ss_op_unsupported(r.in.structure, r.in.option, opt->op, why_buf,
 				sizeof why_buf);
 	if (why) {
 		cli_error("'%s': %s does not support %s: %s", r.in.path,

@@ -311,6 +311,8 @@ static int validate_q(const ss_structure *st, const ss_element *p,
 					  st->inputs[input].name,
 					  (long long)len_q, (long long)len_p);
 	}
+	if (rc == SS_OK && st->check_pair)
+		rc = st->check_pair(p, q, err);
 	return rc;
 }
 
@@ -403,7 +405,9 @@ int ss_run(ss_op op, const ss_batch *batch, int64_t *failed, int *failed_q,
 		failed_q = &unused_q;
 	*failed = -1;
 	*failed_q = 0;
-	if (ss_op_unsupported(batch->structure, op, why, sizeof why))
+	if (ss_op_unsupported(batch->structure,
+			      batch->count ? batch->elements[0].option : NULL,
+			      op, why, sizeof why))
 		return ss_error_set(err, SS_EUNSUPPORTED, "%s: %s",
 				    batch->structure->name, why);
 	if ((ss_ops[op].operands == SS_TWO_PROBLEMS) != !!batch->elements_q)

@@ -14,7 +14,18 @@ const char *const ss_dim_names[SS_DIM_COUNT] = {
 	[SS_DIM_N] = "n",
 	[SS_DIM_T] = "t",
 	[SS_DIM_V] = "V",
+	[SS_DIM_M] = "m",
+	[SS_DIM_L] = "L",
+	[SS_DIM_S] = "2L+1",
+	[SS_DIM_R] = "R",
+	[SS_DIM_C] = "C",
+	[SS_DIM_K] = "K",
 };
+
+void ss_dims_derive(int64_t dim[SS_DIM_COUNT])
+{
+	dim[SS_DIM_S] = 2 * dim[SS_DIM_L] + 1;
+}
 
 extern const ss_structure ssi_linear_chain, ssi_hmm, ssi_spanning_tree;
 
@@ -96,19 +107,36 @@ static int has_slots(const ss_structure *s, ss_op op)
 	return 0;
 }
 
-const char *ss_op_unsupported(const ss_structure *s, ss_op op, char *buf,
-			      size_t size)
+/* Why op does not exist for s with options option (NULL: defaults). */
+static const char *why_not(const ss_structure *s, const int64_t *option,
+			   ss_op op)
 {
-	const char *why = s->unsupported[op];
+	int64_t defaults[SS_MAX_OPTIONS];
+	if (s->unsupported[op])
+		return s->unsupported[op];
+	if (!has_slots(s, op))
+		return "the operation is not defined for it";
+	if (!s->unsupported_for)
+		return NULL;
+	if (!option) {
+		for (int k = 0; k < s->n_options; k++)
+			defaults[k] = s->options[k].default_value;
+		option = defaults;
+	}
+	return s->unsupported_for(option, op);
+}
+
+const char *ss_op_unsupported(const ss_structure *s, const int64_t *option,
+			      ss_op op, char *buf, size_t size)
+{
+	const char *why = why_not(s, option, op);
 	size_t used;
 	int listed = 0;
-	if (!why && has_slots(s, op))
+	if (!why)
 		return NULL;
-	used = (size_t)snprintf(buf, size, "%s; %s supports",
-				why ? why : "the operation is not defined for it",
-				s->name);
+	used = (size_t)snprintf(buf, size, "%s; %s supports", why, s->name);
 	for (int k = 0; k < SS_OP_COUNT && used < size; k++)
-		if (!s->unsupported[k] && has_slots(s, (ss_op)k))
+		if (!why_not(s, option, (ss_op)k))
 			used += (size_t)snprintf(buf + used, size - used,
 						 "%s %s", listed++ ? "," : "",
 						 ss_ops[k].name);

@@ -68,13 +68,23 @@ void ss_format_index(char *buf, size_t size, int64_t offset, int rank,
 
 /* The dimension letters of SPEC.md; their names are in lib/structure.c. */
 typedef enum ss_dim {
-	SS_DIM_N,  /* n: sequence length */
+	SS_DIM_N,  /* n: sequence length (frames for ctc) */
 	SS_DIM_T,  /* t: tags / states */
 	SS_DIM_V,  /* V: vocabulary */
+	SS_DIM_M,  /* m: longest segment (semi-markov) */
+	SS_DIM_L,  /* L: label-sequence length (ctc) */
+	SS_DIM_S,  /* 2L+1: extended labels (ctc), derived from L */
+	SS_DIM_R,  /* R: rows of an alignment table */
+	SS_DIM_C,  /* C: columns of an alignment table */
+	SS_DIM_K,  /* K: horizontal move kinds (monotone-alignment) */
 	SS_DIM_COUNT
 } ss_dim;
 
 extern const char *const ss_dim_names[SS_DIM_COUNT];
+
+/* Sets the derived sizes from the others (2L+1 from L): call it once the
+ * sizes the inputs give are known. */
+void ss_dims_derive(int64_t dim[SS_DIM_COUNT]);
 
 #define SS_OP_SLOTS 16 /* at least SS_OP_COUNT (checked in structure.c) */
 #define SS_MAX_EVENT_RANK 4
@@ -302,6 +312,15 @@ struct ss_structure {
 	/* Why an operation does not exist for the structure (NULL where it
 	 * does, given the slots above). */
 	const char *unsupported[SS_OP_SLOTS];
+	/* NULL, or why operation op (an ss_op) does not exist for elements
+	 * with these option values (NULL where it does): an alignment's
+	 * type decides. */
+	const char *(*unsupported_for)(const int64_t option[], int op);
+	/* NULL, or SS_EDATA where Q is not over the same structures as P
+	 * beyond what their dimensions, options and lengths say (ctc: the
+	 * same labels), for cross-entropy and kl. */
+	int (*check_pair)(const ss_element *p, const ss_element *q,
+			  ss_error *err);
 	size_t (*prepare_bytes)(int input, const int64_t dim[]);
 	int (*prepare)(int input, const void *data, const int64_t dim[],
 		       void *out, ss_error *err);
@@ -398,11 +417,12 @@ typedef struct ss_op_spec {
 extern const ss_op_spec ss_ops[SS_OP_COUNT];
 
 /*
- * NULL where the structure supports op, else why not, followed by the
+ * NULL where the structure supports op for elements with the option
+ * values option[] (NULL: the defaults), else why not, followed by the
  * commands it supports, in buf.
  */
-const char *ss_op_unsupported(const ss_structure *s, ss_op op, char *buf,
-			      size_t size);
+const char *ss_op_unsupported(const ss_structure *s, const int64_t *option,
+			      ss_op op, char *buf, size_t size);
 
 /*
  * A chunk of a batch for the driver. elements[count] are the problems.

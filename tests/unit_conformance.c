@@ -58,19 +58,19 @@
 #define TREE_ROW(name, options)                                      \
 	{"spanning-tree " name, "spanning-tree", options,                 \
 	 {[SS_DIM_N] = 1}, {[SS_DIM_N] = 5}, 1,                           \
-	 conf_tree_make, conf_tree_enumerate, conf_tree_grad}
+	 conf_tree_make, conf_tree_enumerate, conf_tree_grad, SS_DIM_N}
 
 static const conf_row conf_rows[] = {
 	{"linear-chain", "linear-chain", "",
 	 {[SS_DIM_N] = 0, [SS_DIM_T] = 1}, {[SS_DIM_N] = 5, [SS_DIM_T] = 3}, 0,
-	 conf_chain_make, conf_chain_enumerate, conf_grad_identity},
+	 conf_chain_make, conf_chain_enumerate, conf_grad_identity, SS_DIM_N},
 	{"hmm (emission_logits)", "hmm", "",
 	 {[SS_DIM_N] = 0, [SS_DIM_T] = 1, [SS_DIM_V] = 1},
 	 {[SS_DIM_N] = 5, [SS_DIM_T] = 3, [SS_DIM_V] = 3}, 0,
-	 conf_hmm_logits_make, conf_hmm_enumerate, conf_hmm_grad},
+	 conf_hmm_logits_make, conf_hmm_enumerate, conf_hmm_grad, SS_DIM_N},
 	{"hmm (emission_scores)", "hmm", "",
 	 {[SS_DIM_N] = 0, [SS_DIM_T] = 1}, {[SS_DIM_N] = 5, [SS_DIM_T] = 3}, 0,
-	 conf_hmm_scores_make, conf_hmm_enumerate, conf_hmm_grad},
+	 conf_hmm_scores_make, conf_hmm_enumerate, conf_hmm_grad, SS_DIM_N},
 	TREE_ROW("directed non-projective multi-root",
 		 "directed=1 projective=0 single_root_edge=0"),
 	TREE_ROW("directed non-projective single-root",
@@ -498,7 +498,8 @@ static void batch_make(conf_batch *b, const conf_row *row,
 	for (int d = 0; d < SS_DIM_COUNT; d++)
 		b->dim[d] = largest ? row->dim_hi[d]
 				    : urng_int(&r, row->dim_lo[d], row->dim_hi[d]);
-	n = b->dim[SS_DIM_N];
+	ss_dims_derive(b->dim);
+	n = b->dim[row->len_axis];
 	b->E = ss_array_size(&s->event, b->dim);
 	b->has_lengths = m->padding || urng_uniform(&r) < 0.75;
 	for (int j = 0; j < BATCH; j++) {
@@ -630,16 +631,17 @@ static void *out_at(const conf_out *o, int k, int64_t r, int64_t j)
 }
 
 /* 1 if flat entry x of an array of spec lies at an index >= len on an
- * axis n. */
-static int in_padding(const ss_array_spec *spec, const int64_t dim[],
+ * axis of the row's lengths (n, or R for alignments). */
+static int in_padding(const ss_array_spec *spec, const conf_batch *b,
 		      int64_t len, int64_t x)
 {
+	const int64_t *dim = b->dim;
 	int pad = 0;
 
 	for (int a = spec->rank - 1; a >= 0; a--) {
 		int64_t size = dim[spec->dims[a]];
 
-		pad |= spec->dims[a] == SS_DIM_N && x % size >= len;
+		pad |= spec->dims[a] == b->row->len_axis && x % size >= len;
 		x /= size;
 	}
 	return pad;
@@ -684,19 +686,20 @@ static void lp_events_make(conf_batch *b)
 }
 
 /* 1 where s supports op. */
-static int supported(const ss_structure *s, ss_op op)
+static int supported(const ss_structure *s, const int64_t *option, ss_op op)
 {
 	char why[512];
-	return !ss_op_unsupported(s, op, why, sizeof why);
+	return !ss_op_unsupported(s, option, op, why, sizeof why);
 }
 
 /* 1 for the one-problem ops this suite runs over a batch; cross-entropy
  * and kl take a second batch (check_two_problem_ops). */
-static int op_checked(const ss_structure *s, ss_op op)
+static int op_checked(const ss_structure *s, const int64_t *option,
+		      ss_op op)
 {
-	if (op == SS_OP_LOG_COUNT)
-		return supported(s, op);
-	return op == SS_OP_PARTITION || op == SS_OP_MARGINALS ||
+	if (!supported(s, option, op))
+		return 0;
+	return op == SS_OP_LOG_COUNT || op == SS_OP_PARTITION || op == SS_OP_MARGINALS ||
 	       op == SS_OP_ARGMAX || op == SS_OP_SAMPLE ||
 	       op == SS_OP_ENTROPY || op == SS_OP_LOG_PROB;
 }
@@ -706,7 +709,7 @@ static int op_checked(const ss_structure *s, ss_op op)
 static void batch_run(conf_batch *b)
 {
 	for (ss_op op = 0; op < SS_OP_COUNT; op++) {
-		if (!op_checked(b->s, op))
+		if (!op_checked(b->s, b->option, op))
 			continue;
 		if (op == SS_OP_LOG_PROB)
 			lp_events_make(b);
@@ -741,7 +744,7 @@ static void check_event_padding(const conf_batch *b, int j, const double *ev,
 	int64_t bad = 0, first = -1;
 
 	for (int64_t x = 0; x < b->E; x++)
-		if (in_padding(&b->s->event, b->dim, b->cases[j].len, x) &&
+		if (in_padding(&b->s->event, b, b->cases[j].len, x) &&
 		    ev[x] != 0.0 && bad++ == 0)
 			first = x;
 	CHECK(bad == 0, "%s: %lld padding entries are not 0 (first at %lld)",
@@ -769,7 +772,7 @@ static void check_decodes(const conf_batch *b, int j, const double *ev,
 
 		direct[d] = malloc(sizeof(int64_t) * (size_t)(size + 1));
 		for (int64_t x = 0; x < size; x++)
-			if ((empty || in_padding(spec, b->dim, b->cases[j].len, x)) &&
+			if ((empty || in_padding(spec, b, b->cases[j].len, x)) &&
 			    dec[d][x] != -1)
 				bad++;
 		CHECK(bad == 0, "%s: %lld entries of '%s' in padding%s are not -1",
@@ -869,7 +872,7 @@ static void check_op(const conf_batch *b, ss_op op)
 			      (long long)ref->finite);
 			CHECK(b->elements[j].input[b->s->lengths_inputs[0]]
 				      ? b->cases[j].lengths == b->cases[j].len
-				      : b->cases[j].len == b->dim[SS_DIM_N],
+				      : b->cases[j].len == b->dim[b->row->len_axis],
 			      "the generator did not set the length it was given");
 			CHECK_REAL(m, *(double *)out_at(o, 0, 0, j),
 				   (double)ref->logz, "log_partition");
@@ -1323,7 +1326,8 @@ static void check_derived(const conf_batch *b)
 		}
 		check_empty_flags(b, o, SS_OP_LOG_COUNT);
 	}
-	if (!supported(b->s, SS_OP_CROSS_ENTROPY) || !supported(b->s, SS_OP_KL))
+	if (!supported(b->s, b->option, SS_OP_CROSS_ENTROPY) ||
+	    !supported(b->s, b->option, SS_OP_KL))
 		return;
 	for (int j = 0; j < BATCH; j++) {
 		case_make(&q[j], b, j, 0x9e3779b97f4a7c15ULL);
@@ -1374,19 +1378,16 @@ static void suite_row(const conf_row *row)
 	const ss_structure *s = ss_structure_find(row->structure);
 	conf_batch *batches;
 	int64_t elements = 0, dead = 0, shortest = 0, structures = 0, fd = 0;
+	int64_t option[SS_MAX_OPTIONS];
 
 	unit_begin();
 	if (!CHECK(s != NULL, "structure '%s' not found", row->structure)) {
 		unit_end("conformance: %s: structure found", row->name);
 		return;
 	}
-	{
-		int64_t option[SS_MAX_OPTIONS];
-
-		CHECK(row_options(row, s, option),
-		      "options \"%s\" name an option %s does not have",
-		      row->options, s->name);
-	}
+	CHECK(row_options(row, s, option),
+	      "options \"%s\" name an option %s does not have",
+	      row->options, s->name);
 	batches = calloc((size_t)n_batches, sizeof *batches);
 	for (int m = 0; m < N_MODES; m++)
 		for (int k = 0; k < BATCHES; k++) {
@@ -1404,7 +1405,7 @@ static void suite_row(const conf_row *row)
 			}
 		}
 	for (ss_op op = 0; op < SS_OP_COUNT; op++)
-		if (!op_checked(s, op) && supported(s, op) &&
+		if (!op_checked(s, option, op) && supported(s, option, op) &&
 		    op != SS_OP_CROSS_ENTROPY && op != SS_OP_KL)
 			unit_note("%s: ss_ops has '%s', which this suite does not check yet (see \"operations to come\")",
 				  row->name, ss_ops[op].name);
@@ -1414,7 +1415,7 @@ static void suite_row(const conf_row *row)
 		 (long long)structures);
 
 	for (ss_op op = 0; op < SS_OP_COUNT; op++) {
-		if (!op_checked(s, op) || op == SS_OP_LOG_COUNT)
+		if (!op_checked(s, option, op) || op == SS_OP_LOG_COUNT)
 			continue;
 		unit_begin();
 		for (int k = 0; k < n_batches; k++)

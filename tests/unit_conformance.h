@@ -44,7 +44,8 @@ typedef enum conf_values {
 /* What the harness asks of a generator for one element. */
 typedef struct conf_gen {
 	int64_t dim[SS_DIM_COUNT]; /* the batch's sizes (also in c->e.dim) */
-	int64_t len;               /* the element's length along n */
+	int64_t len;               /* the element's length along the row's
+				    * len_axis (n unless it says) */
 	int has_lengths;           /* set the lengths input (else len == n) */
 	int dead;                  /* leave no structure (len >= 2 then) */
 	/* read by conf_value / conf_unused only */
@@ -124,6 +125,9 @@ typedef struct conf_row {
 	conf_make_fn make;
 	conf_enum_fn enumerate;
 	conf_grad_fn grad;               /* NULL: gradients not checked */
+	ss_dim len_axis;                 /* the axis of the first lengths
+					  * input (0: n); a second length is
+					  * the generator's to draw and set */
 } conf_row;
 
 /* Input 0 has the event's layout and the score is Σ event · input 0. */

@@ -126,6 +126,8 @@ static void check_lengths(const ss_structure *s)
 /* 1 if dimension d is the size of an axis of one of s's inputs. */
 static int dim_from_input(const ss_structure *s, ss_dim d)
 {
+	if (d == SS_DIM_S) /* 2L+1, derived from L */
+		d = SS_DIM_L;
 	for (int k = 0; k < s->n_inputs; k++)
 		for (int a = 0; a < s->inputs[k].rank; a++)
 			if (s->inputs[k].dims[a] == d)
@@ -243,8 +245,8 @@ static void check_interface(const ss_structure *s)
 	CHECK(s->to_parts, "%s: no to_parts for log-prob", s->name);
 	char why[512];
 	CHECK(!s->n_decodes || s->decode ||
-		      (ss_op_unsupported(s, SS_OP_ARGMAX, why, sizeof why) &&
-		       ss_op_unsupported(s, SS_OP_SAMPLE, why, sizeof why)),
+		      (ss_op_unsupported(s, NULL, SS_OP_ARGMAX, why, sizeof why) &&
+		       ss_op_unsupported(s, NULL, SS_OP_SAMPLE, why, sizeof why)),
 	      "%s: decodes but no decode for argmax and sample", s->name);
 	CHECK(!s->canonical || s->lower,
 	      "%s: a canonical structure but no lower", s->name);
@@ -253,7 +255,7 @@ static void check_interface(const ss_structure *s)
 	CHECK(!s->prepare == !s->prepare_bytes,
 	      "%s: only one of prepare and prepare_bytes", s->name);
 	for (ss_op op = 0; op < SS_OP_COUNT; op++) {
-		const char *reason = ss_op_unsupported(s, op, why, sizeof why);
+		const char *reason = ss_op_unsupported(s, NULL, op, why, sizeof why);
 		CHECK(!reason || strstr(reason, " supports"),
 		      "%s %s: a reason without the commands that work: '%s'",
 		      s->name, ss_ops[op].name, reason ? reason : "");

@@ -20,11 +20,13 @@ const char *const ss_dim_names[SS_DIM_COUNT] = {
 	[SS_DIM_R] = "R",
 	[SS_DIM_C] = "C",
 	[SS_DIM_K] = "K",
+	[SS_DIM_K1] = "K+1",
 };
 
 void ss_dims_derive(int64_t dim[SS_DIM_COUNT])
 {
 	dim[SS_DIM_S] = 2 * dim[SS_DIM_L] + 1;
+	dim[SS_DIM_K1] = dim[SS_DIM_K] + 1;
 }
 
 extern const ss_structure ssi_linear_chain, ssi_hmm, ssi_spanning_tree;

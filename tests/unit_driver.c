@@ -128,6 +128,8 @@ static int dim_from_input(const ss_structure *s, ss_dim d)
 {
 	if (d == SS_DIM_S) /* 2L+1, derived from L */
 		d = SS_DIM_L;
+	if (d == SS_DIM_K1) /* K+1, derived from K */
+		d = SS_DIM_K;
 	for (int k = 0; k < s->n_inputs; k++)
 		for (int a = 0; a < s->inputs[k].rank; a++)
 			if (s->inputs[k].dims[a] == d)

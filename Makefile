@@ -32,7 +32,7 @@ HDF5_LIBS   := $(shell pkg-config --libs $(HDF5_PC) 2>/dev/null)
 CFLAGS   ?= -O3 -g
 LDFLAGS  ?=
 LDLIBS   ?=
-BASIC_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -fopenmp $(if $(MARCH),-march=$(MARCH)) \
+BASIC_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -fopenmp -pthread $(if $(MARCH),-march=$(MARCH)) \
             -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wvla -Wformat=2
 BASIC_LDFLAGS :=

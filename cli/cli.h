@@ -39,6 +39,12 @@ _Static_assert(sizeof(double) == CLI_VALUE_BYTES &&
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "synstruct: warning: ..." unless quiet. */
 void cli_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* While a thread holds messages (hold = 1), its errors and warnings are
+ * kept, in order, instead of printed: release prints them, drop forgets
+ * them (the I/O thread of cli/run.c; one thread holds at a time). */
+void cli_hold_messages(int hold);
+void cli_release_messages(void);
+void cli_drop_messages(void);
 extern int cli_quiet;
 /* An HDF5 shape of up to CLI_MAX_RANK axes as int64_t, in out (returned),
  * for ss_format_index. */

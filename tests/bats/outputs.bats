@@ -407,6 +407,60 @@ EOF
 	done
 }
 
+@test "SYNSTRUCT_IO_THREAD=1 (reads and writes beside the computation) gives the bytes of =0, for every command, HDF5 and JSON Lines" {
+	many_fixture
+	synstruct sample -n 2 --seed 3 -o ev.h5 in.h5
+	synstruct argmax --events in.h5 > ev.jsonl
+	local c
+	for c in partition marginals argmax entropy count "sample -n 3 --seed 11" log-prob log-prob-jsonl kl; do
+		local args=(in.h5) cmd=$c
+		case $c in
+		log-prob) args=(in.h5 ev.h5) ;;
+		log-prob-jsonl) cmd=log-prob args=(in.h5 ev.jsonl) ;;
+		kl) args=(in.h5 in.h5) ;;
+		esac
+		# shellcheck disable=SC2086
+		{
+			SYNSTRUCT_IO_THREAD=0 synstruct $cmd -j 1 --max-memory 200K -o t0.h5 "${args[@]}"
+			SYNSTRUCT_IO_THREAD=1 synstruct $cmd -j 1 --max-memory 200K -o t1.h5 "${args[@]}"
+			SYNSTRUCT_IO_THREAD=1 synstruct $cmd -j 2 --max-memory 200K -o t2.h5 "${args[@]}"
+			SYNSTRUCT_IO_THREAD=0 synstruct $cmd -j 1 --max-memory 200K "${args[@]}" > t0.jsonl
+			SYNSTRUCT_IO_THREAD=1 synstruct $cmd -j 2 --max-memory 200K "${args[@]}" > t1.jsonl
+		}
+		cmp t0.h5 t1.h5
+		cmp t0.h5 t2.h5
+		cmp t0.jsonl t1.jsonl
+	done
+}
+
+@test "SYNSTRUCT_IO_THREAD=1: an error in a later chunk gives the message of =0 and leaves nothing" {
+	mk in.h5 <<'EOF'
+attr structure string linear-chain
+dataset log_potentials float64 [40, 2, 2, 2] fill 0
+dataset lengths int32 [40] = 2 2 2 2 2 2 2 2 2 2  2 2 2 2 2 2 2 2 2 2
+                             2 2 2 2 2 2 2 2 2 2  2 2 2 2 2 2 2 2 2 3
+EOF
+	mkdir out
+	local o t
+	for t in 0 1; do
+		for o in out/r.h5 out/r.jsonl -; do
+			# 4K: chunks of two elements, three in memory at once
+			SYNSTRUCT_IO_THREAD=$t run -1 --separate-stderr synstruct partition --max-memory 4K -j 1 -o "$o" in.h5
+			assert_equal "$stderr" "synstruct: error: 'in.h5': dataset 'lengths' holds 3, outside [0, 2] in batch element [39]"
+			assert_output ""
+		done
+		# a JSON Lines stream whose last line is cut short: found by the read
+		local k
+		for k in $(seq 39); do
+			echo '{"structure": "linear-chain", "log_potentials": [[[0, 1], [0, 0]]], "lengths": 1}'
+		done > cut.jsonl
+		echo '{"structure": "linear-chain", "log_potentials": [[[0, 1]' >> cut.jsonl
+		SYNSTRUCT_IO_THREAD=$t run -1 --separate-stderr synstruct partition --max-memory 4K -j 1 -o out/r.h5 cut.jsonl
+		assert_equal "$stderr" "synstruct: error: 'cut.jsonl': line 40 is not a JSON object"
+	done
+	assert_equal "$(ls -A out)" ""
+}
+
 @test "--max-memory 200K really splits the batch: a budget below one element fails" {
 	many_fixture
 	# One element is about 10 KiB of potentials: 200K holds a few dozen at

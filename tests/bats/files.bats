@@ -327,6 +327,8 @@ EOF
 		for out in out.h5 out.jsonl; do
 			echo "old $out" > "$out"
 			cp "$out" before
+			# no err of the run before for wait_for to see
+			rm -f err
 			env --default-signal="$sig" synstruct "${long_run[@]}" --progress -o "$out" long.h5 2> err 3>&- &
 			pid=$!
 			# the first chunk is done: the computation is under way

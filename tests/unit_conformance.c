@@ -87,6 +87,11 @@ static const conf_row conf_rows[] = {
 		 "directed=0 projective=1 single_root_edge=0"),
 	TREE_ROW("undirected projective single-root",
 		 "directed=0 projective=1 single_root_edge=1"),
+	{"semi-markov", "semi-markov", "",
+	 {[SS_DIM_N] = 0, [SS_DIM_M] = 1, [SS_DIM_T] = 1},
+	 {[SS_DIM_N] = 5, [SS_DIM_M] = 3, [SS_DIM_T] = 3}, 0,
+	 conf_semi_markov_make, conf_semi_markov_enumerate, conf_grad_identity,
+	 SS_DIM_N},
 };
 
 /* ---- modes --------------------------------------------------------------------- */

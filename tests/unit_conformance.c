@@ -60,6 +60,12 @@
 	 {[SS_DIM_N] = 1}, {[SS_DIM_N] = 5}, 1,                           \
 	 conf_tree_make, conf_tree_enumerate, conf_tree_grad, SS_DIM_N}
 
+#define CTC_ROW(name, options)                                       \
+	{name, "ctc", options,                                            \
+	 {[SS_DIM_N] = 0, [SS_DIM_L] = 0, [SS_DIM_V] = 2},                \
+	 {[SS_DIM_N] = 5, [SS_DIM_L] = 2, [SS_DIM_V] = 3}, 0,             \
+	 conf_ctc_make, conf_ctc_enumerate, conf_ctc_grad, SS_DIM_N}
+
 static const conf_row conf_rows[] = {
 	{"linear-chain", "linear-chain", "",
 	 {[SS_DIM_N] = 0, [SS_DIM_T] = 1}, {[SS_DIM_N] = 5, [SS_DIM_T] = 3}, 0,
@@ -87,6 +93,8 @@ static const conf_row conf_rows[] = {
 		 "directed=0 projective=1 single_root_edge=0"),
 	TREE_ROW("undirected projective single-root",
 		 "directed=0 projective=1 single_root_edge=1"),
+	CTC_ROW("ctc", ""),
+	CTC_ROW("ctc blank_id=1", "blank_id=1"),
 };
 
 /* ---- modes --------------------------------------------------------------------- */

@@ -253,6 +253,7 @@ void suite_driver(void);
 void suite_projective(void);
 void suite_nonprojective(void);
 void suite_spanning_tree(void);
+void suite_ctc(void);
 void suite_encode(void);
 void suite_derived(void);
 void suite_conformance(void);

@@ -60,6 +60,12 @@
 	 {[SS_DIM_N] = 1}, {[SS_DIM_N] = 5}, 1,                           \
 	 conf_tree_make, conf_tree_enumerate, conf_tree_grad, SS_DIM_N}
 
+#define CTC_ROW(name, options)                                       \
+	{name, "ctc", options,                                            \
+	 {[SS_DIM_N] = 0, [SS_DIM_L] = 0, [SS_DIM_V] = 2},                \
+	 {[SS_DIM_N] = 5, [SS_DIM_L] = 2, [SS_DIM_V] = 3}, 0,             \
+	 conf_ctc_make, conf_ctc_enumerate, conf_ctc_grad, SS_DIM_N}
+
 static const conf_row conf_rows[] = {
 	{"linear-chain", "linear-chain", "",
 	 {[SS_DIM_N] = 0, [SS_DIM_T] = 1}, {[SS_DIM_N] = 5, [SS_DIM_T] = 3}, 0,
@@ -92,6 +98,8 @@ static const conf_row conf_rows[] = {
 	 {[SS_DIM_N] = 5, [SS_DIM_M] = 3, [SS_DIM_T] = 3}, 0,
 	 conf_semi_markov_make, conf_semi_markov_enumerate, conf_grad_identity,
 	 SS_DIM_N},
+	CTC_ROW("ctc", ""),
+	CTC_ROW("ctc blank_id=1", "blank_id=1"),
 };
 
 /* ---- modes --------------------------------------------------------------------- */

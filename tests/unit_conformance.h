@@ -152,5 +152,11 @@ void conf_tree_grad(const conf_case *c, const double *marginals,
 
 void conf_semi_markov_make(conf_case *c, conf_gen *g);
 void conf_semi_markov_enumerate(const conf_case *c, conf_enum *en);
+/* ---- the row of tests/unit_conformance_ctc.c ------------------------------ */
+
+void conf_ctc_make(conf_case *c, conf_gen *g);
+void conf_ctc_enumerate(const conf_case *c, conf_enum *en);
+void conf_ctc_grad(const conf_case *c, const double *marginals,
+		   double *const grad[SS_MAX_INPUTS]);
 
 #endif

@@ -211,8 +211,8 @@ load common
 }
 
 @test "unknown --structure and --format values: exit 2" {
-	expect_usage "synstruct: error: unknown structure 'crf' (linear-chain, hmm, spanning-tree or semi-markov); see 'synstruct partition --help'" partition -s crf in.h5
-	expect_usage "synstruct: error: unknown structure 'chain' (linear-chain, hmm, spanning-tree or semi-markov); see 'synstruct argmax --help'" argmax --structure chain in.h5
+	expect_usage "synstruct: error: unknown structure 'crf' ($STRUCTURE_LIST); see 'synstruct partition --help'" partition -s crf in.h5
+	expect_usage "synstruct: error: unknown structure 'chain' ($STRUCTURE_LIST); see 'synstruct argmax --help'" argmax --structure chain in.h5
 	expect_usage "synstruct: error: unknown format 'xml' (jsonl or hdf5); see 'synstruct partition --help'" partition --format xml in.h5
 }
 

@@ -28,6 +28,7 @@ static const unit_suite suites[] = {
 	{"projective", suite_projective, "projective trees (Eisner) against brute force"},
 	{"nonprojective", suite_nonprojective, "non-projective trees against brute force"},
 	{"spanning-tree", suite_spanning_tree, "spanning-tree, eight variants, against brute force"},
+	{"tree-crf", suite_tree_crf, "tree-crf: tree counts, word marginals, hand case, bad input"},
 	{"encode", suite_encode, "compact decodes back to events"},
 	{"derived", suite_derived, "count, cross-entropy and kl against brute force"},
 	{"conformance", suite_conformance, "every structure, every op through ss_run, against brute force"},

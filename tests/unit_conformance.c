@@ -87,6 +87,10 @@ static const conf_row conf_rows[] = {
 		 "directed=0 projective=1 single_root_edge=0"),
 	TREE_ROW("undirected projective single-root",
 		 "directed=0 projective=1 single_root_edge=1"),
+	{"tree-crf", "tree-crf", "",
+	 {[SS_DIM_N] = 1, [SS_DIM_T] = 1}, {[SS_DIM_N] = 5, [SS_DIM_T] = 2}, 1,
+	 conf_tree_crf_make, conf_tree_crf_enumerate, conf_grad_identity,
+	 SS_DIM_N},
 };
 
 /* ---- modes --------------------------------------------------------------------- */

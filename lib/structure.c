@@ -22,6 +22,7 @@ const char *const ss_dim_names[SS_DIM_COUNT] = {
 	[SS_DIM_K] = "K",
 	[SS_DIM_K1] = "K+1",
 	[SS_DIM_THREE] = "3",
+	[SS_DIM_N2M1] = "2n-1",
 };
 
 void ss_dims_derive(int64_t dim[SS_DIM_COUNT])
@@ -29,11 +30,11 @@ void ss_dims_derive(int64_t dim[SS_DIM_COUNT])
 	dim[SS_DIM_S] = 2 * dim[SS_DIM_L] + 1;
 	dim[SS_DIM_K1] = dim[SS_DIM_K] + 1;
 	dim[SS_DIM_THREE] = 3;
+	dim[SS_DIM_N2M1] = dim[SS_DIM_N] > 0 ? 2 * dim[SS_DIM_N] - 1 : 0;
 }
 
 extern const ss_structure ssi_linear_chain, ssi_hmm, ssi_spanning_tree;
-extern const ss_structure ssi_semi_markov;
-extern const ss_structure ssi_ctc;
+extern const ss_structure ssi_semi_markov, ssi_ctc, ssi_tree_crf;
 
 const ss_structure *const ss_structures[] = {
 	&ssi_linear_chain,
@@ -41,6 +42,7 @@ const ss_structure *const ss_structures[] = {
 	&ssi_spanning_tree,
 	&ssi_semi_markov,
 	&ssi_ctc,
+	&ssi_tree_crf,
 };
 const int ss_structure_count =
 	(int)SS_ARRAY_LEN(ss_structures);

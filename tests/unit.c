@@ -29,6 +29,7 @@ static const unit_suite suites[] = {
 	{"nonprojective", suite_nonprojective, "non-projective trees against brute force"},
 	{"spanning-tree", suite_spanning_tree, "spanning-tree, eight variants, against brute force"},
 	{"ctc", suite_ctc, "ctc against a textbook CTC forward pass, hand-worked values, bad input"},
+	{"tree-crf", suite_tree_crf, "tree-crf: tree counts, word marginals, hand case, bad input"},
 	{"encode", suite_encode, "compact decodes back to events"},
 	{"derived", suite_derived, "count, cross-entropy and kl against brute force"},
 	{"conformance", suite_conformance, "every structure, every op through ss_run, against brute force"},

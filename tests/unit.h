@@ -259,5 +259,6 @@ void suite_derived(void);
 void suite_conformance(void);
 void suite_isa(void);
 void suite_semi_markov(void);
+void suite_tree_crf(void);
 
 #endif

@@ -100,6 +100,10 @@ static const conf_row conf_rows[] = {
 	 SS_DIM_N},
 	CTC_ROW("ctc", ""),
 	CTC_ROW("ctc blank_id=1", "blank_id=1"),
+	{"tree-crf", "tree-crf", "",
+	 {[SS_DIM_N] = 1, [SS_DIM_T] = 1}, {[SS_DIM_N] = 5, [SS_DIM_T] = 2}, 1,
+	 conf_tree_crf_make, conf_tree_crf_enumerate, conf_grad_identity,
+	 SS_DIM_N},
 };
 
 /* ---- modes --------------------------------------------------------------------- */

@@ -158,5 +158,9 @@ void conf_ctc_make(conf_case *c, conf_gen *g);
 void conf_ctc_enumerate(const conf_case *c, conf_enum *en);
 void conf_ctc_grad(const conf_case *c, const double *marginals,
 		   double *const grad[SS_MAX_INPUTS]);
+/* ---- tree-crf (tests/unit_conformance_tree_crf.c) -------------------------- */
+
+void conf_tree_crf_make(conf_case *c, conf_gen *g);
+void conf_tree_crf_enumerate(const conf_case *c, conf_enum *en);
 
 #endif

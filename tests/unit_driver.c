@@ -132,6 +132,8 @@ static int dim_from_input(const ss_structure *s, ss_dim d)
 		d = SS_DIM_K;
 	if (d == SS_DIM_THREE) /* a fixed size */
 		return 1;
+	if (d == SS_DIM_N2M1) /* 2n-1, derived from n */
+		d = SS_DIM_N;
 	for (int k = 0; k < s->n_inputs; k++)
 		for (int a = 0; a < s->inputs[k].rank; a++)
 			if (s->inputs[k].dims[a] == d)

@@ -78,6 +78,8 @@ typedef enum ss_dim {
 	SS_DIM_C,  /* C: columns of an alignment table */
 	SS_DIM_K,  /* K: horizontal move kinds (monotone-alignment) */
 	SS_DIM_K1, /* K+1: every move kind, derived from K */
+	SS_DIM_TWO, /* 2: a (row, column) pair */
+	SS_DIM_RC1, /* R+C-1: the most cells of a monotone path */
 	SS_DIM_COUNT
 } ss_dim;
 

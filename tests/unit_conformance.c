@@ -87,6 +87,14 @@ static const conf_row conf_rows[] = {
 		 "directed=0 projective=1 single_root_edge=0"),
 	TREE_ROW("undirected projective single-root",
 		 "directed=0 projective=1 single_root_edge=1"),
+	{"monotone-alignment", "monotone-alignment", "",
+	 {[SS_DIM_K] = 1, [SS_DIM_R] = 1, [SS_DIM_C] = 1},
+	 {[SS_DIM_K] = 3, [SS_DIM_R] = 4, [SS_DIM_C] = 4}, 1,
+	 conf_monotone_make, conf_monotone_enumerate, NULL, SS_DIM_R},
+	{"monotone-alignment (vertical)", "monotone-alignment", "",
+	 {[SS_DIM_K] = 1, [SS_DIM_R] = 1, [SS_DIM_C] = 1},
+	 {[SS_DIM_K] = 3, [SS_DIM_R] = 4, [SS_DIM_C] = 4}, 1,
+	 conf_monotone_vertical_make, conf_monotone_enumerate, NULL, SS_DIM_R},
 };
 
 /* ---- modes --------------------------------------------------------------------- */

@@ -148,4 +148,10 @@ void conf_tree_enumerate(const conf_case *c, conf_enum *en);
 void conf_tree_grad(const conf_case *c, const double *marginals,
 		    double *const grad[SS_MAX_INPUTS]);
 
+/* ---- tests/unit_conformance_monotone_alignment.c ---------------------------- */
+
+void conf_monotone_make(conf_case *c, conf_gen *g);
+void conf_monotone_vertical_make(conf_case *c, conf_gen *g);
+void conf_monotone_enumerate(const conf_case *c, conf_enum *en);
+
 #endif

@@ -32,17 +32,22 @@
  * The chart program, column by column (α_c[r]: the paths to (r, c)):
  *   α_0[0]  = H[0, 0, 0]
  *   α_0[r]  = α_0[r-1] + V[r, 0]                   (r >= 1; -inf without V)
- *   β_c[r]  = ⊕_{k<K} α_{c-1}[r-k] + H[k, r, c]     (c >= 1, one step over r)
- *   α_c[r]  = β_c[r] ⊕ (α_c[r-1] + V[r, c])          (with V, one r at a time)
- *   α_c     = β_c                                    (without V)
+ *   β_c[r]  = ⊕_{k<K} α_{c-1}[r-k] + H[k, r, c]     (c >= 1: one step)
+ * without V:
+ *   α_c     = β_c
+ * with V (γ_c[r]: the paths that enter (r, c) from above):
+ *   γ_c[0]  = -inf
+ *   γ_c[r]  = (β_c[r-1] ⊕ γ_c[r-1]) + V[r, c]        (one step per r >= 1)
+ *   α_c     = β_c ⊕ γ_c                              (one step)
  *   root    = α_{C'-1}[R'-1]
  * K-1 guard cells of -inf before each α_c let α_{c-1}[r-k] be read for
- * r < k. With V the chain over r is sequential: γ_c[r] = α_c[r-1] + V[r, c]
- * is its own step, so that α_c[r] picks from β_c[r] and γ_c[r] (cells a
- * fixed distance apart). Without V every path visits one cell per column,
- * so each column's step is normalised (lib/chart.c).
+ * r < k; γ_c lies a fixed distance after β_c, so that a cell picks from
+ * both with one affine operand. Only the chain down a column is
+ * sequential. Without V every path visits one cell per column, so each
+ * column's step is normalised (lib/chart.c).
  *
- * Time O(C' R' (K + 1)), memory O(C (K + R)) per element.
+ * Time O(C' R' (K + 1)); memory O((K + 1) R C) per element (θ), the chart
+ * O(C (K + R)) cells and O(C R) steps.
  */
 #include "internal.h"
 
@@ -99,7 +104,7 @@ static void moves_chart_size(const int64_t dim[], ssi_chart_size *size)
 {
 	const int64_t R = dim[SS_DIM_R], C = dim[SS_DIM_C], K = dim[SS_DIM_K];
 	*size = (ssi_chart_size){
-		.steps = C * (2 * R + 2) + 1,
+		.steps = C * (R + 3) + 1,
 		.cells = C * (K + 3 * R) + 1,
 		.candidates = K > 2 ? K : 2,
 		.width = R > K ? R : K > 1 ? K : 1,
@@ -139,22 +144,19 @@ static int moves_chart(const ss_element *e, ssi_chart *ch)
 			ssi_chart_push_normalised(ch, alpha, rows, 0, K, from,
 						  none, horizontal);
 		} else {
+			/* γ_c = β_c + rows in the cells. */
 			const int64_t beta = ssi_chart_cells(ch, rows);
-			const int64_t gamma = ssi_chart_cells(ch, rows - 1);
+			const int64_t gamma = ssi_chart_cells(ch, rows);
 			ssi_chart_push(ch, beta, rows, 0, K, from, none,
 				       horizontal);
-			ssi_chart_push(ch, alpha, 1, 0, 1,
-				       (ssi_operand){beta, 0, 0}, none, none);
-			for (int64_t r = 1; r < rows; r++) {
-				/* γ_c[r] = β_c[r] + rows - 1 in the cells. */
-				ssi_chart_push(ch, gamma + r - 1, 1, 0, 1,
-					       (ssi_operand){alpha + r - 1, 0, 0},
+			ssi_chart_push(ch, gamma, 1, 0, 0, none, none, none);
+			for (int64_t r = 1; r < rows; r++)
+				ssi_chart_push(ch, gamma + r, 1, 0, 2,
+					       (ssi_operand){beta + r - 1, rows, 0},
 					       none,
 					       (ssi_operand){K * RC + r * C + c, 0, 0});
-				ssi_chart_push(ch, alpha + r, 1, 0, 2,
-					       (ssi_operand){beta + r, rows - 1, 0},
-					       none, none);
-			}
+			ssi_chart_push(ch, alpha, rows, 0, 2,
+				       (ssi_operand){beta, rows, 1}, none, none);
 		}
 		prev = alpha;
 	}

@@ -23,6 +23,8 @@ const char *const ss_dim_names[SS_DIM_COUNT] = {
 	[SS_DIM_K1] = "K+1",
 	[SS_DIM_THREE] = "3",
 	[SS_DIM_N2M1] = "2n-1",
+	[SS_DIM_TWO] = "2",
+	[SS_DIM_RC1] = "R+C-1",
 };
 
 void ss_dims_derive(int64_t dim[SS_DIM_COUNT])
@@ -31,10 +33,14 @@ void ss_dims_derive(int64_t dim[SS_DIM_COUNT])
 	dim[SS_DIM_K1] = dim[SS_DIM_K] + 1;
 	dim[SS_DIM_THREE] = 3;
 	dim[SS_DIM_N2M1] = dim[SS_DIM_N] > 0 ? 2 * dim[SS_DIM_N] - 1 : 0;
+	dim[SS_DIM_TWO] = 2;
+	dim[SS_DIM_RC1] = dim[SS_DIM_R] && dim[SS_DIM_C]
+		? dim[SS_DIM_R] + dim[SS_DIM_C] - 1 : 0;
 }
 
 extern const ss_structure ssi_linear_chain, ssi_hmm, ssi_spanning_tree;
 extern const ss_structure ssi_semi_markov, ssi_ctc, ssi_tree_crf;
+extern const ss_structure ssi_monotone_alignment;
 
 const ss_structure *const ss_structures[] = {
 	&ssi_linear_chain,
@@ -43,6 +49,7 @@ const ss_structure *const ss_structures[] = {
 	&ssi_semi_markov,
 	&ssi_ctc,
 	&ssi_tree_crf,
+	&ssi_monotone_alignment,
 };
 const int ss_structure_count =
 	(int)SS_ARRAY_LEN(ss_structures);

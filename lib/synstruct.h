@@ -80,6 +80,8 @@ typedef enum ss_dim {
 	SS_DIM_K1, /* K+1: every move kind, derived from K */
 	SS_DIM_THREE, /* 3: the (start, end, label) of a segment or span */
 	SS_DIM_N2M1, /* 2n-1: the spans of a binary tree over n words */
+	SS_DIM_TWO, /* 2: a (row, column) pair */
+	SS_DIM_RC1, /* R+C-1: the most cells of a monotone path */
 	SS_DIM_COUNT
 } ss_dim;
 

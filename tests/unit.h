@@ -256,6 +256,7 @@ void suite_spanning_tree(void);
 void suite_ctc(void);
 void suite_encode(void);
 void suite_derived(void);
+void suite_monotone_alignment(void);
 void suite_conformance(void);
 void suite_isa(void);
 void suite_semi_markov(void);

@@ -104,6 +104,14 @@ static const conf_row conf_rows[] = {
 	 {[SS_DIM_N] = 1, [SS_DIM_T] = 1}, {[SS_DIM_N] = 5, [SS_DIM_T] = 2}, 1,
 	 conf_tree_crf_make, conf_tree_crf_enumerate, conf_grad_identity,
 	 SS_DIM_N},
+	{"monotone-alignment", "monotone-alignment", "",
+	 {[SS_DIM_K] = 1, [SS_DIM_R] = 1, [SS_DIM_C] = 1},
+	 {[SS_DIM_K] = 3, [SS_DIM_R] = 4, [SS_DIM_C] = 4}, 1,
+	 conf_monotone_make, conf_monotone_enumerate, NULL, SS_DIM_R},
+	{"monotone-alignment (vertical)", "monotone-alignment", "",
+	 {[SS_DIM_K] = 1, [SS_DIM_R] = 1, [SS_DIM_C] = 1},
+	 {[SS_DIM_K] = 3, [SS_DIM_R] = 4, [SS_DIM_C] = 4}, 1,
+	 conf_monotone_vertical_make, conf_monotone_enumerate, NULL, SS_DIM_R},
 };
 
 /* ---- modes --------------------------------------------------------------------- */

@@ -162,5 +162,10 @@ void conf_ctc_grad(const conf_case *c, const double *marginals,
 
 void conf_tree_crf_make(conf_case *c, conf_gen *g);
 void conf_tree_crf_enumerate(const conf_case *c, conf_enum *en);
+/* ---- tests/unit_conformance_monotone_alignment.c ---------------------------- */
+
+void conf_monotone_make(conf_case *c, conf_gen *g);
+void conf_monotone_vertical_make(conf_case *c, conf_gen *g);
+void conf_monotone_enumerate(const conf_case *c, conf_enum *en);
 
 #endif

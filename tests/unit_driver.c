@@ -134,6 +134,10 @@ static int dim_from_input(const ss_structure *s, ss_dim d)
 		return 1;
 	if (d == SS_DIM_N2M1) /* 2n-1, derived from n */
 		d = SS_DIM_N;
+	if (d == SS_DIM_TWO) /* 2, a constant */
+		return 1;
+	if (d == SS_DIM_RC1) /* R+C-1, derived from R and C */
+		return dim_from_input(s, SS_DIM_R) && dim_from_input(s, SS_DIM_C);
 	for (int k = 0; k < s->n_inputs; k++)
 		for (int a = 0; a < s->inputs[k].rank; a++)
 			if (s->inputs[k].dims[a] == d)

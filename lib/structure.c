@@ -21,20 +21,27 @@ const char *const ss_dim_names[SS_DIM_COUNT] = {
 	[SS_DIM_C] = "C",
 	[SS_DIM_K] = "K",
 	[SS_DIM_K1] = "K+1",
+	[SS_DIM_TWO] = "2",
+	[SS_DIM_RC1] = "R+C-1",
 };
 
 void ss_dims_derive(int64_t dim[SS_DIM_COUNT])
 {
 	dim[SS_DIM_S] = 2 * dim[SS_DIM_L] + 1;
 	dim[SS_DIM_K1] = dim[SS_DIM_K] + 1;
+	dim[SS_DIM_TWO] = 2;
+	dim[SS_DIM_RC1] = dim[SS_DIM_R] + dim[SS_DIM_C] > 0
+		? dim[SS_DIM_R] + dim[SS_DIM_C] - 1 : 0;
 }
 
 extern const ss_structure ssi_linear_chain, ssi_hmm, ssi_spanning_tree;
+extern const ss_structure ssi_alignment;
 
 const ss_structure *const ss_structures[] = {
 	&ssi_linear_chain,
 	&ssi_hmm,
 	&ssi_spanning_tree,
+	&ssi_alignment,
 };
 const int ss_structure_count =
 	(int)SS_ARRAY_LEN(ss_structures);

@@ -78,12 +78,15 @@ typedef enum ss_dim {
 	SS_DIM_C,  /* C: columns of an alignment table */
 	SS_DIM_K,  /* K: horizontal move kinds (monotone-alignment) */
 	SS_DIM_K1, /* K+1: every move kind, derived from K */
+	SS_DIM_TWO, /* 2: a (row, column) pair */
+	SS_DIM_RC1, /* R+C-1: the most cells of a monotone path */
 	SS_DIM_COUNT
 } ss_dim;
 
 extern const char *const ss_dim_names[SS_DIM_COUNT];
 
-/* Sets the derived sizes from the others (2L+1 from L, K+1 from K): call
+/* Sets the derived sizes from the others (2L+1 from L, K+1 from K, 2,
+ * R+C-1 from R and C): call
  * it once the sizes the inputs give are known. */
 void ss_dims_derive(int64_t dim[SS_DIM_COUNT]);
 

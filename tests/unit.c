@@ -32,6 +32,7 @@ static const unit_suite suites[] = {
 	{"derived", suite_derived, "count, cross-entropy and kl against brute force"},
 	{"conformance", suite_conformance, "every structure, every op through ss_run, against brute force"},
 	{"isa", suite_isa, "every instruction set against the first"},
+	{"alignment", suite_alignment, "alignment: path counts, one-to-one argmax against every permutation, bad input"},
 };
 
 /* ---- TAP harness ---------------------------------------------------------- */

@@ -257,5 +257,6 @@ void suite_encode(void);
 void suite_derived(void);
 void suite_conformance(void);
 void suite_isa(void);
+void suite_alignment(void);
 
 #endif

@@ -148,4 +148,9 @@ void conf_tree_enumerate(const conf_case *c, conf_enum *en);
 void conf_tree_grad(const conf_case *c, const double *marginals,
 		    double *const grad[SS_MAX_INPUTS]);
 
+/* ---- the rows of tests/unit_conformance_alignment.c ----------------------- */
+
+void conf_alignment_make(conf_case *c, conf_gen *g);
+void conf_alignment_enumerate(const conf_case *c, conf_enum *en);
+
 #endif

@@ -130,6 +130,10 @@ static int dim_from_input(const ss_structure *s, ss_dim d)
 		d = SS_DIM_L;
 	if (d == SS_DIM_K1) /* K+1, derived from K */
 		d = SS_DIM_K;
+	if (d == SS_DIM_TWO) /* 2: always */
+		return 1;
+	if (d == SS_DIM_RC1) /* R+C-1, derived from R and C */
+		d = SS_DIM_R;
 	for (int k = 0; k < s->n_inputs; k++)
 		for (int a = 0; a < s->inputs[k].rank; a++)
 			if (s->inputs[k].dims[a] == d)

@@ -99,7 +99,7 @@ static int check_len(const char *dataset, int64_t len, int64_t n,
 {
 	if (len < 1 || len > n)
 		return ss_error_set(err, SS_EDATA,
-				    "dataset '%s' holds %lld, outside [1, %lld]: an alignment needs at least one row and one column",
+				    "dataset '%s' holds %lld, outside [1, %lld]",
 				    dataset, (long long)len, (long long)n);
 	return SS_OK;
 }
@@ -574,7 +574,7 @@ const ss_structure ssi_alignment = {
 			      .kind = SS_OPTION_ENUM,
 			      .default_value = MANY_TO_MANY,
 			      .choices = type_names,
-			      .help = "the alignments (alignment: monotone-one-to-many, monotone-many-to-many (default) or non-monotone-one-to-one)"},
+			      .help = "alignment: monotone-one-to-many, monotone-many-to-many (default) or non-monotone-one-to-one"},
 	},
 	.n_options = OPT_COUNT,
 	.event = {"event", SS_REAL, 2, {SS_DIM_R, SS_DIM_C}},

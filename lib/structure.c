@@ -41,6 +41,7 @@ void ss_dims_derive(int64_t dim[SS_DIM_COUNT])
 extern const ss_structure ssi_linear_chain, ssi_hmm, ssi_spanning_tree;
 extern const ss_structure ssi_semi_markov, ssi_ctc, ssi_tree_crf;
 extern const ss_structure ssi_monotone_alignment;
+extern const ss_structure ssi_alignment;
 
 const ss_structure *const ss_structures[] = {
 	&ssi_linear_chain,
@@ -50,6 +51,7 @@ const ss_structure *const ss_structures[] = {
 	&ssi_ctc,
 	&ssi_tree_crf,
 	&ssi_monotone_alignment,
+	&ssi_alignment,
 };
 const int ss_structure_count =
 	(int)SS_ARRAY_LEN(ss_structures);

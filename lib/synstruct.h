@@ -87,7 +87,8 @@ typedef enum ss_dim {
 
 extern const char *const ss_dim_names[SS_DIM_COUNT];
 
-/* Sets the derived sizes from the others (2L+1 from L, K+1 from K): call
+/* Sets the derived sizes from the others (2L+1 from L, K+1 from K, 2,
+ * R+C-1 from R and C): call
  * it once the sizes the inputs give are known. */
 void ss_dims_derive(int64_t dim[SS_DIM_COUNT]);
 

@@ -36,6 +36,7 @@ static const unit_suite suites[] = {
 	{"conformance", suite_conformance, "every structure, every op through ss_run, against brute force"},
 	{"isa", suite_isa, "every instruction set against the first"},
 	{"semi-markov", suite_semi_markov, "semi-markov: m = 1 equals the chain, bad segments and events"},
+	{"alignment", suite_alignment, "alignment: path counts, one-to-one argmax against every permutation, bad input"},
 };
 
 /* ---- TAP harness ---------------------------------------------------------- */

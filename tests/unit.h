@@ -261,5 +261,6 @@ void suite_conformance(void);
 void suite_isa(void);
 void suite_semi_markov(void);
 void suite_tree_crf(void);
+void suite_alignment(void);
 
 #endif

@@ -167,5 +167,9 @@ void conf_tree_crf_enumerate(const conf_case *c, conf_enum *en);
 void conf_monotone_make(conf_case *c, conf_gen *g);
 void conf_monotone_vertical_make(conf_case *c, conf_gen *g);
 void conf_monotone_enumerate(const conf_case *c, conf_enum *en);
+/* ---- the rows of tests/unit_conformance_alignment.c ----------------------- */
+
+void conf_alignment_make(conf_case *c, conf_gen *g);
+void conf_alignment_enumerate(const conf_case *c, conf_enum *en);
 
 #endif

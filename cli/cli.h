@@ -99,7 +99,7 @@ typedef struct cli_command {
 
 extern const cli_command cli_commands[SS_OP_COUNT];
 const cli_command *cli_command_find(const char *name);
-/* "linear-chain, hmm or spanning-tree": the structures, for messages. */
+/* "linear-chain, hmm, ... or alignment": the structures, for messages. */
 const char *cli_structure_names(char *buf, size_t size);
 
 /* ---- input (cli/input.c) -------------------------------------------------- */

@@ -284,6 +284,16 @@ int ss_option_check(const ss_option_spec *spec, int64_t value,
 			    ss_option_takes(spec, takes, sizeof takes));
 }
 
+/* Names equal but for '_' in place of '-' (SynJax's spelling,
+ * monotone_many_to_many). */
+static int same_name(const char *a, const char *b)
+{
+	for (; *a && *b; a++, b++)
+		if (*a != *b && !((*a == '_' && *b == '-') || (*a == '-' && *b == '_')))
+			return 0;
+	return *a == *b;
+}
+
 int ss_option_parse(const ss_option_spec *spec, const char *text,
 		    int64_t *value, ss_error *err)
 {
@@ -291,7 +301,7 @@ int ss_option_parse(const ss_option_spec *spec, const char *text,
 	long long v;
 	for (int64_t k = 0; spec->kind == SS_OPTION_ENUM &&
 			    k < choice_count(spec); k++)
-		if (!strcmp(text, spec->choices[k])) {
+		if (same_name(text, spec->choices[k])) {
 			*value = k;
 			return SS_OK;
 		}

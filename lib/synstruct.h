@@ -87,9 +87,9 @@ typedef enum ss_dim {
 
 extern const char *const ss_dim_names[SS_DIM_COUNT];
 
-/* Sets the derived sizes from the others (2L+1 from L, K+1 from K, 2,
- * R+C-1 from R and C): call
- * it once the sizes the inputs give are known. */
+/* Sets the derived and fixed sizes (2L+1 from L, K+1 from K, 2n-1 from n,
+ * R+C-1 from R and C, the constants 3 and 2): call it once the sizes the
+ * inputs give are known. */
 void ss_dims_derive(int64_t dim[SS_DIM_COUNT]);
 
 #define SS_OP_SLOTS 16 /* at least SS_OP_COUNT (checked in structure.c) */

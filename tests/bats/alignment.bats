@@ -54,6 +54,8 @@ EOF
 	assert_close "$(synstruct count --alignment-type monotone-one-to-many in.h5 | jsonq - log_count)" 0
 	run synstruct argmax --alignment-type monotone-one-to-many in.h5
 	assert_output '{"index":[],"score":1.5,"pairs":[[0,0],[1,1],[-1,-1]]}'
+	# SynJax's spelling, with underscores, names the same type
+	assert_close "$(synstruct partition --alignment-type monotone_one_to_many in.h5 | jsonq - log_partition)" 1.5
 }
 
 @test "2 x 3 by hand: 5 many-to-many paths, 2 one-to-many; pairs padded with -1" {

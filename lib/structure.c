@@ -38,11 +38,13 @@ void ss_dims_derive(int64_t dim[SS_DIM_COUNT])
 }
 
 extern const ss_structure ssi_linear_chain, ssi_hmm, ssi_spanning_tree;
+extern const ss_structure ssi_pcfg;
 
 const ss_structure *const ss_structures[] = {
 	&ssi_linear_chain,
 	&ssi_hmm,
 	&ssi_spanning_tree,
+	&ssi_pcfg,
 };
 const int ss_structure_count =
 	(int)SS_ARRAY_LEN(ss_structures);

@@ -87,6 +87,14 @@ static const conf_row conf_rows[] = {
 		 "directed=0 projective=1 single_root_edge=0"),
 	TREE_ROW("undirected projective single-root",
 		 "directed=0 projective=1 single_root_edge=1"),
+	{"pcfg (emission)", "pcfg", "",
+	 {[SS_DIM_N] = 2, [SS_DIM_NT] = 1, [SS_DIM_PT] = 1, [SS_DIM_V] = 1},
+	 {[SS_DIM_N] = 4, [SS_DIM_NT] = 2, [SS_DIM_PT] = 2, [SS_DIM_V] = 3}, 2,
+	 conf_pcfg_emission_make, conf_pcfg_enumerate, conf_pcfg_grad, SS_DIM_N},
+	{"pcfg (preterminal_scores)", "pcfg", "",
+	 {[SS_DIM_N] = 2, [SS_DIM_NT] = 1, [SS_DIM_PT] = 1},
+	 {[SS_DIM_N] = 4, [SS_DIM_NT] = 2, [SS_DIM_PT] = 2}, 2,
+	 conf_pcfg_scores_make, conf_pcfg_enumerate, conf_pcfg_grad, SS_DIM_N},
 };
 
 /* ---- modes --------------------------------------------------------------------- */

@@ -30,6 +30,7 @@ static const unit_suite suites[] = {
 	{"spanning-tree", suite_spanning_tree, "spanning-tree, eight variants, against brute force"},
 	{"encode", suite_encode, "compact decodes back to events"},
 	{"derived", suite_derived, "count, cross-entropy and kl against brute force"},
+	{"pcfg", suite_pcfg, "pcfg against a textbook inside algorithm; sentences of length 2"},
 	{"conformance", suite_conformance, "every structure, every op through ss_run, against brute force"},
 	{"isa", suite_isa, "every instruction set against the first"},
 };

@@ -255,6 +255,7 @@ void suite_nonprojective(void);
 void suite_spanning_tree(void);
 void suite_encode(void);
 void suite_derived(void);
+void suite_pcfg(void);
 void suite_conformance(void);
 void suite_isa(void);
 

@@ -211,8 +211,8 @@ load common
 }
 
 @test "unknown --structure and --format values: exit 2" {
-	expect_usage "synstruct: error: unknown structure 'crf' (linear-chain, hmm or spanning-tree); see 'synstruct partition --help'" partition -s crf in.h5
-	expect_usage "synstruct: error: unknown structure 'chain' (linear-chain, hmm or spanning-tree); see 'synstruct argmax --help'" argmax --structure chain in.h5
+	expect_usage "synstruct: error: unknown structure 'crf' (linear-chain, hmm, spanning-tree or pcfg); see 'synstruct partition --help'" partition -s crf in.h5
+	expect_usage "synstruct: error: unknown structure 'chain' (linear-chain, hmm, spanning-tree or pcfg); see 'synstruct argmax --help'" argmax --structure chain in.h5
 	expect_usage "synstruct: error: unknown format 'xml' (jsonl or hdf5); see 'synstruct partition --help'" partition --format xml in.h5
 }
 

@@ -282,7 +282,7 @@ EOF
 attr structure string linear-chian
 dataset log_potentials float64 [2, 2, 2] fill 0
 EOF
-	expect_error "synstruct: error: 'in.h5': unknown structure 'linear-chian' (linear-chain, hmm or spanning-tree)" partition in.h5
+	expect_error "synstruct: error: 'in.h5': unknown structure 'linear-chian' (linear-chain, hmm, spanning-tree or pcfg)" partition in.h5
 }
 
 @test "no structure attribute, or one that is not a string" {

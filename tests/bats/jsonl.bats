@@ -120,5 +120,5 @@ EOF
 	printf '%s\n' '{"structure": "spanning-tree", "log_potentials": [[0, 1], [7, 9]], "projective": 2}' > opt.jsonl
 	expect_error "synstruct: error: 'opt.jsonl': line 1: 'projective' must be 0, 1, false or true" partition opt.jsonl
 	printf '%s\n' '{"structure": "semi-markov-ish"}' > unknown.jsonl
-	expect_error "synstruct: error: 'unknown.jsonl': unknown structure 'semi-markov-ish' (linear-chain, hmm or spanning-tree)" partition unknown.jsonl
+	expect_error "synstruct: error: 'unknown.jsonl': unknown structure 'semi-markov-ish' (linear-chain, hmm, spanning-tree or pcfg)" partition unknown.jsonl
 }

@@ -201,9 +201,17 @@ typedef struct in_events {
 	char name[128];
 	int is_decode;          /* the dataset is a compact decode */
 	int is_enum;            /* boolean (an HDF5 enum over an integer) */
+	/* Dense events of a structure with event_tags: the second part,
+	 * "<name>_tags", of size_tags values per (sample, element) (0:
+	 * none), read beside the first into the flat event. */
+	char tags_name[140];
+	hid_t dset_tags;
+	int tags_is_enum, rank_tags;
+	hsize_t shape_tags[CLI_MAX_RANK];
+	int64_t size_tags;
 	int has_sample_axis;
 	int64_t num;            /* leading sample axis size, 1 if none */
-	int64_t size;           /* values per (sample, element) */
+	int64_t size;           /* values per (sample, element) of name */
 	jsonl_reader *jsonl;    /* JSON Lines events, else NULL */
 	int rank;
 	hsize_t shape[CLI_MAX_RANK];
@@ -214,7 +222,7 @@ int in_events_open(in_events *ev, const in_file *in, const cli_options *opt);
  * A dataset so named is read as events, one named as the structure's
  * decode as the decode, any other as whichever its shape fits. */
 int in_event_name(const char *name);
-/* Reads the dense events [num][count][event size] of the chunk's elements
+/* Reads the dense events [num][count][ss_event_size] of the chunk's elements
  * [start, start + count), encoding compact decodes; reports and returns -1
  * on failure. */
 int in_events_read(const in_events *ev, const in_file *in, int64_t start,
@@ -234,8 +242,8 @@ int jsonl_read_chunk(const in_file *in, int64_t count, in_chunk *chunk);
 /* Chooses the events' member, dense or decode, from the first object. */
 int jsonl_events_open(in_events *ev, const in_file *in,
 		      const cli_options *opt, jsonl_reader *r);
-/* Reads the next count objects' events or decodes, [num][count][size]
- * doubles or int64 as ev->is_decode says. */
+/* Reads the next count objects' events or decodes, [num][count][size +
+ * size_tags] doubles or int64 as ev->is_decode says. */
 int jsonl_events_read(const in_events *ev, const in_file *in, int64_t count,
 		      void *values);
 
@@ -306,9 +314,14 @@ void cli_progress_end(void);
 /* How an output array is stored. */
 typedef enum out_type { OUT_F32, OUT_F64, OUT_U8, OUT_I32 } out_type;
 
+/* The most output datasets of a command: its arrays, an event's second
+ * part (<name>_tags) beside each event. */
+#define OUT_MAX_ARRAYS (2 * SS_MAX_OP_ARRAYS)
+
 /* One output array: name, its values in memory (double for SS_REAL, int64
  * for SS_INT) at data[source] of out_write_chunk, how it is stored, and its
- * shape per element. */
+ * shape per element. Each element's values are the size values at offset
+ * of its stride values in data[source] (an event's parts share one array). */
 typedef struct out_array {
 	const char *name;
 	ss_kind kind;
@@ -316,7 +329,7 @@ typedef struct out_array {
 	int source;
 	int rank;
 	hsize_t shape[SS_MAX_EVENT_RANK];
-	int64_t size;
+	int64_t size, offset, stride;
 } out_array;
 
 typedef struct out_writer out_writer;

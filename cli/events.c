@@ -9,7 +9,9 @@
  * per element, as synstruct's own JSON Lines outputs do. Without --dataset
  * the first present of argmax, samples, topk and the decode's name is
  * read. Decodes are turned into events by
- * the structure's encoder, chunk by chunk, so memory stays bounded.
+ * the structure's encoder, chunk by chunk, so memory stays bounded. The
+ * dense events of a structure whose event has two parts (pcfg) are two
+ * datasets or members, <name> and <name>_tags, read into one flat event.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -75,34 +77,23 @@ static int choose_dataset(in_events *ev, const in_file *in,
 	return 0;
 }
 
-int in_events_open(in_events *ev, const in_file *in, const cli_options *opt)
+/* Opens dataset name of the events file into *dset: its class (an
+ * enum's over an integer is H5T_ENUM, *is_enum set), or H5T_NO_CLASS
+ * after reporting. */
+static H5T_class_t open_values(const in_events *ev, const char *name,
+			       hid_t *dset, int *is_enum)
 {
-	const ss_structure *st = in->structure;
-	const ss_array_spec *decode = st->n_decodes ? &st->decodes[0] : NULL;
 	H5T_class_t cls;
 	hid_t type;
-	int axis;
-	char got[256], dense[256], compact[256];
-
-	memset(ev, 0, sizeof *ev);
-	ev->path = opt->events;
-	ev->dset = -1;
-	if (in_open_source(opt->events, NULL, ev->temp_path,
-			   sizeof ev->temp_path, &ev->file, &ev->jsonl))
-		return -1;
-	if (ev->jsonl)
-		return jsonl_events_open(ev, in, opt, ev->jsonl);
-	if (choose_dataset(ev, in, opt))
-		return -1;
-	if (H5Lexists(ev->file, ev->name, H5P_DEFAULT) <= 0 ||
-	    (ev->dset = H5Dopen2(ev->file, ev->name, H5P_DEFAULT)) < 0) {
-		cli_error("'%s': no dataset '%s'", ev->path, ev->name);
-		return -1;
+	if (H5Lexists(ev->file, name, H5P_DEFAULT) <= 0 ||
+	    (*dset = H5Dopen2(ev->file, name, H5P_DEFAULT)) < 0) {
+		cli_error("'%s': no dataset '%s'", ev->path, name);
+		return H5T_NO_CLASS;
 	}
-	type = H5Dget_type(ev->dset);
+	type = H5Dget_type(*dset);
 	cls = H5Tget_class(type);
-	ev->is_enum = cls == H5T_ENUM;
-	if (ev->is_enum) {
+	*is_enum = cls == H5T_ENUM;
+	if (*is_enum) {
 		hid_t base = H5Tget_super(type);
 		if (H5Tget_class(base) != H5T_INTEGER ||
 		    H5Tget_size(base) > sizeof(int64_t))
@@ -112,9 +103,61 @@ int in_events_open(in_events *ev, const in_file *in, const cli_options *opt)
 	H5Tclose(type);
 	if (cls != H5T_FLOAT && cls != H5T_INTEGER && cls != H5T_ENUM) {
 		cli_error("'%s': dataset '%s' is not numeric or boolean",
-			  ev->path, ev->name);
+			  ev->path, name);
+		return H5T_NO_CLASS;
+	}
+	return cls;
+}
+
+/* The second part of dense events of st, <name>_tags, of the shape
+ * event_tags with the first part's sample axis. */
+static int open_tags(in_events *ev, const in_file *in)
+{
+	const ss_structure *st = in->structure;
+	int axis, rank;
+	const hsize_t *shape = ev->shape_tags;
+	char got[256], want[256];
+	snprintf(ev->tags_name, sizeof ev->tags_name, "%s_tags", ev->name);
+	if (open_values(ev, ev->tags_name, &ev->dset_tags,
+			&ev->tags_is_enum) == H5T_NO_CLASS ||
+	    h5_dataset_shape(ev->dset_tags, ev->path, ev->tags_name,
+			     &ev->rank_tags, ev->shape_tags))
+		return -1;
+	rank = ev->rank_tags;
+	if (!shape_matches(in, &st->event_tags, rank, shape, &axis) ||
+	    axis != ev->has_sample_axis ||
+	    (axis && shape[0] != (hsize_t)ev->num)) {
+		cli_format_shape(got, sizeof got, rank, shape);
+		format_want(want, sizeof want, in, &st->event_tags);
+		cli_error("'%s': dataset '%s' has shape %s; it must be %s, with the sample axis of '%s'",
+			  ev->path, ev->tags_name, got, want, ev->name);
 		return -1;
 	}
+	ev->size_tags = ss_array_size(&st->event_tags, in->dim);
+	return h5_check_storage(ev->dset_tags, ev->path, ev->tags_name);
+}
+
+int in_events_open(in_events *ev, const in_file *in, const cli_options *opt)
+{
+	const ss_structure *st = in->structure;
+	const ss_array_spec *decode = st->n_decodes ? &st->decodes[0] : NULL;
+	H5T_class_t cls;
+	int axis;
+	char got[256], dense[256], compact[256];
+
+	memset(ev, 0, sizeof *ev);
+	ev->path = opt->events;
+	ev->dset = ev->dset_tags = -1;
+	if (in_open_source(opt->events, NULL, ev->temp_path,
+			   sizeof ev->temp_path, &ev->file, &ev->jsonl))
+		return -1;
+	if (ev->jsonl)
+		return jsonl_events_open(ev, in, opt, ev->jsonl);
+	if (choose_dataset(ev, in, opt))
+		return -1;
+	cls = open_values(ev, ev->name, &ev->dset, &ev->is_enum);
+	if (cls == H5T_NO_CLASS)
+		return -1;
 	if (h5_dataset_shape(ev->dset, ev->path, ev->name, &ev->rank,
 			     ev->shape))
 		return -1;
@@ -150,29 +193,40 @@ int in_events_open(in_events *ev, const in_file *in, const cli_options *opt)
 	}
 	ev->has_sample_axis = axis;
 	ev->num = axis ? (int64_t)ev->shape[0] : 1;
+	if (!ev->is_decode && st->event_tags.name && open_tags(ev, in))
+		return -1;
 	return h5_check_storage(ev->dset, ev->path, ev->name);
 }
 
-/* Reads sample s of the chunk as values of memtype (double or int64). */
-static int read_values(const in_events *ev, const in_file *in, int64_t s,
-		       int64_t start, int64_t count, hid_t memtype, void *buf)
+/* One dataset of the events: the first part or the tags. */
+typedef struct part {
+	hid_t dset;
+	int is_enum, rank;
+	const hsize_t *shape;
+	int64_t size;
+} part;
+
+/* Reads sample s of the chunk of part p as values of memtype (double or
+ * int64). */
+static int read_values(const in_events *ev, const in_file *in, part p,
+		       int64_t s, int64_t start, int64_t count, hid_t memtype,
+		       void *buf)
 {
 	int lead = ev->has_sample_axis + in->batch_rank;
-	hid_t type = -1, base = -1;
-	int rc;
-	if (ev->is_enum) {
+	hid_t dset = p.dset, type = -1, base = -1;
+	int is_enum = p.is_enum, rc;
+	if (is_enum) {
 		/* HDF5 does not convert an enum to a number: read its integer
 		 * bytes, then convert them in place. */
-		hid_t file_type = H5Dget_type(ev->dset);
+		hid_t file_type = H5Dget_type(dset);
 		type = H5Tget_native_type(file_type, H5T_DIR_DEFAULT);
 		base = H5Tget_super(type);
 		H5Tclose(file_type);
 	}
-	rc = h5_read_flat(ev->dset, ev->is_enum ? type : memtype, lead,
-			  ev->shape, ev->rank, s * in->batch_count + start,
-			  count, buf);
-	if (rc == 0 && ev->is_enum &&
-	    H5Tconvert(base, memtype, (size_t)(count * ev->size), buf, NULL,
+	rc = h5_read_flat(dset, is_enum ? type : memtype, lead, p.shape,
+			  p.rank, s * in->batch_count + start, count, buf);
+	if (rc == 0 && is_enum &&
+	    H5Tconvert(base, memtype, (size_t)(count * p.size), buf, NULL,
 		       H5P_DEFAULT) < 0)
 		rc = -1;
 	if (type >= 0)
@@ -182,22 +236,47 @@ static int read_values(const in_events *ev, const in_file *in, int64_t s,
 	return rc;
 }
 
-/* Reads the values of the chunk, [num][count][size] doubles (events) or
- * int64 (decodes). */
+/* Reads the values of the chunk, [num][count][size + size_tags] doubles
+ * (events) or int64 (decodes): each part's sample into tmp (when there
+ * are two), then into its place beside the other. */
 static int read_chunk_values(const in_events *ev, const in_file *in,
 			     int64_t start, int64_t count, void *values)
 {
 	hid_t memtype = ev->is_decode ? H5T_NATIVE_INT64 : H5T_NATIVE_DOUBLE;
+	const int64_t stride = ev->size + ev->size_tags;
+	const part parts[2] = {
+		{ev->dset, ev->is_enum, ev->rank, ev->shape, ev->size},
+		{ev->dset_tags, ev->tags_is_enum, ev->rank_tags, ev->shape_tags,
+		 ev->size_tags}};
+	const char *names[2] = {ev->name, ev->tags_name};
+	char *out = values, *tmp = NULL;
 	if (ev->jsonl)
 		return jsonl_events_read(ev, in, count, values);
+	if (ev->size_tags &&
+	    !(tmp = malloc((size_t)(count * stride) * CLI_VALUE_BYTES + 8))) {
+		cli_error("cannot allocate %lld values for dataset '%s'",
+			  (long long)(count * stride), ev->name);
+		return -1;
+	}
 	for (int64_t s = 0; s < ev->num; s++)
-		if (read_values(ev, in, s, start, count, memtype,
-				(char *)values + (size_t)(s * count * ev->size) *
-							 CLI_VALUE_BYTES)) {
-			cli_error("'%s': cannot read dataset '%s' (truncated or corrupt file?)",
-				  ev->path, ev->name);
-			return -1;
+		for (int k = 0; k < (ev->size_tags ? 2 : 1); k++) {
+			const int64_t size = parts[k].size;
+			char *dst = out + (size_t)(s * count * stride) *
+						  CLI_VALUE_BYTES;
+			if (read_values(ev, in, parts[k], s, start, count,
+					memtype, tmp ? tmp : dst)) {
+				cli_error("'%s': cannot read dataset '%s' (truncated or corrupt file?)",
+					  ev->path, names[k]);
+				free(tmp);
+				return -1;
+			}
+			for (int64_t i = 0; tmp && i < count; i++)
+				memcpy(dst + (size_t)(i * stride + k * ev->size) *
+						     CLI_VALUE_BYTES,
+				       tmp + (size_t)(i * size) * CLI_VALUE_BYTES,
+				       (size_t)size * CLI_VALUE_BYTES);
 		}
+	free(tmp);
 	return 0;
 }
 
@@ -205,7 +284,7 @@ int in_events_read(const in_events *ev, const in_file *in, int64_t start,
 		   int64_t count, const ss_element *elements, double *buf)
 {
 	const ss_structure *st = in->structure;
-	const int64_t E = ss_array_size(&st->event, in->dim);
+	const int64_t E = ss_event_size(st, in->dim);
 	int64_t *decodes;
 
 	if (!ev->is_decode)
@@ -251,6 +330,8 @@ void in_events_close(in_events *ev)
 	jsonl_reader_free(ev->jsonl);
 	if (ev->dset >= 0)
 		H5Dclose(ev->dset);
+	if (ev->dset_tags >= 0)
+		H5Dclose(ev->dset_tags);
 	if (ev->file > 0)
 		H5Fclose(ev->file);
 }

@@ -462,10 +462,28 @@ static int resolve_dims(in_file *in)
 			return -1;
 		}
 	}
-	for (int d = 0; d < SS_DIM_COUNT; d++)
+	int64_t given[SS_DIM_COUNT];
+	for (int d = 0; d < SS_DIM_COUNT; d++) {
 		if (in->dim[d] < 0)
 			in->dim[d] = 0;
+		given[d] = in->dim[d];
+	}
 	ss_dims_derive(in->dim);
+	/* A derived letter that is an input's axis (nt+pt) must be what
+	 * the others make it. */
+	for (int d = 0; d < SS_DIM_COUNT; d++) {
+		const in_dataset *ds;
+		char want[64], got[256];
+		if (from[d] < 0 || given[d] == in->dim[d])
+			continue;
+		ds = &in->ds[from[d]];
+		format_spec(want, sizeof want, &st->inputs[from[d]]);
+		cli_format_shape(got, sizeof got, ds->rank, ds->shape);
+		cli_error("'%s': dataset '%s' has shape %s; %s needs %s with %s = %lld",
+			  in->path, st->inputs[from[d]].name, got, st->name,
+			  want, ss_dim_names[d], (long long)in->dim[d]);
+		return -1;
+	}
 	return 0;
 }
 

@@ -458,6 +458,20 @@ int jsonl_events_open(in_events *ev, const in_file *in, const cli_options *opt,
 	}
 	ev->has_sample_axis = axis;
 	ev->rank = (decode && ev->is_decode ? decode->rank : st->event.rank) + axis;
+	if (!ev->is_decode && st->event_tags.name) {
+		/* the second part of the event, with the same sample axis */
+		int64_t num;
+		snprintf(ev->tags_name, sizeof ev->tags_name, "%s_tags", ev->name);
+		v = cJSON_GetObjectItemCaseSensitive(obj, ev->tags_name);
+		if (!v || !member_matches(in, v, &st->event_tags, &axis, &num) ||
+		    axis != ev->has_sample_axis || num != ev->num) {
+			cli_error("'%s': line 1: %s '%s' beside '%s', of the elements' preterminal tags with the sample axis of '%s'",
+				  ev->path, v ? "bad" : "no", ev->tags_name,
+				  ev->name, ev->name);
+			goto done;
+		}
+		ev->size_tags = ss_array_size(&st->event_tags, in->dim);
+	}
 	if (fseek(r->f, 0, SEEK_SET) != 0) {
 		cli_error("'%s': cannot read", ev->path);
 		goto done;
@@ -469,6 +483,16 @@ done:
 	return rc;
 }
 
+/* The rank and shape [S?, spec] of member spec of an element's events. */
+static int member_shape(const in_events *ev, const in_file *in,
+			const ss_array_spec *spec, hsize_t *shape)
+{
+	shape[0] = (hsize_t)ev->num;
+	for (int d = 0; d < spec->rank; d++)
+		shape[ev->has_sample_axis + d] = (hsize_t)in->dim[spec->dims[d]];
+	return spec->rank + ev->has_sample_axis;
+}
+
 int jsonl_events_read(const in_events *ev, const in_file *in, int64_t count,
 		      void *values)
 {
@@ -476,33 +500,41 @@ int jsonl_events_read(const in_events *ev, const in_file *in, int64_t count,
 	const ss_array_spec *spec = ev->is_decode ? &st->decodes[0] : &st->event;
 	ss_kind kind = ev->is_decode ? SS_INT : SS_REAL;
 	size_t width = kind == SS_REAL ? sizeof(double) : sizeof(int64_t);
-	hsize_t shape[SS_MAX_EVENT_RANK + 1];
-	int rank = spec->rank + ev->has_sample_axis;
-	int64_t per_sample = ev->size;
-	char *tmp = malloc((size_t)(ev->num * per_sample) * width + 8);
+	hsize_t shape[SS_MAX_EVENT_RANK + 1], shape_tags[SS_MAX_EVENT_RANK + 1];
+	int rank = member_shape(ev, in, spec, shape);
+	int rank_tags = member_shape(ev, in, &st->event_tags, shape_tags);
+	const int64_t size = ev->size, stride = ev->size + ev->size_tags;
+	char *tmp = malloc((size_t)(ev->num * stride) * width + 8);
+	char *tmp_tags = tmp + (size_t)(ev->num * size) * width;
 
 	if (!tmp) {
 		cli_error("cannot allocate the events of one element");
 		return -1;
 	}
-	shape[0] = (hsize_t)ev->num;
-	for (int d = 0; d < spec->rank; d++)
-		shape[ev->has_sample_axis + d] = (hsize_t)in->dim[spec->dims[d]];
 	for (int64_t i = 0; i < count; i++) {
 		cJSON *obj = next_object(ev->jsonl);
 		int rc = obj ? read_member(ev->jsonl, obj, ev->name, kind, rank,
 					   shape, tmp)
 			     : -1;
+		if (!rc && ev->size_tags)
+			rc = read_member(ev->jsonl, obj, ev->tags_name, kind,
+					 rank_tags, shape_tags, tmp_tags);
 		cJSON_Delete(obj);
 		if (rc) {
 			free(tmp);
 			return -1;
 		}
-		/* [S][count][size] from this element's [S][size]. */
-		for (int64_t s = 0; s < ev->num; s++)
-			memcpy((char *)values + (size_t)((s * count + i) * per_sample) * width,
-			       tmp + (size_t)(s * per_sample) * width,
-			       (size_t)per_sample * width);
+		/* [S][count][size + size_tags] from this element's [S][size]
+		 * and [S][size_tags]. */
+		for (int64_t s = 0; s < ev->num; s++) {
+			char *dst = (char *)values +
+				    (size_t)((s * count + i) * stride) * width;
+			memcpy(dst, tmp + (size_t)(s * size) * width,
+			       (size_t)size * width);
+			memcpy(dst + (size_t)size * width,
+			       tmp_tags + (size_t)(s * ev->size_tags) * width,
+			       (size_t)ev->size_tags * width);
+		}
 	}
 	free(tmp);
 	return 0;

@@ -32,7 +32,7 @@ struct out_writer {
 	cli_dest *dest;
 	char temp[CLI_TEMP_MAX];     /* the temporary file; "": held back */
 	FILE *json;
-	hid_t file, dset[SS_MAX_OP_ARRAYS];
+	hid_t file, dset[OUT_MAX_ARRAYS];
 	const out_array *arrays;
 	int n_arrays;
 	int has_sample_axis;
@@ -133,7 +133,8 @@ static int json_write_chunk(out_writer *w, int64_t start, int64_t count,
 				if (s)
 					fputc(',', w->json);
 				json_array(w->json, a,
-					   base + (size_t)((s * count + i) * a->size) * width);
+					   base + (size_t)((s * count + i) * a->stride +
+							   a->offset) * width);
 			}
 			if (w->has_sample_axis)
 				fputc(']', w->json);
@@ -265,15 +266,21 @@ static int h5_write_chunk(out_writer *w, int64_t start, int64_t count,
 		int lead = w->has_sample_axis + w->in->batch_rank;
 		hid_t memtype = a->kind == SS_REAL ? H5T_NATIVE_DOUBLE
 						   : H5T_NATIVE_INT64;
-		hsize_t values = (hsize_t)(count * a->size);
+		/* The chunk's [count][stride] values in memory, of which
+		 * each element's [offset, offset + size) are written. */
+		hsize_t mshape[2] = {(hsize_t)count, (hsize_t)a->stride};
+		hsize_t mstart[2] = {0, (hsize_t)a->offset};
+		hsize_t mcount[2] = {(hsize_t)count, (hsize_t)a->size};
 		herr_t status = 0;
-		if (values == 0)
+		if (count * a->size == 0)
 			continue;
 		hid_t fspace = H5Dget_space(w->dset[k]);
-		hid_t mspace = H5Screate_simple(1, &values, NULL);
+		hid_t mspace = H5Screate_simple(2, mshape, NULL);
+		H5Sselect_hyperslab(mspace, H5S_SELECT_SET, mstart, NULL,
+				    mcount, NULL);
 		for (int64_t s = 0; s < w->num_samples && status >= 0; s++) {
 			const char *src = (const char *)data[a->source] +
-					  s * (int64_t)values * CLI_VALUE_BYTES;
+					  s * count * a->stride * CLI_VALUE_BYTES;
 			h5_select_flat(fspace, lead, shape, rank,
 				       s * w->in->batch_count + start, count);
 			status = H5Dwrite(w->dset[k], memtype, mspace, fspace,
@@ -323,7 +330,7 @@ out_writer *out_open(const cli_options *opt, cli_dest *dest,
 	w->path = dest->name;
 	w->dest = dest;
 	w->file = -1;
-	for (int k = 0; k < SS_MAX_OP_ARRAYS; k++)
+	for (int k = 0; k < OUT_MAX_ARRAYS; k++)
 		w->dset[k] = -1;
 	w->arrays = arrays;
 	w->n_arrays = n_arrays;

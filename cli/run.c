@@ -27,7 +27,7 @@ typedef struct run_state {
 	in_file in;
 	in_file in_q;     /* cross-entropy and kl: Q (in is P) */
 	in_events ev;
-	out_array arrays[SS_MAX_OP_ARRAYS];
+	out_array arrays[OUT_MAX_ARRAYS];
 	int n_arrays, has_sample_axis;
 	int64_t num_samples, event_size;
 	int64_t chunk;
@@ -37,37 +37,54 @@ typedef struct run_state {
 	double t_read, t_compute, t_write;
 } run_state;
 
+/* Adds the dataset name of axes spec, the values at offset of output
+ * array k (stride values per element), stored as the flags say. */
+static void add_output(run_state *r, const char *name,
+		       const ss_array_spec *spec, unsigned flags, int k,
+		       int64_t offset, int64_t stride)
+{
+	int real64 = r->opt->dtype ? !strcmp(r->opt->dtype, "float64")
+				   : r->in.real_bits == 64;
+	out_array *a = &r->arrays[r->n_arrays++];
+	a->name = name;
+	a->kind = spec->kind;
+	a->type = spec->kind == SS_INT ? OUT_I32
+		  : flags & SS_OUT_INDICATOR ? OUT_U8
+		  : real64 ? OUT_F64 : OUT_F32;
+	a->source = k;
+	a->rank = spec->rank;
+	a->size = 1;
+	for (int d = 0; d < spec->rank; d++) {
+		a->shape[d] = (hsize_t)r->in.dim[spec->dims[d]];
+		a->size *= (int64_t)a->shape[d];
+	}
+	a->offset = offset;
+	a->stride = stride;
+}
+
 /* The arrays to write: every output of the op but those written on
  * request only, each stored compactly (SPEC §3): reals in the input's
- * floating type or --dtype, indicator events uint8, decodes int32. */
+ * floating type or --dtype, indicator events uint8, decodes int32. The
+ * two parts of an event are two datasets, <name> and <name>_tags. */
 static void describe_outputs(run_state *r)
 {
 	const ss_structure *st = r->in.structure;
 	ss_op op = r->opt->op;
-	int real64 = r->opt->dtype ? !strcmp(r->opt->dtype, "float64")
-				   : r->in.real_bits == 64;
 	r->n_arrays = 0;
 	for (int k = 0; k < ss_op_output_count(st, op); k++) {
 		const ss_array_spec *spec = ss_op_output_array(st, op, k);
+		const char *tags = ss_op_output_tags(st, op, k);
 		unsigned flags = ss_op_output_flags(st, op, k);
-		out_array *a = &r->arrays[r->n_arrays];
+		int64_t stride = ss_op_output_size(st, op, k, r->in.dim);
 		if ((flags & SS_OUT_ON_REQUEST) && !r->opt->dense_events)
 			continue;
-		r->n_arrays++;
-		a->name = ss_op_output_name(st, op, k);
-		a->kind = spec->kind;
-		a->type = spec->kind == SS_INT ? OUT_I32
-			  : flags & SS_OUT_INDICATOR ? OUT_U8
-			  : real64 ? OUT_F64 : OUT_F32;
-		a->source = k;
-		a->rank = spec->rank;
-		a->size = 1;
-		for (int d = 0; d < spec->rank; d++) {
-			a->shape[d] = (hsize_t)r->in.dim[spec->dims[d]];
-			a->size *= (int64_t)a->shape[d];
-		}
+		add_output(r, ss_op_output_name(st, op, k), spec, flags, k, 0,
+			   stride);
+		if (tags)
+			add_output(r, tags, &st->event_tags, flags, k,
+				   ss_array_size(spec, r->in.dim), stride);
 	}
-	r->event_size = ss_array_size(&st->event, r->in.dim);
+	r->event_size = ss_event_size(st, r->in.dim);
 }
 
 static void format_bytes(char *buf, size_t size, double bytes)
@@ -88,6 +105,13 @@ static double array_values(const ss_array_spec *spec, const int64_t dim[])
 	for (int d = 0; d < spec->rank; d++)
 		values *= (double)dim[spec->dims[d]];
 	return values;
+}
+
+/* The same for the flat event of st, both parts. */
+static double event_values(const ss_structure *st, const int64_t dim[])
+{
+	return array_values(&st->event, dim) +
+	       (st->event_tags.name ? array_values(&st->event_tags, dim) : 0);
 }
 
 /* Whether an array of this many values can be sized in integers. */
@@ -149,12 +173,15 @@ static int plan_chunks(run_state *r)
 		else
 			per_element += bytes;
 	}
-	for (int k = 0; k < ss_op_output_count(st, op); k++)
+	for (int k = 0; k < ss_op_output_count(st, op); k++) {
+		const ss_array_spec *spec = ss_op_output_array(st, op, k);
 		per_element += CLI_VALUE_BYTES * samples *
-			       array_values(ss_op_output_array(st, op, k), in->dim);
+			       (spec == &st->event ? event_values(st, in->dim)
+						   : array_values(spec, in->dim));
+	}
 	if (ss_ops[op].operands == SS_WITH_EVENTS)
 		per_element += CLI_VALUE_BYTES * samples *
-			       array_values(&st->event, in->dim);
+			       event_values(st, in->dim);
 	/* The workspace is of the element's order: size it once that fits. */
 	if (per_element + shared <= budget)
 		workspace = (double)threads *
@@ -363,8 +390,7 @@ static int chunk_read(run_state *r, chunk_slot *c, int64_t start,
 		goto done;
 	}
 	for (int k = 0; k < n_out; k++) {
-		int64_t size = ss_array_size(ss_op_output_array(st, op, k),
-					     r->in.dim);
+		int64_t size = ss_op_output_size(st, op, k, r->in.dim);
 		c->batch.out[k] = calloc((size_t)(r->num_samples * count * size) + 8,
 					 CLI_VALUE_BYTES);
 		if (!c->batch.out[k]) {
@@ -511,7 +537,7 @@ int cli_run(const cli_options *opt)
 
 	memset(&r, 0, sizeof r);
 	r.opt = opt;
-	r.ev.file = r.ev.dset = -1;
+	r.ev.file = r.ev.dset = r.ev.dset_tags = -1;
 	in_init(&r.in);
 	in_init(&r.in_q);
 	double t_start = omp_get_wtime();

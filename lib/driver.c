@@ -227,7 +227,7 @@ static int run_element(ss_op op, const ss_batch *b, int64_t i,
 		       ss_error *err)
 {
 	const ss_structure *st = b->structure;
-	const int64_t E = ss_array_size(&st->event, e->dim);
+	const int64_t E = ss_event_size(st, e->dim);
 	const int64_t S = b->num_samples, count = b->count;
 	int64_t *slices[SS_MAX_DECODES];
 	double logz;
@@ -239,8 +239,10 @@ static int run_element(ss_op op, const ss_batch *b, int64_t i,
 		b->empty[i] = OUT_REAL(b, 0)[i] == -INFINITY;
 		break;
 	case SS_OP_MARGINALS:
-		rc = ss_marginals(st, e, ws, OUT_REAL(b, 0) + i * E, &logz,
-				      err);
+		rc = ss_marginals_counts(st, e, ws, OUT_REAL(b, 0) + i * E,
+					 st->counts.name
+					 ? OUT_REAL(b, 1) + i * ss_array_size(&st->counts, e->dim)
+					 : NULL, &logz, err);
 		b->empty[i] = logz == -INFINITY;
 		break;
 	case SS_OP_ARGMAX:

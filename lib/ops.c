@@ -49,7 +49,7 @@ static const ss_structure *canonical_of(const ss_structure *s)
 /* Doubles of the canonical event (the parts). */
 static int64_t parts_of(const ss_structure *s, const int64_t dim[])
 {
-	return ss_array_size(&canonical_of(s)->event, dim);
+	return ss_event_size(canonical_of(s), dim);
 }
 
 static size_t array_bytes(const ss_structure *s, const int64_t dim[])
@@ -141,7 +141,7 @@ static void canon_of_element(const ss_structure *k, const ss_element *c,
 	out->c = *c;
 	out->theta = c->dtype[0] == SS_F32 ? NULL : c->input[0];
 	out->special = w->special;
-	out->parts = ss_array_size(&k->event, c->dim);
+	out->parts = ss_event_size(k, c->dim);
 	out->has_chart = 0;
 	if (k->chart) {
 		k->chart_size(c->dim, &size);
@@ -165,7 +165,7 @@ static void lower(const ss_structure *s, const ss_element *e, const ops_ws *w,
 		s->lower(e, w->special, theta, &c);
 	if (widen && c.dtype[0] == SS_F32) {
 		const float *x = c.input[0];
-		const int64_t n = ss_array_size(&canonical_of(s)->event, c.dim);
+		const int64_t n = ss_event_size(canonical_of(s), c.dim);
 		for (int64_t k = 0; k < n; k++)
 			theta[k] = (double)x[k];
 		c.input[0] = theta;
@@ -241,7 +241,7 @@ static void to_event(const ss_structure *s, const ss_element *e,
 		s->from_parts(e, parts, event);
 	else if (parts != event)
 		memcpy(event, parts,
-		       (size_t)ss_array_size(&s->event, e->dim) * sizeof *event);
+		       (size_t)ss_event_size(s, e->dim) * sizeof *event);
 }
 
 /* Where parts go: the event itself when it is the parts. */
@@ -260,17 +260,27 @@ int ss_log_partition(const ss_structure *s, const ss_element *e,
 	return canon_log_partition(&p, logz, err);
 }
 
-int ss_marginals(const ss_structure *s, const ss_element *e, void *ws,
-		     double *mu, double *logz, ss_error *err)
+int ss_marginals_counts(const ss_structure *s, const ss_element *e,
+			void *ws, double *mu, double *counts, double *logz,
+			ss_error *err)
 {
 	ops_ws w = carve(s, SS_OP_MARGINALS, e, ws);
 	double *parts = parts_buffer(s, &w, mu);
 	canon p;
 	int rc;
 	lower(s, e, &w, w.theta_p, 0, &p);
-	if ((rc = canon_marginals(&p, parts, logz, err)) == SS_OK)
-		to_event(s, e, parts, mu);
+	if ((rc = canon_marginals(&p, parts, logz, err)) != SS_OK)
+		return rc;
+	if (counts && s->to_counts)
+		s->to_counts(e, parts, counts);
+	to_event(s, e, parts, mu);
 	return rc;
+}
+
+int ss_marginals(const ss_structure *s, const ss_element *e, void *ws,
+		     double *mu, double *logz, ss_error *err)
+{
+	return ss_marginals_counts(s, e, ws, mu, NULL, logz, err);
 }
 
 int ss_argmax(const ss_structure *s, const ss_element *e, void *ws,

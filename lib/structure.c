@@ -25,6 +25,9 @@ const char *const ss_dim_names[SS_DIM_COUNT] = {
 	[SS_DIM_N2M1] = "2n-1",
 	[SS_DIM_TWO] = "2",
 	[SS_DIM_RC1] = "R+C-1",
+	[SS_DIM_NT] = "nt",
+	[SS_DIM_PT] = "pt",
+	[SS_DIM_NTPT] = "nt+pt",
 };
 
 void ss_dims_derive(int64_t dim[SS_DIM_COUNT])
@@ -36,12 +39,13 @@ void ss_dims_derive(int64_t dim[SS_DIM_COUNT])
 	dim[SS_DIM_TWO] = 2;
 	dim[SS_DIM_RC1] = dim[SS_DIM_R] && dim[SS_DIM_C]
 		? dim[SS_DIM_R] + dim[SS_DIM_C] - 1 : 0;
+	dim[SS_DIM_NTPT] = dim[SS_DIM_NT] + dim[SS_DIM_PT];
 }
 
 extern const ss_structure ssi_linear_chain, ssi_hmm, ssi_spanning_tree;
 extern const ss_structure ssi_semi_markov, ssi_ctc, ssi_tree_crf;
 extern const ss_structure ssi_monotone_alignment;
-extern const ss_structure ssi_alignment;
+extern const ss_structure ssi_alignment, ssi_pcfg;
 
 const ss_structure *const ss_structures[] = {
 	&ssi_linear_chain,
@@ -52,6 +56,7 @@ const ss_structure *const ss_structures[] = {
 	&ssi_tree_crf,
 	&ssi_monotone_alignment,
 	&ssi_alignment,
+	&ssi_pcfg,
 };
 const int ss_structure_count =
 	(int)SS_ARRAY_LEN(ss_structures);
@@ -72,21 +77,28 @@ int64_t ss_array_size(const ss_array_spec *spec, const int64_t dim[])
 	return size;
 }
 
+int64_t ss_event_size(const ss_structure *s, const int64_t dim[])
+{
+	return ss_array_size(&s->event, dim) +
+	       (s->event_tags.name ? ss_array_size(&s->event_tags, dim) : 0);
+}
+
 _Static_assert(SS_OP_COUNT <= SS_OP_SLOTS, "SS_OP_SLOTS is too small");
 
 const ss_op_spec ss_ops[SS_OP_COUNT] = {
 	[SS_OP_PARTITION] = {"partition", SS_ONE_PROBLEM, SS_NO_SAMPLES,
 			     {{"log_partition", SS_OUT_SCALAR, 0}}, 1},
 	[SS_OP_MARGINALS] = {"marginals", SS_ONE_PROBLEM, SS_NO_SAMPLES,
-			     {{"marginals", SS_OUT_EVENT, 0}}, 1},
+			     {{"marginals", SS_OUT_EVENT, 0, "marginals_tags"},
+			      {NULL, SS_OUT_COUNTS, 0, NULL}}, 2},
 	[SS_OP_ARGMAX] = {"argmax", SS_ONE_PROBLEM, SS_NO_SAMPLES,
 			  {{"argmax", SS_OUT_EVENT,
-			    SS_OUT_INDICATOR | SS_OUT_ON_REQUEST},
+			    SS_OUT_INDICATOR | SS_OUT_ON_REQUEST, "argmax_tags"},
 			   {"score", SS_OUT_SCALAR, 0},
 			   {NULL, SS_OUT_DECODES, 0}}, 3},
 	[SS_OP_SAMPLE] = {"sample", SS_ONE_PROBLEM, SS_SAMPLES_DRAWN,
 			  {{"samples", SS_OUT_EVENT,
-			    SS_OUT_INDICATOR | SS_OUT_ON_REQUEST},
+			    SS_OUT_INDICATOR | SS_OUT_ON_REQUEST, "samples_tags"},
 			   {"log_prob", SS_OUT_SCALAR, 0},
 			   {NULL, SS_OUT_DECODES, 0}}, 3},
 	[SS_OP_ENTROPY] = {"entropy", SS_ONE_PROBLEM, SS_NO_SAMPLES,
@@ -164,6 +176,17 @@ const char *ss_op_unsupported(const ss_structure *s, const int64_t *option,
 	return buf;
 }
 
+/* The output arrays an op output stands for: one per decode, counts where
+ * the structure has them, else one. */
+static int output_width(const ss_structure *s, const ss_op_output *out)
+{
+	if (out->role == SS_OUT_DECODES)
+		return s->n_decodes;
+	if (out->role == SS_OUT_COUNTS)
+		return s->counts.name != NULL;
+	return 1;
+}
+
 /* Maps output array k to (op output, decode) indices. */
 static const ss_op_output *output_at(const ss_structure *s, ss_op op, int k,
 				     int *decode)
@@ -172,7 +195,7 @@ static const ss_op_output *output_at(const ss_structure *s, ss_op op, int k,
 	*decode = -1;
 	for (int o = 0; o < spec->n_outputs; o++) {
 		const ss_op_output *out = &spec->outputs[o];
-		int width = out->role == SS_OUT_DECODES ? s->n_decodes : 1;
+		int width = output_width(s, out);
 		if (k < width) {
 			*decode = out->role == SS_OUT_DECODES ? k : -1;
 			return out;
@@ -186,8 +209,7 @@ int ss_op_output_count(const ss_structure *s, ss_op op)
 {
 	int count = 0;
 	for (int o = 0; o < ss_ops[op].n_outputs; o++)
-		count += ss_ops[op].outputs[o].role == SS_OUT_DECODES
-				 ? s->n_decodes : 1;
+		count += output_width(s, &ss_ops[op].outputs[o]);
 	return count;
 }
 
@@ -195,7 +217,9 @@ const char *ss_op_output_name(const ss_structure *s, ss_op op, int k)
 {
 	int decode;
 	const ss_op_output *out = output_at(s, op, k, &decode);
-	return decode >= 0 ? s->decodes[decode].name : out->name;
+	if (decode >= 0)
+		return s->decodes[decode].name;
+	return out->role == SS_OUT_COUNTS ? s->counts.name : out->name;
 }
 
 static const ss_array_spec scalar_spec = {"scalar", SS_REAL, 0, {SS_DIM_N}};
@@ -207,7 +231,27 @@ const ss_array_spec *ss_op_output_array(const ss_structure *s, ss_op op,
 	const ss_op_output *out = output_at(s, op, k, &decode);
 	if (decode >= 0)
 		return &s->decodes[decode];
+	if (out->role == SS_OUT_COUNTS)
+		return &s->counts;
 	return out->role == SS_OUT_EVENT ? &s->event : &scalar_spec;
+}
+
+int64_t ss_op_output_size(const ss_structure *s, ss_op op, int k,
+			  const int64_t dim[])
+{
+	int decode;
+	const ss_op_output *out = output_at(s, op, k, &decode);
+	if (decode < 0 && out->role == SS_OUT_EVENT)
+		return ss_event_size(s, dim);
+	return ss_array_size(ss_op_output_array(s, op, k), dim);
+}
+
+const char *ss_op_output_tags(const ss_structure *s, ss_op op, int k)
+{
+	int decode;
+	const ss_op_output *out = output_at(s, op, k, &decode);
+	return decode < 0 && out->role == SS_OUT_EVENT && s->event_tags.name
+		? out->tags : NULL;
 }
 
 unsigned ss_op_output_flags(const ss_structure *s, ss_op op, int k)

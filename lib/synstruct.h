@@ -82,14 +82,18 @@ typedef enum ss_dim {
 	SS_DIM_N2M1, /* 2n-1: the spans of a binary tree over n words */
 	SS_DIM_TWO, /* 2: a (row, column) pair */
 	SS_DIM_RC1, /* R+C-1: the most cells of a monotone path */
+	SS_DIM_NT,    /* nt: nonterminals (pcfg) */
+	SS_DIM_PT,    /* pt: preterminals (pcfg) */
+	SS_DIM_NTPT,  /* nt+pt: every symbol, derived from nt and pt (an
+		       * input's axis must equal it) */
 	SS_DIM_COUNT
 } ss_dim;
 
 extern const char *const ss_dim_names[SS_DIM_COUNT];
 
 /* Sets the derived and fixed sizes (2L+1 from L, K+1 from K, 2n-1 from n,
- * R+C-1 from R and C, the constants 3 and 2): call it once the sizes the
- * inputs give are known. */
+ * R+C-1 from R and C, nt+pt from nt and pt, the constants 3 and 2): call
+ * it once the sizes the inputs give are known. */
 void ss_dims_derive(int64_t dim[SS_DIM_COUNT]);
 
 #define SS_OP_SLOTS 16 /* at least SS_OP_COUNT (checked in structure.c) */
@@ -245,6 +249,8 @@ double ss_rng_uniform(ss_rng *rng);
  *                  -inf)
  *   from_parts     the event of canonical parts (marginals or indicators);
  *                  NULL: the same array
+ *   to_counts      the counts array (ss_structure.counts) of the canonical
+ *                  parts' marginals; NULL where counts has no name
  *   decode         the compact decodes of an event, -1 in padding
  *   encode         the event of a compact decode (the first of decodes[]),
  *                  the inverse of decode: SS_EDATA naming the decode and
@@ -286,7 +292,16 @@ struct ss_structure {
 	int n_lengths;
 	ss_option_spec options[SS_MAX_OPTIONS];
 	int n_options;
+	/* The event: one flat array of doubles, `event` followed by
+	 * `event_tags` where the structure has a second part (pcfg's
+	 * preterminal tags; name NULL, rank 0: none), written as two
+	 * datasets, <name> and <name>_tags (ss_event_size). */
 	ss_array_spec event;
+	ss_array_spec event_tags;
+	/* name NULL, or an array of expected counts that the marginals
+	 * also give, from the canonical parts' marginals (to_counts):
+	 * pcfg's rule_counts. */
+	ss_array_spec counts;
 	ss_array_spec decodes[SS_MAX_DECODES];
 	int n_decodes;
 
@@ -311,6 +326,8 @@ struct ss_structure {
 			double *parts, int *empty, ss_error *err);
 	void (*from_parts)(const ss_element *e, const double *parts,
 			   double *event);
+	void (*to_counts)(const ss_element *e, const double *parts,
+			  double *counts);
 	void (*decode)(const ss_element *e, const double *event,
 		       int64_t *const decodes[]);
 	int (*encode)(const ss_element *e, const int64_t *decode,
@@ -339,6 +356,8 @@ const ss_structure *ss_structure_find(const char *name);
 
 /* Elements in the product of the event's (or a decode's) axes. */
 int64_t ss_array_size(const ss_array_spec *spec, const int64_t dim[]);
+/* Doubles of s's flat event: its event and event_tags parts. */
+int64_t ss_event_size(const ss_structure *s, const int64_t dim[]);
 
 /* ---- instruction sets --------------------------------------------------- */
 
@@ -376,8 +395,9 @@ typedef enum ss_op {
 /* The role of one output of an operation. */
 typedef enum ss_out_role {
 	SS_OUT_SCALAR,  /* one double per element (per sample) */
-	SS_OUT_EVENT,   /* the structure's event */
-	SS_OUT_DECODES  /* the structure's compact decodes */
+	SS_OUT_EVENT,   /* the structure's event (flat: both parts) */
+	SS_OUT_DECODES, /* the structure's compact decodes */
+	SS_OUT_COUNTS   /* the structure's counts, where it has them */
 } ss_out_role;
 
 /* How an output is stored and when it is written (flags of ss_op_output). */
@@ -387,9 +407,11 @@ enum {
 };
 
 typedef struct ss_op_output {
-	const char *name; /* NULL for SS_OUT_DECODES: the decodes' names */
+	const char *name; /* NULL for SS_OUT_DECODES and SS_OUT_COUNTS: the
+			   * structure's names */
 	ss_out_role role;
 	unsigned flags;   /* SS_OUT_INDICATOR | SS_OUT_ON_REQUEST */
+	const char *tags; /* SS_OUT_EVENT: the name of its second part */
 } ss_op_output;
 
 #define SS_MAX_OP_OUTPUTS 4
@@ -432,9 +454,10 @@ const char *ss_op_unsupported(const ss_structure *s, const int64_t *option,
 
 /*
  * A chunk of a batch for the driver. elements[count] are the problems.
- * Outputs: out[k] for the op's k-th output (for SS_OUT_DECODES, one array per
- * decode, in order, after the other outputs), laid out [samples][count][size]
- * where samples is num_samples for per-sample ops and 1 otherwise.
+ * Outputs: out[k] for the op's k-th output array (ss_op_output_count: one
+ * array per decode, in order, in place of SS_OUT_DECODES), laid out
+ * [samples][count][size], size ss_op_output_size, where samples is
+ * num_samples for per-sample ops and 1 otherwise.
  * For SS_OP_LOG_PROB, events holds [num_samples][count][event size].
  * For two-problem operations (cross-entropy, kl) elements_q[count] are Q,
  * of the same structure, options and dimensions as elements (P).
@@ -452,17 +475,24 @@ typedef struct ss_batch {
 	unsigned char *empty;
 } ss_batch;
 
-/* Number of output arrays of op for structure s (decodes expanded). */
+/* Number of output arrays of op for structure s (decodes expanded, counts
+ * where s has them). */
 int ss_op_output_count(const ss_structure *s, ss_op op);
-/* Name, kind and per-element size of the k-th output array. */
+/* Name, kind and axes of the k-th output array (an event's: its first
+ * part), and its values per element (an event's: ss_event_size). */
 const char *ss_op_output_name(const ss_structure *s, ss_op op, int k);
 ss_kind ss_op_output_kind(const ss_structure *s, ss_op op, int k);
 const ss_array_spec *ss_op_output_array(const ss_structure *s, ss_op op,
 					 int k);
+int64_t ss_op_output_size(const ss_structure *s, ss_op op, int k,
+			  const int64_t dim[]);
+/* The name of the second part of the k-th output array, an event of a
+ * structure with event_tags ("argmax_tags"); NULL for the others. */
+const char *ss_op_output_tags(const ss_structure *s, ss_op op, int k);
 /* The SS_OUT_* flags of the k-th output array (decodes: none). */
 unsigned ss_op_output_flags(const ss_structure *s, ss_op op, int k);
 
-/* The event [size of s->event] of element e's compact decode (s's first
+/* The event [ss_event_size] of element e's compact decode (s's first
  * decode): see ss_structure.encode. SS_EUNSUPPORTED without an encoder. */
 int ss_encode(const ss_structure *s, const ss_element *e,
 	      const int64_t *decode, double *event, ss_error *err);
@@ -488,6 +518,11 @@ int ss_log_partition(const ss_structure *s, const ss_element *e, void *ws,
 		     double *logz, ss_error *err);
 int ss_marginals(const ss_structure *s, const ss_element *e, void *ws,
 		 double *mu, double *logz, ss_error *err);
+/* The same, and s's counts (ss_structure.counts) into counts where it is
+ * not NULL. */
+int ss_marginals_counts(const ss_structure *s, const ss_element *e,
+			void *ws, double *mu, double *counts, double *logz,
+			ss_error *err);
 int ss_argmax(const ss_structure *s, const ss_element *e, void *ws,
 	      double *event, double *score, ss_error *err);
 int ss_sample(const ss_structure *s, const ss_element *e, void *ws,

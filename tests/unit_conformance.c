@@ -129,6 +129,14 @@ static const conf_row conf_rows[] = {
 	 "alignment_type=non-monotone-one-to-one",
 	 {[SS_DIM_R] = 4, [SS_DIM_C] = 4}, {[SS_DIM_R] = 4, [SS_DIM_C] = 4}, 1,
 	 conf_alignment_make, conf_alignment_enumerate, NULL, SS_DIM_R},
+	{"pcfg (emission)", "pcfg", "",
+	 {[SS_DIM_N] = 2, [SS_DIM_NT] = 1, [SS_DIM_PT] = 1, [SS_DIM_V] = 1},
+	 {[SS_DIM_N] = 4, [SS_DIM_NT] = 2, [SS_DIM_PT] = 2, [SS_DIM_V] = 3}, 2,
+	 conf_pcfg_emission_make, conf_pcfg_enumerate, conf_pcfg_grad, SS_DIM_N},
+	{"pcfg (preterminal_scores)", "pcfg", "",
+	 {[SS_DIM_N] = 2, [SS_DIM_NT] = 1, [SS_DIM_PT] = 1},
+	 {[SS_DIM_N] = 4, [SS_DIM_NT] = 2, [SS_DIM_PT] = 2}, 2,
+	 conf_pcfg_scores_make, conf_pcfg_enumerate, conf_pcfg_grad, SS_DIM_N},
 };
 
 /* ---- modes --------------------------------------------------------------------- */
@@ -280,7 +288,7 @@ void conf_grad_identity(const conf_case *c, const double *marginals,
 			double *const grad[SS_MAX_INPUTS])
 {
 	memcpy(grad[0], marginals,
-	       sizeof(double) * (size_t)ss_array_size(&c->s->event, c->e.dim));
+	       sizeof(double) * (size_t)ss_event_size(c->s, c->e.dim));
 }
 
 static void case_free(conf_case *c)
@@ -388,7 +396,7 @@ typedef struct conf_ref {
 
 static void ref_make(conf_ref *r, const conf_row *row, const conf_case *c)
 {
-	const int64_t E = ss_array_size(&c->s->event, c->e.dim);
+	const int64_t E = ss_event_size(c->s, c->e.dim);
 	long double sum = 0.0L, h = 0.0L;
 	long double *marg = calloc((size_t)E + 1, sizeof *marg);
 
@@ -548,7 +556,7 @@ static void batch_make(conf_batch *b, const conf_row *row,
 				    : urng_int(&r, row->dim_lo[d], row->dim_hi[d]);
 	ss_dims_derive(b->dim);
 	n = b->dim[row->len_axis];
-	b->E = ss_array_size(&s->event, b->dim);
+	b->E = ss_event_size(s, b->dim);
 	b->has_lengths = m->padding || urng_uniform(&r) < 0.75;
 	for (int j = 0; j < BATCH; j++) {
 		conf_gen *g = &b->gen[j];
@@ -646,7 +654,7 @@ static int run_op(const conf_batch *b, ss_op op, int64_t lo, int64_t hi,
 	for (int k = 0; k < o->n; k++) {
 		size_t bytes;
 
-		o->size[k] = ss_array_size(ss_op_output_array(s, op, k), b->dim);
+		o->size[k] = ss_op_output_size(s, op, k, b->dim);
 		bytes = 8 * (size_t)(rows * count * o->size[k]);
 		o->arr[k] = malloc(bytes + 8);
 		memset(o->arr[k], 0x5a, bytes + 8);
@@ -798,8 +806,12 @@ static void check_event_padding(const conf_batch *b, int j, const double *ev,
 {
 	int64_t bad = 0, first = -1;
 
+	const int64_t E1 = ss_array_size(&b->s->event, b->dim);
+
 	for (int64_t x = 0; x < b->E; x++)
-		if (in_padding(&b->s->event, b, b->cases[j].len, x) &&
+		if ((x < E1 ? in_padding(&b->s->event, b, b->cases[j].len, x)
+			    : in_padding(&b->s->event_tags, b, b->cases[j].len,
+					 x - E1)) &&
 		    ev[x] != 0.0 && bad++ == 0)
 			first = x;
 	CHECK(bad == 0, "%s: %lld padding entries are not 0 (first at %lld)",

@@ -171,5 +171,12 @@ void conf_monotone_enumerate(const conf_case *c, conf_enum *en);
 
 void conf_alignment_make(conf_case *c, conf_gen *g);
 void conf_alignment_enumerate(const conf_case *c, conf_enum *en);
+/* ---- the rows of tests/unit_conformance_pcfg.c ---------------------------- */
+
+void conf_pcfg_emission_make(conf_case *c, conf_gen *g);
+void conf_pcfg_scores_make(conf_case *c, conf_gen *g);
+void conf_pcfg_enumerate(const conf_case *c, conf_enum *en);
+void conf_pcfg_grad(const conf_case *c, const double *marginals,
+		    double *const grad[SS_MAX_INPUTS]);
 
 #endif

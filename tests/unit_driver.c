@@ -289,8 +289,9 @@ static void check_ops(void)
 		for (int o = 0; o < spec->n_outputs; o++) {
 			const ss_op_output *out = &spec->outputs[o];
 			decodes += out->role == SS_OUT_DECODES;
-			CHECK((out->role == SS_OUT_DECODES) == !out->name,
-			      "%s: output %d: a name where the decodes go, or none elsewhere",
+			CHECK((out->role == SS_OUT_DECODES ||
+			       out->role == SS_OUT_COUNTS) == !out->name,
+			      "%s: output %d: a name where the decodes or counts go, or none elsewhere",
 			      spec->name, o);
 			CHECK(!(out->flags & SS_OUT_INDICATOR) ||
 				      out->role == SS_OUT_EVENT,
@@ -323,7 +324,9 @@ static void check_op_outputs(const ss_structure *s, ss_op op)
 	int n = ss_op_output_count(s, op), named = 0, has_decodes = 0, clash;
 
 	for (int o = 0; o < spec->n_outputs; o++) {
-		named += spec->outputs[o].role != SS_OUT_DECODES;
+		named += spec->outputs[o].role == SS_OUT_COUNTS
+			? s->counts.name != NULL
+			: spec->outputs[o].role != SS_OUT_DECODES;
 		has_decodes |= spec->outputs[o].role == SS_OUT_DECODES;
 	}
 	if (!CHECK(n == named + has_decodes * s->n_decodes &&
@@ -350,7 +353,9 @@ static void check_op_outputs(const ss_structure *s, ss_op op)
 			      spec->name, k, decode);
 			continue;
 		}
-		int found = 0;
+		int found = a == &s->counts;
+		CHECK(!found || ss_op_output_flags(s, op, k) == 0,
+		      "%s %s: counts with flags", s->name, spec->name);
 		for (int o = 0; o < spec->n_outputs && !found; o++) {
 			const ss_op_output *out = &spec->outputs[o];
 			if (!out->name || strcmp(out->name, name))
@@ -481,7 +486,7 @@ static void layout_init(layout *L, const ss_structure *s, ss_op op,
 		const ss_array_spec *a = ss_op_output_array(s, op, k);
 		L->name[k] = ss_op_output_name(s, op, k);
 		L->kind[k] = ss_op_output_kind(s, op, k);
-		L->size[k] = ss_array_size(a, dim);
+		L->size[k] = ss_op_output_size(s, op, k, dim);
 		L->role[k] = a == &s->event ? SS_OUT_EVENT : SS_OUT_SCALAR;
 		L->decode[k] = -1;
 		for (int d = 0; d < s->n_decodes; d++)

@@ -35,7 +35,7 @@ static ss_element make_element(const ss_structure *s, unit_rng *r,
 	e.dim[SS_DIM_T] = t;
 	for (int k = 0; k < s->n_options; k++)
 		e.option[k] = options[k];
-	size = ss_array_size(&s->event, e.dim);
+	size = ss_event_size(s, e.dim);
 	for (int64_t k = 0; k < size; k++)
 		theta[k] = urng_uniform(r) < 0.1 ? -INFINITY
 						 : 2.0 * urng_normal(r);
@@ -48,7 +48,7 @@ static void run(const ss_structure *s, const ss_element *e, results *x)
 {
 	size_t ws_bytes = ss_workspace_bytes(s, SS_OP_COUNT, e->dim);
 	void *ws = ws_alloc(ws_bytes);
-	int64_t E = ss_array_size(&s->event, e->dim);
+	int64_t E = ss_event_size(s, e->dim);
 	ss_error err;
 	double logz;
 	CHECK(ss_log_partition(s, e, ws, &x->logz, &err) == SS_OK &&
@@ -75,7 +75,7 @@ static int close_to(double a, double b)
 static void compare(const ss_structure *s, const ss_element *e,
 		    const char *isa, const results *want, results *got)
 {
-	int64_t E = ss_array_size(&s->event, e->dim);
+	int64_t E = ss_event_size(s, e->dim);
 	int same_mu = 1, same_best = 1, same_samples = 1;
 	ss_isa_select(isa, NULL);
 	run(s, e, got);

@@ -73,6 +73,7 @@ typedef struct cli_options {
 	int threads;             /* 0: OpenMP's default */
 	int64_t num_samples;
 	uint64_t seed;
+	double temperature;      /* --temperature: 1 unless given */
 	size_t max_memory;
 	int timing;
 	int dense_events;        /* --events: dense events beside the decodes */

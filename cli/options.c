@@ -6,6 +6,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +21,8 @@
 /* Keys of options without a short letter: past every letter. */
 enum {
 	OPT_LONG_ONLY = 256,
-	OPT_MAX_MEMORY = OPT_LONG_ONLY, OPT_TIMING, OPT_SEED, OPT_EVENTS,
+	OPT_MAX_MEMORY = OPT_LONG_ONLY, OPT_TIMING, OPT_SEED, OPT_TEMPERATURE,
+	OPT_EVENTS,
 	OPT_DTYPE,
 	OPT_INPUT_FORMAT,
 	OPT_PROGRESS = 300, OPT_NO_PROGRESS,
@@ -75,6 +77,8 @@ static const cli_option options[] = {
 	 "number of samples per batch element (default 1)"},
 	{"seed", OPT_SEED, "N", OP_BIT(SS_OP_SAMPLE),
 	 "random seed, an unsigned 64-bit integer (default 0)"},
+	{"temperature", OPT_TEMPERATURE, "T", ALL_OPS,
+	 "the distribution p(y) ∝ exp(score(y) / T), 0 < T < inf (default 1)"},
 	{"events", OPT_EVENTS, NULL, OP_BIT(SS_OP_ARGMAX) | OP_BIT(SS_OP_SAMPLE),
 	 "also write the dense 0/1 events (argmax, samples)"},
 	{"dtype", OPT_DTYPE, "TYPE", ALL_OPS,
@@ -303,6 +307,15 @@ static int apply_value(ss_op op, int c, const char *value, cli_options *opt)
 			return usage_error(op, "'--num-samples' needs an integer in [1, %d], not '%s'", INT32_MAX, value);
 		opt->num_samples = (int64_t)u;
 		break;
+	case OPT_TEMPERATURE: {
+		char *end;
+		errno = 0;
+		opt->temperature = strtod(value, &end);
+		if (!*value || *end || errno || !(opt->temperature > 0) ||
+		    opt->temperature == HUGE_VAL)
+			return usage_error(op, "'--temperature' needs a positive finite number, not '%s'", value);
+		break;
+	}
 	case OPT_SEED:
 		if (parse_u64(value, &opt->seed))
 			return usage_error(op, "'--seed' needs an unsigned 64-bit integer, not '%s'", value);
@@ -404,6 +417,7 @@ int cli_parse(int argc, char **argv, ss_op op, cli_options *opt)
 	memset(opt, 0, sizeof *opt);
 	opt->op = op;
 	opt->num_samples = 1;
+	opt->temperature = 1.0;
 	opt->max_memory = (size_t)sysconf(_SC_PHYS_PAGES) *
 			  (size_t)sysconf(_SC_PAGESIZE) / 2;
 	getopt_tables(op, flags, n_flags, longs, shorts);

@@ -164,6 +164,8 @@ static int h5_string_attr(hid_t obj, const char *name, const char *value)
 	return attr < 0 || rc < 0 ? -1 : 0;
 }
 
+/* A scalar attribute of type type (integers; a little-endian double) from
+ * value of that type. */
 static int h5_int_attr(hid_t obj, const char *name, hid_t type,
 		       const void *value)
 {
@@ -240,6 +242,9 @@ static int h5_create(out_writer *w, const cli_options *opt)
 		for (int k = 0; k < w->in->structure->n_options; k++)
 			rc |= h5_int_attr(w->file, w->in->structure->options[k].name,
 					  H5T_STD_I64LE, &w->in->option[k]);
+		if (opt->temperature != 1.0)
+			rc |= h5_int_attr(w->file, "temperature",
+					  H5T_IEEE_F64LE, &opt->temperature);
 		if (ss_ops[opt->op].samples == SS_SAMPLES_DRAWN)
 			rc |= h5_int_attr(w->file, "seed", H5T_STD_U64LE,
 					  &opt->seed) |

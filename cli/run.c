@@ -376,6 +376,11 @@ static int chunk_read(run_state *r, chunk_slot *c, int64_t start,
 						 c->chunk.elements, c->events))
 			goto done;
 	}
+	for (int64_t i = 0; i < count; i++) {
+		c->chunk.elements[i].temperature = r->opt->temperature;
+		if (c->chunk_q.elements)
+			c->chunk_q.elements[i].temperature = r->opt->temperature;
+	}
 	c->batch.structure = st;
 	c->batch.elements = c->chunk.elements;
 	c->batch.elements_q = c->chunk_q.elements;

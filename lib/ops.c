@@ -155,21 +155,31 @@ static void canon_of_element(const ss_structure *k, const ss_element *c,
  * Lowers e (of s) into theta (when s lowers) and builds its program. With
  * widen, potentials stored as floats are widened into theta, for the
  * operations that read θ themselves (score, count, kl); the others leave
- * them to the chart.
+ * them to the chart. At a temperature T, theta holds θ / T: every
+ * operation then acts on p_T(y) ∝ exp(score(y) / T).
  */
 static void lower(const ss_structure *s, const ss_element *e, const ops_ws *w,
 		  double *theta, int widen, canon *out)
 {
 	ss_element c = *e;
+	const double t = e->temperature;
+	const int tempered = t > 0.0 && t != 1.0;
 	if (s->lower)
 		s->lower(e, w->special, theta, &c);
-	if (widen && c.dtype[0] == SS_F32) {
+	if ((widen || tempered) && c.dtype[0] == SS_F32) {
 		const float *x = c.input[0];
 		const int64_t n = ss_event_size(canonical_of(s), c.dim);
 		for (int64_t k = 0; k < n; k++)
 			theta[k] = (double)x[k];
 		c.input[0] = theta;
 		c.dtype[0] = SS_F64;
+	}
+	if (tempered) { /* p_T: every score divided by T */
+		const double *x = c.input[0];
+		const int64_t n = ss_event_size(canonical_of(s), c.dim);
+		for (int64_t k = 0; k < n; k++)
+			theta[k] = x[k] / t;
+		c.input[0] = theta;
 	}
 	canon_of_element(canonical_of(s), &c, w, out);
 }

@@ -180,6 +180,9 @@ const char *ss_option_takes(const ss_option_spec *spec, char *buf,
  * slices are contiguous, row-major. dtype[] is zero, SS_F64, unless set. dim[] holds the resolved dimension sizes,
  * option[k] the value of the structure's k-th option.
  * index is the flat batch index: it names the element's random stream.
+ * temperature T (0 means 1) makes every operation act on the distribution
+ * p_T(y) ∝ exp(score(y) / T), scores taken after the structure's own
+ * normalisation: lib/ops.c divides the canonical potentials by T.
  * prepared[k] is NULL (callers zero it) or the structure's preparation of
  * input[k] (ss_structure.prepare), which ss_run and ss_prepare fill in.
  * Elements that share a parameter (one array for the whole batch) point
@@ -192,6 +195,7 @@ typedef struct ss_element {
 	int64_t index;
 	const void *prepared[SS_MAX_INPUTS];
 	ss_dtype dtype[SS_MAX_INPUTS];
+	double temperature; /* T of p(y) ∝ exp(score(y) / T); 0 or 1: none */
 } ss_element;
 
 /* ---- counter-based random numbers ---------------------------------------- */

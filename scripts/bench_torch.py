@@ -24,6 +24,10 @@ faster than the reference):
                      extended labels (B=32, 200 frames, L=40, V=64)
   alignment          monotone many-to-many log Z against a loop over the
                      anti-diagonals (B=32, 128 x 128)
+  tree-crf           log Z against CKY vectorised over the spans of one
+                     width (B=16, n=40, L=16)
+  pcfg               log Z against CKY with the binary rules as one matrix
+                     product per width (B=16, n=30, nt=30, pt=60)
 
 Each reference is first checked against synstruct's answer (1e-4), so that
 both time the same thing.
@@ -182,6 +186,55 @@ def alignment_forward(theta):
     return prev[:, rows - 1]
 
 
+def tree_crf_inside(theta):
+    """log Z of labelled binary bracketings of theta [B, n, n, L] (CKY,
+    one width at a time, vectorised over the batch and the spans)."""
+    b, n, _, _ = theta.shape
+    lab = torch.logsumexp(theta, dim=-1)
+    beta = torch.full((b, n, n), -float("inf"), dtype=theta.dtype)
+    idx = torch.arange(n)
+    beta[:, idx, idx] = lab[:, idx, idx]
+    for w in range(2, n + 1):
+        s = torch.arange(n - w + 1)
+        e = s + w - 1
+        k = s[:, None] + torch.arange(w - 1)[None, :]
+        split = torch.logsumexp(beta[:, s[:, None], k] + beta[:, k + 1, e[:, None]],
+                                dim=-1)
+        beta[:, s, e] = split + lab[:, s, e]
+    return beta[:, 0, n - 1]
+
+
+def pcfg_inside(root, rule, pre):
+    """log p(sentence) of a PCFG: root [nt] and rule [nt, S, S] (S = nt +
+    pt) log-softmax normalised here, preterminal scores pre [B, n, pt]. The
+    binary rules as one matrix product over (left, right) symbol pairs per
+    width, in exp space with max shifts (as Torch-Struct does)."""
+    b, n, pt = pre.shape
+    nt = root.shape[0]
+    sym = nt + pt
+    root = torch.log_softmax(root, -1)
+    rule = torch.log_softmax(rule.reshape(nt, -1), -1)
+    rmax = rule.max()
+    erule = torch.exp(rule - rmax)
+    beta = torch.full((b, n, n, sym), -float("inf"), dtype=pre.dtype)
+    idx = torch.arange(n)
+    beta[:, idx, idx, nt:] = pre
+    for w in range(2, n + 1):
+        s = torch.arange(n - w + 1)
+        e = s + w - 1
+        k = s[:, None] + torch.arange(w - 1)[None, :]
+        left, right = beta[:, s[:, None], k], beta[:, k + 1, e[:, None]]
+        lm = left.max(-1, keepdim=True).values.clamp(min=-1e30)
+        rm = right.max(-1, keepdim=True).values.clamp(min=-1e30)
+        outer = torch.exp(left - lm)[..., :, None] * torch.exp(right - rm)[..., None, :]
+        shift = (lm + rm)[..., 0]
+        m = shift.max(-1, keepdim=True).values
+        pair = (outer * torch.exp(shift - m)[..., None, None]).sum(2)
+        val = pair.reshape(b, len(s), sym * sym) @ erule.T
+        beta[:, s, e, :nt] = torch.log(val) + m + rmax
+    return torch.logsumexp(beta[:, 0, n - 1, :nt] + root, -1)
+
+
 def check(binary, path, ref, what):
     """A PyTorch reference agrees with synstruct's log Z, so that both time
     the same thing."""
@@ -294,6 +347,29 @@ def main():
         check(binary, al, alignment_forward(xt2.double()), "alignment")
         families.append(("many-to-many alignment log Z vs PyTorch", al,
                          best(lambda: alignment_forward(xt2))))
+
+    if has_structure(binary, "tree-crf"):
+        tc = os.path.join(tmp, "torch-tree-crf.h5")
+        x = rng.uniform(-3, 3, size=(16, 40, 40, 16)).astype(np.float32)
+        with h5py.File(tc, "w") as f:
+            f.attrs["structure"] = "tree-crf"
+            f["log_potentials"] = x
+        xt3 = torch.from_numpy(x)
+        check(binary, tc, tree_crf_inside(xt3.double()), "tree CRF")
+        families.append(("tree-crf log Z vs PyTorch CKY", tc,
+                         best(lambda: tree_crf_inside(xt3))))
+    if has_structure(binary, "pcfg"):
+        pc = os.path.join(tmp, "torch-pcfg.h5")
+        root = rng.normal(size=30).astype(np.float32)
+        rule = rng.normal(size=(30, 90, 90)).astype(np.float32)
+        pre = rng.normal(size=(16, 30, 60)).astype(np.float32)
+        with h5py.File(pc, "w") as f:
+            f.attrs["structure"] = "pcfg"
+            f["root"], f["rule"], f["preterminal_scores"] = root, rule, pre
+        args = [torch.from_numpy(a) for a in (root, rule, pre)]
+        check(binary, pc, pcfg_inside(*[a.double() for a in args]), "PCFG")
+        families.append(("pcfg log Z vs PyTorch CKY (matmul)", pc,
+                         best(lambda: pcfg_inside(*args))))
 
     print(f"{'comparison (one thread)':<44} {'synstruct':>13} {'reference':>13}")
     for isa in isas:

@@ -124,6 +124,8 @@ const cli_command cli_commands[SS_OP_COUNT] = {
 			     "log of the number of structures of each element"},
 	[SS_OP_CROSS_ENTROPY] = {SS_OP_CROSS_ENTROPY, "P Q",
 				 "cross-entropy -sum p log q between two inputs"},
+	[SS_OP_MAX_MARGINALS] = {SS_OP_MAX_MARGINALS, "INPUT",
+				 "best score of a structure with each part"},
 	[SS_OP_KL] = {SS_OP_KL, "P Q",
 		      "Kullback-Leibler divergence KL(p || q) between two inputs"},
 	[SS_OP_LOG_PROB] = {SS_OP_LOG_PROB, "INPUT EVENTS",

@@ -1012,3 +1012,53 @@ double SSI_KERNEL(ssi_chart_backtrace)(ssi_chart *c, ssi_chooser chooser,
 	}
 	return score;
 }
+
+/* ---- max-marginals ----------------------------------------------------------- */
+
+/*
+ * After the max inside: mm[part] = the best score of a structure that uses
+ * the part, for every part some structure of positive score uses (the
+ * others keep what mm held: the caller's -inf). The max outside
+ * out(o) = the best score of the rest of a structure around cell o, from
+ * out(root) = 0 in reverse step order: candidate j of cell o, worth v_j =
+ * x + y + θ, passes out(o) + y + θ to x, out(o) + x + θ to y and out(o) +
+ * v_j to its part, each cell and part keeping its largest. Values are in
+ * the stored cells' units (normalised steps less their shift, θ as the
+ * program holds it), which differ from scores by best - cell[root] for
+ * every structure alike: added at the end. O(candidates), as the inside.
+ */
+void SSI_KERNEL(ssi_chart_max_outside)(ssi_chart *c, double *mm, double best)
+{
+	double *out = c->adj;
+	const double to_score = best - c->cell[c->root];
+	for (int64_t k = 0; k < c->n_steps; k++)
+		for (int64_t s = 0; s < c->step[k].count; s++)
+			out[c->step[k].out + s] = -INFINITY;
+	out[c->root] = 0.0;
+	for (int64_t k = c->n_steps - 1; k >= 0; k--) {
+		const ssi_step *st = &c->step[k];
+		for (int64_t s = 0; s < st->count; s++) {
+			const double o = out[st->out + s] - st->shift;
+			if (out[st->out + s] == -INFINITY ||
+			    c->cell[st->out + s] == -INFINITY)
+				continue;
+			for (int64_t j = st->lo; j < st->hi; j++) {
+				const int64_t xa = st->x.base + j * st->x.per_j + s * st->x.per_s;
+				const int64_t ya = st->y.base + j * st->y.per_j + s * st->y.per_s;
+				const int64_t pa = st->part.base + j * st->part.per_j +
+						   s * st->part.per_s;
+				const double x = st->x.base >= 0 ? c->cell[xa] : 0.0;
+				const double y = st->y.base >= 0 ? c->cell[ya] : 0.0;
+				const double t = st->part.base >= 0 ? theta_at(c, pa) : 0.0;
+				if (x + y + t == -INFINITY)
+					continue;
+				if (st->x.base >= 0)
+					out[xa] = fmax(out[xa], o + y + t);
+				if (st->y.base >= 0)
+					out[ya] = fmax(out[ya], o + x + t);
+				if (st->part.base >= 0 && mm)
+					mm[pa] = fmax(mm[pa], o + x + y + t + to_score);
+			}
+		}
+	}
+}

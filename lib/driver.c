@@ -263,6 +263,11 @@ static int run_element(ss_op op, const ss_batch *b, int64_t i,
 				   slices);
 		}
 		break;
+	case SS_OP_MAX_MARGINALS:
+		rc = ss_max_marginals(st, e, ws, OUT_REAL(b, 0) + i * E, &logz,
+				      err);
+		b->empty[i] = logz == -INFINITY;
+		break;
 	case SS_OP_ENTROPY:
 		rc = ss_entropy(st, e, ws, &OUT_REAL(b, 0)[i], err);
 		b->empty[i] = isnan(OUT_REAL(b, 0)[i]);

@@ -196,6 +196,10 @@ double ssi_chart_outside(ssi_chart *c, double *mu, int entropy);
 double ssi_chart_backtrace(ssi_chart *c, ssi_chooser chooser, ss_rng *rng,
 			   double *event);
 
+/* After the max inside whose best score is best (> -inf): raises mm[part]
+ * to the best score of a structure using the part (lib/chart.c). */
+void ssi_chart_max_outside(ssi_chart *c, double *mm, double best);
+
 /* ---- small kernels ----------------------------------------------------- */
 
 /* log Σ exp(x[k]) over k < n (-inf for n = 0 or all -inf). */
@@ -302,6 +306,8 @@ void ssi_nonprojective_sample(const ssi_tree *p, void *ws, ss_rng *rng,
 	double K(ssi_chart_outside)(ssi_chart *c, double *mu, int entropy); \
 	double K(ssi_chart_backtrace)(ssi_chart *c, ssi_chooser chooser,    \
 				      ss_rng *rng, double *event);          \
+	void K(ssi_chart_max_outside)(ssi_chart *c, double *mm,            \
+				      double best);                         \
 	size_t K(ssi_nonprojective_workspace)(int64_t n);                   \
 	double K(ssi_nonprojective_log_partition)(const ssi_tree *p,        \
 						  void *ws);                \

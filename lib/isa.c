@@ -21,6 +21,7 @@ typedef struct kernels {
 	double (*chart_outside)(ssi_chart *c, double *mu, int entropy);
 	double (*chart_backtrace)(ssi_chart *c, ssi_chooser chooser,
 				  ss_rng *rng, double *event);
+	void (*chart_max_outside)(ssi_chart *c, double *mm, double best);
 	size_t (*np_workspace)(int64_t n);
 	double (*np_log_partition)(const ssi_tree *p, void *ws);
 	double (*np_marginals)(const ssi_tree *p, void *ws, double *mu);
@@ -33,7 +34,8 @@ typedef struct kernels {
 
 #define KERNELS(isa)                                                          \
 	{#isa, runs_##isa, ssi_chart_inside_##isa, ssi_chart_outside_##isa,   \
-	 ssi_chart_backtrace_##isa, ssi_nonprojective_workspace_##isa,        \
+	 ssi_chart_backtrace_##isa, ssi_chart_max_outside_##isa,              \
+	 ssi_nonprojective_workspace_##isa,                                   \
 	 ssi_nonprojective_log_partition_##isa,                               \
 	 ssi_nonprojective_marginals_##isa, ssi_nonprojective_argmax_##isa,   \
 	 ssi_nonprojective_sample_##isa, ssi_find_bad_##isa,             \
@@ -160,6 +162,11 @@ double ssi_chart_backtrace(ssi_chart *c, ssi_chooser chooser, ss_rng *rng,
 			   double *event)
 {
 	return in_use()->chart_backtrace(c, chooser, rng, event);
+}
+
+void ssi_chart_max_outside(ssi_chart *c, double *mm, double best)
+{
+	in_use()->chart_max_outside(c, mm, best);
 }
 
 size_t ssi_nonprojective_workspace(int64_t n)

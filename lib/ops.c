@@ -14,6 +14,8 @@
  *   sample         inside under log, then one backtrace per sample, each
  *                  drawing from the element's stream (seed, index, sample)
  *   entropy        the outside sweep's Σ ḡ(o) H(o), exact and >= 0
+ *   max-marginals  inside under max, then the max outside: each part's
+ *                  best score of a structure using it
  *   log-prob       Σ parts · θ - log Z, the parts read and checked by
  *                  to_parts
  *   count          log Z over potentials 1[θ > -inf] in log space
@@ -335,6 +337,27 @@ int ss_sample(const ss_structure *s, const ss_element *e, void *ws,
 		to_event(s, e, parts, event);
 		*lp = score - logz;
 	}
+	return SS_OK;
+}
+
+int ss_max_marginals(const ss_structure *s, const ss_element *e, void *ws,
+		     double *mm, double *best, ss_error *err)
+{
+	ops_ws w = carve(s, SS_OP_MAX_MARGINALS, e, ws);
+	double *parts = s->from_parts ? w.parts : mm;
+	canon p;
+	lower(s, e, &w, w.theta_p, 0, &p);
+	if (!p.has_chart)
+		return ss_error_set(err, SS_EUNSUPPORTED,
+				    "%s: max-marginals need a chart program",
+				    s->name);
+	for (int64_t k = 0; k < p.parts; k++)
+		parts[k] = -INFINITY;
+	*best = ssi_chart_inside(&p.chart, SSI_MAX);
+	if (*best > -INFINITY)
+		ssi_chart_max_outside(&p.chart, parts, *best);
+	if (s->from_parts)
+		s->from_parts_max(e, parts, mm);
 	return SS_OK;
 }
 

@@ -544,6 +544,8 @@ static const char *al_unsupported_for(const int64_t option[], int op)
 		return "counting non-monotone-one-to-one alignments that avoid -inf cells is #P-hard (the permanent of a 0/1 matrix)";
 	case SS_OP_SAMPLE:
 		return "exact sampling of non-monotone-one-to-one alignments needs their partition function, which is #P-hard (the permanent)";
+	case SS_OP_MAX_MARGINALS:
+		return "max-marginals of non-monotone-one-to-one alignments are not built yet (each cell needs an assignment of its own)";
 	default:
 		return "partition and marginals over non-monotone-one-to-one alignments are #P-hard (the permanent), and so is every operation built on them";
 	}

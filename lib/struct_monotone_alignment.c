@@ -323,6 +323,20 @@ static void ma_from_parts(const ss_element *e, const double *parts,
 	}
 }
 
+/* Max-marginals: a cell's best structure enters it by its best move. */
+static void ma_from_parts_max(const ss_element *e, const double *parts,
+			      double *event)
+{
+	const int64_t R = e->dim[SS_DIM_R], C = e->dim[SS_DIM_C];
+	const int64_t K = e->dim[SS_DIM_K], RC = R * C;
+	for (int64_t x = 0; x < RC; x++) {
+		double best = -INFINITY;
+		for (int64_t k = 0; k <= K; k++)
+			best = fmax(best, parts[k * RC + x]);
+		event[x] = best;
+	}
+}
+
 static void ma_decode(const ss_element *e, const double *event,
 		      int64_t *const decodes[])
 {
@@ -396,6 +410,7 @@ const ss_structure ssi_monotone_alignment = {
 	.canonical = &moves,
 	.to_parts = ma_to_parts,
 	.from_parts = ma_from_parts,
+	.from_parts_max = ma_from_parts_max,
 	.decode = ma_decode,
 	.encode = ma_encode,
 };

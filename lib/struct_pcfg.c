@@ -483,8 +483,8 @@ static int pcfg_to_parts(const ss_element *e, void *ws, const double *event,
 	return SS_OK;
 }
 
-static void pcfg_from_parts(const ss_element *e, const double *parts,
-			    double *event)
+static void from_parts_as(const ss_element *e, const double *parts,
+			  double *event, double none)
 {
 	const sizes z = sizes_of(e->dim);
 	double *tags = event + z.n * z.n * z.nt;
@@ -492,10 +492,23 @@ static void pcfg_from_parts(const ss_element *e, const double *parts,
 		for (int64_t j = 0; j < z.n; j++)
 			for (int64_t X = 0; X < z.nt; X++)
 				event[(i * z.n + j) * z.nt + X] =
-					j > i ? parts[span_part(z, i, j, X)] : 0.0;
+					j > i ? parts[span_part(z, i, j, X)] : none;
 		for (int64_t p = 0; p < z.pt; p++)
 			tags[i * z.pt + p] = parts[span_part(z, i, i, z.nt + p)];
 	}
+}
+
+static void pcfg_from_parts(const ss_element *e, const double *parts,
+			    double *event)
+{
+	from_parts_as(e, parts, event, 0.0);
+}
+
+/* Max-marginals: spans of width < 2 are no chart entry: -inf. */
+static void pcfg_from_parts_max(const ss_element *e, const double *parts,
+				double *event)
+{
+	from_parts_as(e, parts, event, -INFINITY);
 }
 
 static void pcfg_to_counts(const ss_element *e, const double *parts,
@@ -584,6 +597,7 @@ const ss_structure ssi_pcfg = {
 	.workspace_bytes = pcfg_workspace_bytes,
 	.to_parts = pcfg_to_parts,
 	.from_parts = pcfg_from_parts,
+	.from_parts_max = pcfg_from_parts_max,
 	.to_counts = pcfg_to_counts,
 	.decode = pcfg_decode,
 	.encode = pcfg_encode,

@@ -377,6 +377,28 @@ static void tree_from_parts(const ss_element *e, const double *parts,
 			event[u * n + v] = parts[u * n + v] + parts[v * n + u];
 }
 
+/* Max-marginals: an undirected edge takes the better orientation; what
+ * no tree uses is -inf. */
+static void tree_from_parts_max(const ss_element *e, const double *parts,
+				double *event)
+{
+	const int64_t n = e->dim[SS_DIM_N];
+	if (directed(e)) {
+		memcpy(event, parts, (size_t)(n * n) * sizeof *event);
+		return;
+	}
+	for (int64_t u = 0; u < n; u++)
+		for (int64_t v = 0; v < n; v++)
+			event[u * n + v] = fmax(parts[u * n + v], parts[v * n + u]);
+}
+
+static const char *tree_unsupported_for(const int64_t option[], int op)
+{
+	if (op == SS_OP_MAX_MARGINALS && !option[OPT_PROJECTIVE])
+		return "max-marginals of non-projective trees are not built yet (each arc needs a maximum spanning tree of its own); projective trees have them";
+	return NULL;
+}
+
 static void tree_decode(const ss_element *e, const double *event,
 			int64_t *const decodes[])
 {
@@ -483,6 +505,8 @@ const ss_structure ssi_spanning_tree = {
 	.entropy = np_entropy,
 	.to_parts = tree_to_parts,
 	.from_parts = tree_from_parts,
+	.from_parts_max = tree_from_parts_max,
+	.unsupported_for = tree_unsupported_for,
 	.decode = tree_decode,
 	.encode = tree_encode,
 };

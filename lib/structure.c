@@ -110,6 +110,9 @@ const ss_op_spec ss_ops[SS_OP_COUNT] = {
 	[SS_OP_CROSS_ENTROPY] = {"cross-entropy", SS_TWO_PROBLEMS,
 				 SS_NO_SAMPLES,
 				 {{"cross_entropy", SS_OUT_SCALAR, 0}}, 1},
+	[SS_OP_MAX_MARGINALS] = {"max-marginals", SS_ONE_PROBLEM, SS_NO_SAMPLES,
+				 {{"max_marginals", SS_OUT_EVENT, 0,
+				   "max_marginals_tags"}}, 1},
 	[SS_OP_KL] = {"kl", SS_TWO_PROBLEMS, SS_NO_SAMPLES,
 		      {{"kl", SS_OUT_SCALAR, 0}}, 1},
 };
@@ -133,6 +136,8 @@ static int has_slots(const ss_structure *s, ss_op op)
 	case SS_OP_LOG_COUNT: return logz;
 	case SS_OP_CROSS_ENTROPY: return logz && mu && entropy;
 	case SS_OP_KL: return logz && mu;
+	case SS_OP_MAX_MARGINALS:
+		return c->chart && (!s->from_parts || s->from_parts_max);
 	case SS_OP_COUNT: break;
 	}
 	return 0;

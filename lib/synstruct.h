@@ -330,6 +330,10 @@ struct ss_structure {
 			double *parts, int *empty, ss_error *err);
 	void (*from_parts)(const ss_element *e, const double *parts,
 			   double *event);
+	/* The same for max-marginals: each event entry the largest of its
+	 * parts' (NULL: max-marginals need from_parts NULL). */
+	void (*from_parts_max)(const ss_element *e, const double *parts,
+			       double *event);
 	void (*to_counts)(const ss_element *e, const double *parts,
 			  double *counts);
 	void (*decode)(const ss_element *e, const double *event,
@@ -393,6 +397,7 @@ typedef enum ss_op {
 	SS_OP_LOG_COUNT,
 	SS_OP_CROSS_ENTROPY,
 	SS_OP_KL,
+	SS_OP_MAX_MARGINALS,
 	SS_OP_COUNT
 } ss_op;
 
@@ -534,6 +539,10 @@ int ss_sample(const ss_structure *s, const ss_element *e, void *ws,
 	      double *log_prob, size_t log_prob_stride, ss_error *err);
 int ss_entropy(const ss_structure *s, const ss_element *e, void *ws,
 	       double *entropy, ss_error *err);
+/* For each entry of the event, the best score of a structure that has it
+ * (-inf where none does), and the best score of all. */
+int ss_max_marginals(const ss_structure *s, const ss_element *e, void *ws,
+		     double *mm, double *best, ss_error *err);
 int ss_score(const ss_structure *s, const ss_element *e, void *ws,
 	     const double *event, double *score, ss_error *err);
 int ss_log_count(const ss_structure *s, const ss_element *e, void *ws,

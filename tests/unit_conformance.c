@@ -441,6 +441,17 @@ static void ref_free(conf_ref *r)
 }
 
 /* log p of structure k (-inf where its score or log Z is). */
+/* The best enumerated score of a structure whose event has entry x. */
+static double ref_max_marginal(const conf_ref *r, int64_t x)
+{
+	long double best = -INFINITY;
+
+	for (int64_t k = 0; k < r->en.count; k++)
+		if (r->en.events[k * r->en.E + x] != 0.0 && r->en.scores[k] > best)
+			best = r->en.scores[k];
+	return (double)best;
+}
+
 static double ref_log_prob(const conf_ref *r, int64_t k)
 {
 	if (k < 0 || isinf(r->en.scores[k]) || isinf(r->logz))
@@ -755,7 +766,8 @@ static int op_checked(const ss_structure *s, const int64_t *option,
 {
 	if (!supported(s, option, op))
 		return 0;
-	return op == SS_OP_LOG_COUNT || op == SS_OP_PARTITION || op == SS_OP_MARGINALS ||
+	return op == SS_OP_LOG_COUNT || op == SS_OP_MAX_MARGINALS ||
+	       op == SS_OP_PARTITION || op == SS_OP_MARGINALS ||
 	       op == SS_OP_ARGMAX || op == SS_OP_SAMPLE ||
 	       op == SS_OP_ENTROPY || op == SS_OP_LOG_PROB;
 }
@@ -952,6 +964,14 @@ static void check_op(const conf_batch *b, ss_op op)
 			for (int64_t x = 0; x < b->E; x++)
 				CHECK_REAL(m, mu[x], ref->marg[x], "marginals[%lld]",
 					   (long long)x);
+			break;
+		}
+		case SS_OP_MAX_MARGINALS: {
+			const double *mm = out_at(o, 0, 0, j);
+
+			for (int64_t x = 0; x < b->E; x++)
+				CHECK_REAL(m, mm[x], ref_max_marginal(ref, x),
+					   "max_marginals[%lld]", (long long)x);
 			break;
 		}
 		case SS_OP_ARGMAX: {
@@ -1468,6 +1488,7 @@ static const char *const op_summary[SS_OP_COUNT] = {
 	[SS_OP_SAMPLE] = "samples are structures of positive probability, log_prob = score - log Z, decodes consistent",
 	[SS_OP_ENTROPY] = "entropy equals brute force (NaN without structure)",
 	[SS_OP_LOG_PROB] = "log-prob of every enumerated structure, of the argmax and of the all-zero event",
+	[SS_OP_MAX_MARGINALS] = "max_marginals[x] = the best enumerated score of a structure whose event has x (-inf where none)",
 };
 
 static void suite_row(const conf_row *row)

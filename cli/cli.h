@@ -72,6 +72,7 @@ typedef struct cli_options {
 	int n_flags;
 	int threads;             /* 0: OpenMP's default */
 	int64_t num_samples;
+	int64_t top_k;           /* -k of top-k */
 	uint64_t seed;
 	double temperature;      /* --temperature: 1 unless given */
 	size_t max_memory;

@@ -75,12 +75,15 @@ static const cli_option options[] = {
 	 "read datasets and attributes from an HDF5 group"},
 	{"num-samples", 'n', "S", OP_BIT(SS_OP_SAMPLE),
 	 "number of samples per batch element (default 1)"},
+	{"k", 'k', "K", OP_BIT(SS_OP_TOP_K),
+	 "number of structures, best first (default 1)"},
 	{"seed", OPT_SEED, "N", OP_BIT(SS_OP_SAMPLE),
 	 "random seed, an unsigned 64-bit integer (default 0)"},
 	{"temperature", OPT_TEMPERATURE, "T", ALL_OPS,
 	 "the distribution p(y) ∝ exp(score(y) / T), 0 < T < inf (default 1)"},
-	{"events", OPT_EVENTS, NULL, OP_BIT(SS_OP_ARGMAX) | OP_BIT(SS_OP_SAMPLE),
-	 "also write the dense 0/1 events (argmax, samples)"},
+	{"events", OPT_EVENTS, NULL,
+	 OP_BIT(SS_OP_ARGMAX) | OP_BIT(SS_OP_SAMPLE) | OP_BIT(SS_OP_TOP_K),
+	 "also write the dense 0/1 events (argmax, samples, topk)"},
 	{"dtype", OPT_DTYPE, "TYPE", ALL_OPS,
 	 "float32 or float64 for real results (default: the input's)"},
 	{"dataset", 'd', "NAME", OP_BIT(SS_OP_LOG_PROB),
@@ -124,6 +127,8 @@ const cli_command cli_commands[SS_OP_COUNT] = {
 			     "log of the number of structures of each element"},
 	[SS_OP_CROSS_ENTROPY] = {SS_OP_CROSS_ENTROPY, "P Q",
 				 "cross-entropy -sum p log q between two inputs"},
+	[SS_OP_TOP_K] = {SS_OP_TOP_K, "INPUT",
+			 "the K best structures, best first, with their scores"},
 	[SS_OP_MAX_MARGINALS] = {SS_OP_MAX_MARGINALS, "INPUT",
 				 "best score of a structure with each part"},
 	[SS_OP_KL] = {SS_OP_KL, "P Q",
@@ -304,6 +309,11 @@ static int apply_value(ss_op op, int c, const char *value, cli_options *opt)
 		break;
 	case 'g': opt->group = value; break;
 	case 'd': opt->dataset = value; break;
+	case 'k':
+		if (parse_u64(value, &u) || u < 1 || u > 1000000)
+			return usage_error(op, "'-k' needs an integer in [1, 1000000], not '%s'", value);
+		opt->top_k = (int64_t)u;
+		break;
 	case 'n':
 		if (parse_u64(value, &u) || u < 1 || u > INT32_MAX)
 			return usage_error(op, "'--num-samples' needs an integer in [1, %d], not '%s'", INT32_MAX, value);
@@ -419,6 +429,7 @@ int cli_parse(int argc, char **argv, ss_op op, cli_options *opt)
 	memset(opt, 0, sizeof *opt);
 	opt->op = op;
 	opt->num_samples = 1;
+	opt->top_k = 1;
 	opt->temperature = 1.0;
 	opt->max_memory = (size_t)sysconf(_SC_PHYS_PAGES) *
 			  (size_t)sysconf(_SC_PAGESIZE) / 2;

@@ -185,7 +185,8 @@ static int plan_chunks(run_state *r)
 	/* The workspace is of the element's order: size it once that fits. */
 	if (per_element + shared <= budget)
 		workspace = (double)threads *
-			    (double)ss_workspace_bytes(st, op, in->dim);
+			    (double)ss_workspace_bytes_ranks(st, op, in->dim,
+							     r->num_samples);
 	if (per_element + shared + workspace > budget) {
 		format_bytes(need, sizeof need, per_element + shared + workspace);
 		format_bytes(have, sizeof have, budget);
@@ -566,8 +567,11 @@ int cli_run(const cli_options *opt)
 		status = rc == EXIT_USAGE ? EXIT_USAGE : EXIT_DATA;
 		goto done;
 	}
-	r.has_sample_axis = ss_ops[opt->op].samples == SS_SAMPLES_DRAWN;
-	r.num_samples = r.has_sample_axis ? opt->num_samples : 1;
+	r.has_sample_axis = ss_ops[opt->op].samples == SS_SAMPLES_DRAWN ||
+			    ss_ops[opt->op].samples == SS_SAMPLES_RANKS;
+	r.num_samples = ss_ops[opt->op].samples == SS_SAMPLES_DRAWN
+		? opt->num_samples
+		: ss_ops[opt->op].samples == SS_SAMPLES_RANKS ? opt->top_k : 1;
 	if (ss_ops[opt->op].operands == SS_WITH_EVENTS) {
 		if (in_events_open(&r.ev, &r.in, opt))
 			goto done;

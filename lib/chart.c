@@ -1062,3 +1062,180 @@ void SSI_KERNEL(ssi_chart_max_outside)(ssi_chart *c, double *mm, double best)
 		}
 	}
 }
+
+/* ---- the k best structures ------------------------------------------------------ */
+
+/*
+ * The k-best semiring on the same programs: each cell keeps its K best
+ * derivations, best first, each as a value and a back pointer (candidate
+ * j, rank a of its x cell, rank b of its y cell). A cell's K best are
+ * found by lazy merging (Huang and Chiang 2005, algorithm 2): a heap holds
+ * each candidate's best combination (a, b) = (0, 0); popping (j, a, b)
+ * pushes (j, a, b + 1), and (j, a + 1, 0) when b = 0, so that every pair
+ * enters once and after the one before it, which is no worse: O(candidates
+ * + K log(candidates + K)) per cell, against O(candidates) for the argmax.
+ * Normalised steps subtract their best value, as the max inside does.
+ * Ties keep the candidate order (lower j, then lower ranks first), so that
+ * every instruction set and thread count gives the same structures.
+ */
+
+/* e better than f: larger, or equal and earlier. */
+static int kbest_before(const ssi_kentry *e, const ssi_kentry *f)
+{
+	if (e->value != f->value)
+		return e->value > f->value;
+	if (e->back.j != f->back.j)
+		return e->back.j < f->back.j;
+	if (e->back.a != f->back.a)
+		return e->back.a < f->back.a;
+	return e->back.b < f->back.b;
+}
+
+static void kbest_sift_down(ssi_kentry *h, int64_t n, int64_t i)
+{
+	for (;;) {
+		int64_t l = 2 * i + 1, r = l + 1, m = i;
+		if (l < n && kbest_before(&h[l], &h[m]))
+			m = l;
+		if (r < n && kbest_before(&h[r], &h[m]))
+			m = r;
+		if (m == i)
+			return;
+		ssi_kentry t = h[i];
+		h[i] = h[m];
+		h[m] = t;
+		i = m;
+	}
+}
+
+static void kbest_push(ssi_kentry *h, int64_t *n, ssi_kentry e)
+{
+	int64_t i = (*n)++;
+	h[i] = e;
+	while (i > 0 && kbest_before(&h[i], &h[(i - 1) / 2])) {
+		ssi_kentry t = h[i];
+		h[i] = h[(i - 1) / 2];
+		h[(i - 1) / 2] = t;
+		i = (i - 1) / 2;
+	}
+}
+
+/* Value of rank r of cell o's list, or -inf past its end; absent: 0 at
+ * rank 0. */
+static double kbest_at(const ssi_kbest *kb, int64_t cell, int32_t r)
+{
+	if (cell < 0)
+		return r == 0 ? 0.0 : -INFINITY;
+	return r < kb->count[cell] ? kb->value[cell * kb->k + r] : -INFINITY;
+}
+
+/* Combination (j, a, b) of cell s of step st. */
+static ssi_kentry kbest_combine(const ssi_chart *c, const ssi_kbest *kb,
+				 const ssi_step *st, int64_t s, int32_t j,
+				 int32_t a, int32_t b)
+{
+	const int64_t xa = st->x.base < 0 ? -1
+		: st->x.base + j * st->x.per_j + s * st->x.per_s;
+	const int64_t ya = st->y.base < 0 ? -1
+		: st->y.base + j * st->y.per_j + s * st->y.per_s;
+	double v = kbest_at(kb, xa, a) + kbest_at(kb, ya, b);
+	if (st->part.base >= 0)
+		v += theta_at(c, st->part.base + j * st->part.per_j +
+				 s * st->part.per_s);
+	return (ssi_kentry){v, {j, a, b}};
+}
+
+static void kbest_cell(const ssi_chart *c, ssi_kbest *kb, const ssi_step *st,
+		       int64_t s)
+{
+	const int64_t cell = st->out + s;
+	ssi_kentry *h = kb->heap;
+	int64_t n = 0;
+	int32_t found = 0;
+	for (int64_t j = st->lo; j < st->hi; j++) {
+		ssi_kentry e = kbest_combine(c, kb, st, s, (int32_t)j, 0, 0);
+		if (e.value > -INFINITY)
+			h[n++] = e;
+	}
+	for (int64_t i = n / 2 - 1; i >= 0; i--)
+		kbest_sift_down(h, n, i);
+	while (n > 0 && found < kb->k) {
+		ssi_kentry top = h[0], next;
+		kb->value[cell * kb->k + found] = top.value;
+		kb->back[cell * kb->k + found] = top.back;
+		found++;
+		h[0] = h[--n];
+		kbest_sift_down(h, n, 0);
+		next = kbest_combine(c, kb, st, s, top.back.j, top.back.a,
+				     top.back.b + 1);
+		if (next.value > -INFINITY)
+			kbest_push(h, &n, next);
+		if (top.back.b == 0) {
+			next = kbest_combine(c, kb, st, s, top.back.j,
+					     top.back.a + 1, 0);
+			if (next.value > -INFINITY)
+				kbest_push(h, &n, next);
+		}
+	}
+	kb->count[cell] = found;
+}
+
+double SSI_KERNEL(ssi_chart_kbest)(ssi_chart *c, ssi_kbest *kb)
+{
+	double offset = c->offset;
+	for (int64_t k = 0; k < c->n_steps; k++) {
+		ssi_step *st = &c->step[k];
+		double m = -INFINITY;
+		for (int64_t s = 0; s < st->count; s++) {
+			kb->step_of[st->out + s] = (int32_t)k;
+			kbest_cell(c, kb, st, s);
+			if (kb->count[st->out + s] > 0)
+				m = fmax(m, kb->value[(st->out + s) * kb->k]);
+		}
+		st->shift = 0.0;
+		if (st->normalised && m > -INFINITY) {
+			st->shift = m;
+			for (int64_t s = 0; s < st->count; s++)
+				for (int32_t r = 0; r < kb->count[st->out + s]; r++)
+					kb->value[(st->out + s) * kb->k + r] -= m;
+		}
+		offset += st->shift;
+	}
+	return offset;
+}
+
+/* The parts of derivation `rank` of the root into event (added) and its
+ * score under the chart's score potentials; -inf past the last. */
+double SSI_KERNEL(ssi_chart_kbest_structure)(ssi_chart *c, ssi_kbest *kb,
+					     int32_t rank, double *event)
+{
+	int64_t n = 0;
+	double score = 0.0;
+	if (rank >= kb->count[c->root])
+		return -INFINITY;
+	kb->stack[n++] = (ssi_kback){(int32_t)c->root, rank, 0};
+	while (n > 0) {
+		const ssi_kback top = kb->stack[--n];
+		const int64_t cell = top.j;
+		const ssi_step *st = &c->step[kb->step_of[cell]];
+		const int64_t s = cell - st->out;
+		const ssi_kback bp = kb->back[cell * kb->k + top.a];
+		const int64_t j = bp.j;
+		if (st->part.base >= 0) {
+			const int64_t at = st->part.base + j * st->part.per_j +
+					   s * st->part.per_s;
+			event[at] += 1.0;
+			score += c->score_f32 ? (double)c->score_f32[at]
+					      : c->score[at];
+		}
+		if (st->x.base >= 0)
+			kb->stack[n++] = (ssi_kback){
+				(int32_t)(st->x.base + j * st->x.per_j + s * st->x.per_s),
+				bp.a, 0};
+		if (st->y.base >= 0)
+			kb->stack[n++] = (ssi_kback){
+				(int32_t)(st->y.base + j * st->y.per_j + s * st->y.per_s),
+				bp.b, 0};
+	}
+	return score;
+}

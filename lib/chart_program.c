@@ -77,6 +77,43 @@ void ssi_chart_push_normalised(ssi_chart *c, int64_t out, int64_t count,
 	push(c, (ssi_step){out, count, lo, hi, x, y, part, 1, 0.0});
 }
 
+/* ---- the k-best state ------------------------------------------------------- */
+
+/* Heap room: every candidate's first pair, and two successors per pop. */
+static int64_t heap_entries(const ssi_chart_size *size, int64_t k)
+{
+	return size->candidates + 2 * k + 2;
+}
+
+size_t ssi_kbest_bytes(const ssi_chart_size *size, int64_t k)
+{
+	const size_t cells = (size_t)size->cells;
+	return ssi_align64(cells * (size_t)k * sizeof(double)) +
+	       ssi_align64(cells * (size_t)k * sizeof(ssi_kback)) +
+	       ssi_align64(cells * sizeof(ssi_kback)) +
+	       2 * ssi_align64(cells * sizeof(int32_t)) +
+	       ssi_align64((size_t)heap_entries(size, k) * sizeof(ssi_kentry));
+}
+
+void ssi_kbest_init(ssi_kbest *kb, const ssi_chart_size *size, int64_t k,
+		    void *ws)
+{
+	const size_t cells = (size_t)size->cells;
+	char *p = ws;
+	kb->k = (int32_t)k;
+	kb->value = (double *)p;
+	p += ssi_align64(cells * (size_t)k * sizeof(double));
+	kb->back = (ssi_kback *)p;
+	p += ssi_align64(cells * (size_t)k * sizeof(ssi_kback));
+	kb->stack = (ssi_kback *)p;
+	p += ssi_align64(cells * sizeof(ssi_kback));
+	kb->count = (int32_t *)p;
+	p += ssi_align64(cells * sizeof(int32_t));
+	kb->step_of = (int32_t *)p;
+	p += ssi_align64(cells * sizeof(int32_t));
+	kb->heap = (ssi_kentry *)p;
+}
+
 /* ---- small kernels -------------------------------------------------------- */
 
 double ssi_logsumexp(const double *x, int64_t n)

@@ -263,6 +263,17 @@ static int run_element(ss_op op, const ss_batch *b, int64_t i,
 				   slices);
 		}
 		break;
+	case SS_OP_TOP_K:
+		rc = ss_top_k(st, e, ws, S, OUT_REAL(b, 0) + i * E,
+			      (size_t)(count * E), OUT_REAL(b, 1) + i,
+			      (size_t)count, err);
+		b->empty[i] = S > 0 && OUT_REAL(b, 1)[i] == -INFINITY;
+		for (int64_t s = 0; s < S; s++) {
+			decode_slices(b, 2, s, i, slices);
+			st->decode(e, OUT_REAL(b, 0) + (s * count + i) * E,
+				   slices);
+		}
+		break;
 	case SS_OP_MAX_MARGINALS:
 		rc = ss_max_marginals(st, e, ws, OUT_REAL(b, 0) + i * E, &logz,
 				      err);
@@ -336,10 +347,11 @@ static int run_all(int op, const ss_batch *b, const plans *pl,
 		   int64_t *failed, int *failed_q, ss_error *err)
 {
 	const ss_structure *st = b->structure;
-	size_t ws_bytes = b->count ? ss_workspace_bytes(st, op < 0 ? SS_OP_COUNT
-								 : (ss_op)op,
-							b->elements[0].dim)
-				   : 64;
+	size_t ws_bytes = b->count
+		? ss_workspace_bytes_ranks(st, op < 0 ? SS_OP_COUNT : (ss_op)op,
+					   b->elements[0].dim,
+					   op == SS_OP_TOP_K ? b->num_samples : 1)
+		: 64;
 	int64_t first_bad = b->count;
 	int first_q = 0, alloc_failed = 0;
 	ss_error first_err = {SS_OK, ""};

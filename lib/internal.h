@@ -196,6 +196,40 @@ double ssi_chart_outside(ssi_chart *c, double *mu, int entropy);
 double ssi_chart_backtrace(ssi_chart *c, ssi_chooser chooser, ss_rng *rng,
 			   double *event);
 
+/*
+ * The k-best semiring's state (lib/chart.c, ssi_chart_kbest): per cell
+ * its K best derivations, best first (value and back pointer: candidate
+ * j, rank a of the x cell, rank b of the y cell), how many it has, the
+ * step that writes it; a heap and a stack for the merging and the
+ * backtrace. ssi_kbest_init carves it from ssi_kbest_bytes(size, k).
+ */
+typedef struct ssi_kback {
+	int32_t j, a, b;
+} ssi_kback;
+
+typedef struct ssi_kentry {
+	double value;
+	ssi_kback back;
+} ssi_kentry;
+
+typedef struct ssi_kbest {
+	int32_t k;
+	double *value;
+	ssi_kback *back, *stack;
+	int32_t *count, *step_of;
+	ssi_kentry *heap;
+} ssi_kbest;
+
+size_t ssi_kbest_bytes(const ssi_chart_size *size, int64_t k);
+void ssi_kbest_init(ssi_kbest *kb, const ssi_chart_size *size, int64_t k,
+		    void *ws);
+/* Runs the k-best inside; returns the offset to add to a root value. */
+double ssi_chart_kbest(ssi_chart *c, ssi_kbest *kb);
+/* Adds the parts of the root's derivation of rank `rank` to event and
+ * returns its score (-inf, nothing added, past the last one). */
+double ssi_chart_kbest_structure(ssi_chart *c, ssi_kbest *kb, int32_t rank,
+				 double *event);
+
 /* After the max inside whose best score is best (> -inf): raises mm[part]
  * to the best score of a structure using the part (lib/chart.c). */
 void ssi_chart_max_outside(ssi_chart *c, double *mm, double best);
@@ -308,6 +342,9 @@ void ssi_nonprojective_sample(const ssi_tree *p, void *ws, ss_rng *rng,
 				      ss_rng *rng, double *event);          \
 	void K(ssi_chart_max_outside)(ssi_chart *c, double *mm,            \
 				      double best);                         \
+	double K(ssi_chart_kbest)(ssi_chart *c, ssi_kbest *kb);             \
+	double K(ssi_chart_kbest_structure)(ssi_chart *c, ssi_kbest *kb,    \
+					    int32_t rank, double *event);   \
 	size_t K(ssi_nonprojective_workspace)(int64_t n);                   \
 	double K(ssi_nonprojective_log_partition)(const ssi_tree *p,        \
 						  void *ws);                \

@@ -22,6 +22,9 @@ typedef struct kernels {
 	double (*chart_backtrace)(ssi_chart *c, ssi_chooser chooser,
 				  ss_rng *rng, double *event);
 	void (*chart_max_outside)(ssi_chart *c, double *mm, double best);
+	double (*chart_kbest)(ssi_chart *c, ssi_kbest *kb);
+	double (*chart_kbest_structure)(ssi_chart *c, ssi_kbest *kb,
+					int32_t rank, double *event);
 	size_t (*np_workspace)(int64_t n);
 	double (*np_log_partition)(const ssi_tree *p, void *ws);
 	double (*np_marginals)(const ssi_tree *p, void *ws, double *mu);
@@ -35,6 +38,7 @@ typedef struct kernels {
 #define KERNELS(isa)                                                          \
 	{#isa, runs_##isa, ssi_chart_inside_##isa, ssi_chart_outside_##isa,   \
 	 ssi_chart_backtrace_##isa, ssi_chart_max_outside_##isa,              \
+	 ssi_chart_kbest_##isa, ssi_chart_kbest_structure_##isa,              \
 	 ssi_nonprojective_workspace_##isa,                                   \
 	 ssi_nonprojective_log_partition_##isa,                               \
 	 ssi_nonprojective_marginals_##isa, ssi_nonprojective_argmax_##isa,   \
@@ -167,6 +171,17 @@ double ssi_chart_backtrace(ssi_chart *c, ssi_chooser chooser, ss_rng *rng,
 void ssi_chart_max_outside(ssi_chart *c, double *mm, double best)
 {
 	in_use()->chart_max_outside(c, mm, best);
+}
+
+double ssi_chart_kbest(ssi_chart *c, ssi_kbest *kb)
+{
+	return in_use()->chart_kbest(c, kb);
+}
+
+double ssi_chart_kbest_structure(ssi_chart *c, ssi_kbest *kb, int32_t rank,
+				 double *event)
+{
+	return in_use()->chart_kbest_structure(c, kb, rank, event);
 }
 
 size_t ssi_nonprojective_workspace(int64_t n)

@@ -16,6 +16,8 @@
  *   entropy        the outside sweep's Σ ḡ(o) H(o), exact and >= 0
  *   max-marginals  inside under max, then the max outside: each part's
  *                  best score of a structure using it
+ *   top-k          inside under the k-best semiring (lazy merging), then
+ *                  one backtrace per rank
  *   log-prob       Σ parts · θ - log Z, the parts read and checked by
  *                  to_parts
  *   count          log Z over potentials 1[θ > -inf] in log space
@@ -96,13 +98,32 @@ typedef struct ops_ws {
 	void *chart, *special;
 } ops_ws;
 
-size_t ss_workspace_bytes(const ss_structure *s, ss_op op,
-			  const int64_t dim[])
+/* The k-best state of top-k, after the chart. */
+static size_t ranks_bytes(const ss_structure *s, ss_op op,
+			  const int64_t dim[], int64_t ranks)
 {
-	size_t chart = chart_bytes(canonical_of(s), dim);
+	const ss_structure *k = canonical_of(s);
+	ssi_chart_size size;
+	if (op != SS_OP_TOP_K || !k->chart_size)
+		return 0;
+	k->chart_size(dim, &size);
+	return ssi_align64(ssi_kbest_bytes(&size, ranks));
+}
+
+size_t ss_workspace_bytes_ranks(const ss_structure *s, ss_op op,
+				const int64_t dim[], int64_t ranks)
+{
+	size_t chart = chart_bytes(canonical_of(s), dim) +
+		       ranks_bytes(s, op, dim, ranks);
 	size_t special = special_bytes(s, dim);
 	return (size_t)arrays_of(op) * array_bytes(s, dim) +
 	       (chart > special ? chart : special);
+}
+
+size_t ss_workspace_bytes(const ss_structure *s, ss_op op,
+			  const int64_t dim[])
+{
+	return ss_workspace_bytes_ranks(s, op, dim, 1);
 }
 
 static ops_ws carve(const ss_structure *s, ss_op op, const ss_element *e,
@@ -336,6 +357,34 @@ int ss_sample(const ss_structure *s, const ss_element *e, void *ws,
 			return rc;
 		to_event(s, e, parts, event);
 		*lp = score - logz;
+	}
+	return SS_OK;
+}
+
+int ss_top_k(const ss_structure *s, const ss_element *e, void *ws,
+	     int64_t k, double *events, size_t event_stride, double *scores,
+	     size_t score_stride, ss_error *err)
+{
+	ops_ws w = carve(s, SS_OP_TOP_K, e, ws);
+	const ss_structure *kind = canonical_of(s);
+	ssi_chart_size size;
+	ssi_kbest kb;
+	canon p;
+	lower(s, e, &w, w.theta_p, 0, &p);
+	if (!p.has_chart)
+		return ss_error_set(err, SS_EUNSUPPORTED,
+				    "%s: top-k needs a chart program", s->name);
+	kind->chart_size(p.c.dim, &size);
+	ssi_kbest_init(&kb, &size, k,
+		       (char *)w.chart + chart_bytes(kind, p.c.dim));
+	ssi_chart_kbest(&p.chart, &kb);
+	for (int64_t r = 0; r < k; r++) {
+		double *event = events + (size_t)r * event_stride;
+		double *parts = parts_buffer(s, &w, event);
+		memset(parts, 0, (size_t)p.parts * sizeof *parts);
+		scores[(size_t)r * score_stride] =
+			ssi_chart_kbest_structure(&p.chart, &kb, (int32_t)r, parts);
+		to_event(s, e, parts, event);
 	}
 	return SS_OK;
 }

@@ -544,6 +544,8 @@ static const char *al_unsupported_for(const int64_t option[], int op)
 		return "counting non-monotone-one-to-one alignments that avoid -inf cells is #P-hard (the permanent of a 0/1 matrix)";
 	case SS_OP_SAMPLE:
 		return "exact sampling of non-monotone-one-to-one alignments needs their partition function, which is #P-hard (the permanent)";
+	case SS_OP_TOP_K:
+		return "top-k of non-monotone-one-to-one alignments is not built yet (it needs Murty's k best assignments)";
 	case SS_OP_MAX_MARGINALS:
 		return "max-marginals of non-monotone-one-to-one alignments are not built yet (each cell needs an assignment of its own)";
 	default:

@@ -396,6 +396,8 @@ static const char *tree_unsupported_for(const int64_t option[], int op)
 {
 	if (op == SS_OP_MAX_MARGINALS && !option[OPT_PROJECTIVE])
 		return "max-marginals of non-projective trees are not built yet (each arc needs a maximum spanning tree of its own); projective trees have them";
+	if (op == SS_OP_TOP_K && !option[OPT_PROJECTIVE])
+		return "top-k of non-projective trees is not built yet (it needs the k best arborescences of Camerini, Fratta and Maffioli); projective trees have it";
 	return NULL;
 }
 

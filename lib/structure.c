@@ -113,6 +113,11 @@ const ss_op_spec ss_ops[SS_OP_COUNT] = {
 	[SS_OP_MAX_MARGINALS] = {"max-marginals", SS_ONE_PROBLEM, SS_NO_SAMPLES,
 				 {{"max_marginals", SS_OUT_EVENT, 0,
 				   "max_marginals_tags"}}, 1},
+	[SS_OP_TOP_K] = {"top-k", SS_ONE_PROBLEM, SS_SAMPLES_RANKS,
+			 {{"topk", SS_OUT_EVENT,
+			   SS_OUT_INDICATOR | SS_OUT_ON_REQUEST, "topk_tags"},
+			  {"scores", SS_OUT_SCALAR, 0, NULL},
+			  {NULL, SS_OUT_DECODES, 0, NULL}}, 3},
 	[SS_OP_KL] = {"kl", SS_TWO_PROBLEMS, SS_NO_SAMPLES,
 		      {{"kl", SS_OUT_SCALAR, 0}}, 1},
 };
@@ -138,6 +143,7 @@ static int has_slots(const ss_structure *s, ss_op op)
 	case SS_OP_KL: return logz && mu;
 	case SS_OP_MAX_MARGINALS:
 		return c->chart && (!s->from_parts || s->from_parts_max);
+	case SS_OP_TOP_K: return c->chart && s->decode;
 	case SS_OP_COUNT: break;
 	}
 	return 0;

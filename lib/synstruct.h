@@ -398,6 +398,7 @@ typedef enum ss_op {
 	SS_OP_CROSS_ENTROPY,
 	SS_OP_KL,
 	SS_OP_MAX_MARGINALS,
+	SS_OP_TOP_K,
 	SS_OP_COUNT
 } ss_op;
 
@@ -440,6 +441,7 @@ typedef enum ss_samples {
 	SS_NO_SAMPLES,
 	SS_SAMPLES_DRAWN,       /* num_samples draws from seed (sample) */
 	SS_SAMPLES_OF_EVENTS,   /* the events' own sample axis, if any */
+	SS_SAMPLES_RANKS,       /* the K best, best first (top-k) */
 	SS_SAMPLES_COUNT
 } ss_samples;
 
@@ -507,9 +509,12 @@ int ss_encode(const ss_structure *s, const ss_element *e,
 	      const int64_t *decode, double *event, ss_error *err);
 
 /* Per-element bytes op needs beyond the inputs and outputs (SS_OP_COUNT:
- * those of validate). */
+ * those of validate, and enough for every op but top-k). For top-k,
+ * ss_workspace_bytes_ranks with its K (ss_workspace_bytes is K = 1). */
 size_t ss_workspace_bytes(const ss_structure *s, ss_op op,
 			  const int64_t dim[]);
+size_t ss_workspace_bytes_ranks(const ss_structure *s, ss_op op,
+				const int64_t dim[], int64_t ranks);
 
 /*
  * The operations on one element e of s (lib/ops.c; ss_run runs them over a
@@ -539,6 +544,12 @@ int ss_sample(const ss_structure *s, const ss_element *e, void *ws,
 	      double *log_prob, size_t log_prob_stride, ss_error *err);
 int ss_entropy(const ss_structure *s, const ss_element *e, void *ws,
 	       double *entropy, ss_error *err);
+/* The k best structures, best first (ties in a fixed order): events and
+ * scores at the given strides; past the last structure, all-zero events
+ * and -inf. Workspace: ss_workspace_bytes_ranks(s, SS_OP_TOP_K, dim, k). */
+int ss_top_k(const ss_structure *s, const ss_element *e, void *ws,
+	     int64_t k, double *events, size_t event_stride, double *scores,
+	     size_t score_stride, ss_error *err);
 /* For each entry of the event, the best score of a structure that has it
  * (-inf where none does), and the best score of all. */
 int ss_max_marginals(const ss_structure *s, const ss_element *e, void *ws,

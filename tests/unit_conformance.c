@@ -182,6 +182,7 @@ static const conf_mode modes[] = {
 #define BATCHES 3        /* per mode */
 #define BATCH 5          /* elements per batch */
 #define SAMPLES 3        /* samples per element in the sample checks */
+#define TOPK_RANKS 7     /* K of top-k: more than some elements have */
 #define SEED 8675309u    /* the samplers' seed */
 #define FLOAT32_RTOL 1e-5
 #define FD_H 1e-5
@@ -637,6 +638,8 @@ static int64_t op_rows(const conf_batch *b, ss_op op)
 {
 	if (ss_ops[op].samples == SS_NO_SAMPLES)
 		return 1;
+	if (op == SS_OP_TOP_K)
+		return TOPK_RANKS;
 	return op == SS_OP_LOG_PROB ? b->lp_rows : b->sample_rows;
 }
 
@@ -767,6 +770,7 @@ static int op_checked(const ss_structure *s, const int64_t *option,
 	if (!supported(s, option, op))
 		return 0;
 	return op == SS_OP_LOG_COUNT || op == SS_OP_MAX_MARGINALS ||
+	       op == SS_OP_TOP_K ||
 	       op == SS_OP_PARTITION || op == SS_OP_MARGINALS ||
 	       op == SS_OP_ARGMAX || op == SS_OP_SAMPLE ||
 	       op == SS_OP_ENTROPY || op == SS_OP_LOG_PROB;
@@ -907,6 +911,57 @@ static int64_t check_structure(const conf_batch *b, int j, const double *ev,
 	return k;
 }
 
+static int by_score_desc(const void *a, const void *b)
+{
+	long double x = *(const long double *)a, y = *(const long double *)b;
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* Top-k of element j: the enumerated scores best first, each rank a
+ * distinct structure with its own score, then empty ranks (-inf, all-zero
+ * events, -1 decodes). */
+static void check_top_k(const conf_batch *b, const conf_out *o, int j)
+{
+	const conf_ref *ref = &b->refs[j];
+	const conf_mode *m = b->mode;
+	long double *best = malloc(sizeof *best * (size_t)(ref->en.count + 1));
+	int64_t *seen = malloc(sizeof *seen * (size_t)o->rows);
+	int64_t finite = 0;
+	int64_t *dec[SS_MAX_DECODES];
+	char what[64];
+
+	for (int64_t k = 0; k < ref->en.count; k++)
+		if (!isinf(ref->en.scores[k]))
+			best[finite++] = ref->en.scores[k];
+	qsort(best, (size_t)finite, sizeof *best, by_score_desc);
+	for (int64_t r = 0; r < o->rows; r++) {
+		const double *ev = out_at(o, 0, r, j);
+		double score = *(double *)out_at(o, 1, r, j);
+
+		snprintf(what, sizeof what, "top-k rank %lld", (long long)r);
+		decode_ptrs(b, o, 2, r, j, dec);
+		check_decodes(b, j, ev, dec, what);
+		seen[r] = -1;
+		if (r >= finite) {
+			CHECK(score == -INFINITY && all_zero(ev, b->E),
+			      "%s: past the %lld structures, not empty (score %g)",
+			      what, (long long)finite, score);
+			continue;
+		}
+		CHECK_REAL(m, score, (double)best[r], "%s score", what);
+		seen[r] = check_structure(b, j, ev, what);
+		if (seen[r] < 0)
+			continue;
+		CHECK_REAL(m, score, (double)ref->en.scores[seen[r]],
+			   "%s: its score is its structure's", what);
+		for (int64_t q = 0; q < r; q++)
+			CHECK(seen[q] != seen[r], "%s repeats rank %lld", what,
+			      (long long)q);
+	}
+	free(best);
+	free(seen);
+}
+
 static void check_empty_flags(const conf_batch *b, const conf_out *o,
 			      ss_op op)
 {
@@ -966,6 +1021,9 @@ static void check_op(const conf_batch *b, ss_op op)
 					   (long long)x);
 			break;
 		}
+		case SS_OP_TOP_K:
+			check_top_k(b, o, j);
+			break;
 		case SS_OP_MAX_MARGINALS: {
 			const double *mm = out_at(o, 0, 0, j);
 
@@ -1489,6 +1547,7 @@ static const char *const op_summary[SS_OP_COUNT] = {
 	[SS_OP_ENTROPY] = "entropy equals brute force (NaN without structure)",
 	[SS_OP_LOG_PROB] = "log-prob of every enumerated structure, of the argmax and of the all-zero event",
 	[SS_OP_MAX_MARGINALS] = "max_marginals[x] = the best enumerated score of a structure whose event has x (-inf where none)",
+	[SS_OP_TOP_K] = "the 7 best: enumerated scores best first, distinct structures, then empty ranks",
 };
 
 static void suite_row(const conf_row *row)

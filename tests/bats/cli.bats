@@ -257,12 +257,10 @@ load common
 	[[ $stderr =~ ,\ 2\ threads$ ]] || fail "$stderr"
 }
 
-@test "no help text or page names a 'topk' dataset that no command writes" {
-	local c
-	for c in partition marginals argmax sample entropy log-prob; do
-		run synstruct "$c" --help
-		refute_output --partial topk
-	done
-	run grep -l topk "$ROOT"/man/*
-	assert_output ""
+@test "the 'topk' dataset that the help and the pages name is written by top-k --events" {
+	examples
+	run synstruct argmax --help
+	assert_output --partial topk
+	synstruct top-k -k 2 --events -o t.h5 tagging.h5
+	h5get -s t.h5 topk
 }

@@ -55,6 +55,11 @@
  * This file is compiled once per instruction set (lib/isa.c picks one at
  * start-up): its exported kernels carry the set's suffix (SSI_KERNEL).
  *
+ * Potentials stored as floats (SPEC §5 asks 1e-5 of their results) run a
+ * program's vecmat steps in float kernels: each argument formed in double,
+ * its exp in floats (twice the lanes), the cells whose float shift falls
+ * out of range recomputed in double; doubles keep the double kernels.
+ *
  * Time: one exp per candidate for inside and one for outside (with or
  * without the entropy), or a product of factors where a program has them;
  * the backtrace scans each step once plus the candidates of the cells in

@@ -55,6 +55,11 @@
  * This file is compiled once per instruction set (lib/isa.c picks one at
  * start-up): its exported kernels carry the set's suffix (SSI_KERNEL).
  *
+ * Potentials stored as floats (SPEC §5 asks 1e-5 of their results) run a
+ * program's vecmat steps in float kernels: each argument formed in double,
+ * its exp in floats (twice the lanes), the cells whose float shift falls
+ * out of range recomputed in double; doubles keep the double kernels.
+ *
  * Time: one exp per candidate for inside and one for outside (with or
  * without the entropy), or a product of factors where a program has them;
  * the backtrace scans each step once plus the candidates of the cells in
@@ -88,10 +93,18 @@ find_bad(const void *x, int64_t n, int f32)
 	for (int64_t k0 = 0; k0 < n; k0 += SCAN_BLOCK) {
 		const int64_t end = k0 + SCAN_BLOCK < n ? k0 + SCAN_BLOCK : n;
 		int bad = 0;
-		#pragma omp simd reduction(|:bad)
-		for (int64_t k = k0; k < end; k++) {
-			const double v = value_at(x, k, f32);
-			bad |= (v != v) | (v == INFINITY);
+		/* NaN and +inf are the values not below +inf; floats are
+		 * compared as floats, 16 to a 512-bit vector. */
+		if (f32) {
+			const float *xf = (const float *)x;
+			#pragma omp simd reduction(|:bad)
+			for (int64_t k = k0; k < end; k++)
+				bad |= !(xf[k] < INFINITY);
+		} else {
+			const double *xd = (const double *)x;
+			#pragma omp simd reduction(|:bad)
+			for (int64_t k = k0; k < end; k++)
+				bad |= !(xd[k] < INFINITY);
 		}
 		for (int64_t k = k0; bad && k < end; k++)
 			if (ssi_bad_value(value_at(x, k, f32)))
@@ -488,6 +501,222 @@ static int64_t padded(int64_t count)
 	return (count + SSI_ROW_ALIGN - 1) / SSI_ROW_ALIGN * SSI_ROW_ALIGN;
 }
 
+/* x, or 0 where x < 0. The outside recovers a cell's log value o as its
+ * stored value plus its step's shift (normalised steps), which may fall an
+ * ulp of the shift below the largest candidate: an entropy term o - v is
+ * never negative. */
+static inline double nonneg(double x)
+{
+	return x > 0.0 ? x : 0.0;
+}
+
+/*
+ * Float kernels for vecmat steps over float potentials (c->theta_f32; SPEC
+ * §5 asks 1e-5 of them, double inputs keep the kernels above). A cell
+ *   o[s] = M[s] + log Σ_j exp(x_j + θ[j, s] - M[s])
+ * with M[s] its largest candidate found in floats (any shift is exact
+ * where the sum stays in range), each argument formed in double (θ as
+ * read, x_j and M[s] double) and rounded once to float, its exp in floats
+ * (16 lanes in 512-bit vectors against 8 in double), and the sum in float.
+ * An argument's rounding costs 2^-24 of its magnitude, and the sum's
+ * terms that matter have small ones: a cell's relative error stays near
+ * 1e-7 of its value. A cell whose float shift was not close (its sum out
+ * of [2^-8, 2^40], or no finite candidate found in floats) is recomputed
+ * in double, so that any magnitude stays exact.
+ */
+
+/* a b + c, fused where the instruction set has it. */
+#if defined(__FMA__) || defined(__aarch64__)
+#define FMAF(a, b, c) fmaf((a), (b), (c))
+#else
+#define FMAF(a, b, c) ((a) * (b) + (c))
+#endif
+
+/* exp(x) for x <= 88 in floats, branch-free: x = k ln2 + r, |r| <= ln2/2,
+ * exp(r) by Cephes' expf polynomial (1 ulp), 2^k added to the exponent.
+ * Arguments below -86.5 (and -inf) give 0: below 3e-38, and every sum
+ * this file takes of them holds a term near 1 (or is recomputed). */
+#define EXPF_MIN -86.5f
+static inline float expf_fast(float x)
+{
+	const float log2e = 1.44269504088896341f;
+	const float ln2_hi = 0.693359375f, ln2_lo = -2.12194440e-4f;
+	const float shifter = 0x1.8p23f;
+	float xc = x < EXPF_MIN ? EXPF_MIN : x;
+	float kd = FMAF(xc, log2e, shifter);
+	uint32_t kbits, pbits;
+	memcpy(&kbits, &kd, sizeof kd);
+	kd -= shifter;
+	float r = FMAF(kd, -ln2_lo, FMAF(kd, -ln2_hi, xc));
+	float p = 1.9875691500e-4f;
+	p = FMAF(p, r, 1.3981999507e-3f);
+	p = FMAF(p, r, 8.3334519073e-3f);
+	p = FMAF(p, r, 4.1665795894e-2f);
+	p = FMAF(p, r, 1.6666665459e-1f);
+	p = FMAF(p, r, 5.0000001201e-1f);
+	p = FMAF(p, r * r, r) + 1.0f;
+	memcpy(&pbits, &p, sizeof p);
+	pbits += kbits << 23;
+	memcpy(&p, &pbits, sizeof p);
+	return x < EXPF_MIN ? 0.0f : p;
+}
+
+/* The range of a float-shifted cell's sum that keeps it exact. */
+#define F32_SUM_LO 0x1p-8
+#define F32_SUM_HI 0x1p40
+
+/* Cells per block of the float kernels: a block's shifts and sums stay in
+ * registers while the rows stream by. */
+#define F32_LANES 16
+
+static int vecmat_f32(const ssi_chart *c, const ssi_step *st, ssi_semiring sr)
+{
+	return sr == SSI_LOG && c->theta_f32 && !c->factors &&
+	       st->hi - st->lo > 1 && shape_of(st) == SHAPE_VECMAT;
+}
+
+/* Cells s0 .. s0 + lanes - 1 of a vecmat step over float potentials into
+ * out, NaN where a cell needs its double reduction; returns how many do.
+ * Inlined with lanes a constant, so that each loop is a few vectors. */
+static inline __attribute__((always_inline)) int
+vecmat_f32_block(const ssi_chart *c, const ssi_step *st, int64_t s0,
+		 int lanes, double *out)
+{
+	const float *theta = c->theta_f32 + st->part.base + s0;
+	const double *x = c->cell + st->x.base;
+	float mf[F32_LANES], sum[F32_LANES];
+	double m[F32_LANES];
+	int bad = 0;
+	for (int l = 0; l < lanes; l++) {
+		mf[l] = -INFINITY;
+		sum[l] = 0.0f;
+	}
+	for (int64_t j = st->lo; j < st->hi; j++) {
+		const double xj = x[j * st->x.per_j];
+		const float xf = (float)xj, *th = theta + j * st->part.per_j;
+		if (xj == -INFINITY)
+			continue;
+		#pragma omp simd
+		for (int l = 0; l < lanes; l++) {
+			const float v = xf + th[l];
+			mf[l] = v > mf[l] ? v : mf[l];
+		}
+	}
+	for (int l = 0; l < lanes; l++)
+		m[l] = mf[l] == -INFINITY ? 0.0 : (double)mf[l];
+	for (int64_t j = st->lo; j < st->hi; j++) {
+		const double xj = x[j * st->x.per_j];
+		const float *th = theta + j * st->part.per_j;
+		if (xj == -INFINITY)
+			continue;
+		#pragma omp simd
+		for (int l = 0; l < lanes; l++)
+			sum[l] += expf_fast((float)((double)th[l] + (xj - m[l])));
+	}
+	#pragma omp simd reduction(+:bad)
+	for (int l = 0; l < lanes; l++) {
+		const double y = (double)sum[l];
+		const int ok = (y >= F32_SUM_LO) & (y <= F32_SUM_HI) &
+			       (mf[l] != -INFINITY);
+		out[s0 + l] = ok ? m[l] + ssi_log(y) : NAN;
+		bad += !ok;
+	}
+	return bad;
+}
+
+static int vecmat_f32_wide(const ssi_chart *c, const ssi_step *st,
+			   int64_t s0, double *out)
+{
+	return vecmat_f32_block(c, st, s0, F32_LANES, out);
+}
+
+static int vecmat_f32_narrow(const ssi_chart *c, const ssi_step *st,
+			     int64_t s0, double *out)
+{
+	return vecmat_f32_block(c, st, s0, F32_LANES / 4, out);
+}
+
+/* Log inside of a vecmat step over float potentials, into out: blocks of
+ * F32_LANES cells (the last moved back to end at count, as next_block
+ * places them: a cell's bits do not depend on its block), then the cells
+ * left NaN in double. */
+static void vecmat_log_f32(ssi_chart *c, const ssi_step *st, double *out)
+{
+	const int64_t count = st->count;
+	int64_t s0 = 0;
+	const int narrow = F32_LANES / 4;
+	int bad = count < narrow;
+	for (int64_t s = 0; bad && s < count; s++)
+		out[s] = NAN;
+	for (; count >= F32_LANES && s0 + F32_LANES <= count; s0 += F32_LANES)
+		bad |= vecmat_f32_wide(c, st, s0, out);
+	if (s0 < count && count >= F32_LANES)
+		bad |= vecmat_f32_wide(c, st, count - F32_LANES, out);
+	else
+		for (; count >= narrow && s0 < count; s0 += narrow)
+			bad |= vecmat_f32_narrow(c, st, s0 + narrow > count
+							  ? count - narrow : s0,
+						 out);
+	for (int64_t s = 0; bad && s < count; s++)
+		if (isnan(out[s]))
+			out[s] = cell_logsumexp(c, st, s);
+}
+
+/* Σ p[s] for s < n, n a multiple of 8: eight vertical sums, then a tree
+ * (a reduction clause would add the lanes one after another). */
+static inline double sum_rows8(const double *p, int64_t n)
+{
+	double acc[8] = {0.0};
+	for (int64_t k = 0; k < n; k += 8)
+		#pragma omp simd
+		for (int l = 0; l < 8; l++)
+			acc[l] += p[k + l];
+	return ((acc[0] + acc[4]) + (acc[2] + acc[6])) +
+	       ((acc[1] + acc[5]) + (acc[3] + acc[7]));
+}
+
+/* The vecmat shape's adjoints over float potentials: p = ḡ exp(x_j + θ
+ * row j - o), each argument formed in double and its exp taken in
+ * floats (o is the cell's log-sum, so no argument exceeds 0 by more than
+ * a rounding). */
+static double vecmat_outside_f32(ssi_chart *c, const ssi_step *st,
+				 double *mu, int entropy)
+{
+	const int64_t count = st->count, width = padded(count);
+	const double *o = c->row[ROW_O], *g = c->row[ROW_G];
+	double *p = c->row[ROW_F], h = 0.0;
+	/* The row's padding adds nothing to the sums. */
+	for (int64_t s = count; s < width; s++)
+		p[s] = 0.0;
+	for (int64_t j = st->lo; j < st->hi; j++) {
+		const int64_t ax = st->x.base + j * st->x.per_j;
+		const int64_t ap = st->part.base + j * st->part.per_j;
+		const float *th = c->theta_f32 + ap;
+		const double xj = c->cell[ax];
+		if (xj == -INFINITY)
+			continue;
+		#pragma omp simd
+		for (int64_t s = 0; s < count; s++) {
+			const double x = (double)th[s] + (xj - o[s]);
+			p[s] = g[s] * (double)expf_fast((float)x);
+		}
+		c->adj[ax] += sum_rows8(p, width);
+		if (mu) {
+			double *q = mu + ap;
+			#pragma omp simd
+			for (int64_t s = 0; s < count; s++)
+				q[s] += p[s];
+		}
+		if (entropy)
+			#pragma omp simd reduction(+:h)
+			for (int64_t s = 0; s < count; s++)
+				h += p[s] > 0.0
+					? p[s] * nonneg(o[s] - xj - (double)th[s])
+					: 0.0;
+	}
+	return h;
+}
+
 /* ---- inside ------------------------------------------------------------------ */
 
 /* Max: one pass over the candidates. */
@@ -634,6 +863,8 @@ static double step_inside(ssi_chart *c, ssi_step *st, ssi_semiring sr)
 			memcpy(c->factor + st->out, f,
 			       (size_t)st->count * sizeof *f);
 		}
+	} else if (vecmat_f32(c, st, sr)) {
+		vecmat_log_f32(c, st, out);
 	} else if (sr == SSI_LOG && c->factors) {
 		inside_factors(c, st, out);
 	} else if (sr == SSI_MAX) {
@@ -652,15 +883,6 @@ double SSI_KERNEL(ssi_chart_inside)(ssi_chart *c, ssi_semiring sr)
 	for (int64_t k = 0; k < c->n_steps; k++)
 		offset += step_inside(c, &c->step[k], sr);
 	return c->cell[c->root] + offset;
-}
-
-/* x, or 0 where x < 0. The outside recovers a cell's log value o as its
- * stored value plus its step's shift (normalised steps), which may fall an
- * ulp of the shift below the largest candidate: an entropy term o - v is
- * never negative. */
-static inline double nonneg(double x)
-{
-	return x > 0.0 ? x : 0.0;
 }
 
 /* ---- outside ----------------------------------------------------------------- */
@@ -879,6 +1101,8 @@ static double step_outside(ssi_chart *c, const ssi_step *st, double *mu,
 	case SHAPE_SPLIT:
 		return split_outside(c, st, entropy);
 	case SHAPE_VECMAT:
+		if (vecmat_f32(c, st, SSI_LOG))
+			return vecmat_outside_f32(c, st, mu, entropy);
 		return vecmat_outside(c, st, mu, entropy);
 	case SHAPE_OTHER:
 		break;

@@ -151,8 +151,10 @@ void entropy_scale_groups(problem_kind kind)
 
 /*
  * Potentials stored as floats (SS_F32, as a float32 dataset is read) give
- * the bits of the same values stored as doubles, in every operation: the
- * engine widens each value exactly.
+ * the results of the same values stored as doubles to 1e-5 (SPEC §5: the
+ * log inside and outside run float kernels on them), and the same bits
+ * where the engine works in double on them: count, the argmax and its
+ * score, the score of an event.
  */
 static void check_f32(void)
 {
@@ -202,7 +204,8 @@ static void check_f32(void)
 		ss_cross_entropy(s, &eq, &ef, ws, &b[4], &err);
 		ss_marginals(s, &ed, ws, out_d, &a[5], &err);
 		ss_marginals(s, &ef, ws, out_f, &b[5], &err);
-		same &= !memcmp(out_d, out_f, sizeof(double) * E);
+		for (int k = 0; k < E; k++)
+			same &= fabs(out_d[k] - out_f[k]) <= 1e-5;
 		ss_argmax(s, &ed, ws, out_d, &a[6], &err);
 		ss_argmax(s, &ef, ws, out_f, &b[6], &err);
 		same &= !memcmp(out_d, out_f, sizeof(double) * E);
@@ -210,15 +213,23 @@ static void check_f32(void)
 		ss_score(s, &ef, ws, out_d, &b[7], &err);
 		ss_sample(s, &ed, ws, 9, S, out_d, E, lp_d, 1, &err);
 		ss_sample(s, &ef, ws, 9, S, out_f, E, lp_f, 1, &err);
-		same &= !memcmp(out_d, out_f, sizeof out_d) &&
-			!memcmp(lp_d, lp_f, sizeof lp_d);
-		for (int k = 0; k < 8; k++)
-			CHECK(!memcmp(&a[k], &b[k], sizeof a[k]),
-			      "rep %d, result %d: %.17g as doubles, %.17g as floats",
-			      rep, k, a[k], b[k]);
+		for (int k = 0; k < S; k++) /* a structure's log p either way */
+			CHECK(isinf(lp_f[k]) == isinf(lp_d[k]) &&
+				      (isinf(lp_f[k]) || lp_f[k] <= 1e-9),
+			      "rep %d, sample %d: log p %.17g", rep, k, lp_f[k]);
+		for (int k = 0; k < 8; k++) {
+			const int exact = k == 2 || k == 6 || k == 7;
+			if (exact)
+				CHECK(!memcmp(&a[k], &b[k], sizeof a[k]),
+				      "rep %d, result %d: %.17g as doubles, %.17g as floats",
+				      rep, k, a[k], b[k]);
+			else
+				CHECK_CLOSE_AT(b[k], a[k], 1e-5,
+					       "rep %d, result %d as floats", rep, k);
+		}
 		free(ws);
 	}
-	CHECK(same, "marginals, argmax or samples differ between floats and doubles");
+	CHECK(same, "marginals differ by more than 1e-5, or argmax events differ, between floats and doubles");
 	theta_f[21] = NAN; /* position 1, row 1, column 1 */
 	{
 		ss_element ef;
@@ -237,7 +248,7 @@ static void check_f32(void)
 		      "NaN in floats: '%s'", err.message);
 		free(ws);
 	}
-	unit_end("linear-chain: potentials stored as floats give the bits of the same values as doubles: log Z, entropy, count, kl, cross-entropy, marginals, argmax, score, samples (40 problems); NaN among floats is named");
+	unit_end("linear-chain: potentials stored as floats give the results of the same values as doubles to 1e-5 (log Z, entropy, kl, cross-entropy, marginals) and their bits (count, argmax, score), samples are structures (40 problems); NaN among floats is named");
 }
 
 void suite_chain(void)

@@ -547,6 +547,33 @@ static int row_options(const conf_row *row, const ss_structure *s,
 	return ok;
 }
 
+/*
+ * Float32 modes: the real inputs a structure reads as floats (reads_f32)
+ * go to it as floats, as a float32 dataset is read, so that its float
+ * kernels run; the enumeration keeps the same values as doubles.
+ */
+static void hand_floats(conf_batch *b, int j)
+{
+	conf_case *c = &b->cases[j];
+	ss_element *e = &b->elements[j];
+
+	for (int k = 0; k < b->s->n_inputs; k++) {
+		const ss_input_spec *in = &b->s->inputs[k];
+		const double *d = e->input[k];
+		int64_t n;
+		float *f;
+
+		if (in->kind != SS_REAL || !in->reads_f32 || !d)
+			continue;
+		n = conf_input_size(c, k);
+		f = conf_own(c, sizeof(float) * (size_t)(n + 1));
+		for (int64_t i = 0; i < n; i++)
+			f[i] = (float)d[i];
+		e->input[k] = f;
+		e->dtype[k] = SS_F32;
+	}
+}
+
 /* A batch of mode m: the row's largest sizes, or sizes drawn. */
 static void batch_make(conf_batch *b, const conf_row *row,
 		       const ss_structure *s, const conf_mode *m, uint64_t seed,
@@ -594,6 +621,8 @@ static void batch_make(conf_batch *b, const conf_row *row,
 		g->float32 = m->float32;
 		case_make(&b->cases[j], b, j, 0);
 		b->elements[j] = b->cases[j].e;
+		if (m->float32)
+			hand_floats(b, j);
 		ref_make(&b->refs[j], row, &b->cases[j]);
 	}
 }

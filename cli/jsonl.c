@@ -211,6 +211,15 @@ static int read_member(const jsonl_reader *r, const cJSON *obj,
 
 /* ---- the input ---------------------------------------------------------------- */
 
+/* Whether input k of st is one of its lengths. */
+static int is_lengths(const ss_structure *st, int k)
+{
+	for (int l = 0; l < st->n_lengths; l++)
+		if (st->lengths_inputs[l] == k)
+			return 1;
+	return 0;
+}
+
 /* Option k from the first object's key: an integer or a boolean, or an
  * enum's name. */
 static int read_key_option(in_file *in, int k, const void *source)
@@ -354,6 +363,13 @@ int jsonl_read_chunk(const in_file *in, int64_t count, in_chunk *chunk)
 				continue;
 			at = (char *)chunk->data[k] +
 			     (size_t)(i * size[k]) * width;
+			if (is_lengths(st, k) &&
+			    !cJSON_GetObjectItemCaseSensitive(obj, spec->name)) {
+				/* absent on this line: the full size (SPEC §1) */
+				*(int64_t *)at = in->dim[spec->dims[0]];
+				chunk->elements[i].input[k] = at;
+				continue;
+			}
 			if (read_member(in->jsonl, obj, spec->name, spec->kind,
 					spec->rank, ds->shape + 1, at)) {
 				cJSON_Delete(obj);

@@ -239,9 +239,15 @@ static int h5_create(out_writer *w, const cli_options *opt)
 		rc = h5_string_attr(w->file, "structure", w->in->structure->name) |
 		     h5_string_attr(w->file, "command", ss_ops[opt->op].name) |
 		     h5_string_attr(w->file, "synstruct_version", SS_VERSION);
-		for (int k = 0; k < w->in->structure->n_options; k++)
-			rc |= h5_int_attr(w->file, w->in->structure->options[k].name,
-					  H5T_STD_I64LE, &w->in->option[k]);
+		for (int k = 0; k < w->in->structure->n_options; k++) {
+			const ss_option_spec *spec = &w->in->structure->options[k];
+			/* an enum by its name, as a user writes it */
+			rc |= spec->kind == SS_OPTION_ENUM
+				? h5_string_attr(w->file, spec->name,
+						 spec->choices[w->in->option[k]])
+				: h5_int_attr(w->file, spec->name, H5T_STD_I64LE,
+					      &w->in->option[k]);
+		}
 		if (opt->temperature != 1.0)
 			rc |= h5_int_attr(w->file, "temperature",
 					  H5T_IEEE_F64LE, &opt->temperature);

@@ -278,6 +278,16 @@ static void warn_empty(const run_state *r)
 		    r->n_empty > EMPTY_NAMED ? ", ..." : "");
 }
 
+/* An option's value as a user writes it: an enum's name, else the number. */
+static void option_text(const ss_option_spec *spec, int64_t value, char *buf,
+			size_t size)
+{
+	if (spec->kind == SS_OPTION_ENUM)
+		snprintf(buf, size, "%s", spec->choices[value]);
+	else
+		snprintf(buf, size, "%lld", (long long)value);
+}
+
 /*
  * Opens Q, the second operand of cross-entropy and kl, and checks that it
  * is a problem of P's structure, options, dimensions and batch shape.
@@ -299,10 +309,12 @@ static int open_q(run_state *r)
 	}
 	for (int k = 0; k < p->structure->n_options; k++)
 		if (p->option[k] != q->option[k]) {
-			cli_error("'%s': option '%s' is %lld, but %lld in '%s'; P and Q must be distributions of one kind",
-				  q->path, p->structure->options[k].name,
-				  (long long)q->option[k],
-				  (long long)p->option[k], p->path);
+			const ss_option_spec *spec = &p->structure->options[k];
+			char vq[64], vp[64];
+			option_text(spec, q->option[k], vq, sizeof vq);
+			option_text(spec, p->option[k], vp, sizeof vp);
+			cli_error("'%s': option '%s' is %s, but %s in '%s'; P and Q must be distributions of one kind",
+				  q->path, spec->name, vq, vp, p->path);
 			return -1;
 		}
 	for (int d = 0; d < SS_DIM_COUNT; d++)

@@ -262,6 +262,11 @@ int ssi_bad_value_error(ss_error *err, const char *dataset, double x,
  * validation (encoding decodes). */
 int64_t ssi_length_clamped(const ss_element *e, int lengths_input);
 
+/* Rejects a length of lengths input `input` of s outside [min, its
+ * axis's size], naming the dataset (or the axis, where it is below min). */
+int ssi_check_lengths(const ss_structure *s, const ss_element *e, int input,
+		      int64_t min, ss_error *err);
+
 /* Rejects a length outside [0, n]. */
 int ssi_check_length(int64_t len, int64_t n, ss_error *err);
 

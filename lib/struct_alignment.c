@@ -94,16 +94,6 @@ static int64_t clamp(int64_t x, int64_t hi)
 
 /* ---- validate -------------------------------------------------------------- */
 
-static int check_len(const char *dataset, int64_t len, int64_t n,
-		     ss_error *err)
-{
-	if (len < 1 || len > n)
-		return ss_error_set(err, SS_EDATA,
-				    "dataset '%s' holds %lld, outside [1, %lld]",
-				    dataset, (long long)len, (long long)n);
-	return SS_OK;
-}
-
 static int al_validate(const ss_element *e, void *ws, ss_error *err)
 {
 	const int64_t R = e->dim[SS_DIM_R], C = e->dim[SS_DIM_C];
@@ -115,8 +105,8 @@ static int al_validate(const ss_element *e, void *ws, ss_error *err)
 		return ss_error_set(err, SS_EDATA,
 				    "dataset 'log_potentials' has %lld rows and %lld columns; non-monotone-one-to-one alignments need a square table",
 				    (long long)R, (long long)C);
-	if (check_len("lengths_rows", Lr, R, err) ||
-	    check_len("lengths_cols", Lc, C, err))
+	if (ssi_check_lengths(&ssi_alignment, e, AL_LENGTHS_ROWS, 1, err) ||
+	    ssi_check_lengths(&ssi_alignment, e, AL_LENGTHS_COLS, 1, err))
 		return SS_EDATA;
 	if (type_of(e) == ONE_TO_ONE && Lc != Lr)
 		return ss_error_set(err, SS_EDATA,

@@ -51,6 +51,8 @@
  */
 #include "internal.h"
 
+extern const ss_structure ssi_monotone_alignment;
+
 enum {
 	MA_HORIZONTAL, MA_VERTICAL, MA_LENGTHS_ROWS, MA_LENGTHS_COLS,
 	MA_INPUT_COUNT
@@ -187,14 +189,11 @@ static int ma_validate(const ss_element *e, void *ws, ss_error *err)
 	const int64_t hshape[3] = {K, R, C}, vshape[2] = {R, C};
 	const double *H = e->input[MA_HORIZONTAL], *V = e->input[MA_VERTICAL];
 	(void)ws;
-	if (rows < 1 || rows > R)
-		return ss_error_set(err, SS_EDATA,
-				    "dataset 'lengths_rows' holds %lld, outside [1, %lld]",
-				    (long long)rows, (long long)R);
-	if (cols < 1 || cols > C)
-		return ss_error_set(err, SS_EDATA,
-				    "dataset 'lengths_cols' holds %lld, outside [1, %lld]",
-				    (long long)cols, (long long)C);
+	if (ssi_check_lengths(&ssi_monotone_alignment, e, MA_LENGTHS_ROWS, 1,
+			      err) ||
+	    ssi_check_lengths(&ssi_monotone_alignment, e, MA_LENGTHS_COLS, 1,
+			      err))
+		return SS_EDATA;
 	if (K < 1)
 		return ss_error_set(err, SS_EDATA,
 				    "dataset 'log_potentials_horizontal' has K = 0; monotone-alignment needs K >= 1 (move 0 enters the first cell)");

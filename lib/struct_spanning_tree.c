@@ -42,6 +42,8 @@
 #include "internal.h"
 
 enum { TREE_LOG_POTENTIALS, TREE_LENGTHS, TREE_INPUT_COUNT };
+extern const ss_structure ssi_spanning_tree;
+
 enum { OPT_DIRECTED, OPT_PROJECTIVE, OPT_SINGLE_ROOT, OPT_COUNT };
 
 /* Scratch of the special operations and to_parts: μ [n, n], heads [n],
@@ -91,10 +93,8 @@ static int tree_validate(const ss_element *e, void *ws, ss_error *err)
 	const int64_t n = e->dim[SS_DIM_N], L = ssi_length(e, TREE_LENGTHS);
 	const int64_t shape[2] = {n, n};
 	(void)ws;
-	if (L < 1 || L > n)
-		return ss_error_set(err, SS_EDATA,
-				    "dataset 'lengths' holds %lld, outside [1, %lld]",
-				    (long long)L, (long long)n);
+	if (ssi_check_lengths(&ssi_spanning_tree, e, TREE_LENGTHS, 1, err))
+		return SS_EDATA;
 	/* Directed: column 0 unused; undirected: lp[v, 0] feeds w[0, v].
 	 * Row h is read in [first, h) and (h, L): all but the diagonal. */
 	for (int64_t h = 0; h < L; h++) {

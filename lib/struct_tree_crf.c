@@ -47,6 +47,8 @@
 
 enum { CRF_LOG_POTENTIALS, CRF_LENGTHS, CRF_INPUT_COUNT };
 
+extern const ss_structure ssi_tree_crf;
+
 static void crf_chart_size(const int64_t dim[], ssi_chart_size *size)
 {
 	const int64_t n = dim[SS_DIM_N], t = dim[SS_DIM_T];
@@ -85,10 +87,8 @@ static int crf_validate(const ss_element *e, void *ws, ss_error *err)
 	const double *theta = e->input[CRF_LOG_POTENTIALS];
 	const float *theta_f32 = e->input[CRF_LOG_POTENTIALS];
 	(void)ws;
-	if (len < 1 || len > n)
-		return ss_error_set(err, SS_EDATA,
-				    "dataset 'lengths' holds %lld, outside [1, %lld]",
-				    (long long)len, (long long)n);
+	if (ssi_check_lengths(&ssi_tree_crf, e, CRF_LENGTHS, 1, err))
+		return SS_EDATA;
 	/* Row i reads θ[i, i .. len-1, :], contiguous. */
 	for (int64_t i = 0; i < len; i++) {
 		const int64_t first = (i * n + i) * t, count = (len - i) * t;

@@ -64,6 +64,24 @@ int ssi_bad_value_error(ss_error *err, const char *dataset, double x,
 			    dataset, isnan(x) ? "NaN" : "+inf", where);
 }
 
+int ssi_check_lengths(const ss_structure *s, const ss_element *e, int input,
+		      int64_t min, ss_error *err)
+{
+	const ss_input_spec *spec = &s->inputs[input];
+	const ss_dim axis = spec->dims[0];
+	const int64_t n = e->dim[axis], len = ssi_length_of(s, e, input);
+	if (n < min)
+		return ss_error_set(err, SS_EDATA, "%s = %lld; %s needs %s >= %lld",
+				    ss_dim_names[axis], (long long)n, s->name,
+				    ss_dim_names[axis], (long long)min);
+	if (len < min || len > n)
+		return ss_error_set(err, SS_EDATA,
+				    "dataset '%s' holds %lld, outside [%lld, %lld]",
+				    spec->name, (long long)len, (long long)min,
+				    (long long)n);
+	return SS_OK;
+}
+
 int ssi_check_length(int64_t len, int64_t n, ss_error *err)
 {
 	if (len < 0 || len > n)

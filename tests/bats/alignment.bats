@@ -118,9 +118,9 @@ EOF
 	assert_close "$(synstruct count --alignment-type monotone-many-to-many attr.h5 | jsonq - log_count)" "$(ln 5)"
 	synstruct partition --alignment-type monotone-one-to-many -o z.h5 in.h5
 	synstruct partition -o d.h5 in.h5
-	# recorded as the choice's index (or its name)
-	[[ $(h5get -a z.h5 alignment_type) =~ ^(0|monotone-one-to-many)$ ]]
-	[[ $(h5get -a d.h5 alignment_type) =~ ^(1|monotone-many-to-many)$ ]]
+	# recorded by name, as a user writes it
+	assert_equal "$(h5get -a z.h5 alignment_type)" monotone-one-to-many
+	assert_equal "$(h5get -a d.h5 alignment_type)" monotone-many-to-many
 }
 
 @test "non-monotone one-to-one: argmax of a 3 x 3 permutation problem; every other command refuses" {
@@ -217,4 +217,19 @@ EOF
 		synstruct sample --alignment-type $t -n 3 --seed 9 -j 2 --max-memory 40K -o b.h5 in.h5 2>/dev/null
 		cmp a.h5 b.h5
 	done
+}
+
+@test "kl of two alignment types names both by name" {
+	mk a1.h5 <<'EOF'
+attr structure string alignment
+attr alignment_type string monotone-one-to-many
+dataset log_potentials float64 [2, 3] fill 0
+EOF
+	mk a2.h5 <<'EOF'
+attr structure string alignment
+dataset log_potentials float64 [2, 3] fill 0
+EOF
+	run --separate-stderr synstruct kl a1.h5 a2.h5
+	assert_failure 1
+	assert_equal "$stderr" "synstruct: error: 'a2.h5': option 'alignment_type' is monotone-many-to-many, but monotone-one-to-many in 'a1.h5'; P and Q must be distributions of one kind"
 }

@@ -524,3 +524,16 @@ dataset log_potentials float64 [2, 0, 2^32, 2^32] nodata
 EOF2
 	expect_error "synstruct: error: 'in.h5': dataset 'log_potentials' has shape [2, 0, 4294967296, 4294967296]; t = 4294967296 is absurd (more than 2^31 - 1)" partition in.h5
 }
+
+@test "an empty table or sentence without a lengths dataset names the axis, not a dataset that is not there" {
+	mk tc.h5 <<'EOF'
+attr structure string tree-crf
+dataset log_potentials float64 [0, 0, 2] fill 0
+EOF
+	expect_error "synstruct: error: 'tc.h5': n = 0; tree-crf needs n >= 1" partition tc.h5
+	mk al.h5 <<'EOF'
+attr structure string alignment
+dataset log_potentials float64 [0, 3] fill 0
+EOF
+	expect_error "synstruct: error: 'al.h5': R = 0; alignment needs R >= 1" partition al.h5
+}

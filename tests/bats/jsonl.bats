@@ -122,3 +122,13 @@ EOF
 	printf '%s\n' '{"structure": "semi-markov-ish"}' > unknown.jsonl
 	expect_error "synstruct: error: 'unknown.jsonl': unknown structure 'semi-markov-ish' ($STRUCTURE_LIST)" partition unknown.jsonl
 }
+
+@test "a lengths key absent from one line means the full size there, as an absent dataset does" {
+	printf '%s\n' '{"structure":"tree-crf","log_potentials":[[[0],[1]],[[0],[2]]],"lengths":1}' \
+		'{"log_potentials":[[[0],[1]],[[0],[2]]]}' > in.jsonl
+	run synstruct partition in.jsonl
+	assert_success
+	# line 1: one word, log Z 0; line 2: two words, (0,1) (0,0) (1,1): 1 + 0 + 2
+	assert_line --index 0 '{"index":[0],"log_partition":0}'
+	assert_line --index 1 '{"index":[1],"log_partition":3}'
+}

@@ -127,6 +127,8 @@ const cli_command cli_commands[SS_OP_COUNT] = {
 			     "log of the number of structures of each element"},
 	[SS_OP_CROSS_ENTROPY] = {SS_OP_CROSS_ENTROPY, "P Q",
 				 "cross-entropy -sum p log q between two inputs"},
+	[SS_OP_INFO] = {SS_OP_INFO, "INPUT",
+			"what a file holds and whether it is valid, without computing"},
 	[SS_OP_TOP_K] = {SS_OP_TOP_K, "INPUT",
 			 "the K best structures, best first, with their scores"},
 	[SS_OP_MAX_MARGINALS] = {SS_OP_MAX_MARGINALS, "INPUT",

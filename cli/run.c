@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <omp.h>
+#include <cjson/cJSON.h>
 
 #include "cli.h"
 
@@ -544,6 +545,123 @@ static int run_chunks(run_state *r, out_writer *w, int overlap)
 	return ok ? 0 : -1;
 }
 
+/* ---- info ------------------------------------------------------------------ */
+
+/* How dataset ds is stored: "float32", "int64", "uint8", "bool" (h5py's
+ * numpy bool), or "json" for JSON Lines. */
+static void stored_type(const in_dataset *ds, char *buf, size_t size)
+{
+	hid_t t;
+	if (ds->id < 0) {
+		snprintf(buf, size, "json");
+		return;
+	}
+	t = H5Dget_type(ds->id);
+	switch (H5Tget_class(t)) {
+	case H5T_FLOAT:
+		snprintf(buf, size, "float%zu", 8 * H5Tget_size(t));
+		break;
+	case H5T_INTEGER:
+		snprintf(buf, size, "%sint%zu",
+			 H5Tget_sign(t) == H5T_SGN_NONE ? "u" : "",
+			 8 * H5Tget_size(t));
+		break;
+	case H5T_ENUM:
+		snprintf(buf, size, "bool");
+		break;
+	default:
+		snprintf(buf, size, "other");
+		break;
+	}
+	H5Tclose(t);
+}
+
+static cJSON *shape_json(int rank, const hsize_t *shape)
+{
+	cJSON *a = cJSON_CreateArray();
+	for (int d = 0; d < rank; d++)
+		cJSON_AddItemToArray(a, cJSON_CreateNumber((double)shape[d]));
+	return a;
+}
+
+/* The description info writes: the file, its structure and options, its
+ * batch, the sizes its datasets give, and each dataset's shape and type. */
+static char *info_text(const run_state *r)
+{
+	const in_file *in = &r->in;
+	const ss_structure *st = in->structure;
+	cJSON *o = cJSON_CreateObject(), *opts = cJSON_CreateObject();
+	cJSON *sizes = cJSON_CreateObject(), *sets = cJSON_CreateObject();
+	char *text;
+	cJSON_AddStringToObject(o, "file", in->path);
+	cJSON_AddStringToObject(o, "structure", st->name);
+	for (int k = 0; k < st->n_options; k++) {
+		const ss_option_spec *spec = &st->options[k];
+		if (spec->kind == SS_OPTION_ENUM)
+			cJSON_AddStringToObject(opts, spec->name,
+						spec->choices[in->option[k]]);
+		else
+			cJSON_AddNumberToObject(opts, spec->name,
+						(double)in->option[k]);
+	}
+	cJSON_AddItemToObject(o, "options", opts);
+	cJSON_AddItemToObject(o, "batch_shape",
+			      shape_json(in->batch_rank, in->batch_shape));
+	cJSON_AddNumberToObject(o, "elements", (double)in->batch_count);
+	for (int k = 0; k < st->n_inputs; k++) {
+		const in_dataset *ds = &in->ds[k];
+		char type[32];
+		cJSON *d;
+		if (!ds->present)
+			continue;
+		for (int a = 0; a < st->inputs[k].rank; a++)
+			cJSON_AddNumberToObject(
+				sizes, ss_dim_names[st->inputs[k].dims[a]],
+				(double)in->dim[st->inputs[k].dims[a]]);
+		d = cJSON_CreateObject();
+		cJSON_AddItemToObject(d, "shape", shape_json(ds->rank, ds->shape));
+		stored_type(ds, type, sizeof type);
+		cJSON_AddStringToObject(d, "type", type);
+		cJSON_AddItemToObject(sets, st->inputs[k].name, d);
+	}
+	/* a letter several inputs share is added once per use: keep the first */
+	for (cJSON *a = sizes->child; a; a = a->next)
+		for (cJSON *b = a->next, *nb; b; b = nb) {
+			nb = b->next;
+			if (!strcmp(a->string, b->string))
+				cJSON_Delete(cJSON_DetachItemViaPointer(sizes, b));
+		}
+	cJSON_AddItemToObject(o, "sizes", sizes);
+	cJSON_AddItemToObject(o, "datasets", sets);
+	cJSON_AddBoolToObject(o, "valid", 1);
+	text = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return text;
+}
+
+/* info: every chunk is read and validated, nothing computed; then the
+ * description, one JSON line. */
+static int run_info(run_state *r, cli_dest *dest)
+{
+	chunk_slot c;
+	char *text;
+	int rc;
+	for (int64_t start = 0; start < r->in.batch_count; start += r->chunk) {
+		rc = chunk_read(r, &c, start, chunk_count(r, start));
+		if (!rc)
+			rc = chunk_compute(r, &c);
+		slot_free(r, &c);
+		if (rc)
+			return -1;
+		cli_progress_update(start + chunk_count(r, start));
+	}
+	text = info_text(r);
+	rc = !text || dest_write(dest, text, strlen(text)) ||
+	     dest_write(dest, "\n", 1);
+	cJSON_free(text);
+	return rc ? -1 : 0;
+}
+
 int cli_run(const cli_options *opt)
 {
 	run_state r;
@@ -561,6 +679,11 @@ int cli_run(const cli_options *opt)
 	double t_start = omp_get_wtime();
 	if ((rc = dest_open(&dest, opt)) != EXIT_OK) {
 		status = rc;
+		goto done;
+	}
+	if (opt->op == SS_OP_INFO && dest.hdf5) {
+		cli_error("info writes one line of JSON, not HDF5: give -o a .json or .jsonl path, or none for standard output");
+		status = EXIT_USAGE;
 		goto done;
 	}
 	if ((rc = in_open(&r.in, opt)) != 0) {
@@ -592,6 +715,11 @@ int cli_run(const cli_options *opt)
 	}
 	if (plan_chunks(&r))
 		goto done;
+	if (opt->op == SS_OP_INFO) {
+		cli_progress_start(opt, r.in.batch_count);
+		ok = run_info(&r, &dest) == 0;
+		goto done;
+	}
 	describe_outputs(&r);
 	w = out_open(opt, &dest, &r.in, r.arrays, r.n_arrays,
 		     r.has_sample_axis, r.num_samples);

@@ -263,6 +263,8 @@ static int run_element(ss_op op, const ss_batch *b, int64_t i,
 				   slices);
 		}
 		break;
+	case SS_OP_INFO: /* validated: nothing to compute */
+		break;
 	case SS_OP_TOP_K:
 		rc = ss_top_k(st, e, ws, S, OUT_REAL(b, 0) + i * E,
 			      (size_t)(count * E), OUT_REAL(b, 1) + i,

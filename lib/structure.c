@@ -118,6 +118,7 @@ const ss_op_spec ss_ops[SS_OP_COUNT] = {
 			   SS_OUT_INDICATOR | SS_OUT_ON_REQUEST, "topk_tags"},
 			  {"scores", SS_OUT_SCALAR, 0, NULL},
 			  {NULL, SS_OUT_DECODES, 0, NULL}}, 3},
+	[SS_OP_INFO] = {"info", SS_ONE_PROBLEM, SS_NO_SAMPLES, {{0}}, 0},
 	[SS_OP_KL] = {"kl", SS_TWO_PROBLEMS, SS_NO_SAMPLES,
 		      {{"kl", SS_OUT_SCALAR, 0}}, 1},
 };
@@ -144,6 +145,7 @@ static int has_slots(const ss_structure *s, ss_op op)
 	case SS_OP_MAX_MARGINALS:
 		return c->chart && (!s->from_parts || s->from_parts_max);
 	case SS_OP_TOP_K: return c->chart && s->decode;
+	case SS_OP_INFO: return 1;
 	case SS_OP_COUNT: break;
 	}
 	return 0;

@@ -399,6 +399,7 @@ typedef enum ss_op {
 	SS_OP_KL,
 	SS_OP_MAX_MARGINALS,
 	SS_OP_TOP_K,
+	SS_OP_INFO,      /* validation only: what a file holds */
 	SS_OP_COUNT
 } ss_op;
 

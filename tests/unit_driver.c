@@ -282,7 +282,8 @@ static void check_ops(void)
 		const ss_op_spec *spec = &ss_ops[op];
 		int decodes = 0;
 		names[op] = spec->name;
-		if (!CHECK(spec->n_outputs >= 1 &&
+		/* info validates only: no output */
+		if (!CHECK((spec->n_outputs >= 1 || op == SS_OP_INFO) &&
 				   spec->n_outputs <= SS_MAX_OP_OUTPUTS,
 			   "%s: %d outputs", spec->name, spec->n_outputs))
 			continue;
@@ -310,7 +311,7 @@ static void check_ops(void)
 	clash = names_clash(names, SS_OP_COUNT, &which);
 	CHECK(!clash,
 	      "op name '%s' empty or repeated", which);
-	unit_end("tables: ops have distinct names, 1 .. SS_MAX_OP_OUTPUTS outputs, one unnamed decodes slot at most, indicators only on events");
+	unit_end("tables: ops have distinct names, 1 .. SS_MAX_OP_OUTPUTS outputs (info none), one unnamed decodes slot at most, indicators only on events");
 }
 
 /* ss_op_output_count against what ss_op_output_name/array/kind/flags

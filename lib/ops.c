@@ -41,6 +41,8 @@
  * marginals of the uniform distribution over P's support are > 0 on a part
  * Q forbids.
  */
+#include <stdlib.h>
+
 #include "internal.h"
 
 /* ---- the workspace and the canonical problem ---------------------------- */
@@ -83,7 +85,8 @@ static size_t special_bytes(const ss_structure *s, const int64_t dim[])
 static int arrays_of(ss_op op)
 {
 	return op == SS_OP_LOG_COUNT || op == SS_OP_CROSS_ENTROPY ||
-	       op == SS_OP_KL || op == SS_OP_COUNT ? 4 : 2;
+	       op == SS_OP_KL || op == SS_OP_COUNT || op == SS_OP_TOP_K ||
+	       op == SS_OP_MAX_MARGINALS ? 4 : 2;
 }
 
 /*
@@ -361,6 +364,192 @@ int ss_sample(const ss_structure *s, const ss_element *e, void *ws,
 	return SS_OK;
 }
 
+/* ---- special structures under constraints ----------------------------------- */
+
+/*
+ * Where a structure has no chart (non-projective trees, one-to-one
+ * alignments), top-k and max-marginals run its exact argmax under
+ * constraints: parts forced into every structure (its force hook sets the
+ * parts that exclude one to -inf) and parts forbidden (-inf). Scores are
+ * summed from the unconstrained potentials theta.
+ */
+static int constrained_argmax(canon *p, const double *theta, double *theta_c,
+			      const int32_t *forced, int32_t n_forced,
+			      const int32_t *forbidden, int32_t n_forbidden,
+			      double *parts, double *score, ss_error *err)
+{
+	const void *own = p->c.input[0];
+	int rc;
+	memcpy(theta_c, theta, (size_t)p->parts * sizeof *theta_c);
+	for (int32_t i = 0; i < n_forced; i++)
+		p->k->force(&p->c, theta_c, forced[i]);
+	for (int32_t i = 0; i < n_forbidden; i++)
+		theta_c[forbidden[i]] = -INFINITY;
+	p->c.input[0] = theta_c;
+	memset(parts, 0, (size_t)p->parts * sizeof *parts);
+	rc = p->k->argmax(&p->c, p->special, parts, score, err);
+	p->c.input[0] = own;
+	if (rc == SS_OK && *score > -INFINITY) {
+		double total = 0.0;
+		for (int64_t k = 0; k < p->parts; k++)
+			if (parts[k] != 0.0)
+				total += parts[k] * theta[k];
+		*score = total;
+	}
+	return rc;
+}
+
+/*
+ * The k best by Lawler's partitioning (Lawler 1972; Murty 1968 for
+ * assignments): the best structure y of a subspace (some parts forced,
+ * some forbidden) is output, and the rest of the subspace is split by y's
+ * free parts p_1 .. p_m into subspaces forcing p_1 .. p_{i-1} and
+ * forbidding p_i, each with its own best structure; the best of all
+ * subspaces is next. K m constrained argmaxes, each exact. Ties keep the
+ * order in which subspaces were made.
+ */
+typedef struct lawler_space {
+	double score;
+	int64_t order;
+	int32_t *forced, *forbidden, *used; /* used: the best's parts */
+	int32_t n_forced, n_forbidden, n_used;
+} lawler_space;
+
+static int lawler_before(const lawler_space *a, const lawler_space *b)
+{
+	return a->score != b->score ? a->score > b->score : a->order < b->order;
+}
+
+static void lawler_free(lawler_space *s)
+{
+	free(s->forced);
+	free(s->forbidden);
+	free(s->used);
+}
+
+/* Space s with its best structure found (score -inf: none). */
+static int lawler_solve(canon *p, const double *theta, const ops_ws *w,
+			lawler_space *s, ss_error *err)
+{
+	int rc = constrained_argmax(p, theta, w->theta_q, s->forced,
+				    s->n_forced, s->forbidden, s->n_forbidden,
+				    w->mu, &s->score, err);
+	int32_t n = 0;
+	if (rc != SS_OK || s->score == -INFINITY)
+		return rc;
+	for (int64_t k = 0; k < p->parts; k++)
+		n += w->mu[k] != 0.0;
+	s->used = malloc(sizeof *s->used * (size_t)(n + 1));
+	if (!s->used)
+		return ss_error_set(err, SS_ENOMEM, "cannot allocate top-k's spaces");
+	for (int64_t k = 0; k < p->parts; k++)
+		if (w->mu[k] != 0.0)
+			s->used[s->n_used++] = (int32_t)k;
+	return SS_OK;
+}
+
+static int special_top_k(const ss_structure *s, const ss_element *e,
+			 canon *p, const ops_ws *w, int64_t k, double *events,
+			 size_t event_stride, double *scores, size_t score_stride,
+			 ss_error *err)
+{
+	const double *theta = p->theta;
+	int64_t cap = 16, n = 1, made = 1;
+	lawler_space *open = calloc((size_t)cap, sizeof *open);
+	int rc = open ? SS_OK : ss_error_set(err, SS_ENOMEM,
+					     "cannot allocate top-k's spaces");
+	if (rc == SS_OK)
+		rc = lawler_solve(p, theta, w, &open[0], err);
+	for (int64_t r = 0; r < k; r++) {
+		double *event = events + (size_t)r * event_stride;
+		double *parts = parts_buffer(s, w, event);
+		int64_t best = -1;
+		memset(parts, 0, (size_t)p->parts * sizeof *parts);
+		scores[(size_t)r * score_stride] = -INFINITY;
+		for (int64_t i = 0; rc == SS_OK && i < n; i++)
+			if (open[i].score > -INFINITY &&
+			    (best < 0 || lawler_before(&open[i], &open[best])))
+				best = i;
+		if (best >= 0) {
+			lawler_space y = open[best];
+			open[best] = open[--n];
+			for (int32_t i = 0; i < y.n_used; i++)
+				parts[y.used[i]] = 1.0;
+			scores[(size_t)r * score_stride] = y.score;
+			/* y's free parts split the rest of its space */
+			for (int32_t i = 0; rc == SS_OK && i < y.n_used; i++) {
+				lawler_space c = {0};
+				int forced = 0;
+				for (int32_t f = 0; f < y.n_forced; f++)
+					forced |= y.forced[f] == y.used[i];
+				if (forced)
+					continue;
+				c.forced = malloc(sizeof *c.forced * (size_t)(y.n_forced + i + 1));
+				c.forbidden = malloc(sizeof *c.forbidden * (size_t)(y.n_forbidden + 1));
+				if (!c.forced || !c.forbidden) {
+					lawler_free(&c);
+					rc = ss_error_set(err, SS_ENOMEM, "cannot allocate top-k's spaces");
+					break;
+				}
+				memcpy(c.forced, y.forced, sizeof *c.forced * (size_t)y.n_forced);
+				c.n_forced = y.n_forced;
+				for (int32_t f = 0; f < i; f++)
+					c.forced[c.n_forced++] = y.used[f];
+				memcpy(c.forbidden, y.forbidden,
+				       sizeof *c.forbidden * (size_t)y.n_forbidden);
+				c.n_forbidden = y.n_forbidden;
+				c.forbidden[c.n_forbidden++] = y.used[i];
+				c.order = made++;
+				if ((rc = lawler_solve(p, theta, w, &c, err)) != SS_OK ||
+				    c.score == -INFINITY) {
+					lawler_free(&c);
+					continue;
+				}
+				if (n == cap) {
+					lawler_space *more = realloc(open, sizeof *open * (size_t)(2 * cap));
+					if (!more) {
+						lawler_free(&c);
+						rc = ss_error_set(err, SS_ENOMEM, "cannot allocate top-k's spaces");
+						break;
+					}
+					open = more;
+					cap *= 2;
+				}
+				open[n++] = c;
+			}
+			lawler_free(&y);
+		}
+		to_event(s, e, parts, event);
+	}
+	for (int64_t i = 0; open && i < n; i++)
+		lawler_free(&open[i]);
+	free(open);
+	return rc;
+}
+
+/* Max-marginals where there is no chart: for each part some structure
+ * may use, the best structure forced to use it. */
+static int special_max_marginals(canon *p, const ops_ws *w, double *mm,
+				 double *best, ss_error *err)
+{
+	const double *theta = p->theta;
+	int rc = constrained_argmax(p, theta, w->theta_q, NULL, 0, NULL, 0,
+				    w->mu, best, err);
+	for (int64_t k = 0; k < p->parts; k++)
+		mm[k] = -INFINITY;
+	for (int32_t k = 0; rc == SS_OK && *best > -INFINITY && k < p->parts; k++) {
+		double score;
+		if (theta[k] == -INFINITY)
+			continue;
+		rc = constrained_argmax(p, theta, w->theta_q, &k, 1, NULL, 0,
+					w->mu, &score, err);
+		/* a structure that has the part: forcing may leave none */
+		if (rc == SS_OK && score > -INFINITY && w->mu[k] != 0.0)
+			mm[k] = score;
+	}
+	return rc;
+}
+
 int ss_top_k(const ss_structure *s, const ss_element *e, void *ws,
 	     int64_t k, double *events, size_t event_stride, double *scores,
 	     size_t score_stride, ss_error *err)
@@ -370,10 +559,14 @@ int ss_top_k(const ss_structure *s, const ss_element *e, void *ws,
 	ssi_chart_size size;
 	ssi_kbest kb;
 	canon p;
-	lower(s, e, &w, w.theta_p, 0, &p);
-	if (!p.has_chart)
+	lower(s, e, &w, w.theta_p, 1, &p);
+	if (!p.has_chart && !kind->force)
 		return ss_error_set(err, SS_EUNSUPPORTED,
-				    "%s: top-k needs a chart program", s->name);
+				    "%s: top-k needs a chart program or a force hook",
+				    s->name);
+	if (!p.has_chart)
+		return special_top_k(s, e, &p, &w, k, events, event_stride,
+				     scores, score_stride, err);
 	kind->chart_size(p.c.dim, &size);
 	ssi_kbest_init(&kb, &size, k,
 		       (char *)w.chart + chart_bytes(kind, p.c.dim));
@@ -395,16 +588,23 @@ int ss_max_marginals(const ss_structure *s, const ss_element *e, void *ws,
 	ops_ws w = carve(s, SS_OP_MAX_MARGINALS, e, ws);
 	double *parts = s->from_parts ? w.parts : mm;
 	canon p;
-	lower(s, e, &w, w.theta_p, 0, &p);
-	if (!p.has_chart)
+	int rc = SS_OK;
+	lower(s, e, &w, w.theta_p, 1, &p);
+	if (!p.has_chart && !p.k->force)
 		return ss_error_set(err, SS_EUNSUPPORTED,
-				    "%s: max-marginals need a chart program",
+				    "%s: max-marginals need a chart program or a force hook",
 				    s->name);
-	for (int64_t k = 0; k < p.parts; k++)
-		parts[k] = -INFINITY;
-	*best = ssi_chart_inside(&p.chart, SSI_MAX);
-	if (*best > -INFINITY)
-		ssi_chart_max_outside(&p.chart, parts, *best);
+	if (!p.has_chart) {
+		rc = special_max_marginals(&p, &w, parts, best, err);
+	} else {
+		for (int64_t k = 0; k < p.parts; k++)
+			parts[k] = -INFINITY;
+		*best = ssi_chart_inside(&p.chart, SSI_MAX);
+		if (*best > -INFINITY)
+			ssi_chart_max_outside(&p.chart, parts, *best);
+	}
+	if (rc != SS_OK)
+		return rc;
 	if (s->from_parts)
 		s->from_parts_max(e, parts, mm);
 	return SS_OK;

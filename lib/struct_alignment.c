@@ -310,6 +310,20 @@ static int hungarian(const double *theta, int64_t n, int64_t ld,
 	return 1;
 }
 
+/* Cell (r, c) in every permutation: the rest of row r and column c
+ * forbidden. */
+static void al_force(const ss_element *e, double *theta, int64_t part)
+{
+	const int64_t C = e->dim[SS_DIM_C], n = rows_of(e);
+	const int64_t r = part / C, c = part % C;
+	for (int64_t k = 0; k < n; k++) {
+		if (k != c)
+			theta[r * C + k] = -INFINITY;
+		if (k != r)
+			theta[k * C + c] = -INFINITY;
+	}
+}
+
 static int al_argmax(const ss_element *e, void *ws, double *parts,
 		     double *score, ss_error *err)
 {
@@ -535,9 +549,8 @@ static const char *al_unsupported_for(const int64_t option[], int op)
 	case SS_OP_SAMPLE:
 		return "exact sampling of non-monotone-one-to-one alignments needs their partition function, which is #P-hard (the permanent)";
 	case SS_OP_TOP_K:
-		return "top-k of non-monotone-one-to-one alignments is not built yet (it needs Murty's k best assignments)";
 	case SS_OP_MAX_MARGINALS:
-		return "max-marginals of non-monotone-one-to-one alignments are not built yet (each cell needs an assignment of its own)";
+		return NULL; /* assignments under constraints */
 	default:
 		return "partition and marginals over non-monotone-one-to-one alignments are #P-hard (the permanent), and so is every operation built on them";
 	}
@@ -579,6 +592,7 @@ const ss_structure ssi_alignment = {
 	.chart = al_chart,
 	.workspace_bytes = al_ws_bytes,
 	.argmax = al_argmax,
+	.force = al_force,
 	.to_parts = al_to_parts,
 	.decode = al_decode,
 	.encode = al_encode,

@@ -392,13 +392,13 @@ static void tree_from_parts_max(const ss_element *e, const double *parts,
 			event[u * n + v] = fmax(parts[u * n + v], parts[v * n + u]);
 }
 
-static const char *tree_unsupported_for(const int64_t option[], int op)
+/* Arc h -> d in every tree: d's other heads forbidden. */
+static void tree_force(const ss_element *c, double *theta, int64_t part)
 {
-	if (op == SS_OP_MAX_MARGINALS && !option[OPT_PROJECTIVE])
-		return "max-marginals of non-projective trees are not built yet (each arc needs a maximum spanning tree of its own); projective trees have them";
-	if (op == SS_OP_TOP_K && !option[OPT_PROJECTIVE])
-		return "top-k of non-projective trees is not built yet (it needs the k best arborescences of Camerini, Fratta and Maffioli); projective trees have it";
-	return NULL;
+	const int64_t n = c->dim[SS_DIM_N], h = part / n, d = part % n;
+	for (int64_t g = 0; g < n; g++)
+		if (g != h)
+			theta[g * n + d] = -INFINITY;
 }
 
 static void tree_decode(const ss_element *e, const double *event,
@@ -508,7 +508,7 @@ const ss_structure ssi_spanning_tree = {
 	.to_parts = tree_to_parts,
 	.from_parts = tree_from_parts,
 	.from_parts_max = tree_from_parts_max,
-	.unsupported_for = tree_unsupported_for,
+	.force = tree_force,
 	.decode = tree_decode,
 	.encode = tree_encode,
 };

@@ -143,8 +143,10 @@ static int has_slots(const ss_structure *s, ss_op op)
 	case SS_OP_CROSS_ENTROPY: return logz && mu && entropy;
 	case SS_OP_KL: return logz && mu;
 	case SS_OP_MAX_MARGINALS:
-		return c->chart && (!s->from_parts || s->from_parts_max);
-	case SS_OP_TOP_K: return c->chart && s->decode;
+		return (c->chart || (c->argmax && c->force)) &&
+		       (!s->from_parts || s->from_parts_max);
+	case SS_OP_TOP_K:
+		return (c->chart || (c->argmax && c->force)) && s->decode;
 	case SS_OP_INFO: return 1;
 	case SS_OP_COUNT: break;
 	}

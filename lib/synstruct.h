@@ -347,6 +347,11 @@ struct ss_structure {
 	 * with these option values (NULL where it does): an alignment's
 	 * type decides. */
 	const char *(*unsupported_for)(const int64_t option[], int op);
+	/* NULL, or, for a structure without a chart program, sets in theta
+	 * (the potentials of canonical element c) the parts that exclude
+	 * part `part` to -inf, so that its argmax is the best structure that
+	 * has the part: top-k (Lawler's partitioning) and max-marginals. */
+	void (*force)(const ss_element *c, double *theta, int64_t part);
 	/* NULL, or SS_EDATA where Q is not over the same structures as P
 	 * beyond what their dimensions, options and lengths say (ctc: the
 	 * same labels), for cross-entropy and kl. */

@@ -226,13 +226,9 @@ static void suite_bad_input(const ss_structure *s)
 						    sizeof buf);
 
 		unit_context("%s of one-to-one", ss_ops[op].name);
-		if (op == SS_OP_ARGMAX)
-			CHECK(why == NULL, "argmax refused: %s", why);
-		else if (op == SS_OP_TOP_K || op == SS_OP_MAX_MARGINALS)
-			/* polynomial, not built yet */
-			CHECK(why && strstr(why, "not built yet") &&
-			      strstr(why, "alignment supports argmax"),
-			      "refusal: %s", why ? why : "(none)");
+		if (op == SS_OP_ARGMAX || op == SS_OP_TOP_K ||
+		    op == SS_OP_MAX_MARGINALS || op == SS_OP_INFO)
+			CHECK(why == NULL, "%s refused: %s", ss_ops[op].name, why);
 		else
 			CHECK(why && strstr(why, "#P-hard") &&
 			      strstr(why, "alignment supports argmax"),
@@ -240,7 +236,7 @@ static void suite_bad_input(const ss_structure *s)
 	}
 	CHECK(ss_op_unsupported(s, NULL, SS_OP_PARTITION, buf, sizeof buf) == NULL,
 	      "the default type refuses partition");
-	unit_end("alignment: bad lengths, non-square one-to-one tables and NaN are rejected naming the dataset; one-to-one refuses every op but argmax, saying why");
+	unit_end("alignment: bad lengths, non-square one-to-one tables and NaN are rejected naming the dataset; one-to-one refuses every op but argmax, top-k and max-marginals, saying why");
 }
 
 void suite_alignment(void)

@@ -51,7 +51,7 @@ EOF
 	[[ $stderr == *"no structure for 1 of 1 element"* ]]
 }
 
-@test "projective trees have max-marginals; non-projective ones refuse, naming the commands that work" {
+@test "spanning trees by hand, projective (Eisner's chart) and non-projective (forced arborescences)" {
 	mk tree.h5 <<'EOF'
 attr structure string spanning-tree
 dataset log_potentials float64 [3, 3] = 0 1 2  0 0 0.5  0 -1 0
@@ -60,7 +60,32 @@ EOF
 	# 0->2 2->1 (1); max-marginal of 0->1 is 3, of 1->2 1.5, of 2->1 1
 	run synstruct max-marginals --projective tree.h5
 	assert_output '{"index":[],"max_marginals":[["-inf",3,3],["-inf","-inf",1.5],["-inf",1,"-inf"]]}'
-	run --separate-stderr synstruct max-marginals tree.h5
-	assert_failure 1
-	[[ $stderr == "synstruct: error: 'tree.h5': spanning-tree does not support max-marginals: max-marginals of non-projective trees are not built yet"*"; spanning-tree supports partition, marginals, argmax, sample, entropy, log-prob, count, cross-entropy, kl" ]] || fail "$stderr"
+	# every tree of 3 nodes is projective: non-projective trees agree
+	run synstruct max-marginals tree.h5
+	assert_output '{"index":[],"max_marginals":[["-inf",3,3],["-inf","-inf",1.5],["-inf",1,"-inf"]]}'
+	# 4 nodes, against every head vector that is a tree rooted at 0 (awk)
+	mk t4.h5 <<'EOF'
+attr structure string spanning-tree
+dataset log_potentials float64 [4, 4] = 0 1 2 -1  0 0 0.5 3  0 -2 0 1  0 1.5 0.25 0
+EOF
+	local want
+	want=$(awk 'BEGIN {
+		split("0 1 2 -1  0 0 0.5 3  0 -2 0 1  0 1.5 0.25 0", v, " ")
+		for (i = 0; i < 16; i++) w[int(i / 4), i % 4] = v[i + 1]
+		for (h = 0; h < 4; h++) for (d = 0; d < 4; d++) best[h, d] = "-inf"
+		for (a = 0; a < 4; a++) for (b = 0; b < 4; b++) for (c = 0; c < 4; c++) {
+			hd[1] = a; hd[2] = b; hd[3] = c; ok = 1
+			for (d = 1; d < 4 && ok; d++) {
+				if (hd[d] == d) ok = 0
+				x = d; for (s = 0; s < 4 && x != 0; s++) x = hd[x]
+				if (x != 0) ok = 0
+			}
+			if (!ok) continue
+			sc = w[a, 1] + w[b, 2] + w[c, 3]
+			for (d = 1; d < 4; d++)
+				if (best[hd[d], d] == "-inf" || sc > best[hd[d], d]) best[hd[d], d] = sc
+		}
+		for (h = 0; h < 4; h++) for (d = 0; d < 4; d++) print best[h, d] }')
+	synstruct max-marginals -o m.h5 t4.h5
+	assert_equal "$(h5get m.h5 max_marginals | tr '\n' ' ')" "$(printf '%s\n' $want | tr '\n' ' ')"
 }

@@ -394,7 +394,9 @@ static int td_encode(const ss_element *e, const int64_t *spans,
 }
 
 /* Why the operations over trees are not those over derivations. */
-#define TD_RANKS "the rank variables make them differ from the tree distribution"
+#define TD_RANKS "argmax, sample, top-k and entropy would be over derivations (trees with a rank and a nonterminal per span): the rank variables make them differ from the tree distribution"
+
+#define TD_PAIR "cross-entropy and kl would be over derivations (trees with a rank and a nonterminal per span), as the entropy: the rank variables make them differ from the tree distribution"
 
 const ss_structure ssi_td_pcfg = {
 	.name = "td-pcfg",
@@ -416,12 +418,12 @@ const ss_structure ssi_td_pcfg = {
 	.decode = td_decode,
 	.encode = td_encode,
 	.unsupported = {
-		[SS_OP_ARGMAX] = "argmax, sample, top-k and entropy: " TD_RANKS,
-		[SS_OP_SAMPLE] = "argmax, sample, top-k and entropy: " TD_RANKS,
-		[SS_OP_ENTROPY] = "argmax, sample, top-k and entropy: " TD_RANKS,
+		[SS_OP_ARGMAX] = TD_RANKS,
+		[SS_OP_SAMPLE] = TD_RANKS,
+		[SS_OP_ENTROPY] = TD_RANKS,
 		[SS_OP_LOG_PROB] = "an event (spans with ranks, and tags) does not determine the nonterminals of a derivation, so log-prob is not defined over events",
-		[SS_OP_CROSS_ENTROPY] = "cross-entropy and kl would be over derivations: " TD_RANKS,
-		[SS_OP_KL] = "cross-entropy and kl would be over derivations: " TD_RANKS,
+		[SS_OP_CROSS_ENTROPY] = TD_PAIR,
+		[SS_OP_KL] = TD_PAIR,
 	},
 	.prepare_bytes = td_prepare_bytes,
 	.prepare = td_prepare,

@@ -51,6 +51,10 @@
  * that the cells stay of the order of the scores' spread (rules are
  * log-probabilities, their best at least -log (nt+pt)² per row).
  *
+ * The terminals (emission or preterminal_scores), the checks of a
+ * sentence and the spans decode are shared with td-pcfg (ssi_pcfg_*,
+ * internal.h).
+ *
  * Time O(L³ nt (nt+pt) + L² nt (nt+pt)²), memory O(L² nt (nt+pt)) per
  * element, plus O(pt V) per distinct emission table (prepared once per
  * chunk, as the hmm's). Baker (1979); Lari and Young (1990) for the

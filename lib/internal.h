@@ -304,6 +304,54 @@ void ssi_chain_element(const ss_element *like, const double *theta,
 		       const int64_t *lengths, ss_element *out);
 extern const ss_structure ssi_linear_chain;
 
+/* ---- pcfgs (lib/struct_pcfg.c), shared with td-pcfg ------------------- */
+
+/*
+ * What pcfg and td-pcfg share: the terminals (emission [pt, V] with
+ * word_ids [n], or preterminal_scores [n, pt]), the checks of a sentence,
+ * and the compact decode of an event whose chart [n, n, labels] labels the
+ * spans of width >= 2 (nt nonterminals, or r ranks), followed by the tags
+ * [n, pt].
+ */
+/* SS_EDATA unless emission and word_ids come together, or
+ * preterminal_scores alone (flags: which are present). */
+int ssi_pcfg_check_terminals(const char *structure, int emission, int ids,
+			     int scores, ss_error *err);
+/* SS_EDATA for a length outside [2, n], naming the structure. */
+int ssi_pcfg_check_length(const char *structure, int64_t L, int64_t n,
+			  ss_error *err);
+/* SS_EDATA for an id of the first L outside [0, V) (ids may be NULL). */
+int ssi_pcfg_check_word_ids(const int64_t *ids, int64_t L, int64_t V,
+			    ss_error *err);
+/* SS_EDATA naming inputs[input] and the position of a NaN or +inf among
+ * the first count values of e's input (absent or prepared: none). */
+int ssi_pcfg_check_reals(const ss_element *e, const ss_input_spec *inputs,
+			 int input, int64_t count, const int64_t *shape,
+			 ss_error *err);
+/* norm[p] = log Σ_v exp(E[p, v]) for p < pt. */
+void ssi_pcfg_emission_normalisers(const double *E, int64_t pt, int64_t V,
+				   double *norm);
+/* The preparation of an emission [pt, V] (ss_structure.prepare): its
+ * values checked, its normalisers into out [pt]. */
+int ssi_pcfg_prepare_emission(const void *data, const int64_t dim[],
+			      void *out, ss_error *err);
+/* x - log Σ exp(row) for the row's normaliser norm; a row entirely -inf
+ * stays -inf. */
+double ssi_log_softmax(double x, double norm);
+/* The tag score of word i, preterminal p, of e (its inputs emission,
+ * word_ids and preterminal_scores at those indices): log-softmaxed
+ * emission with normalisers norm, or the preterminal score as given. */
+double ssi_pcfg_tag_score(const ss_element *e, int emission, int word_ids,
+			  int preterminal_scores, const double *norm,
+			  int64_t i, int64_t p);
+/* spans [2n-1, 3] (start, end, label) of an event over L words, in
+ * pre-order, -1 in padding; and its inverse (SS_EDATA naming a span out
+ * of range; all -1: the empty structure). */
+void ssi_pcfg_decode(int64_t n, int64_t labels, int64_t pt, int64_t L,
+		     const double *event, int64_t *spans);
+int ssi_pcfg_encode(int64_t n, int64_t labels, int64_t pt, int64_t L,
+		    const int64_t *spans, double *event, ss_error *err);
+
 /* ---- dependency trees (lib/dep_projective.c, lib/dep_nonprojective.c) -- */
 
 /*

@@ -51,6 +51,10 @@
  * that the cells stay of the order of the scores' spread (rules are
  * log-probabilities, their best at least -log (nt+pt)² per row).
  *
+ * The terminals (emission or preterminal_scores), the checks of a
+ * sentence and the spans decode are shared with td-pcfg (ssi_pcfg_*,
+ * internal.h).
+ *
  * Time O(L³ nt (nt+pt) + L² nt (nt+pt)²), memory O(L² nt (nt+pt)) per
  * element, plus O(pt V) per distinct emission table (prepared once per
  * chunk, as the hmm's). Baker (1979); Lari and Young (1990) for the
@@ -76,21 +80,29 @@ static const ss_input_spec pcfg_inputs[PCFG_INPUT_COUNT] = {
 	[PCFG_LENGTHS] = {"lengths", SS_INT, SS_OPTIONAL, 0, {SS_DIM_N}},
 };
 
-static int pcfg_check_presence(const int present[], ss_error *err)
+int ssi_pcfg_check_terminals(const char *structure, int emission, int ids,
+			     int scores, ss_error *err)
 {
-	int emission = present[PCFG_EMISSION], ids = present[PCFG_WORD_IDS];
-	int scores = present[PCFG_PRETERMINAL_SCORES];
 	if (scores && (emission || ids))
 		return ss_error_set(err, SS_EDATA,
-				    "pcfg takes 'emission' with 'word_ids' or 'preterminal_scores', not both");
+				    "%s takes 'emission' with 'word_ids' or 'preterminal_scores', not both",
+				    structure);
 	if (!scores && !emission && !ids)
 		return ss_error_set(err, SS_EDATA,
-				    "pcfg needs 'emission' with 'word_ids', or 'preterminal_scores'");
+				    "%s needs 'emission' with 'word_ids', or 'preterminal_scores'",
+				    structure);
 	if (emission != ids)
-		return ss_error_set(err, SS_EDATA, "pcfg needs '%s' with '%s'",
-				    emission ? "word_ids" : "emission",
+		return ss_error_set(err, SS_EDATA, "%s needs '%s' with '%s'",
+				    structure, emission ? "word_ids" : "emission",
 				    emission ? "emission" : "word_ids");
 	return SS_OK;
+}
+
+static int pcfg_check_presence(const int present[], ss_error *err)
+{
+	return ssi_pcfg_check_terminals("pcfg", present[PCFG_EMISSION],
+					present[PCFG_WORD_IDS],
+					present[PCFG_PRETERMINAL_SCORES], err);
 }
 
 /* ---- the parts and the chart program ----------------------------------- */
@@ -244,18 +256,29 @@ static size_t pcfg_workspace_bytes(const int64_t dim[])
 	return (size_t)(dim[SS_DIM_NT] + dim[SS_DIM_PT] + 1) * sizeof(double);
 }
 
-static void emission_normalisers(const double *E, int64_t pt, int64_t V,
-				 double *norm)
+void ssi_pcfg_emission_normalisers(const double *E, int64_t pt, int64_t V,
+				   double *norm)
 {
 	for (int64_t p = 0; p < pt; p++)
 		norm[p] = ssi_logsumexp(E + p * V, V);
 	ssi_count(SSI_COUNT_NORMALISE);
 }
 
-/* x - log Σ exp(row); a row entirely -inf stays -inf. */
-static double log_softmax(double x, double norm)
+double ssi_log_softmax(double x, double norm)
 {
 	return norm == -INFINITY ? -INFINITY : x - norm;
+}
+
+double ssi_pcfg_tag_score(const ss_element *e, int emission, int word_ids,
+			  int preterminal_scores, const double *norm,
+			  int64_t i, int64_t p)
+{
+	const double *emis = e->input[emission];
+	const double *scores = e->input[preterminal_scores];
+	const int64_t *ids = e->input[word_ids];
+	const int64_t V = e->dim[SS_DIM_V], pt = e->dim[SS_DIM_PT];
+	return scores ? scores[i * pt + p]
+		      : ssi_log_softmax(emis[p * V + ids[i]], norm[p]);
 }
 
 static void pcfg_lower(const ss_element *e, void *ws, double *theta,
@@ -266,8 +289,6 @@ static void pcfg_lower(const ss_element *e, void *ws, double *theta,
 	const int64_t ss = z.ns * z.ns;
 	const double *root = e->input[PCFG_ROOT], *rule = e->input[PCFG_RULE];
 	const double *emis = e->input[PCFG_EMISSION];
-	const int64_t *ids = e->input[PCFG_WORD_IDS];
-	const double *scores = e->input[PCFG_PRETERMINAL_SCORES];
 	const double *emis_norm = e->prepared[PCFG_EMISSION];
 	double *rule_norm = ws, root_norm;
 
@@ -280,46 +301,77 @@ static void pcfg_lower(const ss_element *e, void *ws, double *theta,
 	if (L < 2 || L > z.n)
 		return;
 	if (emis && !emis_norm) {
-		emission_normalisers(emis, z.pt, V, rule_norm + z.nt);
+		ssi_pcfg_emission_normalisers(emis, z.pt, V, rule_norm + z.nt);
 		emis_norm = rule_norm + z.nt;
 	}
 	root_norm = ssi_logsumexp(root, z.nt);
 	for (int64_t X = 0; X < z.nt; X++) {
-		theta[span_part(z, 0, L - 1, X)] = log_softmax(root[X], root_norm);
+		theta[span_part(z, 0, L - 1, X)] =
+			ssi_log_softmax(root[X], root_norm);
 		rule_norm[X] = ssi_logsumexp(rule + X * ss, ss);
 		for (int64_t Y = 0; Y < z.ns; Y++)
 			for (int64_t Z = 0; Z < z.ns; Z++)
 				theta[rule_part(z, X, Y, Z)] =
-					log_softmax(rule[X * ss + Y * z.ns + Z],
-						    rule_norm[X]);
+					ssi_log_softmax(rule[X * ss + Y * z.ns + Z],
+							rule_norm[X]);
 	}
 	for (int64_t i = 0; i < L; i++)
 		for (int64_t p = 0; p < z.pt; p++)
 			theta[span_part(z, i, i, z.nt + p)] =
-				scores ? scores[i * z.pt + p]
-				       : log_softmax(emis[p * V + ids[i]],
-						     emis_norm[p]);
+				ssi_pcfg_tag_score(e, PCFG_EMISSION, PCFG_WORD_IDS,
+						   PCFG_PRETERMINAL_SCORES,
+						   emis_norm, i, p);
 }
 
 /* ---- checks ---------------------------------------------------------------- */
 
-/* Rejects NaN or +inf among the first count values x of real input. */
-static int check_values(const double *x, int input, int64_t count,
-			const int64_t *shape, ss_error *err)
+int ssi_pcfg_check_reals(const ss_element *e, const ss_input_spec *inputs,
+			 int input, int64_t count, const int64_t *shape,
+			 ss_error *err)
 {
-	int64_t k = x ? ssi_find_bad(x, count) : -1;
+	const double *x = e->input[input];
+	int64_t k = x && !e->prepared[input] ? ssi_find_bad(x, count) : -1;
 	if (k >= 0)
-		return ssi_bad_value_error(err, pcfg_inputs[input].name, x[k],
-					   k, pcfg_inputs[input].rank, shape);
+		return ssi_bad_value_error(err, inputs[input].name, x[k], k,
+					   inputs[input].rank, shape);
 	return SS_OK;
 }
 
-static int check_reals(const ss_element *e, int input, int64_t count,
-		       const int64_t *shape, ss_error *err)
+int ssi_pcfg_check_length(const char *structure, int64_t L, int64_t n,
+			  ss_error *err)
 {
-	if (e->prepared[input])
-		return SS_OK;
-	return check_values(e->input[input], input, count, shape, err);
+	if (ssi_check_length(L, n, err))
+		return SS_EDATA;
+	if (L < 2)
+		return ss_error_set(err, SS_EDATA,
+				    "dataset 'lengths' holds %lld; a %s needs sentences of at least 2 words (a binary tree without unary rules has none over fewer)",
+				    (long long)L, structure);
+	return SS_OK;
+}
+
+int ssi_pcfg_check_word_ids(const int64_t *ids, int64_t L, int64_t V,
+			    ss_error *err)
+{
+	for (int64_t i = 0; ids && i < L; i++)
+		if (ids[i] < 0 || ids[i] >= V)
+			return ss_error_set(err, SS_EDATA,
+					    "dataset 'word_ids' holds %lld at [%lld], outside [0, %lld)",
+					    (long long)ids[i], (long long)i,
+					    (long long)V);
+	return SS_OK;
+}
+
+int ssi_pcfg_prepare_emission(const void *data, const int64_t dim[],
+			      void *out, ss_error *err)
+{
+	const int64_t pt = dim[SS_DIM_PT], V = dim[SS_DIM_V];
+	const int64_t pv[2] = {pt, V};
+	const double *E = data;
+	int64_t k = ssi_find_bad(E, pt * V);
+	if (k >= 0)
+		return ssi_bad_value_error(err, "emission", E[k], k, 2, pv);
+	ssi_pcfg_emission_normalisers(E, pt, V, out);
+	return SS_OK;
 }
 
 static int pcfg_validate(const ss_element *e, void *ws, ss_error *err)
@@ -328,26 +380,18 @@ static int pcfg_validate(const ss_element *e, void *ws, ss_error *err)
 	const int64_t V = e->dim[SS_DIM_V], L = ssi_length(e, PCFG_LENGTHS);
 	const int64_t rule_shape[3] = {z.nt, z.ns, z.ns};
 	const int64_t pv[2] = {z.pt, V}, np[2] = {z.n, z.pt};
-	const int64_t *ids = e->input[PCFG_WORD_IDS];
+	const ss_input_spec *in = pcfg_inputs;
 	(void)ws;
-	if (ssi_check_length(L, z.n, err))
+	if (ssi_pcfg_check_length("pcfg", L, z.n, err))
 		return SS_EDATA;
-	if (L < 2)
-		return ss_error_set(err, SS_EDATA,
-				    "dataset 'lengths' holds %lld; a pcfg needs sentences of at least 2 words (a binary tree without unary rules has none over fewer)",
-				    (long long)L);
-	if (check_reals(e, PCFG_ROOT, z.nt, &z.nt, err) ||
-	    check_reals(e, PCFG_RULE, z.nt * z.ns * z.ns, rule_shape, err) ||
-	    check_reals(e, PCFG_EMISSION, z.pt * V, pv, err) ||
-	    check_reals(e, PCFG_PRETERMINAL_SCORES, L * z.pt, np, err))
+	if (ssi_pcfg_check_reals(e, in, PCFG_ROOT, z.nt, &z.nt, err) ||
+	    ssi_pcfg_check_reals(e, in, PCFG_RULE, z.nt * z.ns * z.ns,
+				 rule_shape, err) ||
+	    ssi_pcfg_check_reals(e, in, PCFG_EMISSION, z.pt * V, pv, err) ||
+	    ssi_pcfg_check_reals(e, in, PCFG_PRETERMINAL_SCORES, L * z.pt, np,
+				 err))
 		return SS_EDATA;
-	for (int64_t i = 0; ids && i < L; i++)
-		if (ids[i] < 0 || ids[i] >= V)
-			return ss_error_set(err, SS_EDATA,
-					    "dataset 'word_ids' holds %lld at [%lld], outside [0, %lld)",
-					    (long long)ids[i], (long long)i,
-					    (long long)V);
-	return SS_OK;
+	return ssi_pcfg_check_word_ids(e->input[PCFG_WORD_IDS], L, V, err);
 }
 
 static size_t pcfg_prepare_bytes(int input, const int64_t dim[])
@@ -359,14 +403,9 @@ static size_t pcfg_prepare_bytes(int input, const int64_t dim[])
 static int pcfg_prepare(int input, const void *data, const int64_t dim[],
 			void *out, ss_error *err)
 {
-	const int64_t pt = dim[SS_DIM_PT], V = dim[SS_DIM_V];
-	const int64_t pv[2] = {pt, V};
 	if (input != PCFG_EMISSION)
 		return SS_OK;
-	if (check_values(data, PCFG_EMISSION, pt * V, pv, err))
-		return SS_EDATA;
-	emission_normalisers(data, pt, V, out);
-	return SS_OK;
+	return ssi_pcfg_prepare_emission(data, dim, out, err);
 }
 
 /* ---- events, parts and decodes --------------------------------------------- */
@@ -522,14 +561,12 @@ static void pcfg_to_counts(const ss_element *e, const double *parts,
 					parts[rule_part(z, X, Y, Zs)];
 }
 
-/* spans [2n-1, 3] in pre-order: start ascending, then end descending. */
-static void pcfg_decode(const ss_element *e, const double *event,
-			int64_t *const decodes[])
+void ssi_pcfg_decode(int64_t n, int64_t labels, int64_t pt, int64_t L,
+		     const double *event, int64_t *spans)
 {
-	const sizes z = sizes_of(e->dim);
-	const int64_t L = ssi_length(e, PCFG_LENGTHS);
+	const sizes z = {n, labels, pt, labels + pt};
 	const double *tags = event + z.n * z.n * z.nt;
-	int64_t *spans = decodes[0], r = 0;
+	int64_t r = 0;
 	for (int64_t k = 0; k < 3 * (2 * z.n - 1); k++)
 		spans[k] = -1;
 	for (int64_t i = 0; i < L; i++)
@@ -545,11 +582,17 @@ static void pcfg_decode(const ss_element *e, const double *event,
 		}
 }
 
-static int pcfg_encode(const ss_element *e, const int64_t *spans,
-		       double *event, ss_error *err)
+static void pcfg_decode(const ss_element *e, const double *event,
+			int64_t *const decodes[])
 {
-	const sizes z = sizes_of(e->dim);
-	const int64_t L = ssi_length_clamped(e, PCFG_LENGTHS);
+	ssi_pcfg_decode(e->dim[SS_DIM_N], e->dim[SS_DIM_NT], e->dim[SS_DIM_PT],
+			ssi_length(e, PCFG_LENGTHS), event, decodes[0]);
+}
+
+int ssi_pcfg_encode(int64_t n, int64_t labels, int64_t pt, int64_t L,
+		    const int64_t *spans, double *event, ss_error *err)
+{
+	const sizes z = {n, labels, pt, labels + pt};
 	const int64_t rows = L > 0 ? 2 * L - 1 : 0;
 	double *tags = event + z.n * z.n * z.nt;
 	int64_t unset = 0;
@@ -562,19 +605,28 @@ static int pcfg_encode(const ss_element *e, const int64_t *spans,
 	for (int64_t r = 0; r < rows; r++) {
 		const int64_t i = spans[3 * r], j = spans[3 * r + 1];
 		const int64_t label = spans[3 * r + 2];
-		const int64_t labels = j > i ? z.nt : z.pt;
-		if (i < 0 || j < i || j >= L || label < 0 || label >= labels)
+		const int64_t count = j > i ? z.nt : z.pt;
+		if (i < 0 || j < i || j >= L || label < 0 || label >= count)
 			return ss_error_set(err, SS_EDATA,
 					    "spans holds [%lld, %lld, %lld] at [%lld]; a span needs 0 <= start <= end < %lld and a label in [0, %lld)",
 					    (long long)i, (long long)j,
 					    (long long)label, (long long)r,
-					    (long long)L, (long long)labels);
+					    (long long)L, (long long)count);
 		if (j > i)
 			event[(i * z.n + j) * z.nt + label] = 1.0;
 		else
 			tags[i * z.pt + label] = 1.0;
 	}
 	return SS_OK;
+}
+
+static int pcfg_encode(const ss_element *e, const int64_t *spans,
+		       double *event, ss_error *err)
+{
+	return ssi_pcfg_encode(e->dim[SS_DIM_N], e->dim[SS_DIM_NT],
+			       e->dim[SS_DIM_PT],
+			       ssi_length_clamped(e, PCFG_LENGTHS), spans, event,
+			       err);
 }
 
 const ss_structure ssi_pcfg = {

@@ -28,6 +28,8 @@ const char *const ss_dim_names[SS_DIM_COUNT] = {
 	[SS_DIM_NT] = "nt",
 	[SS_DIM_PT] = "pt",
 	[SS_DIM_NTPT] = "nt+pt",
+	[SS_DIM_RANK] = "r",
+	[SS_DIM_N3R] = "n+3r",
 };
 
 void ss_dims_derive(int64_t dim[SS_DIM_COUNT])
@@ -40,12 +42,13 @@ void ss_dims_derive(int64_t dim[SS_DIM_COUNT])
 	dim[SS_DIM_RC1] = dim[SS_DIM_R] && dim[SS_DIM_C]
 		? dim[SS_DIM_R] + dim[SS_DIM_C] - 1 : 0;
 	dim[SS_DIM_NTPT] = dim[SS_DIM_NT] + dim[SS_DIM_PT];
+	dim[SS_DIM_N3R] = dim[SS_DIM_N] + 3 * dim[SS_DIM_RANK];
 }
 
 extern const ss_structure ssi_linear_chain, ssi_hmm, ssi_spanning_tree;
 extern const ss_structure ssi_semi_markov, ssi_ctc, ssi_tree_crf;
 extern const ss_structure ssi_monotone_alignment;
-extern const ss_structure ssi_alignment, ssi_pcfg;
+extern const ss_structure ssi_alignment, ssi_pcfg, ssi_td_pcfg;
 
 const ss_structure *const ss_structures[] = {
 	&ssi_linear_chain,
@@ -57,6 +60,7 @@ const ss_structure *const ss_structures[] = {
 	&ssi_monotone_alignment,
 	&ssi_alignment,
 	&ssi_pcfg,
+	&ssi_td_pcfg,
 };
 const int ss_structure_count =
 	(int)SS_ARRAY_LEN(ss_structures);

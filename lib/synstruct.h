@@ -86,13 +86,17 @@ typedef enum ss_dim {
 	SS_DIM_PT,    /* pt: preterminals (pcfg) */
 	SS_DIM_NTPT,  /* nt+pt: every symbol, derived from nt and pt (an
 		       * input's axis must equal it) */
+	SS_DIM_RANK,  /* r: rank of a tensor-decomposition pcfg */
+	SS_DIM_N3R,   /* n+3r: rows of a td-pcfg's parameter parts, derived
+		       * from n and r */
 	SS_DIM_COUNT
 } ss_dim;
 
 extern const char *const ss_dim_names[SS_DIM_COUNT];
 
 /* Sets the derived and fixed sizes (2L+1 from L, K+1 from K, 2n-1 from n,
- * R+C-1 from R and C, nt+pt from nt and pt, the constants 3 and 2): call
+ * R+C-1 from R and C, nt+pt from nt and pt, n+3r from n and r, the
+ * constants 3 and 2): call
  * it once the sizes the inputs give are known. */
 void ss_dims_derive(int64_t dim[SS_DIM_COUNT]);
 

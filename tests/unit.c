@@ -34,6 +34,7 @@ static const unit_suite suites[] = {
 	{"derived", suite_derived, "count, cross-entropy and kl against brute force"},
 	{"monotone-alignment", suite_monotone_alignment, "monotone-alignment against a plain recurrence, path counts, finite differences"},
 	{"pcfg", suite_pcfg, "pcfg against a textbook inside algorithm; sentences of length 2"},
+	{"td-pcfg", suite_td_pcfg, "td-pcfg equals the pcfg of its composed rules; count of derivations"},
 	{"conformance", suite_conformance, "every structure, every op through ss_run, against brute force"},
 	{"isa", suite_isa, "every instruction set against the first"},
 	{"semi-markov", suite_semi_markov, "semi-markov: m = 1 equals the chain, bad segments and events"},

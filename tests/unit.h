@@ -258,6 +258,7 @@ void suite_encode(void);
 void suite_derived(void);
 void suite_monotone_alignment(void);
 void suite_pcfg(void);
+void suite_td_pcfg(void);
 void suite_conformance(void);
 void suite_isa(void);
 void suite_semi_markov(void);

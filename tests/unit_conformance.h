@@ -93,6 +93,8 @@ typedef struct conf_enum {
 	int64_t count, cap;
 	double *events;       /* [count][E] */
 	long double *scores;  /* [count] */
+	int64_t *counted;     /* [count]: the structures of finite score each
+			       * event stands for (count's reference) */
 	int64_t *slots;       /* hash index over the events (conf_enum_find) */
 	int64_t n_slots;
 } conf_enum;
@@ -101,6 +103,11 @@ void conf_enum_init(conf_enum *en, int64_t E);
 void conf_enum_free(conf_enum *en);
 /* Appends one structure. */
 void conf_enum_add(conf_enum *en, const double *event, long double score);
+/* Appends the event of `counted` structures of finite score (an event that
+ * leaves part of its structures out, as td-pcfg's leaves the nonterminals):
+ * score is the log-sum-exp of theirs; count counts them. */
+void conf_enum_add_counted(conf_enum *en, const double *event,
+			   long double score, int64_t counted);
 /* Builds the index conf_enum_find reads (after the last conf_enum_add). */
 void conf_enum_index(conf_enum *en);
 /* The index of the structure whose event is event, -1 if none. */
@@ -178,5 +185,17 @@ void conf_pcfg_scores_make(conf_case *c, conf_gen *g);
 void conf_pcfg_enumerate(const conf_case *c, conf_enum *en);
 void conf_pcfg_grad(const conf_case *c, const double *marginals,
 		    double *const grad[SS_MAX_INPUTS]);
+/* log-softmax of x [m] into out (-inf for a row all -inf); back through
+ * it: out = gl - softmax(x) Σ gl, for gl = d log Z / d log-softmax(x). */
+void conf_log_softmax(const double *x, int64_t m, long double *out);
+void conf_softmax_back(const double *x, int64_t m, const long double *gl,
+		       double *out);
+/* ---- the rows of tests/unit_conformance_td_pcfg.c ------------------------- */
+
+void conf_td_pcfg_emission_make(conf_case *c, conf_gen *g);
+void conf_td_pcfg_scores_make(conf_case *c, conf_gen *g);
+void conf_td_pcfg_enumerate(const conf_case *c, conf_enum *en);
+void conf_td_pcfg_grad(const conf_case *c, const double *marginals,
+		       double *const grad[SS_MAX_INPUTS]);
 
 #endif

@@ -76,7 +76,7 @@ void conf_pcfg_scores_make(conf_case *c, conf_gen *g)
 /* ---- enumerating ----------------------------------------------------------- */
 
 /* log-softmax of x [m] into out (-inf for a row all -inf). */
-static void log_softmax(const double *x, int64_t m, long double *out)
+void conf_log_softmax(const double *x, int64_t m, long double *out)
 {
 	long double mx = -INFINITY, sum = 0.0L;
 
@@ -115,9 +115,9 @@ static void grammar_init(const conf_case *c, grammar *g)
 	g->tag = malloc(sizeof(long double) * (size_t)(g->len * g->pt + V * g->pt + 1));
 	g->event = calloc((size_t)(g->n * g->n * g->nt + g->n * g->pt + 1),
 			  sizeof(double));
-	log_softmax(e->input[input_index(c->s, "root")], g->nt, g->root);
+	conf_log_softmax(e->input[input_index(c->s, "root")], g->nt, g->root);
 	for (int64_t X = 0; X < g->nt; X++)
-		log_softmax((const double *)e->input[input_index(c->s, "rule")] +
+		conf_log_softmax((const double *)e->input[input_index(c->s, "rule")] +
 				    X * g->ns * g->ns,
 			    g->ns * g->ns, g->rule + X * g->ns * g->ns);
 	for (int64_t i = 0; i < g->len; i++)
@@ -127,7 +127,7 @@ static void grammar_init(const conf_case *c, grammar *g)
 				continue;
 			}
 			long double *row = g->tag + g->len * g->pt;
-			log_softmax(emis + p * V, V, row);
+			conf_log_softmax(emis + p * V, V, row);
 			g->tag[i * g->pt + p] = row[ids[i]];
 		}
 }
@@ -199,12 +199,12 @@ void conf_pcfg_enumerate(const conf_case *c, conf_enum *en)
 
 /* Back through a log-softmax of x [m]: gl = d log Z / d log-softmax(x);
  * out = gl - softmax(x) Σ gl. */
-static void softmax_back(const double *x, int64_t m, const long double *gl,
+void conf_softmax_back(const double *x, int64_t m, const long double *gl,
 			 double *out)
 {
 	long double *ls = malloc(sizeof *ls * (size_t)(m + 1)), sum = 0.0L;
 
-	log_softmax(x, m, ls);
+	conf_log_softmax(x, m, ls);
 	for (int64_t k = 0; k < m; k++)
 		sum += gl[k];
 	for (int64_t k = 0; k < m; k++)
@@ -243,11 +243,11 @@ void conf_pcfg_grad(const conf_case *c, const double *mu,
 	ss_marginals_counts(s, e, ws, mu2, counts, &logz, &err);
 	for (int64_t X = 0; X < nt; X++)
 		gl[X] = mu[(len - 1) * nt + X];
-	softmax_back(e->input[k_root], nt, gl, grad[k_root]);
+	conf_softmax_back(e->input[k_root], nt, gl, grad[k_root]);
 	for (int64_t X = 0; X < nt; X++) {
 		for (int64_t k = 0; k < ns * ns; k++)
 			gl[k] = counts[X * ns * ns + k];
-		softmax_back((const double *)e->input[k_rule] + X * ns * ns,
+		conf_softmax_back((const double *)e->input[k_rule] + X * ns * ns,
 			     ns * ns, gl, grad[k_rule] + X * ns * ns);
 	}
 	memset(gl, 0, sizeof *gl * (size_t)(pt * V + 1));
@@ -259,7 +259,7 @@ void conf_pcfg_grad(const conf_case *c, const double *mu,
 				gl[p * V + ids[i]] += tags[i * pt + p];
 		}
 	for (int64_t p = 0; e->input[k_emis] && p < pt; p++)
-		softmax_back((const double *)e->input[k_emis] + p * V, V,
+		conf_softmax_back((const double *)e->input[k_emis] + p * V, V,
 			     gl + p * V, grad[k_emis] + p * V);
 	free(gl);
 	free(counts);

@@ -252,8 +252,10 @@ static void check_interface(const ss_structure *s)
 	CHECK(k->chart || (k->log_partition && k->marginals),
 	      "%s: neither a chart program nor log_partition and marginals",
 	      k->name);
-	CHECK(s->to_parts, "%s: no to_parts for log-prob", s->name);
 	char why[512];
+	CHECK(s->to_parts ||
+		      ss_op_unsupported(s, NULL, SS_OP_LOG_PROB, why, sizeof why),
+	      "%s: no to_parts for log-prob", s->name);
 	CHECK(!s->n_decodes || s->decode ||
 		      (ss_op_unsupported(s, NULL, SS_OP_ARGMAX, why, sizeof why) &&
 		       ss_op_unsupported(s, NULL, SS_OP_SAMPLE, why, sizeof why)),

@@ -30,7 +30,7 @@ setup_file() {
 ROOT="$(cd "$BATS_TEST_DIRNAME/../.." && pwd)"
 # The structures in the order of the table in lib/structure.c, as the
 # "unknown structure" message lists them.
-STRUCTURE_LIST="linear-chain, hmm, spanning-tree, semi-markov, ctc, tree-crf, monotone-alignment, alignment or pcfg"
+STRUCTURE_LIST="linear-chain, hmm, spanning-tree, semi-markov, ctc, tree-crf, monotone-alignment, alignment, pcfg or td-pcfg"
 # The build under test: build/, or another (make SANITIZE=... check sets it).
 BUILD="$ROOT/${SS_BUILD:-build}"
 PATH="$BUILD:$BUILD/tools:$PATH"

@@ -541,7 +541,8 @@ static int al_encode(const ss_element *e, const int64_t *pairs,
 
 static const char *al_unsupported_for(const int64_t option[], int op)
 {
-	if (option[OPT_TYPE] != ONE_TO_ONE || op == SS_OP_ARGMAX)
+	if (option[OPT_TYPE] != ONE_TO_ONE || op == SS_OP_ARGMAX ||
+	    op == SS_OP_INFO)
 		return NULL;
 	switch (op) {
 	case SS_OP_LOG_COUNT:

@@ -133,13 +133,13 @@ EOF
 	# 102 = 11, 120 = -inf, 201 = -inf, 210 = 0 + 1 + 0 = 1
 	run synstruct argmax --events sq.h5
 	assert_output '{"index":[],"argmax":[[0,1,0],[1,0,0],[0,0,1]],"score":11,"pairs":[[0,1],[1,0],[2,2],[-1,-1],[-1,-1]]}'
-	local c why="partition and marginals over non-monotone-one-to-one alignments are #P-hard (the permanent), and so is every operation built on them; alignment supports argmax"
+	local c why="partition and marginals over non-monotone-one-to-one alignments are #P-hard (the permanent), and so is every operation built on them; alignment supports argmax, max-marginals, top-k, info"
 	expect_error "synstruct: error: 'sq.h5': alignment does not support partition: $why" partition sq.h5
 	for c in marginals entropy count sample; do
-		expect_error "~^synstruct: error: 'sq.h5': alignment does not support $c: .*#P-hard.*; alignment supports argmax$" "$c" sq.h5
+		expect_error "~^synstruct: error: 'sq.h5': alignment does not support $c: .*#P-hard.*; alignment supports argmax, max-marginals, top-k, info$" "$c" sq.h5
 	done
-	expect_error "~^synstruct: error: .*alignment does not support log-prob: .*#P-hard.*; alignment supports argmax$" log-prob sq.h5 sq.h5
-	expect_error "~^synstruct: error: .*alignment does not support kl: .*#P-hard.*; alignment supports argmax$" kl sq.h5 sq.h5
+	expect_error "~^synstruct: error: .*alignment does not support log-prob: .*#P-hard.*; alignment supports argmax, max-marginals, top-k, info$" log-prob sq.h5 sq.h5
+	expect_error "~^synstruct: error: .*alignment does not support kl: .*#P-hard.*; alignment supports argmax, max-marginals, top-k, info$" kl sq.h5 sq.h5
 	# no permutation avoids the -inf cells: score -inf, pairs -1
 	mk dead.h5 <<'EOF'
 attr structure string alignment

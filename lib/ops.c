@@ -476,8 +476,10 @@ static int special_top_k(const ss_structure *s, const ss_element *e,
 			for (int32_t i = 0; i < y.n_used; i++)
 				parts[y.used[i]] = 1.0;
 			scores[(size_t)r * score_stride] = y.score;
-			/* y's free parts split the rest of its space */
-			for (int32_t i = 0; rc == SS_OK && i < y.n_used; i++) {
+			/* y's free parts split the rest of its space (after
+			 * the last rank there is nothing to find) */
+			for (int32_t i = 0; rc == SS_OK && r + 1 < k &&
+					    i < y.n_used; i++) {
 				lawler_space c = {0};
 				int forced = 0;
 				for (int32_t f = 0; f < y.n_forced; f++)

@@ -65,11 +65,47 @@ trees() { # B n
 	bench_file "tree B=$1 n=$2 non-projective" "$file"
 }
 
+# best_compute FILE ARGS...: the best compute seconds of REPEAT runs, one
+# thread, the best instruction set.
+best_compute() {
+	file=$1
+	shift
+	r=0 best=
+	while [ $r -lt "$REPEAT" ]; do
+		c=$(SYNSTRUCT_ISA=$BEST build/synstruct "$@" -j 1 --timing -o "$dir/out.h5" "$file" 2>&1 >/dev/null |
+			sed -n 's/.*compute \([0-9.]*\) s.*/\1/p')
+		best=$(awk -v a="$best" -v b="$c" 'BEGIN { print (a == "" || b < a) ? b : a }')
+		r=$((r + 1))
+	done
+	echo "$best"
+}
+
+# topk LABEL FILE [FLAGS]: top-k with K = 1, 8 and 64 against argmax (issue
+# 11): the k-best semiring on charts, Lawler's partitioning without one.
+topk() {
+	label=$1 file=$2 flags=${3:-}
+	# shellcheck disable=SC2086
+	base=$(best_compute "$file" argmax $flags)
+	for k in 1 8 64; do
+		# shellcheck disable=SC2086
+		t=$(best_compute "$file" top-k -k $k $flags)
+		awk -v l="$label" -v k="$k" -v t="$t" -v b="$base" 'BEGIN {
+			printf "%-32s top-k -k %-3s %10.2f ms, argmax %8.2f ms, ratio %7.2f (per rank %.2f)\n",
+				l, k, t * 1000, b * 1000, t / b, t / b / k }'
+	done
+}
+
 printf '%-32s %-10s %-7s %2s %12s %12s\n' problem command isa j "compute ms" "command ms"
 chain 64 256 32
 chain 16 64 128
 trees 32 48
 trees 32 128
+
+echo
+echo "top-k against argmax (one thread, $BEST)"
+topk "chain B=64 n=256 t=32" "$dir/chain-64-256-32.h5"
+topk "tree B=32 n=48 projective" "$dir/tree-32-48.h5" --projective
+topk "tree B=32 n=48 non-projective" "$dir/tree-32-48.h5"
 
 # The ratios of issue 8: against plain PyTorch and against HDF5's own read
 # and write (scripts/bench_torch.py), where Debian's python3-torch and

@@ -28,6 +28,7 @@ faster than the reference):
                      width (B=16, n=40, L=16)
   pcfg               log Z against CKY with the binary rules as one matrix
                      product per width (B=16, n=30, nt=30, pt=60)
+  td-pcfg            log Z against rank-space CKY (B=16, n=30, nt=30, r=64)
 
 Each reference is first checked against synstruct's answer (1e-4), so that
 both time the same thing.
@@ -235,6 +236,38 @@ def pcfg_inside(root, rule, pre):
     return torch.logsumexp(beta[:, 0, n - 1, :nt] + root, -1)
 
 
+def td_pcfg_inside(root, u, left, right, pre):
+    """log p(sentence) of a tensor-decomposition PCFG: p(X -> Y Z) =
+    sum_r U[X, r] Left[r, Y] Right[r, Z], each normalised over its last
+    axis here; preterminal scores pre [B, n, pt]. Rank space, one width
+    at a time: O(n^3 r + n^2 r (nt + pt))."""
+    b, n, pt = pre.shape
+    nt, r = u.shape
+    sym = nt + pt
+    root, u = torch.log_softmax(root, -1), torch.log_softmax(u, -1)
+    left, right = torch.log_softmax(left, -1), torch.log_softmax(right, -1)
+    neg = -float("inf")
+    beta = torch.full((b, n, n, sym), neg, dtype=pre.dtype)
+    lv = torch.full((b, n, n, r), neg, dtype=pre.dtype)
+    rv = torch.full((b, n, n, r), neg, dtype=pre.dtype)
+    idx = torch.arange(n)
+
+    def project(s, e):
+        cell = beta[:, s, e]  # [B, Sp, sym]
+        lv[:, s, e] = torch.logsumexp(left[None, None] + cell[:, :, None, :], -1)
+        rv[:, s, e] = torch.logsumexp(right[None, None] + cell[:, :, None, :], -1)
+    beta[:, idx, idx, nt:] = pre
+    project(idx, idx)
+    for w in range(2, n + 1):
+        s = torch.arange(n - w + 1)
+        e = s + w - 1
+        k = s[:, None] + torch.arange(w - 1)[None, :]
+        span = torch.logsumexp(lv[:, s[:, None], k] + rv[:, k + 1, e[:, None]], 2)
+        beta[:, s, e, :nt] = torch.logsumexp(u[None, None] + span[:, :, None, :], -1)
+        project(s, e)
+    return torch.logsumexp(beta[:, 0, n - 1, :nt] + root, -1)
+
+
 def check(binary, path, ref, what):
     """A PyTorch reference agrees with synstruct's log Z, so that both time
     the same thing."""
@@ -370,6 +403,20 @@ def main():
         check(binary, pc, pcfg_inside(*[a.double() for a in args]), "PCFG")
         families.append(("pcfg log Z vs PyTorch CKY (matmul)", pc,
                          best(lambda: pcfg_inside(*args))))
+
+    if has_structure(binary, "td-pcfg"):
+        td = os.path.join(tmp, "torch-td-pcfg.h5")
+        params = [rng.normal(size=sh).astype(np.float32)
+                  for sh in ((30,), (30, 64), (64, 90), (64, 90), (16, 30, 60))]
+        with h5py.File(td, "w") as f:
+            f.attrs["structure"] = "td-pcfg"
+            for name, a in zip(("root", "nt_to_rank", "rank_to_left_nt",
+                                "rank_to_right_nt", "preterminal_scores"), params):
+                f[name] = a
+        targs = [torch.from_numpy(a) for a in params]
+        check(binary, td, td_pcfg_inside(*[a.double() for a in targs]), "TD-PCFG")
+        families.append(("td-pcfg log Z vs PyTorch rank-space CKY", td,
+                         best(lambda: td_pcfg_inside(*targs))))
 
     print(f"{'comparison (one thread)':<44} {'synstruct':>13} {'reference':>13}")
     for isa in isas:

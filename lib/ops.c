@@ -569,6 +569,13 @@ int ss_top_k(const ss_structure *s, const ss_element *e, void *ws,
 	if (!p.has_chart)
 		return special_top_k(s, e, &p, &w, k, events, event_stride,
 				     scores, score_stride, err);
+	if (k == 1) { /* the argmax: the max semiring's vector kernels */
+		double *parts = parts_buffer(s, &w, events);
+		int rc = canon_argmax(&p, parts, scores, err);
+		if (rc == SS_OK)
+			to_event(s, e, parts, events);
+		return rc;
+	}
 	kind->chart_size(p.c.dim, &size);
 	ssi_kbest_init(&kb, &size, k,
 		       (char *)w.chart + chart_bytes(kind, p.c.dim));

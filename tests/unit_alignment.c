@@ -61,7 +61,7 @@ static void suite_counts(const ss_structure *s)
 		{7, 3}, {5, 9}, {12, 12}, {17, 30}, {30, 17}, {30, 30},
 	};
 	const int64_t R = 30, C = 30;
-	double *theta = malloc(sizeof(double) * (size_t)(R * C));
+	double *theta = calloc((size_t)(R * C), sizeof(double));
 	void *ws;
 	ss_element probe = element(s, theta, R, C, NULL, NULL, ONE_TO_MANY);
 
@@ -116,7 +116,7 @@ static void suite_one_to_one(const ss_structure *s)
 {
 	const int64_t N = 8;
 	static const double scales[] = {1.0, 500.0, 1e5};
-	double *theta = malloc(sizeof(double) * (size_t)(N * N));
+	double *theta = calloc((size_t)(N * N), sizeof(double));
 	double *event = malloc(sizeof(double) * (size_t)(N * N));
 	ss_element probe = element(s, theta, N, N, NULL, NULL, ONE_TO_ONE);
 	void *ws = ws_alloc(ss_workspace_bytes(s, SS_OP_ARGMAX, probe.dim));

@@ -493,13 +493,13 @@ static int special_top_k(const ss_structure *s, const ss_element *e,
 					rc = ss_error_set(err, SS_ENOMEM, "cannot allocate top-k's spaces");
 					break;
 				}
-				memcpy(c.forced, y.forced, sizeof *c.forced * (size_t)y.n_forced);
-				c.n_forced = y.n_forced;
+				/* the first space's lists are empty (NULL) */
+				for (int32_t f = 0; f < y.n_forced; f++)
+					c.forced[c.n_forced++] = y.forced[f];
 				for (int32_t f = 0; f < i; f++)
 					c.forced[c.n_forced++] = y.used[f];
-				memcpy(c.forbidden, y.forbidden,
-				       sizeof *c.forbidden * (size_t)y.n_forbidden);
-				c.n_forbidden = y.n_forbidden;
+				for (int32_t f = 0; f < y.n_forbidden; f++)
+					c.forbidden[c.n_forbidden++] = y.forbidden[f];
 				c.forbidden[c.n_forbidden++] = y.used[i];
 				c.order = made++;
 				if ((rc = lawler_solve(p, theta, w, &c, err)) != SS_OK ||

@@ -198,15 +198,23 @@ void cli_command_help(FILE *out, ss_op op)
 
 void cli_global_help(FILE *out)
 {
+	int width = 0;
+	/* one column for the names of commands and structures */
+	for (int k = 0; k < SS_OP_COUNT; k++)
+		if ((int)strlen(ss_ops[k].name) > width)
+			width = (int)strlen(ss_ops[k].name);
+	for (int k = 0; k < ss_structure_count; k++)
+		if ((int)strlen(ss_structures[k]->name) > width)
+			width = (int)strlen(ss_structures[k]->name);
 	fprintf(out, "usage: synstruct COMMAND [OPTIONS] INPUT\n"
 		     "       synstruct COMMAND --help\n"
 		     "       synstruct --version\n\ncommands:\n");
 	for (int k = 0; k < SS_OP_COUNT; k++)
-		fprintf(out, "  %-14s %s\n", ss_ops[cli_commands[k].op].name,
+		fprintf(out, "  %-*s %s\n", width, ss_ops[cli_commands[k].op].name,
 			cli_commands[k].summary);
 	fprintf(out, "\nstructures:\n");
 	for (int k = 0; k < ss_structure_count; k++)
-		fprintf(out, "  %-14s %s\n", ss_structures[k]->name,
+		fprintf(out, "  %-*s %s\n", width, ss_structures[k]->name,
 			ss_structures[k]->summary);
 	fprintf(out, "\nINPUT is an HDF5 or JSON Lines file, or - for one on standard input.\n"
 		     "see synstruct(1)\n");

@@ -1171,14 +1171,55 @@ static int64_t draw_index(double *logw, int64_t n, double u)
 	return last;
 }
 
+/*
+ * A draw of cell s's candidate by the log inside's factors, where the
+ * program has them: weights fx fy, products of factors with no exp (a
+ * split step: no part), drawn as draw_index draws. -2 where a factor is
+ * out of range (NaN): the caller then draws in log space.
+ */
+static int64_t draw_by_factors(const ssi_chart *c, const ssi_step *st,
+			       int64_t s, double u)
+{
+	const int64_t nj = st->hi - st->lo;
+	double *w = c->cand, total = 0.0, acc = 0.0;
+	int64_t last = -1;
+	if (!c->factors || st->part.base >= 0)
+		return -2;
+	for (int64_t j = 0; j < nj; j++) {
+		const int64_t jj = st->lo + j;
+		const double fx = st->x.base < 0 ? 1.0
+			: c->factor[st->x.base + jj * st->x.per_j + s * st->x.per_s];
+		const double fy = st->y.base < 0 ? 1.0
+			: c->factor[st->y.base + jj * st->y.per_j + s * st->y.per_s];
+		w[j] = fx * fy;
+		if (isnan(w[j]))
+			return -2;
+	}
+	for (int64_t j = 0; j < nj; j++)
+		total += w[j];
+	for (int64_t j = 0; j < nj; j++) {
+		if (w[j] <= 0.0)
+			continue;
+		acc += w[j];
+		last = j;
+		if (u * total < acc)
+			return j;
+	}
+	return last;
+}
+
 /* The candidate cell s of step st takes: the first best one, or one drawn
- * with probability exp(v - cell) using uniform u. */
+ * with probability exp(v - cell) using uniform u (by the factors where
+ * they serve). */
 static int64_t choose(const ssi_chart *c, const ssi_step *st, int64_t s,
 		      ssi_chooser chooser, double u)
 {
 	const int64_t nj = st->hi - st->lo;
 	double *v = c->cand, best = -INFINITY;
 	int64_t pick = -1;
+	if (chooser == SSI_CHOOSE_SAMPLE &&
+	    (pick = draw_by_factors(c, st, s, u)) != -2)
+		return pick < 0 ? -1 : st->lo + pick;
 	for (int64_t j = 0; j < nj; j++)
 		v[j] = candidate(c, st, st->lo + j, s);
 	if (chooser == SSI_CHOOSE_SAMPLE)

@@ -331,10 +331,11 @@ static int apply_value(ss_op op, int c, const char *value, cli_options *opt)
 		break;
 	case OPT_TEMPERATURE: {
 		char *end;
-		errno = 0;
+		/* subnormal values are positive and finite too: ERANGE is
+		 * no reason to refuse them */
 		opt->temperature = strtod(value, &end);
-		if (!*value || *end || errno || !(opt->temperature > 0) ||
-		    opt->temperature == HUGE_VAL)
+		if (!*value || *end || !(opt->temperature > 0) ||
+		    isinf(opt->temperature))
 			return usage_error(op, "'--temperature' needs a positive finite number, not '%s'", value);
 		break;
 	}

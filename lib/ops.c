@@ -184,8 +184,8 @@ static void canon_of_element(const ss_structure *k, const ss_element *c,
  * them to the chart. At a temperature T, theta holds θ / T: every
  * operation then acts on p_T(y) ∝ exp(score(y) / T).
  */
-static void lower(const ss_structure *s, const ss_element *e, const ops_ws *w,
-		  double *theta, int widen, canon *out)
+static int lower(const ss_structure *s, const ss_element *e, const ops_ws *w,
+		 double *theta, int widen, canon *out, ss_error *err)
 {
 	ss_element c = *e;
 	const double t = e->temperature;
@@ -203,11 +203,20 @@ static void lower(const ss_structure *s, const ss_element *e, const ops_ws *w,
 	if (tempered) { /* p_T: every score divided by T */
 		const double *x = c.input[0];
 		const int64_t n = ss_event_size(canonical_of(s), c.dim);
-		for (int64_t k = 0; k < n; k++)
+		int64_t overflow = -1;
+		for (int64_t k = 0; k < n; k++) {
 			theta[k] = x[k] / t;
+			if (isinf(theta[k]) && isfinite(x[k]) && overflow < 0)
+				overflow = k;
+		}
 		c.input[0] = theta;
+		if (overflow >= 0)
+			return ss_error_set(err, SS_EDATA,
+					    "a potential of %g divided by the temperature %g overflows",
+					    x[overflow], t);
 	}
 	canon_of_element(canonical_of(s), &c, w, out);
+	return SS_OK;
 }
 
 /* ---- operations on a canonical problem ------------------------------------- */
@@ -292,7 +301,8 @@ int ss_log_partition(const ss_structure *s, const ss_element *e,
 {
 	ops_ws w = carve(s, SS_OP_PARTITION, e, ws);
 	canon p;
-	lower(s, e, &w, w.theta_p, 0, &p);
+	if (lower(s, e, &w, w.theta_p, 0, &p, err))
+		return SS_EDATA;
 	return canon_log_partition(&p, logz, err);
 }
 
@@ -304,7 +314,8 @@ int ss_marginals_counts(const ss_structure *s, const ss_element *e,
 	double *parts = parts_buffer(s, &w, mu);
 	canon p;
 	int rc;
-	lower(s, e, &w, w.theta_p, 0, &p);
+	if (lower(s, e, &w, w.theta_p, 0, &p, err))
+		return SS_EDATA;
 	if ((rc = canon_marginals(&p, parts, logz, err)) != SS_OK)
 		return rc;
 	if (counts && s->to_counts)
@@ -326,7 +337,8 @@ int ss_argmax(const ss_structure *s, const ss_element *e, void *ws,
 	double *parts = parts_buffer(s, &w, event);
 	canon p;
 	int rc;
-	lower(s, e, &w, w.theta_p, 0, &p);
+	if (lower(s, e, &w, w.theta_p, 0, &p, err))
+		return SS_EDATA;
 	if ((rc = canon_argmax(&p, parts, score, err)) == SS_OK)
 		to_event(s, e, parts, event);
 	return rc;
@@ -341,7 +353,8 @@ int ss_sample(const ss_structure *s, const ss_element *e, void *ws,
 	canon p;
 	double logz;
 	int rc;
-	lower(s, e, &w, w.theta_p, 0, &p);
+	if (lower(s, e, &w, w.theta_p, 0, &p, err))
+		return SS_EDATA;
 	if ((rc = canon_log_partition(&p, &logz, err)) != SS_OK)
 		return rc;
 	for (int64_t k = 0; k < num; k++) {
@@ -561,7 +574,8 @@ int ss_top_k(const ss_structure *s, const ss_element *e, void *ws,
 	ssi_chart_size size;
 	ssi_kbest kb;
 	canon p;
-	lower(s, e, &w, w.theta_p, 1, &p);
+	if (lower(s, e, &w, w.theta_p, 1, &p, err))
+		return SS_EDATA;
 	if (!p.has_chart && !kind->force)
 		return ss_error_set(err, SS_EUNSUPPORTED,
 				    "%s: top-k needs a chart program or a force hook",
@@ -598,7 +612,8 @@ int ss_max_marginals(const ss_structure *s, const ss_element *e, void *ws,
 	double *parts = s->from_parts ? w.parts : mm;
 	canon p;
 	int rc = SS_OK;
-	lower(s, e, &w, w.theta_p, 1, &p);
+	if (lower(s, e, &w, w.theta_p, 1, &p, err))
+		return SS_EDATA;
 	if (!p.has_chart && !p.k->force)
 		return ss_error_set(err, SS_EUNSUPPORTED,
 				    "%s: max-marginals need a chart program or a force hook",
@@ -624,7 +639,8 @@ int ss_entropy(const ss_structure *s, const ss_element *e, void *ws,
 {
 	ops_ws w = carve(s, SS_OP_ENTROPY, e, ws);
 	canon p;
-	lower(s, e, &w, w.theta_p, 0, &p);
+	if (lower(s, e, &w, w.theta_p, 0, &p, err))
+		return SS_EDATA;
 	return canon_entropy(&p, entropy, err);
 }
 
@@ -635,7 +651,8 @@ int ss_score(const ss_structure *s, const ss_element *e, void *ws,
 	canon p;
 	double total = 0.0;
 	int empty = 0, rc;
-	lower(s, e, &w, w.theta_p, 1, &p);
+	if (lower(s, e, &w, w.theta_p, 1, &p, err))
+		return SS_EDATA;
 	rc = s->to_parts(e, w.special, event, w.parts, &empty, err);
 	if (rc != SS_OK)
 		return rc;
@@ -651,7 +668,8 @@ int ss_log_count(const ss_structure *s, const ss_element *e, void *ws,
 {
 	ops_ws w = carve(s, SS_OP_LOG_COUNT, e, ws);
 	canon p, ones;
-	lower(s, e, &w, w.theta_p, 1, &p);
+	if (lower(s, e, &w, w.theta_p, 1, &p, err))
+		return SS_EDATA;
 	for (int64_t k = 0; k < p.parts; k++)
 		w.theta_q[k] = p.theta[k] == -INFINITY || isnan(p.theta[k])
 			? p.theta[k] : 0.0;
@@ -704,10 +722,12 @@ static int divergence(const ss_structure *s, const ss_element *pe,
 	double logz_p, logz_q, dot = 0.0;
 	int rc = SS_OK;
 
-	lower(s, pe, &w, w.theta_p, 1, &p);
+	if (lower(s, pe, &w, w.theta_p, 1, &p, err))
+		return SS_EDATA;
 	if ((rc = canon_marginals(&p, w.mu, &logz_p, err)) != SS_OK)
 		return rc;
-	lower(s, qe, &w, w.theta_q, 1, &q);
+	if (lower(s, qe, &w, w.theta_q, 1, &q, err))
+		return SS_EDATA;
 	if ((rc = canon_log_partition(&q, &logz_q, err)) != SS_OK)
 		return rc;
 	if (logz_p == -INFINITY || logz_q == -INFINITY) {

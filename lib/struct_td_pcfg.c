@@ -394,7 +394,7 @@ static int td_encode(const ss_element *e, const int64_t *spans,
 }
 
 /* Why the operations over trees are not those over derivations. */
-#define TD_RANKS "argmax, sample, top-k and entropy would be over derivations (trees with a rank and a nonterminal per span): the rank variables make them differ from the tree distribution"
+#define TD_RANKS "argmax, sample, top-k, max-marginals and entropy would be over derivations (trees with a rank and a nonterminal per span): the rank variables make them differ from the tree distribution"
 
 #define TD_PAIR "cross-entropy and kl would be over derivations (trees with a rank and a nonterminal per span), as the entropy: the rank variables make them differ from the tree distribution"
 

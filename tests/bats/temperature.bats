@@ -85,3 +85,24 @@ same_for_every_command() {
 		assert_equal "$stderr" "synstruct: error: '--temperature' needs a positive finite number, not '$t'; see 'synstruct partition --help'"
 	done
 }
+
+@test "--temperature: a potential that overflows when divided by T is bad input (exit 1); a subnormal T is a temperature" {
+	mk ov.h5 <<'EOF'
+attr structure string linear-chain
+dataset log_potentials float64 [1, 2, 2, 2] = 200 1 0 0  1 2 3 4
+EOF
+	local c
+	for c in partition marginals argmax count "top-k -k 2"; do
+		# shellcheck disable=SC2086
+		run --separate-stderr synstruct $c --temperature 1e-306 ov.h5
+		assert_failure 1
+		assert_equal "$stderr" "synstruct: error: 'ov.h5': a potential of 200 divided by the temperature 1e-306 overflows in batch element [0]"
+	done
+	mk zero.h5 <<'EOF'
+attr structure string linear-chain
+dataset log_potentials float64 [2, 2, 2] fill 0
+EOF
+	run synstruct partition --temperature 1e-308 zero.h5
+	assert_success
+	assert_output '{"index":[],"log_partition":1.3862943611198906}'
+}

@@ -1217,8 +1217,8 @@ static int64_t choose(const ssi_chart *c, const ssi_step *st, int64_t s,
 	const int64_t nj = st->hi - st->lo;
 	double *v = c->cand, best = -INFINITY;
 	int64_t pick = -1;
-	if (nj == 1) /* a cell in use: its one candidate is finite */
-		return st->lo;
+	if (nj == 1) /* its one candidate, unless the cell is -inf */
+		return c->cell[st->out + s] == -INFINITY ? -1 : st->lo;
 	if (chooser == SSI_CHOOSE_SAMPLE &&
 	    (pick = draw_by_factors(c, st, s, u)) != -2)
 		return pick < 0 ? -1 : st->lo + pick;

@@ -1219,6 +1219,19 @@ static int64_t choose(const ssi_chart *c, const ssi_step *st, int64_t s,
 	int64_t pick = -1;
 	if (nj == 1) /* its one candidate, unless the cell is -inf */
 		return c->cell[st->out + s] == -INFINITY ? -1 : st->lo;
+	if (chooser == SSI_CHOOSE_BEST && shape_of(st) == SHAPE_SPLIT) {
+		/* x + y, two strided rows: no operand tests per candidate */
+		const double *X = c->cell + st->x.base + s;
+		const double *Y = c->cell + st->y.base + s;
+		for (int64_t j = st->lo; j < st->hi; j++) {
+			const double vj = X[j * st->x.per_j] + Y[j * st->y.per_j];
+			if (vj > best) {
+				best = vj;
+				pick = j;
+			}
+		}
+		return pick;
+	}
 	if (chooser == SSI_CHOOSE_SAMPLE &&
 	    (pick = draw_by_factors(c, st, s, u)) != -2)
 		return pick < 0 ? -1 : st->lo + pick;

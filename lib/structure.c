@@ -81,6 +81,14 @@ int64_t ss_array_size(const ss_array_spec *spec, const int64_t dim[])
 	return size;
 }
 
+int64_t ss_input_size(const ss_structure *s, int k, const int64_t dim[])
+{
+	int64_t size = 1;
+	for (int d = 0; d < s->inputs[k].rank; d++)
+		size *= dim[s->inputs[k].dims[d]];
+	return size;
+}
+
 int64_t ss_event_size(const ss_structure *s, const int64_t dim[])
 {
 	return ss_array_size(&s->event, dim) +
@@ -91,7 +99,7 @@ _Static_assert(SS_OP_COUNT <= SS_OP_SLOTS, "SS_OP_SLOTS is too small");
 
 const ss_op_spec ss_ops[SS_OP_COUNT] = {
 	[SS_OP_PARTITION] = {"partition", SS_ONE_PROBLEM, SS_NO_SAMPLES,
-			     {{"log_partition", SS_OUT_SCALAR, 0}}, 1},
+			     {{"log_partition", SS_OUT_SCALAR, 0}}, 1, 1},
 	[SS_OP_MARGINALS] = {"marginals", SS_ONE_PROBLEM, SS_NO_SAMPLES,
 			     {{"marginals", SS_OUT_EVENT, 0, "marginals_tags"},
 			      {NULL, SS_OUT_COUNTS, 0, NULL}}, 2},
@@ -106,14 +114,14 @@ const ss_op_spec ss_ops[SS_OP_COUNT] = {
 			   {"log_prob", SS_OUT_SCALAR, 0},
 			   {NULL, SS_OUT_DECODES, 0}}, 3},
 	[SS_OP_ENTROPY] = {"entropy", SS_ONE_PROBLEM, SS_NO_SAMPLES,
-			   {{"entropy", SS_OUT_SCALAR, 0}}, 1},
+			   {{"entropy", SS_OUT_SCALAR, 0}}, 1, 1},
 	[SS_OP_LOG_PROB] = {"log-prob", SS_WITH_EVENTS, SS_SAMPLES_OF_EVENTS,
-			    {{"log_prob", SS_OUT_SCALAR, 0}}, 1},
+			    {{"log_prob", SS_OUT_SCALAR, 0}}, 1, 1},
 	[SS_OP_LOG_COUNT] = {"count", SS_ONE_PROBLEM, SS_NO_SAMPLES,
 			     {{"log_count", SS_OUT_SCALAR, 0}}, 1},
 	[SS_OP_CROSS_ENTROPY] = {"cross-entropy", SS_TWO_PROBLEMS,
 				 SS_NO_SAMPLES,
-				 {{"cross_entropy", SS_OUT_SCALAR, 0}}, 1},
+				 {{"cross_entropy", SS_OUT_SCALAR, 0}}, 1, 1},
 	[SS_OP_MAX_MARGINALS] = {"max-marginals", SS_ONE_PROBLEM, SS_NO_SAMPLES,
 				 {{"max_marginals", SS_OUT_EVENT, 0,
 				   "max_marginals_tags"}}, 1},
@@ -124,7 +132,7 @@ const ss_op_spec ss_ops[SS_OP_COUNT] = {
 			  {NULL, SS_OUT_DECODES, 0, NULL}}, 3},
 	[SS_OP_INFO] = {"info", SS_ONE_PROBLEM, SS_NO_SAMPLES, {{0}}, 0},
 	[SS_OP_KL] = {"kl", SS_TWO_PROBLEMS, SS_NO_SAMPLES,
-		      {{"kl", SS_OUT_SCALAR, 0}}, 1},
+		      {{"kl", SS_OUT_SCALAR, 0}}, 1, 1},
 };
 
 /* Whether the slots op needs are filled: every operation runs on the

@@ -364,6 +364,25 @@ struct ss_structure {
 	size_t (*prepare_bytes)(int input, const int64_t dim[]);
 	int (*prepare)(int input, const void *data, const int64_t dim[],
 		       void *out, ss_error *err);
+	/*
+	 * Gradients (--grad). lower_grad: NULL where lower is NULL (input 0
+	 * is θ, so its gradient is dtheta); else the chain rule through
+	 * lower: dtheta [canonical event size] is df/dθ for θ as lower(e)
+	 * writes it (before any temperature), and grad[k], where it is not
+	 * NULL, receives df/d input k [ss_input_size(s, k, dim)] for every
+	 * real input k of e that is present, 0 in each entry lower never
+	 * reads (grad[k] arrives zeroed). ws: workspace_bytes(dim) bytes,
+	 * shared with nothing else at that point.
+	 */
+	void (*lower_grad)(const ss_element *e, void *ws, const double *dtheta,
+			   double *const grad[]);
+	/* A special operation, for a canonical structure whose elements may
+	 * have no chart program: hv [parts] (zeroed) = ∇² log Z · d, the
+	 * Hessian of log Z in θ times direction d [parts] (finite where θ
+	 * is; 0 where θ is -inf), which is Cov(parts, parts · d) under p.
+	 * Called only where log Z > -inf. */
+	int (*hvp)(const ss_element *c, void *ws, const double *d, double *hv,
+		   ss_error *err);
 };
 
 /* The structure table (lib/structure.c). */
@@ -371,6 +390,8 @@ extern const ss_structure *const ss_structures[];
 extern const int ss_structure_count;
 const ss_structure *ss_structure_find(const char *name);
 
+/* Values of input k of s per element (the product of its axes). */
+int64_t ss_input_size(const ss_structure *s, int k, const int64_t dim[]);
 /* Elements in the product of the event's (or a decode's) axes. */
 int64_t ss_array_size(const ss_array_spec *spec, const int64_t dim[]);
 /* Doubles of s's flat event: its event and event_tags parts. */
@@ -461,6 +482,7 @@ typedef struct ss_op_spec {
 	ss_samples samples;
 	ss_op_output outputs[SS_MAX_OP_OUTPUTS];
 	int n_outputs;
+	int has_grad;        /* its scalar result has gradients (--grad) */
 } ss_op_spec;
 
 extern const ss_op_spec ss_ops[SS_OP_COUNT];
@@ -494,6 +516,15 @@ typedef struct ss_batch {
 	const double *events;
 	void *out[SS_MAX_OP_ARRAYS];
 	unsigned char *empty;
+	/* --grad, for ops with has_grad: where grad[k] is not NULL, the
+	 * derivative of the op's scalar result with respect to every entry
+	 * of each element's slice of input k (of P; grad_q: of Q), laid out
+	 * [samples][count][ss_input_size(s, k, dim)] doubles as the outputs
+	 * are. Elements that share an input get one slice each, to be summed
+	 * by the caller. Where an element's result is not finite (no
+	 * structure, an impossible event, KL +inf) its gradients are 0. */
+	double *grad[SS_MAX_INPUTS];
+	double *grad_q[SS_MAX_INPUTS];
 } ss_batch;
 
 /* Number of output arrays of op for structure s (decodes expanded, counts
@@ -573,6 +604,38 @@ int ss_cross_entropy(const ss_structure *s, const ss_element *p,
 		     ss_error *err);
 int ss_kl(const ss_structure *s, const ss_element *p, const ss_element *q,
 	  void *ws, double *kl, ss_error *err);
+
+/*
+ * Gradients (--grad) of one element: the scalar result of op (partition,
+ * log-prob, entropy, cross-entropy or kl: ss_ops[op].has_grad) into
+ * result and, for every real input k with grads->p[k] (of P) or
+ * grads->q[k] (of Q) not NULL, its derivative with respect to each entry
+ * of the element's slice of input k, through the structure's own
+ * normalisation and the temperature: ∂ log Z/∂θ = μ; ∂ log p(y)/∂θ =
+ * parts(y) - μ; ∂H/∂θ = -Cov(parts, score), exact, by a second-order
+ * pass (lib/chart_hvp.c); for kl and cross-entropy, Q's side μ_q - μ_p
+ * and P's Cov(parts, s_p - s_q) and -Cov(parts, s_q). log-prob scores
+ * num events at event_stride (doubles) into result at result_stride,
+ * the gradients of event i at grads->p[k] + i * grads->stride[k];
+ * the others num = 1. Entries never read are 0; so are all of an
+ * element whose result is not finite. Workspace:
+ * ss_grad_workspace_bytes.
+ */
+typedef struct ss_grads {
+	double *p[SS_MAX_INPUTS], *q[SS_MAX_INPUTS];
+	size_t stride[SS_MAX_INPUTS];
+} ss_grads;
+
+/* NULL where op has gradients for s with options option (NULL: the
+ * defaults), else why not. */
+const char *ss_grad_unsupported(const ss_structure *s, const int64_t *option,
+				ss_op op);
+size_t ss_grad_workspace_bytes(const ss_structure *s, ss_op op,
+			       const int64_t dim[]);
+int ss_grad(const ss_structure *s, ss_op op, const ss_element *p,
+	    const ss_element *q, void *ws, const double *events, int64_t num,
+	    size_t event_stride, double *result, size_t result_stride,
+	    const ss_grads *grads, ss_error *err);
 
 /*
  * The preparations of one element by itself (ss_run shares them between

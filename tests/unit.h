@@ -239,6 +239,28 @@ int check_valid(const problem *p);
  * and equal to brute force at those scales (tests/unit_chain.c). */
 void entropy_scale_groups(problem_kind kind);
 
+/* ---- lower_grad against finite differences (tests/unit_lower_grad.c) ------ */
+
+/* 1 if the canonical element c reads entry j of its θ (NULL: every
+ * entry). */
+typedef int (*theta_reads_fn)(const ss_element *c, int64_t j);
+
+/*
+ * Checks s->lower_grad on element e (its real inputs double; entries lower
+ * never reads NaN, -inf allowed elsewhere; preparations used if set) with
+ * a random dθ, finite everywhere: that Σ_k grad[k] · δ_k equals the
+ * central difference (h = 1e-5, tolerance 1e-6) of Σ_j dθ_j θ_j(x) over
+ * the entries of θ that are finite and read, for `directions` random δ
+ * over every finite input entry and, with unit, for each such entry
+ * alone; that no gradient is NaN, that NaN and -inf entries get exactly
+ * 0, that nothing is written past an array, that the workspace need not
+ * hold lower's results, and that each input's gradient alone (the others
+ * NULL) is the same bits.
+ */
+void check_lower_grad(const ss_structure *s, const ss_element *e,
+		      theta_reads_fn reads, unit_rng *r, int directions,
+		      int unit);
+
 /* ---- suites -------------------------------------------------------------- */
 
 void suite_brute(void);

@@ -66,9 +66,11 @@ typedef struct tree_ws {
 static size_t tree_workspace_bytes(const int64_t dim[])
 {
 	int64_t n = dim[SS_DIM_N];
+	size_t kernel = ssi_nonprojective_workspace(n);
+	size_t hvp = ssi_nonprojective_hvp_workspace(n);
 	return ssi_align64((size_t)(n * n) * sizeof(double)) +
 	       ssi_align64((size_t)n * sizeof(int64_t)) +
-	       ssi_nonprojective_workspace(n);
+	       (kernel > hvp ? kernel : hvp);
 }
 
 static tree_ws tree_ws_carve(const ss_element *e, void *ws)
@@ -168,6 +170,16 @@ static int np_marginals(const ss_element *c, void *ws, double *mu,
 	ssi_tree p = tree_of(c);
 	(void)err;
 	*logz = ssi_nonprojective_marginals(&p, w.kernel, mu);
+	return SS_OK;
+}
+
+static int np_hvp(const ss_element *c, void *ws, const double *d,
+		  double *hv, ss_error *err)
+{
+	tree_ws w = tree_ws_carve(c, ws);
+	ssi_tree p = tree_of(c);
+	(void)err;
+	ssi_nonprojective_hvp(&p, w.kernel, d, hv);
 	return SS_OK;
 }
 
@@ -539,6 +551,7 @@ const ss_structure ssi_spanning_tree = {
 	.argmax = np_argmax,
 	.sample = np_sample,
 	.entropy = np_entropy,
+	.hvp = np_hvp,
 	.to_parts = tree_to_parts,
 	.from_parts = tree_from_parts,
 	.from_parts_max = tree_from_parts_max,

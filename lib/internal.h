@@ -127,6 +127,7 @@ typedef struct ssi_step {
 	ssi_operand x, y, part;
 	int normalised;
 	double shift;
+	int factored; /* set by a log inside: lib/chart.c, vecmat_log_f32 */
 } ssi_step;
 
 /* Upper bounds for one element's program: steps, cells, the candidates of
@@ -165,7 +166,8 @@ typedef struct ssi_chart {
 	int factors;
 	double factor_lo, factor_hi;   /* the range of a factor's log */
 	double factor_min, factor_max; /* and of a factor */
-	double *cell, *factor, *adj, *cand, *row[SSI_CHART_ROWS];
+	double *cell, *factor, *adj, *row[SSI_CHART_ROWS];
+	double *cand; /* [2 candidates] */
 	int32_t *active;
 } ssi_chart;
 

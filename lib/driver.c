@@ -3,9 +3,11 @@
  *
  * Elements are independent: OpenMP threads take them one at a time, each
  * with its own workspace, and write only their own slices of the outputs,
- * so results do not depend on the number of threads. Every element is
- * validated before any is computed; the error reported is that of the
- * lowest failing element.
+ * so results do not depend on the number of threads. Each element is
+ * validated and, if valid, computed at once, while its inputs are still
+ * in cache; the error reported is that of the lowest failing element
+ * (invalid, or failing to compute), and the outputs of a failed chunk
+ * are not to be used.
  *
  * Preparations. Before that, the inputs a structure prepares
  * (ss_structure.prepare) are prepared once per distinct array: the
@@ -423,15 +425,13 @@ static int run_all(int op, const ss_batch *b, const plans *pl,
 			int rc, in_q = 0;
 			if (!ws)
 				continue;
-			if (op >= 0) {
-				rc = run_element((ss_op)op, b, i, e, q, ws, &e_err);
-			} else {
-				rc = st->validate(e, ws, &e_err);
-				if (rc == SS_OK && q) {
-					rc = validate_q(st, e, q, ws, &e_err);
-					in_q = 1;
-				}
+			rc = st->validate(e, ws, &e_err);
+			if (rc == SS_OK && q) {
+				rc = validate_q(st, e, q, ws, &e_err);
+				in_q = rc != SS_OK;
 			}
+			if (rc == SS_OK && op >= 0)
+				rc = run_element((ss_op)op, b, i, e, q, ws, &e_err);
 			if (rc != SS_OK) {
 				#pragma omp critical(ss_first_error)
 				if (i < first_bad) {
@@ -509,9 +509,7 @@ int ss_run(ss_op op, const ss_batch *batch, int64_t *failed, int *failed_q,
 		plan_free(&pl.p[0]);
 		plan_free(&pl.p[1]);
 	}
-	rc = run_all(-1, batch, &pl, failed, failed_q, err);
-	if (!rc)
-		rc = run_all((int)op, batch, &pl, failed, failed_q, err);
+	rc = run_all((int)op, batch, &pl, failed, failed_q, err);
 	plan_free(&pl.p[0]);
 	plan_free(&pl.p[1]);
 	return rc;

@@ -958,7 +958,7 @@ int ss_grad(const ss_structure *s, ss_op op, const ss_element *pe,
 			if ((rc = canon_hvp(&p, &g, g.d, g.hv, err)) != SS_OK)
 				return rc;
 			for (int64_t k = 0; k < p.parts; k++)
-				g.hv[k] = -g.hv[k];
+				g.hv[k] = 0.0 - g.hv[k]; /* +0, not -0 */
 		}
 		input_grads(s, pe, &w, g.hv, isfinite(*result), grads->p,
 			    grads->stride, 0);
@@ -995,7 +995,7 @@ int ss_grad(const ss_structure *s, ss_op op, const ss_element *pe,
 			return rc;
 		for (int64_t k = 0; k < p.parts; k++) {
 			if (op == SS_OP_CROSS_ENTROPY)
-				g.hv[k] = -g.hv[k];
+				g.hv[k] = 0.0 - g.hv[k];
 			g.mu_q[k] -= w.mu[k];
 		}
 	}

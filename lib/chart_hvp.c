@@ -27,82 +27,120 @@
  * (ḡ(o) w_j is the marginal of candidate j; its derivative along d is
  * the second line.) Exact: every term is a product of probabilities and
  * differences of expected scores, no finite difference. Candidates with
- * w_j = 0 (a -inf operand or part) are skipped, so d may hold anything
- * there. Dead cells (-inf) pass nothing.
+ * w_j = 0 (a -inf operand or part) add nothing, so d may hold anything
+ * finite there. Dead cells (-inf) pass nothing.
  *
- * Time: two passes over every candidate, one exp each; memory: τ and ġ
- * per cell, given by the caller. Plain double code: gradients are not
- * the hot path, and one version serves every instruction set.
+ * Each step runs row by row over its splits j, each row a loop over the
+ * step's cells s, as lib/chart.c's passes do, so that the loops
+ * vectorise; the file is compiled once per instruction set, as chart.c
+ * is (lib/isa.c). Time: two passes over every candidate, one exp each;
+ * memory: τ and ġ per cell and SSI_HVP_ROWS rows of a step's width, given
+ * by the caller.
  */
 #include "internal.h"
 
-/* Cell o's log value in its candidates' frame (its step's shift added
- * back), as lib/chart.c's outside forms it. */
-static double cell_value(const ssi_chart *c, const ssi_step *st, int64_t s)
-{
-	return c->cell[st->out + s] + st->shift;
-}
+enum { ROW_O, ROW_TO, ROW_G, ROW_GD, ROW_V, ROW_T, ROW_P, ROW_PD, ROW_COUNT };
+_Static_assert(ROW_COUNT == SSI_HVP_ROWS, "SSI_HVP_ROWS is not ROW_COUNT");
 
-static inline double part_value(const ssi_chart *c, int64_t k)
+/* row[s] (+)= src[o(j, s)] for s < count; an absent operand adds 0. */
+static void add_row(double *row, const double *src, ssi_operand o, int64_t j,
+		    int64_t count, int first)
 {
-	return c->theta_f32 ? (double)c->theta_f32[k] : c->theta[k];
-}
-
-/* The address of operand o for split j of cell s (o present). */
-static inline int64_t at(ssi_operand o, int64_t j, int64_t s)
-{
-	return o.base + j * o.per_j + s * o.per_s;
-}
-
-/* Candidate j of cell s: its log value and the sum of its operands' and
- * part's tangents. */
-static double candidate(const ssi_chart *c, const ssi_step *st,
-			const double *d, const double *tau, int64_t j,
-			int64_t s, double *tangent)
-{
-	double v = 0.0, t = 0.0;
-	if (st->x.base >= 0) {
-		v += c->cell[at(st->x, j, s)];
-		t += tau[at(st->x, j, s)];
+	const double *p = src + o.base + j * o.per_j;
+	if (o.base < 0) {
+		if (first)
+			memset(row, 0, (size_t)count * sizeof *row);
+	} else if (o.per_s == 1) {
+		for (int64_t s = 0; s < count; s++)
+			row[s] = (first ? 0.0 : row[s]) + p[s];
+	} else {
+		for (int64_t s = 0; s < count; s++)
+			row[s] = (first ? 0.0 : row[s]) + p[s * o.per_s];
 	}
-	if (st->y.base >= 0) {
-		v += c->cell[at(st->y, j, s)];
-		t += tau[at(st->y, j, s)];
-	}
-	if (st->part.base >= 0) {
-		v += part_value(c, at(st->part, j, s));
-		t += d[at(st->part, j, s)];
-	}
-	*tangent = t;
-	return v;
 }
 
-static void inside_tangent(const ssi_chart *c, const double *d, double *tau)
+/* The parts' values of split j, as doubles, added to row. */
+static void add_parts(const ssi_chart *c, double *row, ssi_operand o,
+		      int64_t j, int64_t count)
+{
+	const int64_t at = o.base + j * o.per_j;
+	if (o.base < 0)
+		return;
+	if (c->theta_f32)
+		for (int64_t s = 0; s < count; s++)
+			row[s] += (double)c->theta_f32[at + s * o.per_s];
+	else
+		add_row(row, c->theta, o, j, count, 0);
+}
+
+/* dst[o(j, s)] += p[s] for s < count (absent: nothing). */
+static void scatter(double *dst, ssi_operand o, int64_t j, const double *p,
+		    int64_t count)
+{
+	double *q = dst + o.base + j * o.per_j;
+	if (o.base < 0)
+		return;
+	for (int64_t s = 0; s < count; s++)
+		q[s * o.per_s] += p[s];
+}
+
+/* Split j of step st: its candidates' log values into v, their operands'
+ * and part's tangents into t, and w = exp(v - o) into w (0 where v or o
+ * is -inf). */
+static void split_row(const ssi_chart *c, const ssi_step *st, int64_t j,
+		      const double *d, const double *tau, double **r,
+		      double *w)
+{
+	const int64_t count = st->count;
+	double *v = r[ROW_V], *t = r[ROW_T];
+	const double *o = r[ROW_O];
+	add_row(v, c->cell, st->x, j, count, 1);
+	add_row(v, c->cell, st->y, j, count, 0);
+	add_parts(c, v, st->part, j, count);
+	add_row(t, tau, st->x, j, count, 1);
+	add_row(t, tau, st->y, j, count, 0);
+	if (st->part.base >= 0)
+		add_row(t, d, st->part, j, count, 0);
+	#pragma omp simd
+	for (int64_t s = 0; s < count; s++)
+		w[s] = o[s] == -INFINITY ? 0.0 : ssi_exp(v[s] - o[s]);
+}
+
+/* o: the cells' log values in their candidates' frame (the step's shift
+ * added back, as lib/chart.c's outside forms them). */
+static void cell_values(const ssi_chart *c, const ssi_step *st, double *o)
+{
+	for (int64_t s = 0; s < st->count; s++)
+		o[s] = c->cell[st->out + s] + st->shift;
+}
+
+static void inside_tangent(const ssi_chart *c, const double *d, double *tau,
+			   double **r)
 {
 	for (int64_t k = 0; k < c->n_steps; k++) {
 		const ssi_step *st = &c->step[k];
-		for (int64_t s = 0; s < st->count; s++) {
-			const double o = cell_value(c, st, s);
-			double sum = 0.0, t;
-			if (o == -INFINITY) {
-				tau[st->out + s] = 0.0;
-				continue;
-			}
-			for (int64_t j = st->lo; j < st->hi; j++) {
-				double w = ssi_exp(candidate(c, st, d, tau, j, s, &t) - o);
-				if (w > 0.0)
-					sum += w * t;
-			}
-			tau[st->out + s] = sum;
+		const int64_t count = st->count;
+		double *sum = tau + st->out, *w = r[ROW_P];
+		const double *t = r[ROW_T];
+		cell_values(c, st, r[ROW_O]);
+		memset(sum, 0, (size_t)count * sizeof *sum);
+		for (int64_t j = st->lo; j < st->hi; j++) {
+			split_row(c, st, j, d, tau, r, w);
+			#pragma omp simd
+			for (int64_t s = 0; s < count; s++)
+				sum[s] += w[s] > 0.0 ? w[s] * t[s] : 0.0;
 		}
 	}
 }
 
-void ssi_chart_hvp(ssi_chart *c, const double *d, double *hv, double *tau,
-		   double *gdot)
+void SSI_KERNEL(ssi_chart_hvp)(ssi_chart *c, const double *d, double *hv,
+				double *tau, double *gdot, double *rows,
+				int64_t row_stride)
 {
-	double *g = c->adj;
-	inside_tangent(c, d, tau);
+	double *g = c->adj, *r[ROW_COUNT];
+	for (int k = 0; k < ROW_COUNT; k++)
+		r[k] = rows + k * row_stride;
+	inside_tangent(c, d, tau, r);
 	for (int64_t k = 0; k < c->n_steps; k++) {
 		const ssi_step *st = &c->step[k];
 		memset(g + st->out, 0, (size_t)st->count * sizeof *g);
@@ -111,30 +149,34 @@ void ssi_chart_hvp(ssi_chart *c, const double *d, double *hv, double *tau,
 	g[c->root] = 1.0;
 	for (int64_t k = c->n_steps - 1; k >= 0; k--) {
 		const ssi_step *st = &c->step[k];
-		for (int64_t s = 0; s < st->count; s++) {
-			const double o = cell_value(c, st, s);
-			const double go = g[st->out + s], gdo = gdot[st->out + s];
-			const double to = tau[st->out + s];
-			if (o == -INFINITY || (go == 0.0 && gdo == 0.0))
-				continue;
-			for (int64_t j = st->lo; j < st->hi; j++) {
-				double t, w, p, pdot;
-				w = ssi_exp(candidate(c, st, d, tau, j, s, &t) - o);
-				if (w == 0.0)
-					continue;
-				p = go * w;
-				pdot = gdo * w + p * (t - to);
-				if (st->x.base >= 0) {
-					g[at(st->x, j, s)] += p;
-					gdot[at(st->x, j, s)] += pdot;
-				}
-				if (st->y.base >= 0) {
-					g[at(st->y, j, s)] += p;
-					gdot[at(st->y, j, s)] += pdot;
-				}
-				if (st->part.base >= 0)
-					hv[at(st->part, j, s)] += pdot;
+		const int64_t count = st->count;
+		double *go = r[ROW_G], *gdo = r[ROW_GD], *to = r[ROW_TO];
+		double *p = r[ROW_P], *pd = r[ROW_PD];
+		const double *t = r[ROW_T];
+		int any = 0;
+		cell_values(c, st, r[ROW_O]);
+		for (int64_t s = 0; s < count; s++) {
+			go[s] = g[st->out + s];
+			gdo[s] = gdot[st->out + s];
+			to[s] = tau[st->out + s];
+			any |= go[s] != 0.0 || gdo[s] != 0.0;
+		}
+		if (!any)
+			continue;
+		for (int64_t j = st->lo; j < st->hi; j++) {
+			split_row(c, st, j, d, tau, r, p);
+			#pragma omp simd
+			for (int64_t s = 0; s < count; s++) {
+				const double w = p[s];
+				p[s] = go[s] * w;
+				pd[s] = w > 0.0 ? gdo[s] * w + p[s] * (t[s] - to[s])
+						: 0.0;
 			}
+			scatter(g, st->x, j, p, count);
+			scatter(g, st->y, j, p, count);
+			scatter(gdot, st->x, j, pd, count);
+			scatter(gdot, st->y, j, pd, count);
+			scatter(hv, st->part, j, pd, count);
 		}
 	}
 }

@@ -1,9 +1,9 @@
 /*
  * isa.c - the kernels of one instruction set, chosen at start-up.
  *
- * lib/chart.c and lib/dep_nonprojective.c are compiled once per set this
- * build targets (Makefile: ISAS), their exported functions suffixed with
- * the set's name (SSI_KERNEL). The functions of internal.h call the chosen
+ * lib/chart.c, lib/chart_hvp.c and lib/dep_nonprojective.c are compiled
+ * once per set this build targets (Makefile: ISAS), their exported
+ * functions suffixed with the set's name (SSI_KERNEL). The functions of internal.h call the chosen
  * set's through one table: the best this CPU runs (the last of the table
  * that it runs), or the one ss_isa_select chose (SYNSTRUCT_ISA on the
  * command line). The table is one row per set; __builtin_cpu_supports
@@ -33,6 +33,9 @@ typedef struct kernels {
 			  int64_t *heads);
 	int64_t (*find_bad)(const double *x, int64_t n);
 	int64_t (*find_bad_f32)(const float *x, int64_t n);
+	void (*chart_hvp)(ssi_chart *c, const double *d, double *hv,
+			  double *tau, double *gdot, double *rows,
+			  int64_t row_stride);
 } kernels;
 
 #define KERNELS(isa)                                                          \
@@ -43,7 +46,7 @@ typedef struct kernels {
 	 ssi_nonprojective_log_partition_##isa,                               \
 	 ssi_nonprojective_marginals_##isa, ssi_nonprojective_argmax_##isa,   \
 	 ssi_nonprojective_sample_##isa, ssi_find_bad_##isa,             \
-	 ssi_find_bad_f32_##isa}
+	 ssi_find_bad_f32_##isa, ssi_chart_hvp_##isa}
 
 #if defined(__x86_64__)
 #define K_scalar(f) f##_scalar
@@ -218,4 +221,10 @@ int64_t ssi_find_bad(const double *x, int64_t n)
 int64_t ssi_find_bad_f32(const float *x, int64_t n)
 {
 	return in_use()->find_bad_f32(x, n);
+}
+
+void ssi_chart_hvp(ssi_chart *c, const double *d, double *hv, double *tau,
+		   double *gdot, double *rows, int64_t row_stride)
+{
+	in_use()->chart_hvp(c, d, hv, tau, gdot, rows, row_stride);
 }

@@ -793,17 +793,28 @@ int ss_cross_entropy(const ss_structure *s, const ss_element *p,
 /* The extra arrays of gradients, after a kl workspace: the direction d,
  * the product hv, Q's marginals, and the chart's tangents. */
 typedef struct grad_ws {
-	double *d, *hv, *mu_q, *tau, *gdot;
+	double *d, *hv, *mu_q, *tau, *gdot, *rows;
+	int64_t row_stride;
 } grad_ws;
+
+/* The chart's size for dim (all 0 without a chart). */
+static ssi_chart_size chart_size_of(const ss_structure *s, const int64_t dim[])
+{
+	const ss_structure *k = canonical_of(s);
+	ssi_chart_size size = {0};
+	if (k->chart_size)
+		k->chart_size(dim, &size);
+	return size;
+}
 
 static size_t cells_bytes(const ss_structure *s, const int64_t dim[])
 {
-	const ss_structure *k = canonical_of(s);
-	ssi_chart_size size;
-	if (!k->chart_size)
-		return 0;
-	k->chart_size(dim, &size);
-	return ssi_align64((size_t)size.cells * sizeof(double));
+	return ssi_align64((size_t)chart_size_of(s, dim).cells * sizeof(double));
+}
+
+static int64_t hvp_row_stride(const ss_structure *s, const int64_t dim[])
+{
+	return (chart_size_of(s, dim).width + 7) / 8 * 8;
 }
 
 size_t ss_grad_workspace_bytes(const ss_structure *s, ss_op op,
@@ -811,7 +822,8 @@ size_t ss_grad_workspace_bytes(const ss_structure *s, ss_op op,
 {
 	(void)op;
 	return ss_workspace_bytes(s, SS_OP_KL, dim) + 3 * array_bytes(s, dim) +
-	       2 * cells_bytes(s, dim);
+	       2 * cells_bytes(s, dim) +
+	       (size_t)(SSI_HVP_ROWS * hvp_row_stride(s, dim)) * sizeof(double);
 }
 
 static grad_ws carve_grad(const ss_structure *s, const int64_t dim[],
@@ -825,6 +837,8 @@ static grad_ws carve_grad(const ss_structure *s, const int64_t dim[],
 	g.mu_q = (double *)(p + 2 * E);
 	g.tau = (double *)(p + 3 * E);
 	g.gdot = (double *)(p + 3 * E + C);
+	g.rows = (double *)(p + 3 * E + 2 * C);
+	g.row_stride = hvp_row_stride(s, dim);
 	return g;
 }
 
@@ -857,7 +871,8 @@ static int canon_hvp(canon *p, const grad_ws *g, const double *d,
 	memset(hv, 0, (size_t)p->parts * sizeof *hv);
 	if (!p->has_chart)
 		return p->k->hvp(&p->c, p->special, d, hv, err);
-	ssi_chart_hvp(&p->chart, d, hv, g->tau, g->gdot);
+	ssi_chart_hvp(&p->chart, d, hv, g->tau, g->gdot, g->rows,
+		      g->row_stride);
 	return SS_OK;
 }
 

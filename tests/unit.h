@@ -239,6 +239,23 @@ int check_valid(const problem *p);
  * and equal to brute force at those scales (tests/unit_chain.c). */
 void entropy_scale_groups(problem_kind kind);
 
+/* ---- gradients through lower (tests/unit_pcfg.c) --------------------------- */
+
+/*
+ * Checks s->lower_grad as the transpose of s->lower's Jacobian on e, whose
+ * real inputs point at writable doubles (lower is run on them perturbed,
+ * and they are restored bit for bit): a NaN marks an entry lower never
+ * reads, -inf one it reads as -inf. With dtheta drawn from r (finite
+ * everywhere, also where θ is -inf): Σ_k grad[k] · δ_k against the central
+ * difference (h = 1e-5) of Σ dtheta · θ over the finite θ for random
+ * directions δ over the finite entries, and for each finite entry alone
+ * (tolerance 1e-6); 0 exactly at NaN and -inf entries; nothing NaN; each
+ * grad[k] the same when the others are NULL. e->prepared is used for the
+ * gradient, not for the finite differences.
+ */
+void check_lower_grad(const ss_structure *s, const ss_element *e,
+		      unit_rng *r);
+
 /* ---- suites -------------------------------------------------------------- */
 
 void suite_brute(void);

@@ -78,6 +78,7 @@ typedef struct cli_options {
 	size_t max_memory;
 	int timing;
 	int dense_events;        /* --events: dense events beside the decodes */
+	int grad;                /* --grad: gradients beside the result */
 	const char *input_format; /* "jsonl", "hdf5" or NULL: from the content */
 	const char *dtype;       /* "float32", "float64" or NULL: the input's */
 	int progress;            /* 1: --progress, -1: --no-progress, 0: auto */
@@ -161,6 +162,11 @@ typedef struct in_chunk {
 
 int in_read_chunk(const in_file *in, int64_t start, int64_t count,
 		  in_chunk *chunk);
+/* The flat batch index, within dataset ds of a file of in's batch shape,
+ * of the entry that batch element b reads (numpy broadcasting). */
+int64_t in_source_index(const in_file *in, const in_dataset *ds, int64_t b);
+/* Whether ds has the batch's own axes (else it is shared or broadcast). */
+int in_batch_shaped(const in_file *in, const in_dataset *ds);
 void in_chunk_free(in_chunk *chunk);
 
 /*
@@ -317,13 +323,26 @@ void cli_progress_end(void);
 typedef enum out_type { OUT_F32, OUT_F64, OUT_U8, OUT_I32 } out_type;
 
 /* The most output datasets of a command: its arrays, an event's second
- * part (<name>_tags) beside each event. */
-#define OUT_MAX_ARRAYS (2 * SS_MAX_OP_ARRAYS)
+ * part (<name>_tags) beside each event, and with --grad the gradients of
+ * every input of P and of Q. */
+#define OUT_MAX_ARRAYS (2 * SS_MAX_OP_ARRAYS + 2 * SS_MAX_INPUTS)
+
+/* The arrays of out_write_chunk's data[]: the op's outputs (ss_batch.out),
+ * then the gradients of P's inputs (ss_batch.grad), then Q's (grad_q). */
+#define OUT_SOURCE_GRAD SS_MAX_OP_ARRAYS
+#define OUT_SOURCE_GRAD_Q (SS_MAX_OP_ARRAYS + SS_MAX_INPUTS)
+#define OUT_MAX_SOURCES (SS_MAX_OP_ARRAYS + 2 * SS_MAX_INPUTS)
 
 /* One output array: name, its values in memory (double for SS_REAL, int64
  * for SS_INT) at data[source] of out_write_chunk, how it is stored, and its
  * shape per element. Each element's values are the size values at offset
- * of its stride values in data[source] (an event's parts share one array). */
+ * of its stride values in data[source] (an event's parts share one array).
+ * sum_over is NULL, or the input dataset (of a file of the input's batch
+ * shape) whose gradient this is where it has fewer batch axes than the
+ * batch (shared, or broadcast): HDF5 then stores it in that dataset's
+ * shape, [S?, dataset], each entry the sum, in element order, of the
+ * values of the elements that share it; JSON Lines gives each element its
+ * own values. */
 typedef struct out_array {
 	const char *name;
 	ss_kind kind;
@@ -332,6 +351,7 @@ typedef struct out_array {
 	int rank;
 	hsize_t shape[SS_MAX_EVENT_RANK];
 	int64_t size, offset, stride;
+	const in_dataset *sum_over;
 } out_array;
 
 typedef struct out_writer out_writer;
@@ -344,12 +364,13 @@ out_writer *out_open(const cli_options *opt, cli_dest *dest,
 		     const in_file *in, const out_array *arrays, int n_arrays,
 		     int has_sample_axis, int64_t num_samples);
 /* Writes the chunk [start, start + count): data[k] laid out
- * [samples][count][size]. */
+ * [samples][count][size] (k an out_array's source). Chunks come in batch
+ * order. */
 int out_write_chunk(out_writer *w, int64_t start, int64_t count,
 		    void *const data[]);
-/* Finishes the output: what was held back goes to the destination
- * (commit = 1) or is dropped (commit = 0). dest_close then renames or
- * removes the file. */
+/* Finishes the output: the sums of sum_over arrays and what was held back
+ * go to the destination (commit = 1) or are dropped (commit = 0).
+ * dest_close then renames or removes the file. */
 int out_close(out_writer *w, int commit);
 
 /* ---- the command driver (cli/run.c) -------------------------------------- */

@@ -874,9 +874,7 @@ void in_close(in_file *in)
 
 /* ---- chunks -------------------------------------------------------------- */
 
-/* Flat index in dataset ds of broadcast batch element b. */
-static int64_t source_index(const in_file *in, const in_dataset *ds,
-			    int64_t b)
+int64_t in_source_index(const in_file *in, const in_dataset *ds, int64_t b)
 {
 	int64_t src = 0, stride = 1;
 	for (int d = in->batch_rank - 1; d >= 0; d--) {
@@ -890,6 +888,16 @@ static int64_t source_index(const in_file *in, const in_dataset *ds,
 		stride *= (int64_t)ds->shape[a];
 	}
 	return src;
+}
+
+int in_batch_shaped(const in_file *in, const in_dataset *ds)
+{
+	if (ds->batch_rank != in->batch_rank)
+		return 0;
+	for (int d = 0; d < ds->batch_rank; d++)
+		if (ds->shape[d] != in->batch_shape[d])
+			return 0;
+	return 1;
 }
 
 /*
@@ -986,16 +994,16 @@ static int read_input(const in_file *in, int k, int64_t start,
 	}
 	chunk->data[k] = data;
 	for (int64_t i = 0; i < count;) {
-		int64_t src = source_index(in, ds, start + i), run = 1;
+		int64_t src = in_source_index(in, ds, start + i), run = 1;
 		chunk->elements[i].dtype[k] = f32 ? SS_F32 : SS_F64;
-		if (i > 0 && src == source_index(in, ds, start + i - 1)) {
+		if (i > 0 && src == in_source_index(in, ds, start + i - 1)) {
 			chunk->elements[i].input[k] =
 				chunk->elements[i - 1].input[k];
 			i++;
 			continue;
 		}
 		while (i + run < count &&
-		       source_index(in, ds, start + i + run) == src + run)
+		       in_source_index(in, ds, start + i + run) == src + run)
 			run++;
 		if (h5_read_flat(ds->id, memtype, ds->batch_rank, ds->shape,
 				 ds->rank, src, run,

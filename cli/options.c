@@ -17,6 +17,9 @@
 /* Commands an option applies to, as a bit mask over ss_op. */
 #define ALL_OPS ((1u << SS_OP_COUNT) - 1)
 #define OP_BIT(op) (1u << (op))
+/* The commands whose result has gradients (ss_ops[op].has_grad): a bit
+ * past the ops, expanded by applies(). */
+#define GRAD_OPS (1u << SS_OP_COUNT)
 
 /* Keys of options without a short letter: past every letter. */
 enum {
@@ -25,6 +28,7 @@ enum {
 	OPT_EVENTS,
 	OPT_DTYPE,
 	OPT_INPUT_FORMAT,
+	OPT_GRAD,
 	OPT_PROGRESS = 300, OPT_NO_PROGRESS,
 	OPT_STRUCTURE_FLAG = 512 /* + index into structure_flags() */
 };
@@ -81,6 +85,8 @@ static const cli_option options[] = {
 	 "random seed, an unsigned 64-bit integer (default 0)"},
 	{"temperature", OPT_TEMPERATURE, "T", ALL_OPS,
 	 "the distribution p(y) ∝ exp(score(y) / T), 0 < T < inf (default 1)"},
+	{"grad", OPT_GRAD, NULL, GRAD_OPS,
+	 "also write the gradient of the result in each real input (grad_<dataset>)"},
 	{"events", OPT_EVENTS, NULL,
 	 OP_BIT(SS_OP_ARGMAX) | OP_BIT(SS_OP_SAMPLE) | OP_BIT(SS_OP_TOP_K),
 	 "also write the dense 0/1 events (argmax, samples, topk)"},
@@ -102,6 +108,33 @@ static const cli_option options[] = {
 	{"help", 'h', NULL, ALL_OPS, "show this help and exit"},
 };
 #define N_OPTIONS SS_ARRAY_LEN(options)
+
+/* Whether option o is one of op's. */
+static int applies(const cli_option *o, ss_op op)
+{
+	if (o->ops & GRAD_OPS)
+		return ss_ops[op].has_grad;
+	return (o->ops & OP_BIT(op)) != 0;
+}
+
+/* "partition, entropy ... and kl": the commands that take --grad. */
+static const char *grad_commands(char *buf, size_t size)
+{
+	int n = 0, seen = 0;
+	size_t used = 0;
+	buf[0] = '\0';
+	for (int k = 0; k < SS_OP_COUNT; k++)
+		n += ss_ops[k].has_grad;
+	for (int k = 0; k < SS_OP_COUNT && used < size; k++) {
+		if (!ss_ops[k].has_grad)
+			continue;
+		seen++;
+		used += (size_t)snprintf(buf + used, size - used, "%s%s",
+					 seen == 1 ? "" : seen == n ? " and " : ", ",
+					 ss_ops[k].name);
+	}
+	return buf;
+}
 
 /* A line of the help: the option, padded, then what it does. */
 #define HELP_LEFT 64
@@ -166,7 +199,7 @@ void cli_command_help(FILE *out, ss_op op)
 		cli_commands[op].summary);
 	for (size_t k = 0; k < N_OPTIONS; k++) {
 		char left[HELP_LEFT];
-		if (!(options[k].ops & OP_BIT(op)))
+		if (!applies(&options[k], op))
 			continue;
 		if (options[k].key < OPT_LONG_ONLY)
 			snprintf(left, sizeof left, "-%c, --%s%s%s",
@@ -277,7 +310,9 @@ static void getopt_tables(ss_op op, const ss_option_spec *const flags[],
 	size_t n_longs = 0, used = 0;
 	shorts[used++] = ':'; /* a missing value returns ':' */
 	for (size_t k = 0; k < N_OPTIONS; k++) {
-		if (!(options[k].ops & OP_BIT(op)))
+		/* --grad parses for every command, so that one without
+		 * gradients can say which have them */
+		if (!applies(&options[k], op) && options[k].key != OPT_GRAD)
 			continue;
 		longs[n_longs++] = (struct option){
 			options[k].long_name,
@@ -375,6 +410,14 @@ static int apply_option(ss_op op, int c, const char *value, const char *where,
 	switch (c) {
 	case OPT_TIMING: opt->timing = 1; return EXIT_OK;
 	case OPT_EVENTS: opt->dense_events = 1; return EXIT_OK;
+	case OPT_GRAD: {
+		char names[256];
+		if (!ss_ops[op].has_grad)
+			return usage_error(op, "'--grad' applies only to %s",
+					   grad_commands(names, sizeof names));
+		opt->grad = 1;
+		return EXIT_OK;
+	}
 	case OPT_PROGRESS: opt->progress = 1; return EXIT_OK;
 	case OPT_NO_PROGRESS: opt->progress = -1; return EXIT_OK;
 	case 'q': cli_quiet = 1; return EXIT_OK;

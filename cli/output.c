@@ -11,6 +11,11 @@
  * Lines for those wait in an unlinked temporary file until the run has
  * succeeded, so that a failed run prints nothing.
  *
+ * A gradient of a dataset that elements share (out_array.sum_over) is
+ * summed over them into a buffer of the dataset's shape as the chunks come,
+ * in batch order, so its bytes depend on neither the threads nor the
+ * chunks, and written when the output is committed.
+ *
  * JSON Lines: one object per batch element, in batch order:
  *   {"index": [i, j], "<result>": value, ...}
  * with per-sample results as a list over samples. Doubles are printed with
@@ -38,6 +43,10 @@ struct out_writer {
 	int has_sample_axis;
 	int64_t num_samples;
 	const in_file *in;
+	/* HDF5: the sums of the sum_over arrays, [samples][entries][size]
+	 * (entries: the dataset's batch entries), else NULL */
+	double *sum[OUT_MAX_ARRAYS];
+	int64_t sum_entries[OUT_MAX_ARRAYS];
 };
 
 /* ---- JSON Lines ------------------------------------------------------------ */
@@ -178,15 +187,20 @@ static int h5_int_attr(hid_t obj, const char *name, hid_t type,
 	return attr < 0 || rc < 0 ? -1 : 0;
 }
 
-/* Shape of array a's dataset: [S?, *b, a]. */
+/* Shape of array a's dataset: [S?, *b, a], or for a sum, [S?, the
+ * dataset's batch axes, a]. */
 static int dataset_shape(const out_writer *w, const out_array *a,
 			 hsize_t *shape)
 {
 	int rank = 0;
 	if (w->has_sample_axis)
 		shape[rank++] = (hsize_t)w->num_samples;
-	for (int d = 0; d < w->in->batch_rank; d++)
-		shape[rank++] = w->in->batch_shape[d];
+	if (a->sum_over)
+		for (int d = 0; d < a->sum_over->batch_rank; d++)
+			shape[rank++] = a->sum_over->shape[d];
+	else
+		for (int d = 0; d < w->in->batch_rank; d++)
+			shape[rank++] = w->in->batch_shape[d];
 	for (int d = 0; d < a->rank; d++)
 		shape[rank++] = a->shape[d];
 	return rank;
@@ -251,6 +265,10 @@ static int h5_create(out_writer *w, const cli_options *opt)
 		if (opt->temperature != 1.0)
 			rc |= h5_int_attr(w->file, "temperature",
 					  H5T_IEEE_F64LE, &opt->temperature);
+		if (opt->grad) {
+			int64_t one = 1;
+			rc |= h5_int_attr(w->file, "grad", H5T_STD_I64LE, &one);
+		}
 		if (ss_ops[opt->op].samples == SS_SAMPLES_DRAWN)
 			rc |= h5_int_attr(w->file, "seed", H5T_STD_U64LE,
 					  &opt->seed) |
@@ -267,11 +285,50 @@ done:
 	return rc;
 }
 
+/* Adds the chunk's values of sum_over array k into its sums, element by
+ * element in batch order. */
+static void h5_sum_chunk(out_writer *w, int k, int64_t start, int64_t count,
+			 const double *data)
+{
+	const out_array *a = &w->arrays[k];
+	for (int64_t s = 0; s < w->num_samples; s++)
+		for (int64_t i = 0; i < count; i++) {
+			int64_t entry = in_source_index(w->in, a->sum_over,
+							start + i);
+			double *to = w->sum[k] +
+				     (s * w->sum_entries[k] + entry) * a->size;
+			const double *from = data + (s * count + i) * a->stride +
+					     a->offset;
+			for (int64_t j = 0; j < a->size; j++)
+				to[j] += from[j];
+		}
+}
+
+/* Writes the sums of the sum_over arrays. */
+static int h5_write_sums(out_writer *w)
+{
+	for (int k = 0; k < w->n_arrays; k++) {
+		if (!w->sum[k] || w->sum_entries[k] * w->arrays[k].size == 0)
+			continue;
+		if (H5Dwrite(w->dset[k], H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL,
+			     H5P_DEFAULT, w->sum[k]) < 0) {
+			cli_error("'%s': cannot write dataset '%s'",
+				  w->path ? w->path : "-", w->arrays[k].name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int h5_write_chunk(out_writer *w, int64_t start, int64_t count,
 			  void *const data[])
 {
 	for (int k = 0; k < w->n_arrays; k++) {
 		const out_array *a = &w->arrays[k];
+		if (w->sum[k]) {
+			h5_sum_chunk(w, k, start, count, data[a->source]);
+			continue;
+		}
 		hsize_t shape[CLI_MAX_RANK + SS_MAX_EVENT_RANK + 1];
 		int rank = dataset_shape(w, a, shape);
 		int lead = w->has_sample_axis + w->in->batch_rank;
@@ -378,6 +435,23 @@ out_writer *out_open(const cli_options *opt, cli_dest *dest,
 		out_close(w, 0);
 		return NULL;
 	}
+	for (int k = 0; w->hdf5 && k < n_arrays; k++) {
+		const in_dataset *ds = arrays[k].sum_over;
+		if (!ds)
+			continue;
+		w->sum_entries[k] = 1;
+		for (int d = 0; d < ds->batch_rank; d++)
+			w->sum_entries[k] *= (int64_t)ds->shape[d];
+		w->sum[k] = calloc((size_t)(num_samples * w->sum_entries[k] *
+					    arrays[k].size) + 1,
+				   sizeof(double));
+		if (!w->sum[k]) {
+			cli_error("cannot allocate the sums of '%s'",
+				  arrays[k].name);
+			out_close(w, 0);
+			return NULL;
+		}
+	}
 	return w;
 }
 
@@ -394,7 +468,9 @@ int out_close(out_writer *w, int commit)
 	if (!w)
 		return -1;
 	if (w->hdf5 && w->file >= 0) {
-		if (commit && !w->temp[0])
+		if (commit)
+			rc = h5_write_sums(w);
+		if (commit && rc == 0 && !w->temp[0])
 			rc = h5_flush_image(w);
 		for (int k = 0; k < w->n_arrays; k++)
 			if (w->dset[k] >= 0)
@@ -423,6 +499,8 @@ int out_close(out_writer *w, int commit)
 		cli_error("'%s': cannot write: %s", w->path, strerror(errno));
 		rc = -1;
 	}
+	for (int k = 0; k < OUT_MAX_ARRAYS; k++)
+		free(w->sum[k]);
 	free(w);
 	return rc;
 }

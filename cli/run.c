@@ -3,7 +3,9 @@
  *
  *   check the destination (cli/dest.c), before any input is read
  *   open and check the input (and the events of log-prob)
- *   plan chunks of the batch that fit the memory budget
+ *   plan chunks of the batch that fit the memory budget (with --grad,
+ *     counting the gradients of every real input, per element, and the
+ *     sums of those of datasets the elements share)
  *   for each chunk: read (one thread), compute (OpenMP), write (one thread),
  *     then update the progress line; the reads and writes of the chunks
  *     around the one being computed overlap it (run_chunks)
@@ -33,6 +35,9 @@ typedef struct run_state {
 	in_events ev;
 	out_array arrays[OUT_MAX_ARRAYS];
 	int n_arrays, has_sample_axis;
+	/* --grad: the gradients' names, grad_<dataset> (two-problem ops:
+	 * grad_p_ and grad_q_), by source - OUT_SOURCE_GRAD */
+	char grad_names[2 * SS_MAX_INPUTS][80];
 	int64_t num_samples, event_size;
 	int64_t chunk;
 	int overlap;      /* I/O beside the computation (run_chunks) */
@@ -41,20 +46,25 @@ typedef struct run_state {
 	double t_read, t_compute, t_write;
 } run_state;
 
+/* Whether real results are stored as float64 (else float32). */
+static int real64(const run_state *r)
+{
+	return r->opt->dtype ? !strcmp(r->opt->dtype, "float64")
+			     : r->in.real_bits == 64;
+}
+
 /* Adds the dataset name of axes spec, the values at offset of output
  * array k (stride values per element), stored as the flags say. */
 static void add_output(run_state *r, const char *name,
 		       const ss_array_spec *spec, unsigned flags, int k,
 		       int64_t offset, int64_t stride)
 {
-	int real64 = r->opt->dtype ? !strcmp(r->opt->dtype, "float64")
-				   : r->in.real_bits == 64;
 	out_array *a = &r->arrays[r->n_arrays++];
 	a->name = name;
 	a->kind = spec->kind;
 	a->type = spec->kind == SS_INT ? OUT_I32
 		  : flags & SS_OUT_INDICATOR ? OUT_U8
-		  : real64 ? OUT_F64 : OUT_F32;
+		  : real64(r) ? OUT_F64 : OUT_F32;
 	a->source = k;
 	a->rank = spec->rank;
 	a->size = 1;
@@ -64,6 +74,46 @@ static void add_output(run_state *r, const char *name,
 	}
 	a->offset = offset;
 	a->stride = stride;
+}
+
+/* Whether input k of in gets a gradient: a real dataset that is present. */
+static int has_grad_input(const in_file *in, int k)
+{
+	return in->ds[k].present && in->structure->inputs[k].kind == SS_REAL;
+}
+
+/*
+ * With --grad, the gradient of each real input k of in (q: Q's): named
+ * grad_<dataset>, or grad_p_/grad_q_ for two-problem ops, in the input's
+ * per-element shape, summed over the elements that share an entry where
+ * the dataset has fewer batch axes than the batch.
+ */
+static void add_grad_outputs(run_state *r, const in_file *in, int q)
+{
+	const ss_structure *st = in->structure;
+	const int two = ss_ops[r->opt->op].operands == SS_TWO_PROBLEMS;
+	for (int k = 0; k < st->n_inputs; k++) {
+		const ss_input_spec *spec = &st->inputs[k];
+		int source = (q ? OUT_SOURCE_GRAD_Q : OUT_SOURCE_GRAD) + k;
+		char *name = r->grad_names[source - OUT_SOURCE_GRAD];
+		out_array *a;
+		if (!has_grad_input(in, k))
+			continue;
+		snprintf(name, sizeof r->grad_names[0], "grad_%s%s",
+			 !two ? "" : q ? "q_" : "p_", spec->name);
+		a = &r->arrays[r->n_arrays++];
+		memset(a, 0, sizeof *a);
+		a->name = name;
+		a->kind = SS_REAL;
+		a->type = real64(r) ? OUT_F64 : OUT_F32;
+		a->source = source;
+		a->rank = spec->rank;
+		for (int d = 0; d < spec->rank; d++)
+			a->shape[d] = (hsize_t)in->dim[spec->dims[d]];
+		a->size = a->stride = ss_input_size(st, k, in->dim);
+		a->sum_over = in_batch_shaped(in, &in->ds[k]) ? NULL
+							     : &in->ds[k];
+	}
 }
 
 /* The arrays to write: every output of the op but those written on
@@ -87,6 +137,11 @@ static void describe_outputs(run_state *r)
 		if (tags)
 			add_output(r, tags, &st->event_tags, flags, k,
 				   ss_array_size(spec, r->in.dim), stride);
+	}
+	if (r->opt->grad) {
+		add_grad_outputs(r, &r->in, 0);
+		if (ss_ops[op].operands == SS_TWO_PROBLEMS)
+			add_grad_outputs(r, &r->in_q, 1);
 	}
 	r->event_size = ss_event_size(st, r->in.dim);
 }
@@ -152,15 +207,18 @@ static int plan_chunks(run_state *r)
 	const double budget = (double)r->opt->max_memory;
 	const double samples = (double)r->num_samples;
 	double per_element = sizeof(ss_element), shared = 0, workspace = 0;
+	double sums = 0; /* --grad: the sums of shared datasets' gradients */
 	int threads = omp_get_max_threads();
 	char need[32], have[32];
 
 	/* A dataset without batch axes (one hmm for every sentence) is read
 	 * and prepared once per chunk; the others once per element. Q's
-	 * datasets count as P's. */
+	 * datasets count as P's. With --grad, every element has its own
+	 * gradient of each real dataset (per sample), and a dataset that
+	 * elements share has one sum of them for the whole run. */
 	for (int k = 0; k < 2 * st->n_inputs; k++) {
-		const in_dataset *ds = k < st->n_inputs
-			? &in->ds[k] : &r->in_q.ds[k - st->n_inputs];
+		const in_file *of = k < st->n_inputs ? in : &r->in_q;
+		const in_dataset *ds = &of->ds[k % st->n_inputs];
 		double values = 1, sources = 1, bytes;
 		if (!ds->present)
 			continue;
@@ -168,6 +226,12 @@ static int plan_chunks(run_state *r)
 			sources *= (double)ds->shape[d];
 		for (int d = ds->batch_rank; d < ds->rank; d++)
 			values *= (double)ds->shape[d];
+		if (r->opt->grad && has_grad_input(of, k % st->n_inputs)) {
+			per_element += CLI_VALUE_BYTES * samples * values;
+			if (!in_batch_shaped(of, ds))
+				sums += CLI_VALUE_BYTES * samples * sources *
+					values;
+		}
 		bytes = CLI_VALUE_BYTES * values;
 		if (st->prepare_bytes && array_fits(values))
 			bytes += (double)st->prepare_bytes(k % st->n_inputs,
@@ -186,11 +250,17 @@ static int plan_chunks(run_state *r)
 	if (ss_ops[op].operands == SS_WITH_EVENTS)
 		per_element += CLI_VALUE_BYTES * samples *
 			       event_values(st, in->dim);
-	/* The workspace is of the element's order: size it once that fits. */
-	if (per_element + shared <= budget)
-		workspace = (double)threads *
-			    (double)ss_workspace_bytes_ranks(st, op, in->dim,
-							     r->num_samples);
+	/* The workspace is of the element's order: size it once that fits.
+	 * The sums count with it: they are held for the whole run. */
+	if (per_element + shared + sums <= budget) {
+		size_t ws = ss_workspace_bytes_ranks(st, op, in->dim,
+						     r->num_samples);
+		if (r->opt->grad && ss_grad_workspace_bytes(st, op, in->dim) > ws)
+			ws = ss_grad_workspace_bytes(st, op, in->dim);
+		workspace = (double)threads * (double)ws + sums;
+	} else {
+		workspace = sums;
+	}
 	if (per_element + shared + workspace > budget) {
 		format_bytes(need, sizeof need, per_element + shared + workspace);
 		format_bytes(have, sizeof have, budget);
@@ -361,6 +431,10 @@ static void slot_free(run_state *r, chunk_slot *c)
 	const int n_out = ss_op_output_count(r->in.structure, r->opt->op);
 	for (int k = 0; k < n_out; k++)
 		free(c->batch.out[k]);
+	for (int k = 0; k < SS_MAX_INPUTS; k++) {
+		free(c->batch.grad[k]);
+		free(c->batch.grad_q[k]);
+	}
 	free(c->batch.empty);
 	free(c->events);
 	in_chunk_free(&c->chunk);
@@ -421,6 +495,22 @@ static int chunk_read(run_state *r, chunk_slot *c, int64_t start,
 			goto done;
 		}
 	}
+	/* --grad: [samples][count][input size] for each array written */
+	for (int k = 0; k < r->n_arrays; k++) {
+		const out_array *a = &r->arrays[k];
+		double **grad = a->source >= OUT_SOURCE_GRAD_Q
+			? &c->batch.grad_q[a->source - OUT_SOURCE_GRAD_Q]
+			: a->source >= OUT_SOURCE_GRAD
+			? &c->batch.grad[a->source - OUT_SOURCE_GRAD] : NULL;
+		if (!grad)
+			continue;
+		*grad = calloc((size_t)(r->num_samples * count * a->size) + 8,
+			       sizeof(double));
+		if (!*grad) {
+			cli_error("cannot allocate the output '%s'", a->name);
+			goto done;
+		}
+	}
 	rc = 0;
 done:
 	r->t_read += omp_get_wtime() - t0;
@@ -451,7 +541,14 @@ static int chunk_compute(run_state *r, chunk_slot *c)
 static int chunk_write(run_state *r, out_writer *w, chunk_slot *c)
 {
 	double t0 = omp_get_wtime();
-	int rc = out_write_chunk(w, c->start, c->count, c->batch.out);
+	void *data[OUT_MAX_SOURCES];
+	for (int k = 0; k < SS_MAX_OP_ARRAYS; k++)
+		data[k] = c->batch.out[k];
+	for (int k = 0; k < SS_MAX_INPUTS; k++) {
+		data[OUT_SOURCE_GRAD + k] = c->batch.grad[k];
+		data[OUT_SOURCE_GRAD_Q + k] = c->batch.grad_q[k];
+	}
+	int rc = out_write_chunk(w, c->start, c->count, data);
 	r->t_write += omp_get_wtime() - t0;
 	return rc;
 }
@@ -697,6 +794,12 @@ int cli_run(const cli_options *opt)
 				sizeof why_buf);
 	if (why) {
 		cli_error("'%s': %s does not support %s: %s", r.in.path,
+			  r.in.structure->name, ss_ops[opt->op].name, why);
+		goto done;
+	}
+	if (opt->grad && (why = ss_grad_unsupported(r.in.structure,
+						     r.in.option, opt->op))) {
+		cli_error("'%s': %s has no gradients for %s: %s", r.in.path,
 			  r.in.structure->name, ss_ops[opt->op].name, why);
 		goto done;
 	}

@@ -561,9 +561,8 @@ static inline float expf_fast(float x)
 	return x < EXPF_MIN ? 0.0f : p;
 }
 
-/* The range of a float-shifted cell's sum that keeps it exact. */
-#define F32_SUM_LO 0x1p-8
-#define F32_SUM_HI 0x1p40
+/* The least sum of a float cell that keeps it exact (vecmat_log_f32). */
+#define F32_SUM_LO 0x1p-40
 
 /* Cells per block of the float kernels: a block's shifts and sums stay in
  * registers while the rows stream by. */
@@ -577,86 +576,127 @@ static int vecmat_f32(const ssi_chart *c, const ssi_step *st, ssi_semiring sr)
 
 /* Cells s0 .. s0 + lanes - 1 of a vecmat step over float potentials into
  * out, NaN where a cell needs its double reduction; returns how many do.
- * Inlined with lanes a constant, so that each loop is a few vectors. */
+ * u[j - lo] = exp(x_j - X) as floats (see vecmat_log_f32). Inlined with
+ * lanes a constant, so that each loop is a few vectors. */
 static inline __attribute__((always_inline)) int
 vecmat_f32_block(const ssi_chart *c, const ssi_step *st, int64_t s0,
-		 int lanes, double *out)
+		 int lanes, const float *u, double X, double *out)
 {
 	const float *theta = c->theta_f32 + st->part.base + s0;
-	const double *x = c->cell + st->x.base;
-	float mf[F32_LANES], sum[F32_LANES];
-	double m[F32_LANES];
+	float top[F32_LANES], sum[F32_LANES];
 	int bad = 0;
 	for (int l = 0; l < lanes; l++) {
-		mf[l] = -INFINITY;
+		top[l] = -INFINITY;
 		sum[l] = 0.0f;
 	}
 	for (int64_t j = st->lo; j < st->hi; j++) {
-		const double xj = x[j * st->x.per_j];
-		const float xf = (float)xj, *th = theta + j * st->part.per_j;
-		if (xj == -INFINITY)
-			continue;
-		#pragma omp simd
-		for (int l = 0; l < lanes; l++) {
-			const float v = xf + th[l];
-			mf[l] = v > mf[l] ? v : mf[l];
-		}
-	}
-	for (int l = 0; l < lanes; l++)
-		m[l] = mf[l] == -INFINITY ? 0.0 : (double)mf[l];
-	for (int64_t j = st->lo; j < st->hi; j++) {
-		const double xj = x[j * st->x.per_j];
 		const float *th = theta + j * st->part.per_j;
-		if (xj == -INFINITY)
+		if (u[j - st->lo] == 0.0f)
 			continue;
 		#pragma omp simd
 		for (int l = 0; l < lanes; l++)
-			sum[l] += expf_fast((float)((double)th[l] + (xj - m[l])));
+			top[l] = th[l] > top[l] ? th[l] : top[l];
+	}
+	for (int64_t j = st->lo; j < st->hi; j++) {
+		const float *th = theta + j * st->part.per_j, uj = u[j - st->lo];
+		if (uj == 0.0f)
+			continue;
+		#pragma omp simd
+		for (int l = 0; l < lanes; l++)
+			sum[l] = FMAF(uj, expf_fast(th[l] - top[l]), sum[l]);
 	}
 	#pragma omp simd reduction(+:bad)
 	for (int l = 0; l < lanes; l++) {
 		const double y = (double)sum[l];
-		const int ok = (y >= F32_SUM_LO) & (y <= F32_SUM_HI) &
-			       (mf[l] != -INFINITY);
-		out[s0 + l] = ok ? m[l] + ssi_log(y) : NAN;
+		const int ok = (y >= F32_SUM_LO) & (top[l] != -INFINITY);
+		out[s0 + l] = ok ? X + (double)top[l] + ssi_log(y) : NAN;
+		c->factor[st->out + s0 + l] = (double)top[l];
 		bad += !ok;
 	}
 	return bad;
 }
 
 static int vecmat_f32_wide(const ssi_chart *c, const ssi_step *st,
-			   int64_t s0, double *out)
+			   int64_t s0, const float *u, double X, double *out)
 {
-	return vecmat_f32_block(c, st, s0, F32_LANES, out);
+	return vecmat_f32_block(c, st, s0, F32_LANES, u, X, out);
 }
 
 static int vecmat_f32_narrow(const ssi_chart *c, const ssi_step *st,
-			     int64_t s0, double *out)
+			     int64_t s0, const float *u, double X, double *out)
 {
-	return vecmat_f32_block(c, st, s0, F32_LANES / 4, out);
+	return vecmat_f32_block(c, st, s0, F32_LANES / 4, u, X, out);
 }
 
-/* Log inside of a vecmat step over float potentials, into out: blocks of
- * F32_LANES cells (the last moved back to end at count, as next_block
- * places them: a cell's bits do not depend on its block), then the cells
- * left NaN in double. */
-static void vecmat_log_f32(ssi_chart *c, const ssi_step *st, double *out)
+/* The x factors of a vecmat step over float potentials: X = max_j x_j
+ * into *X, u_j = exp(x_j - X) as floats at c->cand + (hi - lo); 1 where
+ * some u_j underflows (x_j > -inf, u_j = 0). */
+static int x_factors(ssi_chart *c, const ssi_step *st, double *X)
+{
+	const double *x = c->cell + st->x.base;
+	const int64_t n = st->hi - st->lo;
+	double *xs = c->cand, top = -INFINITY; /* the x_j, contiguous */
+	float *u = (float *)(c->cand + n);
+	int bad = 0;
+	for (int64_t j = 0; j < n; j++)
+		xs[j] = x[(st->lo + j) * st->x.per_j];
+	#pragma omp simd reduction(max:top)
+	for (int64_t j = 0; j < n; j++)
+		top = xs[j] > top ? xs[j] : top;
+	#pragma omp simd
+	for (int64_t j = 0; j < n; j++)
+		xs[j] = ssi_exp(xs[j] - top);
+	#pragma omp simd
+	for (int64_t j = 0; j < n; j++)
+		u[j] = (float)xs[j];
+	for (int64_t j = 0; j < n; j++)
+		bad |= u[j] == 0.0f && x[(st->lo + j) * st->x.per_j] > -INFINITY;
+	*X = top;
+	return bad;
+}
+
+/*
+ * Log inside of a vecmat step over float potentials, into out. The
+ * candidates factor as exp(x_j + θ[j, s]) = e^(X + T[s]) u_j E[j, s] with
+ * X the largest x_j, u_j = exp(x_j - X) (in double, once per j, rounded
+ * to float), T[s] the largest θ[j, s] of its column and E[j, s] =
+ * exp(θ[j, s] - T[s]) in floats: one float exp and one fused multiply-add
+ * per candidate, no argument formed in double. A cell is
+ *   o[s] = X + T[s] + log Σ_j u_j E[j, s]
+ * exact to the floats' rounding where its sum is at least F32_SUM_LO (its
+ * largest terms are then normal floats); others (candidates whose x and θ
+ * are large for different j) are recomputed in double, and so is the
+ * whole step where some u_j underflows (an x more than 87 below the
+ * largest): a term so dropped could have been the cell's largest.
+ * Blocks of F32_LANES cells (the last moved back to end at count, as
+ * next_block places them: a cell's bits do not depend on its block); a
+ * step of fewer than F32_LANES / 4 cells runs in double.
+ */
+static void vecmat_log_f32(ssi_chart *c, ssi_step *st, double *out)
 {
 	const int64_t count = st->count;
-	int64_t s0 = 0;
+	const float *u = (const float *)(c->cand + (st->hi - st->lo));
+	double X;
 	const int narrow = F32_LANES / 4;
-	int bad = count < narrow;
-	for (int64_t s = 0; bad && s < count; s++)
-		out[s] = NAN;
+	int64_t s0 = 0;
+	int bad = 0;
+	bad = x_factors(c, st, &X);
+	st->factored = 0;
+	if (X == -INFINITY || bad || count < narrow) {
+		for (int64_t s = 0; s < count; s++)
+			out[s] = cell_logsumexp(c, st, s);
+		return;
+	}
 	for (; count >= F32_LANES && s0 + F32_LANES <= count; s0 += F32_LANES)
-		bad |= vecmat_f32_wide(c, st, s0, out);
+		bad |= vecmat_f32_wide(c, st, s0, u, X, out);
 	if (s0 < count && count >= F32_LANES)
-		bad |= vecmat_f32_wide(c, st, count - F32_LANES, out);
+		bad |= vecmat_f32_wide(c, st, count - F32_LANES, u, X, out);
 	else
 		for (; count >= narrow && s0 < count; s0 += narrow)
 			bad |= vecmat_f32_narrow(c, st, s0 + narrow > count
 							  ? count - narrow : s0,
-						 out);
+						 u, X, out);
+	st->factored = !bad;
 	for (int64_t s = 0; bad && s < count; s++)
 		if (isnan(out[s]))
 			out[s] = cell_logsumexp(c, st, s);
@@ -673,6 +713,53 @@ static inline double sum_rows8(const double *p, int64_t n)
 			acc[l] += p[k + l];
 	return ((acc[0] + acc[4]) + (acc[2] + acc[6])) +
 	       ((acc[1] + acc[5]) + (acc[3] + acc[7]));
+}
+
+/*
+ * The adjoints of a vecmat step whose inside took the float factorisation
+ * for every cell (vecmat_log_f32; T[s] kept in c->factor): p = ḡ exp(x_j +
+ * θ[j, s] - o) = r[s] u_j E[j, s], with r[s] = ḡ(s) exp(X + T[s] - o[s])
+ * (one exp per cell, in double) and the float exps E of the inside: all
+ * in floats, added to the double adjoints and marginals.
+ */
+static void vecmat_outside_factored(ssi_chart *c, const ssi_step *st,
+				    double *mu)
+{
+	const int64_t count = st->count, width = padded(count);
+	const int64_t n = st->hi - st->lo;
+	const double *o = c->row[ROW_O], *g = c->row[ROW_G];
+	const double *top = c->factor + st->out;
+	const float *u = (const float *)(c->cand + n);
+	float *r = (float *)c->row[ROW_M], *t = (float *)c->row[ROW_V];
+	float *p = (float *)c->row[ROW_F];
+	double X;
+	x_factors(c, st, &X);
+	for (int64_t s = 0; s < count; s++) {
+		r[s] = (float)(g[s] * ssi_exp(X + top[s] - o[s]));
+		t[s] = (float)top[s];
+	}
+	for (int64_t s = count; s < width; s++)
+		p[s] = 0.0f;
+	for (int64_t j = st->lo; j < st->hi; j++) {
+		const int64_t ax = st->x.base + j * st->x.per_j;
+		const int64_t ap = st->part.base + j * st->part.per_j;
+		const float *th = c->theta_f32 + ap, uj = u[j - st->lo];
+		float total = 0.0f;
+		if (uj == 0.0f)
+			continue;
+		#pragma omp simd reduction(+:total)
+		for (int64_t s = 0; s < count; s++) {
+			p[s] = r[s] * uj * expf_fast(th[s] - t[s]);
+			total += p[s];
+		}
+		c->adj[ax] += (double)total;
+		if (mu) {
+			double *q = mu + ap;
+			#pragma omp simd
+			for (int64_t s = 0; s < count; s++)
+				q[s] += (double)p[s];
+		}
+	}
 }
 
 /* The vecmat shape's adjoints over float potentials: p = ḡ exp(x_j + θ
@@ -1101,6 +1188,10 @@ static double step_outside(ssi_chart *c, const ssi_step *st, double *mu,
 	case SHAPE_SPLIT:
 		return split_outside(c, st, entropy);
 	case SHAPE_VECMAT:
+		if (vecmat_f32(c, st, SSI_LOG) && st->factored && !entropy) {
+			vecmat_outside_factored(c, st, mu);
+			return 0.0;
+		}
 		if (vecmat_f32(c, st, SSI_LOG))
 			return vecmat_outside_f32(c, st, mu, entropy);
 		return vecmat_outside(c, st, mu, entropy);

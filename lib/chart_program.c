@@ -4,7 +4,8 @@
  */
 #include "internal.h"
 
-/* Scratch: the rows, and one cell's candidates (hi - lo) for choose. */
+/* Scratch: the rows, and one cell's candidates (hi - lo) twice: for
+ * choose, and for the float kernels' x_j and their exps as floats. */
 /* A row's room: the width rounded up to whole vectors (SSI_ROW_ALIGN). */
 static int64_t row_stride(const ssi_chart_size *size)
 {
@@ -13,7 +14,7 @@ static int64_t row_stride(const ssi_chart_size *size)
 
 static size_t scratch_doubles(const ssi_chart_size *size)
 {
-	return (size_t)(SSI_CHART_ROWS * row_stride(size) + size->candidates);
+	return (size_t)(SSI_CHART_ROWS * row_stride(size) + 2 * size->candidates);
 }
 
 size_t ssi_chart_bytes(const ssi_chart_size *size)
@@ -67,14 +68,14 @@ static void push(ssi_chart *c, ssi_step step)
 void ssi_chart_push(ssi_chart *c, int64_t out, int64_t count, int64_t lo,
 		    int64_t hi, ssi_operand x, ssi_operand y, ssi_operand part)
 {
-	push(c, (ssi_step){out, count, lo, hi, x, y, part, 0, 0.0});
+	push(c, (ssi_step){out, count, lo, hi, x, y, part, 0, 0.0, 0});
 }
 
 void ssi_chart_push_normalised(ssi_chart *c, int64_t out, int64_t count,
 			       int64_t lo, int64_t hi, ssi_operand x,
 			       ssi_operand y, ssi_operand part)
 {
-	push(c, (ssi_step){out, count, lo, hi, x, y, part, 1, 0.0});
+	push(c, (ssi_step){out, count, lo, hi, x, y, part, 1, 0.0, 0});
 }
 
 /* ---- the k-best state ------------------------------------------------------- */

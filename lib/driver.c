@@ -3,9 +3,11 @@
  *
  * Elements are independent: OpenMP threads take them one at a time, each
  * with its own workspace, and write only their own slices of the outputs,
- * so results do not depend on the number of threads. Every element is
- * validated before any is computed; the error reported is that of the
- * lowest failing element.
+ * so results do not depend on the number of threads. Each element is
+ * validated and, if valid, computed at once, while its inputs are still
+ * in cache; the error reported is that of the lowest failing element
+ * (invalid, or failing to compute), and the outputs of a failed chunk
+ * are not to be used.
  *
  * Preparations. Before that, the inputs a structure prepares
  * (ss_structure.prepare) are prepared once per distinct array: the
@@ -222,6 +224,49 @@ static void decode_slices(const ss_batch *b, int first, int64_t s, int64_t i,
 	}
 }
 
+/* Whether the batch asks for gradients (of an op that has them). */
+static int wants_grad(ss_op op, const ss_batch *b)
+{
+	int any = 0;
+	for (int k = 0; k < SS_MAX_INPUTS; k++)
+		any |= b->grad[k] || b->grad_q[k];
+	return any && ss_ops[op].has_grad;
+}
+
+/* The op's scalar result and its gradients (ss_grad), element i. */
+static int run_grad(ss_op op, const ss_batch *b, int64_t i,
+		    const ss_element *e, const ss_element *q, void *ws,
+		    ss_error *err)
+{
+	const ss_structure *st = b->structure;
+	const int64_t E = ss_event_size(st, e->dim), count = b->count;
+	const int64_t S = op == SS_OP_LOG_PROB ? b->num_samples : 1;
+	double *result = &OUT_REAL(b, 0)[i];
+	ss_grads g;
+	int rc;
+	for (int k = 0; k < SS_MAX_INPUTS; k++) {
+		const int64_t size = k < st->n_inputs
+			? ss_input_size(st, k, e->dim) : 0;
+		g.p[k] = b->grad[k] ? b->grad[k] + i * size : NULL;
+		g.q[k] = b->grad_q[k] ? b->grad_q[k] + i * size : NULL;
+		g.stride[k] = (size_t)(count * size);
+	}
+	rc = ss_grad(st, op, e, q, ws, op == SS_OP_LOG_PROB ? b->events + i * E : NULL,
+		     S, (size_t)(count * E), result, (size_t)count, &g, err);
+	if (op == SS_OP_LOG_PROB) {
+		/* empty: the element has no structure, as without --grad */
+		double logz = 0.0;
+		if (rc == SS_OK)
+			rc = ss_log_partition(st, e, ws, &logz, err);
+		b->empty[i] = logz == -INFINITY;
+	} else if (op == SS_OP_PARTITION) {
+		b->empty[i] = *result == -INFINITY;
+	} else {
+		b->empty[i] = isnan(*result);
+	}
+	return rc;
+}
+
 static int run_element(ss_op op, const ss_batch *b, int64_t i,
 		       const ss_element *e, const ss_element *q, void *ws,
 		       ss_error *err)
@@ -233,6 +278,8 @@ static int run_element(ss_op op, const ss_batch *b, int64_t i,
 	double logz;
 	int rc = SS_OK;
 
+	if (wants_grad(op, b))
+		return run_grad(op, b, i, e, q, ws, err);
 	switch (op) {
 	case SS_OP_PARTITION:
 		rc = ss_log_partition(st, e, ws, &OUT_REAL(b, 0)[i], err);
@@ -355,6 +402,11 @@ static int run_all(int op, const ss_batch *b, const plans *pl,
 					   op == SS_OP_TOP_K ? b->num_samples : 1)
 		: 64;
 	int64_t first_bad = b->count;
+	if (op >= 0 && b->count && wants_grad((ss_op)op, b)) {
+		size_t g = ss_grad_workspace_bytes(st, (ss_op)op,
+						   b->elements[0].dim);
+		ws_bytes = g > ws_bytes ? g : ws_bytes;
+	}
 	int first_q = 0, alloc_failed = 0;
 	ss_error first_err = {SS_OK, ""};
 	ss_batch bq = *b;
@@ -373,15 +425,13 @@ static int run_all(int op, const ss_batch *b, const plans *pl,
 			int rc, in_q = 0;
 			if (!ws)
 				continue;
-			if (op >= 0) {
-				rc = run_element((ss_op)op, b, i, e, q, ws, &e_err);
-			} else {
-				rc = st->validate(e, ws, &e_err);
-				if (rc == SS_OK && q) {
-					rc = validate_q(st, e, q, ws, &e_err);
-					in_q = 1;
-				}
+			rc = st->validate(e, ws, &e_err);
+			if (rc == SS_OK && q) {
+				rc = validate_q(st, e, q, ws, &e_err);
+				in_q = rc != SS_OK;
 			}
+			if (rc == SS_OK && op >= 0)
+				rc = run_element((ss_op)op, b, i, e, q, ws, &e_err);
 			if (rc != SS_OK) {
 				#pragma omp critical(ss_first_error)
 				if (i < first_bad) {
@@ -431,6 +481,15 @@ int ss_run(ss_op op, const ss_batch *batch, int64_t *failed, int *failed_q,
 			      op, why, sizeof why))
 		return ss_error_set(err, SS_EUNSUPPORTED, "%s: %s",
 				    batch->structure->name, why);
+	if (wants_grad(op, batch)) {
+		const char *no = ss_grad_unsupported(batch->structure,
+			batch->count ? batch->elements[0].option : NULL, op);
+		if (no)
+			return ss_error_set(err, SS_EUNSUPPORTED,
+					    "%s: %s --grad: %s",
+					    batch->structure->name,
+					    ss_ops[op].name, no);
+	}
 	if ((ss_ops[op].operands == SS_TWO_PROBLEMS) != !!batch->elements_q)
 		return ss_error_set(err, SS_EUNSUPPORTED,
 				    "%s takes %s", ss_ops[op].name,
@@ -450,9 +509,7 @@ int ss_run(ss_op op, const ss_batch *batch, int64_t *failed, int *failed_q,
 		plan_free(&pl.p[0]);
 		plan_free(&pl.p[1]);
 	}
-	rc = run_all(-1, batch, &pl, failed, failed_q, err);
-	if (!rc)
-		rc = run_all((int)op, batch, &pl, failed, failed_q, err);
+	rc = run_all((int)op, batch, &pl, failed, failed_q, err);
 	plan_free(&pl.p[0]);
 	plan_free(&pl.p[1]);
 	return rc;

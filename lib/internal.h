@@ -127,6 +127,7 @@ typedef struct ssi_step {
 	ssi_operand x, y, part;
 	int normalised;
 	double shift;
+	int factored; /* set by a log inside: lib/chart.c, vecmat_log_f32 */
 } ssi_step;
 
 /* Upper bounds for one element's program: steps, cells, the candidates of
@@ -165,7 +166,8 @@ typedef struct ssi_chart {
 	int factors;
 	double factor_lo, factor_hi;   /* the range of a factor's log */
 	double factor_min, factor_max; /* and of a factor */
-	double *cell, *factor, *adj, *cand, *row[SSI_CHART_ROWS];
+	double *cell, *factor, *adj, *row[SSI_CHART_ROWS];
+	double *cand; /* [2 candidates] */
 	int32_t *active;
 } ssi_chart;
 
@@ -229,6 +231,12 @@ double ssi_chart_kbest(ssi_chart *c, ssi_kbest *kb);
  * returns its score (-inf, nothing added, past the last one). */
 double ssi_chart_kbest_structure(ssi_chart *c, ssi_kbest *kb, int32_t rank,
 				 double *event);
+
+/* After a log inside with log Z > -inf: adds (∇² log Z · d)[part] =
+ * Cov(parts_part, parts · d) to hv, with tau and gdot [cells] as scratch
+ * (lib/chart_hvp.c); overwrites the adjoints. */
+void ssi_chart_hvp(ssi_chart *c, const double *d, double *hv, double *tau,
+		   double *gdot);
 
 /* After the max inside whose best score is best (> -inf): raises mm[part]
  * to the best score of a structure using the part (lib/chart.c). */
@@ -398,6 +406,11 @@ double ssi_nonprojective_marginals(const ssi_tree *p, void *ws, double *mu);
 double ssi_nonprojective_argmax(const ssi_tree *p, void *ws, int64_t *heads);
 void ssi_nonprojective_sample(const ssi_tree *p, void *ws, ss_rng *rng,
 			      int64_t *heads);
+/* hv (zeroed) = ∇² log Z · d over the arcs, log Z > -inf
+ * (lib/dep_nonprojective_hvp.c). */
+size_t ssi_nonprojective_hvp_workspace(int64_t n);
+void ssi_nonprojective_hvp(const ssi_tree *p, void *ws, const double *d,
+			   double *hv);
 
 /* ---- the kernels of one instruction set (lib/isa.c) ------------------ */
 

@@ -770,3 +770,238 @@ int ss_cross_entropy(const ss_structure *s, const ss_element *p,
 	*cross_entropy = entropy + kl;
 	return SS_OK;
 }
+
+/* ---- gradients (--grad) ------------------------------------------------------ */
+
+/*
+ * The derivative of a result f with respect to the inputs as written: f's
+ * gradient in the canonical potentials, dθ, then the chain rule through
+ * the temperature (θ / T) and through lower (lower_grad: log-softmax,
+ * symmetrisation). In θ:
+ *   partition      ∂ log Z = μ
+ *   log-prob       ∂ (score(y) - log Z) = parts(y) - μ
+ *   entropy        ∂H = -∇² log Z · θ = -Cov(parts, score)
+ *   kl             P: ∇²_p log Z_p · (θ_p - θ_q) = Cov_p(parts, s_p - s_q);
+ *                  Q: μ_q - μ_p
+ *   cross-entropy  P: -∇²_p log Z_p · θ_q = -Cov_p(parts, s_q);
+ *                  Q: μ_q - μ_p
+ * the products with the Hessian by the chart's second-order pass
+ * (lib/chart_hvp.c) or the structure's hvp hook. Parts of potential -inf
+ * take direction 0: no structure of positive probability has them.
+ */
+
+/* The extra arrays of gradients, after a kl workspace: the direction d,
+ * the product hv, Q's marginals, and the chart's tangents. */
+typedef struct grad_ws {
+	double *d, *hv, *mu_q, *tau, *gdot;
+} grad_ws;
+
+static size_t cells_bytes(const ss_structure *s, const int64_t dim[])
+{
+	const ss_structure *k = canonical_of(s);
+	ssi_chart_size size;
+	if (!k->chart_size)
+		return 0;
+	k->chart_size(dim, &size);
+	return ssi_align64((size_t)size.cells * sizeof(double));
+}
+
+size_t ss_grad_workspace_bytes(const ss_structure *s, ss_op op,
+			       const int64_t dim[])
+{
+	(void)op;
+	return ss_workspace_bytes(s, SS_OP_KL, dim) + 3 * array_bytes(s, dim) +
+	       2 * cells_bytes(s, dim);
+}
+
+static grad_ws carve_grad(const ss_structure *s, const int64_t dim[],
+			  void *ws)
+{
+	const size_t E = array_bytes(s, dim), C = cells_bytes(s, dim);
+	char *p = (char *)ws + ss_workspace_bytes(s, SS_OP_KL, dim);
+	grad_ws g;
+	g.d = (double *)p;
+	g.hv = (double *)(p + E);
+	g.mu_q = (double *)(p + 2 * E);
+	g.tau = (double *)(p + 3 * E);
+	g.gdot = (double *)(p + 3 * E + C);
+	return g;
+}
+
+const char *ss_grad_unsupported(const ss_structure *s, const int64_t *option,
+				ss_op op)
+{
+	const ss_structure *k = canonical_of(s);
+	(void)option;
+	if (!ss_ops[op].has_grad)
+		return "only partition, log-prob, entropy, cross-entropy and kl have gradients";
+	if (s->lower && !s->lower_grad)
+		return "the gradient through its normalisation is not built";
+	if (op != SS_OP_PARTITION && op != SS_OP_LOG_PROB && !k->chart &&
+	    !k->hvp)
+		return "the second-order pass its gradient needs is not built";
+	return NULL;
+}
+
+/* d (zeroed where θ is -inf): a direction from the values x. */
+static void direction(const canon *p, const double *x, double *d)
+{
+	for (int64_t k = 0; k < p->parts; k++)
+		d[k] = p->theta[k] > -INFINITY && isfinite(x[k]) ? x[k] : 0.0;
+}
+
+/* hv = ∇² log Z · d, after canon_marginals of p. */
+static int canon_hvp(canon *p, const grad_ws *g, const double *d,
+		     double *hv, ss_error *err)
+{
+	memset(hv, 0, (size_t)p->parts * sizeof *hv);
+	if (!p->has_chart)
+		return p->k->hvp(&p->c, p->special, d, hv, err);
+	ssi_chart_hvp(&p->chart, d, hv, g->tau, g->gdot);
+	return SS_OK;
+}
+
+/* The gradients of the inputs of e (of s) from dtheta, f's gradient in the
+ * tempered canonical potentials (scaled here), into grad[] at sample i;
+ * all 0 where the result is not finite. */
+static void input_grads(const ss_structure *s, const ss_element *e,
+			const ops_ws *w, double *dtheta, int finite,
+			double *const grads[], const size_t stride[], int64_t i)
+{
+	double *grad[SS_MAX_INPUTS] = {0};
+	const double t = e->temperature > 0.0 ? e->temperature : 1.0;
+	const int64_t parts = parts_of(s, e->dim);
+	for (int k = 0; k < s->n_inputs; k++) {
+		if (!grads[k] || s->inputs[k].kind != SS_REAL)
+			continue;
+		grad[k] = grads[k] + (size_t)i * stride[k];
+		memset(grad[k], 0,
+		       (size_t)ss_input_size(s, k, e->dim) * sizeof *grad[k]);
+		if (!e->input[k])
+			grad[k] = NULL;
+	}
+	if (!finite)
+		return;
+	if (t != 1.0)
+		for (int64_t k = 0; k < parts; k++)
+			dtheta[k] /= t;
+	if (s->lower_grad)
+		s->lower_grad(e, w->special, dtheta, grad);
+	else if (grad[0])
+		memcpy(grad[0], dtheta, (size_t)parts * sizeof *dtheta);
+}
+
+static int grad_log_prob(const ss_structure *s, const ss_element *e,
+			 const ops_ws *w, const double *events, int64_t num,
+			 size_t event_stride, double *result,
+			 size_t result_stride, const ss_grads *grads,
+			 ss_error *err)
+{
+	canon p;
+	double logz;
+	int rc;
+	if (lower(s, e, w, w->theta_p, 1, &p, err))
+		return SS_EDATA;
+	if ((rc = canon_marginals(&p, w->mu, &logz, err)) != SS_OK)
+		return rc;
+	for (int64_t i = 0; i < num; i++) {
+		double score = 0.0, *lp = result + (size_t)i * result_stride;
+		int empty = 0;
+		rc = s->to_parts(e, w->special,
+				 events + (size_t)i * event_stride, w->parts,
+				 &empty, err);
+		if (rc != SS_OK)
+			return rc;
+		for (int64_t k = 0; k < p.parts; k++) {
+			if (w->parts[k] != 0.0)
+				score += w->parts[k] * p.theta[k];
+			w->theta_q[k] = w->parts[k] - w->mu[k];
+		}
+		*lp = empty || score == -INFINITY || logz == -INFINITY
+			? -INFINITY : score - logz;
+		input_grads(s, e, w, w->theta_q, isfinite(*lp), grads->p,
+			    grads->stride, i);
+	}
+	return SS_OK;
+}
+
+int ss_grad(const ss_structure *s, ss_op op, const ss_element *pe,
+	    const ss_element *qe, void *ws, const double *events, int64_t num,
+	    size_t event_stride, double *result, size_t result_stride,
+	    const ss_grads *grads, ss_error *err)
+{
+	ops_ws w = carve(s, SS_OP_KL, pe, ws);
+	grad_ws g = carve_grad(s, pe->dim, ws);
+	canon p, q;
+	double logz;
+	int rc = SS_OK;
+
+	switch (op) {
+	case SS_OP_LOG_PROB:
+		return grad_log_prob(s, pe, &w, events, num, event_stride,
+				     result, result_stride, grads, err);
+	case SS_OP_PARTITION:
+		if (lower(s, pe, &w, w.theta_p, 1, &p, err))
+			return SS_EDATA;
+		if ((rc = canon_marginals(&p, w.mu, result, err)) != SS_OK)
+			return rc;
+		input_grads(s, pe, &w, w.mu, isfinite(*result), grads->p,
+			    grads->stride, 0);
+		return SS_OK;
+	case SS_OP_ENTROPY:
+		if (lower(s, pe, &w, w.theta_p, 1, &p, err))
+			return SS_EDATA;
+		if ((rc = canon_entropy(&p, result, err)) != SS_OK)
+			return rc;
+		if (isfinite(*result)) { /* the log inside is in the chart */
+			direction(&p, p.theta, g.d);
+			if ((rc = canon_hvp(&p, &g, g.d, g.hv, err)) != SS_OK)
+				return rc;
+			for (int64_t k = 0; k < p.parts; k++)
+				g.hv[k] = 0.0 - g.hv[k]; /* +0, not -0 */
+		}
+		input_grads(s, pe, &w, g.hv, isfinite(*result), grads->p,
+			    grads->stride, 0);
+		return SS_OK;
+	case SS_OP_KL:
+	case SS_OP_CROSS_ENTROPY:
+		break;
+	default:
+		return ss_error_set(err, SS_EUNSUPPORTED, "%s has no gradient",
+				    ss_ops[op].name);
+	}
+	/* kl and cross-entropy: the value, then Q's marginals, then P's
+	 * (whose chart the second-order pass reads). */
+	rc = op == SS_OP_KL ? divergence(s, pe, qe, ws, result, err)
+			    : ss_cross_entropy(s, pe, qe, ws, result, err);
+	if (rc != SS_OK)
+		return rc;
+	if (isfinite(*result)) {
+		if (lower(s, qe, &w, w.theta_q, 1, &q, err))
+			return SS_EDATA;
+		if ((rc = canon_marginals(&q, g.mu_q, &logz, err)) != SS_OK)
+			return rc;
+		if (q.theta != w.theta_q)
+			memcpy(w.theta_q, q.theta, (size_t)q.parts * sizeof *w.theta_q);
+		if (lower(s, pe, &w, w.theta_p, 1, &p, err))
+			return SS_EDATA;
+		if ((rc = canon_marginals(&p, w.mu, &logz, err)) != SS_OK)
+			return rc;
+		for (int64_t k = 0; k < p.parts; k++)
+			w.parts[k] = op == SS_OP_KL ? p.theta[k] - w.theta_q[k]
+						    : w.theta_q[k];
+		direction(&p, w.parts, g.d);
+		if ((rc = canon_hvp(&p, &g, g.d, g.hv, err)) != SS_OK)
+			return rc;
+		for (int64_t k = 0; k < p.parts; k++) {
+			if (op == SS_OP_CROSS_ENTROPY)
+				g.hv[k] = 0.0 - g.hv[k];
+			g.mu_q[k] -= w.mu[k];
+		}
+	}
+	input_grads(s, pe, &w, g.hv, isfinite(*result), grads->p,
+		    grads->stride, 0);
+	input_grads(s, qe, &w, g.mu_q, isfinite(*result), grads->q,
+		    grads->stride, 0);
+	return SS_OK;
+}

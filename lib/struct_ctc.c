@@ -37,6 +37,15 @@
  * ids (stay on the same id; a blank after a label and a label after a
  * blank advance one row; a new label after another label skips the blank).
  *
+ * Gradients (lower_grad): θ[s, t] = logp[t][l'_s] - the frame's
+ * log-softmax of x[t] picked at l'_s - so, with df/dθ read only where θ
+ * is finite (a -inf part has no derivative),
+ *   dlogp[t][v] = Σ_{s < S', l'_s = v} dθ[s, t]     (every blank row, and
+ *                                                    each repeat of a label)
+ *   dx[t][v]    = dlogp[t][v] - softmax(x[t])[v] Σ_v' dlogp[t][v']
+ * for t < T, softmax 0 at a -inf logit. A dead frame (entirely -inf) and
+ * the frames past T get 0. Time O(T (S' + V)).
+ *
  * Time O(T L' + T V) per element, memory O(n L). Graves, Fernández, Gomez
  * and Schmidhuber (2006).
  */
@@ -180,6 +189,34 @@ static void ctc_lower(const ss_element *e, void *ws, double *theta,
 	}
 	out->input[CTC_LOG_POTENTIALS] = theta;
 	out->dtype[CTC_LOG_POTENTIALS] = SS_F64;
+}
+
+/* df/dx [n, V] from df/dθ (see the banner): each frame's picks summed
+ * per id into grad, then back through the frame's log-softmax there. */
+static void ctc_lower_grad(const ss_element *e, void *ws, const double *dtheta,
+			   double *const grad[])
+{
+	const int64_t n = e->dim[SS_DIM_N], V = e->dim[SS_DIM_V];
+	const int64_t T = input_length(e), Sp = 2 * label_length(e) + 1;
+	const double *x = e->input[CTC_LOG_POTENTIALS];
+	double *g = grad[CTC_LOG_POTENTIALS];
+	(void)ws;
+	for (int64_t t = 0; g && t < T; t++) {
+		const double *row = x + t * V;
+		double *gr = g + t * V, sum = 0.0, norm;
+		for (int64_t s = 0; s < Sp; s++) {
+			const int64_t id = row_id(e, s);
+			if (row[id] > -INFINITY) {
+				gr[id] += dtheta[s * n + t];
+				sum += dtheta[s * n + t];
+			}
+		}
+		if (sum == 0.0)
+			continue; /* dx = dlogp, a dead frame among them */
+		norm = ssi_logsumexp(row, V);
+		for (int64_t v = 0; v < V; v++)
+			gr[v] -= exp(row[v] - norm) * sum;
+	}
 }
 
 /* Steps: the mask (1 + 2 + at most S'), a guard, frame 0 (2), frames
@@ -382,6 +419,7 @@ const ss_structure ssi_ctc = {
 	.n_decodes = 2,
 	.validate = ctc_validate,
 	.lower = ctc_lower,
+	.lower_grad = ctc_lower_grad,
 	.chart_size = ctc_chart_size,
 	.chart = ctc_chart,
 	.to_parts = ctc_to_parts,

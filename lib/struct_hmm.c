@@ -24,6 +24,22 @@
  * computes them itself, with the same bits. π and T are normalised per
  * element, O(t²), as the chain costs that anyway.
  *
+ * Gradients (lower_grad): by the chain rule through θ, with df/dθ read
+ * only where θ is finite (a -inf part has no derivative). Each θ entry is
+ * one normalised logit plus one emission, so
+ *   d log π[c]     = dθ[0, 0, c]
+ *   d log T[a, c]  = Σ_{0<i<L} dθ[i, a, c]          (every position)
+ *   d em[i, c]     = dθ[0, 0, c] (i = 0), Σ_a dθ[i, a, c] (0 < i < L)
+ * and emission_scores[i, c] receives d em[i, c], or log E[c, x_i] does
+ * (summed over the positions that observe x_i). Each normalised row then
+ * goes back through its log-softmax: dx = dy - softmax(x) Σ dy, where
+ * softmax is 0 at a -inf logit (whose dx is then 0: it feeds no finite
+ * θ); a dead row (entirely -inf) gets 0. A row whose Σ dy is 0 is dy
+ * itself, without an exp, so a large emission table costs O(V) only for
+ * the states some position emits from. Rows of emission_scores past L,
+ * and every input when L = 0, are never read and get 0. Time O(L t² +
+ * t² + t V) per element at most.
+ *
  * Time O(L t² + t²) per element, plus O(t V) per distinct emission table.
  * Rabiner (1989).
  */
@@ -131,6 +147,85 @@ static void hmm_lower(const ss_element *e, void *ws, double *theta,
 	}
 }
 
+/* Back through the log-softmax y = x - log Σ exp x of a row x [m]: dy
+ * [m] holds df/dy and becomes df/dx = dy - softmax(x) Σ dy. norm: the
+ * row's normaliser, or NULL to compute it where needed. A row with Σ dy
+ * = 0 (a dead row among them: none of its y is finite) keeps dy, without
+ * an exp. */
+static void log_softmax_grad(const double *x, int64_t m, const double *norm,
+			     double *dy)
+{
+	double sum = 0.0, z;
+	for (int64_t k = 0; k < m; k++)
+		sum += dy[k];
+	if (sum == 0.0)
+		return;
+	z = norm ? *norm : ssi_logsumexp(x, m);
+	if (z == -INFINITY)
+		return;
+	for (int64_t k = 0; k < m; k++)
+		dy[k] -= exp(x[k] - z) * sum;
+}
+
+/* df/d inputs from df/dθ (see the banner): the parts of θ that are finite
+ * pass dθ to their logit and their emission, then the rows go back
+ * through their log-softmax, in place in grad. */
+static void hmm_lower_grad(const ss_element *e, void *ws, const double *dtheta,
+			   double *const grad[])
+{
+	const int64_t t = e->dim[SS_DIM_T], V = e->dim[SS_DIM_V];
+	const int64_t L = ssi_length(e, HMM_LENGTHS);
+	const double *init = e->input[HMM_INIT];
+	const double *trans = e->input[HMM_TRANSITION];
+	const double *emis = e->input[HMM_EMISSION];
+	const int64_t *obs = e->input[HMM_OBSERVATIONS];
+	const double *scores = e->input[HMM_EMISSION_SCORES];
+	const double *emis_norm = e->prepared[HMM_EMISSION];
+	double *g_init = grad[HMM_INIT], *g_trans = grad[HMM_TRANSITION];
+	double *g_emis = emis ? grad[HMM_EMISSION] : NULL;
+	double *g_scores = scores ? grad[HMM_EMISSION_SCORES] : NULL;
+	(void)ws;
+	if (L == 0)
+		return; /* lower reads nothing */
+	for (int64_t i = 0; i < L; i++) {
+		const double *dth = dtheta + i * t * t;
+		for (int64_t cc = 0; cc < t; cc++) {
+			double dem = 0.0;
+			if ((scores ? scores[i * t + cc]
+				    : emis[cc * V + obs[i]]) == -INFINITY)
+				continue; /* every θ[i, ., cc] is -inf */
+			if (i == 0) {
+				if (init[cc] > -INFINITY) {
+					dem = dth[cc];
+					if (g_init)
+						g_init[cc] += dem;
+				}
+			} else {
+				for (int64_t a = 0; a < t; a++) {
+					const double d = dth[a * t + cc];
+					if (trans[a * t + cc] == -INFINITY)
+						continue;
+					dem += d;
+					if (g_trans)
+						g_trans[a * t + cc] += d;
+				}
+			}
+			if (g_scores)
+				g_scores[i * t + cc] = dem;
+			if (g_emis)
+				g_emis[cc * V + obs[i]] += dem;
+		}
+	}
+	if (g_init)
+		log_softmax_grad(init, t, NULL, g_init);
+	for (int64_t a = 0; g_trans && a < t; a++)
+		log_softmax_grad(trans + a * t, t, NULL, g_trans + a * t);
+	for (int64_t cc = 0; g_emis && cc < t; cc++)
+		log_softmax_grad(emis + cc * V, V,
+				 emis_norm ? emis_norm + cc : NULL,
+				 g_emis + cc * V);
+}
+
 /* Rejects NaN or +inf among the first count values x of a real input. */
 static int check_values(const double *x, int input, int64_t count,
 			const int64_t *shape, ss_error *err)
@@ -224,6 +319,7 @@ const ss_structure ssi_hmm = {
 	.n_decodes = 1,
 	.validate = hmm_validate,
 	.lower = hmm_lower,
+	.lower_grad = hmm_lower_grad,
 	.canonical = &ssi_linear_chain,
 	.workspace_bytes = hmm_workspace_bytes,
 	.to_parts = hmm_to_parts,

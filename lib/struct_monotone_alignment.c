@@ -46,6 +46,12 @@
  * sequential. Without V every path visits one cell per column, so each
  * column's step is normalised (lib/chart.c).
  *
+ * Gradients (lower_grad): θ copies H and V entry for entry, so the
+ * gradient is dθ copied back where θ is read and finite (a -inf move has
+ * no derivative): dH[0, 0, 0] = dθ[0, 0, 0]; dH[k, r, c] = dθ[k, r, c]
+ * for k <= r < R', 1 <= c < C'; dV[r, c] = dθ[K, r, c] for 1 <= r < R',
+ * c < C'; 0 in every other entry. Time O(K R' C').
+ *
  * Time O(C' R' (K + 1)); memory O((K + 1) R C) per element (θ), the chart
  * O(C (K + R)) cells and O(C R) steps.
  */
@@ -244,6 +250,30 @@ static void ma_lower(const ss_element *e, void *ws, double *theta,
 	out->prepared[MA_HORIZONTAL] = NULL;
 }
 
+/* dH and dV from dθ: the entries ma_lower copies, where finite. */
+static void ma_lower_grad(const ss_element *e, void *ws, const double *dtheta,
+			  double *const grad[])
+{
+	const int64_t R = e->dim[SS_DIM_R], C = e->dim[SS_DIM_C];
+	const int64_t K = e->dim[SS_DIM_K], RC = R * C;
+	const int64_t rows = rows_of(e), cols = cols_of(e);
+	const double *H = e->input[MA_HORIZONTAL], *V = e->input[MA_VERTICAL];
+	double *dH = grad[MA_HORIZONTAL];
+	double *dV = V ? grad[MA_VERTICAL] : NULL;
+	(void)ws;
+	for (int64_t k = 0; dH && k < K; k++)
+		for (int64_t r = k; r < rows; r++)
+			for (int64_t c = k == 0 && r == 0 ? 0 : 1; c < cols; c++) {
+				const int64_t at = k * RC + r * C + c;
+				if (H[at] > -INFINITY)
+					dH[at] = dtheta[at];
+			}
+	for (int64_t r = 1; dV && r < rows; r++)
+		for (int64_t c = 0; c < cols; c++)
+			if (V[r * C + c] > -INFINITY)
+				dV[r * C + c] = dtheta[K * RC + r * C + c];
+}
+
 /*
  * The moves of an event of visited cells, checked: taken by column, then
  * row, the cells start at (0, 0), end at (R'-1, C'-1), and each follows
@@ -406,6 +436,7 @@ const ss_structure ssi_monotone_alignment = {
 	.n_decodes = 1,
 	.validate = ma_validate,
 	.lower = ma_lower,
+	.lower_grad = ma_lower_grad,
 	.canonical = &moves,
 	.to_parts = ma_to_parts,
 	.from_parts = ma_from_parts,

@@ -36,6 +36,15 @@
  * but one tree that leaves a rounding residue of ±1e-12 around 0, and a
  * negative one is set to 0 (an entropy is never negative).
  *
+ * Gradients (lower_grad): the canonical problem reads θ[h, d] for h, d
+ * < L, d >= 1, h != d, and df/dθ is taken there only, where θ is finite
+ * (a -inf arc has no derivative). Directed, θ = lp: dlp[h, d] = dθ[h, d]
+ * on those arcs. Undirected, θ[u, v] = (lp[u, v] + lp[v, u]) / 2, so
+ *   dlp[u, v] = (dθ[u, v] + dθ[v, u]) / 2        (u != v < L)
+ * with dθ[., 0] = 0 (column 0 is never read; lp[v, 0] still feeds the
+ * arc 0 -> v). The diagonal, directed column 0 and padding get 0.
+ * Time O(L²).
+ *
  * Koo, Globerson, Carreras and Collins (2007); McDonald, Pereira, Ribarov
  * and Hajič (2005); Eisner (1996).
  */
@@ -57,9 +66,11 @@ typedef struct tree_ws {
 static size_t tree_workspace_bytes(const int64_t dim[])
 {
 	int64_t n = dim[SS_DIM_N];
+	size_t kernel = ssi_nonprojective_workspace(n);
+	size_t hvp = ssi_nonprojective_hvp_workspace(n);
 	return ssi_align64((size_t)(n * n) * sizeof(double)) +
 	       ssi_align64((size_t)n * sizeof(int64_t)) +
-	       ssi_nonprojective_workspace(n);
+	       (kernel > hvp ? kernel : hvp);
 }
 
 static tree_ws tree_ws_carve(const ss_element *e, void *ws)
@@ -159,6 +170,16 @@ static int np_marginals(const ss_element *c, void *ws, double *mu,
 	ssi_tree p = tree_of(c);
 	(void)err;
 	*logz = ssi_nonprojective_marginals(&p, w.kernel, mu);
+	return SS_OK;
+}
+
+static int np_hvp(const ss_element *c, void *ws, const double *d,
+		  double *hv, ss_error *err)
+{
+	tree_ws w = tree_ws_carve(c, ws);
+	ssi_tree p = tree_of(c);
+	(void)err;
+	ssi_nonprojective_hvp(&p, w.kernel, d, hv);
 	return SS_OK;
 }
 
@@ -463,6 +484,30 @@ static void tree_lower(const ss_element *e, void *ws, double *theta,
 	out->option[OPT_DIRECTED] = 1;
 }
 
+/* dlp from dθ (see the banner): the arcs the canonical problem reads,
+ * where θ is finite; undirected, each edge's half from both of its arcs. */
+static void tree_lower_grad(const ss_element *e, void *ws, const double *dtheta,
+			    double *const grad[])
+{
+	const int64_t n = e->dim[SS_DIM_N], L = ssi_length(e, TREE_LENGTHS);
+	const double *lp = e->input[TREE_LOG_POTENTIALS];
+	double *g = grad[TREE_LOG_POTENTIALS];
+	(void)ws;
+	for (int64_t u = 0; g && u < L; u++)
+		for (int64_t v = 0; v < L; v++) {
+			const int64_t uv = u * n + v, vu = v * n + u;
+			if (u == v)
+				continue;
+			if (directed(e)) {
+				if (v > 0 && lp[uv] > -INFINITY)
+					g[uv] = dtheta[uv];
+			} else if (lp[uv] > -INFINITY && lp[vu] > -INFINITY) {
+				g[uv] = ((v > 0 ? dtheta[uv] : 0.0) +
+					 (u > 0 ? dtheta[vu] : 0.0)) / 2;
+			}
+		}
+}
+
 static const ss_input_spec tree_inputs[TREE_INPUT_COUNT] = {
 	[TREE_LOG_POTENTIALS] = {"log_potentials", SS_REAL, SS_REQUIRED, 2,
 				 {SS_DIM_N, SS_DIM_N}},
@@ -497,6 +542,7 @@ const ss_structure ssi_spanning_tree = {
 	.n_decodes = 1,
 	.validate = tree_validate,
 	.lower = tree_lower,
+	.lower_grad = tree_lower_grad,
 	.chart_size = tree_chart_size,
 	.chart = tree_chart,
 	.workspace_bytes = tree_workspace_bytes,
@@ -505,6 +551,7 @@ const ss_structure ssi_spanning_tree = {
 	.argmax = np_argmax,
 	.sample = np_sample,
 	.entropy = np_entropy,
+	.hvp = np_hvp,
 	.to_parts = tree_to_parts,
 	.from_parts = tree_from_parts,
 	.from_parts_max = tree_from_parts_max,

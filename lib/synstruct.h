@@ -652,8 +652,9 @@ int ss_prepare(const ss_structure *s, ss_element *e, void *buf,
  * Runs op over the chunk with OpenMP threads (the caller sets their number).
  * Prepares each distinct input array once (elements[k].prepared is
  * ignored; the elements of a chunk have the same dim), then validates
- * every element, then computes. On failure, returns the error of the
- * failing element of lowest index and stores that index (within the chunk)
+ * and computes each element (an invalid one is not computed). On failure,
+ * the outputs are partial; returns the error of the failing element of
+ * lowest index (invalid or failing to compute) and stores that index (within the chunk)
  * in *failed, and in *failed_q whether it is an element of Q (failed_q may
  * be NULL); the message does not name the element.
  */

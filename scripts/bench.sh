@@ -8,6 +8,7 @@
 # prints the compute time measured inside the process (--timing: no file
 # I/O) and the wall time of the whole command (reading the input and
 # writing HDF5 output included). Each figure is the best of REPEAT runs.
+# Then top-k against argmax, and --grad against the plain command.
 set -eu
 cd "$(dirname "$0")/.."
 REPEAT=${REPEAT:-3}
@@ -106,6 +107,41 @@ echo "top-k against argmax (one thread, $BEST)"
 topk "chain B=64 n=256 t=32" "$dir/chain-64-256-32.h5"
 topk "tree B=32 n=48 projective" "$dir/tree-32-48.h5" --projective
 topk "tree B=32 n=48 non-projective" "$dir/tree-32-48.h5"
+
+# compute_once FILE ARGS...: the compute seconds of one run, one thread, the
+# best instruction set; empty where the command fails (a structure without
+# gradients).
+compute_once() {
+	file=$1
+	shift
+	SYNSTRUCT_ISA=$BEST build/synstruct "$@" -j 1 --timing -o "$dir/out.h5" "$file" 2>&1 >/dev/null |
+		sed -n 's/.*compute \([0-9.]*\) s.*/\1/p'
+}
+
+# grad LABEL FILE COMMAND [FLAGS]: COMMAND --grad against COMMAND on the
+# same input, one run each (issue 11): the gradient's cost over the result's.
+grad() {
+	label=$1 file=$2 cmd=$3 flags=${4:-}
+	# shellcheck disable=SC2086
+	base=$(compute_once "$file" $cmd $flags)
+	# shellcheck disable=SC2086
+	t=$(compute_once "$file" $cmd --grad $flags)
+	if [ -z "$base" ] || [ -z "$t" ]; then
+		printf '%-32s %-10s --grad: failed\n' "$label" "$cmd"
+		return
+	fi
+	awk -v l="$label" -v c="$cmd" -v t="$t" -v b="$base" 'BEGIN {
+		printf "%-32s %-10s --grad %10.2f ms, plain %8.2f ms, ratio %7.2f\n",
+			l, c, t * 1000, b * 1000, (b > 0 ? t / b : 0) }'
+}
+
+echo
+echo "--grad against the plain command (one thread, $BEST, one run each)"
+for cmd in partition entropy; do
+	grad "chain B=64 n=256 t=32" "$dir/chain-64-256-32.h5" "$cmd"
+	grad "tree B=32 n=48 projective" "$dir/tree-32-48.h5" "$cmd" --projective
+	grad "tree B=32 n=48 non-projective" "$dir/tree-32-48.h5" "$cmd"
+done
 
 # The ratios of issue 8: against plain PyTorch and against HDF5's own read
 # and write (scripts/bench_torch.py), where Debian's python3-torch and

@@ -239,22 +239,27 @@ int check_valid(const problem *p);
  * and equal to brute force at those scales (tests/unit_chain.c). */
 void entropy_scale_groups(problem_kind kind);
 
-/* ---- gradients through lower (tests/unit_pcfg.c) --------------------------- */
+/* ---- lower_grad against finite differences (tests/unit_lower_grad.c) ------ */
+
+/* 1 if the canonical element c reads entry j of its θ (NULL: every
+ * entry). */
+typedef int (*theta_reads_fn)(const ss_element *c, int64_t j);
 
 /*
- * Checks s->lower_grad as the transpose of s->lower's Jacobian on e, whose
- * real inputs point at writable doubles (lower is run on them perturbed,
- * and they are restored bit for bit): a NaN marks an entry lower never
- * reads, -inf one it reads as -inf. With dtheta drawn from r (finite
- * everywhere, also where θ is -inf): Σ_k grad[k] · δ_k against the central
- * difference (h = 1e-5) of Σ dtheta · θ over the finite θ for random
- * directions δ over the finite entries, and for each finite entry alone
- * (tolerance 1e-6); 0 exactly at NaN and -inf entries; nothing NaN; each
- * grad[k] the same when the others are NULL. e->prepared is used for the
- * gradient, not for the finite differences.
+ * Checks s->lower_grad on element e (its real inputs double; entries lower
+ * never reads NaN, -inf allowed elsewhere; preparations used if set) with
+ * a random dθ, finite everywhere: that Σ_k grad[k] · δ_k equals the
+ * central difference (h = 1e-5, tolerance 1e-6) of Σ_j dθ_j θ_j(x) over
+ * the entries of θ that are finite and read, for `directions` random δ
+ * over every finite input entry and, with unit, for each such entry
+ * alone; that no gradient is NaN, that NaN and -inf entries get exactly
+ * 0, that nothing is written past an array, that the workspace need not
+ * hold lower's results, and that each input's gradient alone (the others
+ * NULL) is the same bits.
  */
 void check_lower_grad(const ss_structure *s, const ss_element *e,
-		      unit_rng *r);
+		      theta_reads_fn reads, unit_rng *r, int directions,
+		      int unit);
 
 /* ---- suites -------------------------------------------------------------- */
 

@@ -1276,6 +1276,183 @@ static void check_gradient(const conf_batch *b, int j)
 	}
 }
 
+/* ---- gradients of the results (--grad) -------------------------------------------- */
+
+/*
+ * ss_grad through ss_run against central differences of the brute force:
+ * for element j of a batch, the gradients of partition, log-prob (of one
+ * enumerated structure of finite score), entropy, cross-entropy and kl
+ * (with a twin Q) with respect to every finite entry of every real input
+ * of P (and of Q) equal (f(x + h) - f(x - h)) / 2h, f the enumeration's
+ * value on the perturbed inputs; entries that are NaN (never read) get
+ * exactly 0. Ops the structure lacks, or whose gradient it does not
+ * build, are skipped (the suite says which).
+ */
+static double ref_cross_entropy(const conf_ref *p, const conf_ref *q);
+static double ref_kl(const conf_ref *p, const conf_ref *q);
+
+enum { GRAD_OPS = 5 };
+static const ss_op grad_ops[GRAD_OPS] = {
+	SS_OP_PARTITION, SS_OP_LOG_PROB, SS_OP_ENTROPY, SS_OP_CROSS_ENTROPY,
+	SS_OP_KL,
+};
+
+/* The brute-force value of op for P (and Q), log-prob of event. */
+static double ref_value(ss_op op, const conf_ref *p, const conf_ref *q,
+			const double *event)
+{
+	switch (op) {
+	case SS_OP_PARTITION: return (double)p->logz;
+	case SS_OP_ENTROPY: return p->entropy;
+	case SS_OP_LOG_PROB: return ref_log_prob(p, conf_enum_find(&p->en, event));
+	case SS_OP_CROSS_ENTROPY: return ref_cross_entropy(p, q);
+	case SS_OP_KL: return ref_kl(p, q);
+	default: return NAN;
+	}
+}
+
+/* Gradients of op on element j (and Q) through ss_run; 1 on success. */
+static int grad_run(const conf_batch *b, int j, ss_op op, const ss_element *q,
+		    const double *event, double *result,
+		    double *const gp[SS_MAX_INPUTS], double *const gq[SS_MAX_INPUTS])
+{
+	unsigned char empty;
+	ss_batch batch = {.structure = b->s, .elements = &b->elements[j],
+			  .elements_q = ss_ops[op].operands == SS_TWO_PROBLEMS ? q : NULL,
+			  .count = 1, .num_samples = 1, .seed = 1,
+			  .events = event, .empty = &empty, .out = {result}};
+	ss_error err = {0};
+	int rc;
+
+	for (int k = 0; k < SS_MAX_INPUTS; k++) {
+		batch.grad[k] = gp[k];
+		batch.grad_q[k] = batch.elements_q ? gq[k] : NULL;
+	}
+	rc = ss_run(op, &batch, NULL, NULL, &err);
+	return CHECK(rc == SS_OK, "ss_run %s --grad returned %d (%s)",
+		     ss_ops[op].name, rc, err.message);
+}
+
+/* The gradient of op in the inputs of case c (Q's where of_q) against
+ * central differences of the reference; other the fixed operand. */
+static void check_grad_fd(const conf_batch *b, ss_op op, conf_case *c,
+			  int of_q, const conf_ref *other, const double *event,
+			  double *const grad[SS_MAX_INPUTS])
+{
+	const ss_structure *s = b->s;
+
+	for (int k = 0; k < s->n_inputs; k++) {
+		double *x = (double *)c->e.input[k];
+
+		if (!grad[k])
+			continue;
+		for (int64_t i = 0; i < conf_input_size(c, k); i++) {
+			double saved = x[i], f[2];
+
+			if (isnan(saved)) {
+				CHECK(grad[k][i] == 0.0,
+				      "d %s / d %s%s[%lld] = %g where it is never read, not 0",
+				      ss_ops[op].name, of_q ? "Q's " : "",
+				      s->inputs[k].name, (long long)i, grad[k][i]);
+				continue;
+			}
+			if (!isfinite(saved))
+				continue;
+			for (int side = 0; side < 2; side++) {
+				conf_ref r;
+
+				x[i] = saved + (side ? -FD_H : FD_H);
+				ref_make(&r, b->row, c);
+				f[side] = of_q ? ref_value(op, other, &r, event)
+					       : ref_value(op, &r, other, event);
+				ref_free(&r);
+			}
+			x[i] = saved;
+			CHECK_CLOSE_AT((f[0] - f[1]) / (2 * FD_H), grad[k][i], FD_TOL,
+				       "d %s / d %s%s[%lld] by central differences of the brute force",
+				       ss_ops[op].name, of_q ? "Q's " : "",
+				       s->inputs[k].name, (long long)i);
+		}
+	}
+}
+
+/* The gradients of every op with them, element j; the ops checked are
+ * counted in checked[]. */
+static void check_grads(conf_batch *b, int j, int64_t checked[GRAD_OPS])
+{
+	const ss_structure *s = b->s;
+	conf_case *c = &b->cases[j], q;
+	const conf_ref *p = &b->refs[j];
+	conf_ref qref;
+	double *gp[SS_MAX_INPUTS] = {0}, *gq[SS_MAX_INPUTS] = {0};
+	const double *event = NULL;
+	int64_t finite = 0;
+
+	case_make(&q, b, j, 0x9e3779b97f4a7c15ULL);
+	ref_make(&qref, b->row, &q);
+	for (int64_t k = 0; k < p->en.count; k++)
+		finite += !isinf(p->en.scores[k]);
+	for (int64_t k = 0, seen = 0; finite && k < p->en.count; k++)
+		if (!isinf(p->en.scores[k]) &&
+		    seen++ == (int64_t)((unsigned)j * 7919u % (unsigned)finite))
+			event = p->en.events + k * p->en.E;
+	for (int k = 0; k < s->n_inputs; k++)
+		if (s->inputs[k].kind == SS_REAL && c->e.input[k]) {
+			gp[k] = calloc((size_t)conf_input_size(c, k) + 1, sizeof(double));
+			gq[k] = calloc((size_t)conf_input_size(c, k) + 1, sizeof(double));
+		}
+	for (int o = 0; o < GRAD_OPS; o++) {
+		const ss_op op = grad_ops[o];
+		const int pair = ss_ops[op].operands == SS_TWO_PROBLEMS;
+		double result = NAN, want;
+
+		if (!supported(s, b->option, op) ||
+		    ss_grad_unsupported(s, b->option, op) ||
+		    (op == SS_OP_LOG_PROB && !event) ||
+		    (pair && qref.finite == 0))
+			continue;
+		if (!grad_run(b, j, op, &q.e, event, &result, gp, gq))
+			continue;
+		want = ref_value(op, p, &qref, event);
+		CHECK_REAL(b->mode, result, want, "%s with --grad", ss_ops[op].name);
+		if (!isfinite(want))
+			continue;
+		check_grad_fd(b, op, c, 0, &qref, event, gp);
+		if (pair)
+			check_grad_fd(b, op, &q, 1, p, event, gq);
+		checked[o]++;
+	}
+	for (int k = 0; k < SS_MAX_INPUTS; k++) {
+		free(gp[k]);
+		free(gq[k]);
+	}
+	ref_free(&qref);
+	case_free(&q);
+}
+
+/* An element without structure: every gradient is 0. */
+static void check_grads_dead(const conf_batch *b, int j)
+{
+	const ss_structure *s = b->s;
+	const conf_case *c = &b->cases[j];
+	double *gp[SS_MAX_INPUTS] = {0}, *gq[SS_MAX_INPUTS] = {0};
+	double result;
+
+	if (ss_grad_unsupported(s, b->option, SS_OP_PARTITION))
+		return;
+	for (int k = 0; k < s->n_inputs; k++)
+		if (s->inputs[k].kind == SS_REAL && c->e.input[k])
+			gp[k] = calloc((size_t)conf_input_size(c, k) + 1, sizeof(double));
+	if (grad_run(b, j, SS_OP_PARTITION, NULL, NULL, &result, gp, gq))
+		for (int k = 0; k < s->n_inputs; k++)
+			for (int64_t i = 0; gp[k] && i < conf_input_size(c, k); i++)
+				CHECK(gp[k][i] == 0.0,
+				      "d log Z / d %s[%lld] = %g without structure, not 0",
+				      s->inputs[k].name, (long long)i, gp[k][i]);
+	for (int k = 0; k < SS_MAX_INPUTS; k++)
+		free(gp[k]);
+}
+
 /* ---- goodness of fit ------------------------------------------------------------------ */
 
 /*
@@ -1690,6 +1867,42 @@ static void suite_row(const conf_row *row)
 		}
 		unit_end("conformance: %s: d log Z / d input by central differences (h = %g, tol %g) equals the gradient from the marginals, every finite entry of every real input (%lld elements)",
 			 row->name, FD_H, FD_TOL, (long long)fd);
+	}
+
+	if (supported(s, option, SS_OP_PARTITION)) {
+		int64_t checked[GRAD_OPS] = {0};
+		char ops[200] = "";
+		size_t used = 0;
+
+		unit_begin();
+		omp_set_num_threads(1);
+		for (int k = 0; k < n_batches; k++) {
+			conf_batch *b = &batches[k];
+
+			if (!b->mode->fd)
+				continue;
+			for (int j = 0; j < BATCH; j++) {
+				batch_context(b, j);
+				if (b->refs[j].finite == 0)
+					check_grads_dead(b, j);
+				else
+					check_grads(b, j, checked);
+			}
+		}
+		for (int o = 0; o < GRAD_OPS; o++) {
+			const char *why = ss_grad_unsupported(s, option, grad_ops[o]);
+
+			if (checked[o])
+				used += (size_t)snprintf(ops + used, sizeof ops - used,
+							 "%s%s %lld", used ? ", " : "",
+							 ss_ops[grad_ops[o]].name,
+							 (long long)checked[o]);
+			else if (supported(s, option, grad_ops[o]) && why)
+				unit_note("%s: %s --grad: %s", row->name,
+					  ss_ops[grad_ops[o]].name, why);
+		}
+		unit_end("conformance: %s: --grad of every op with a gradient equals central differences (h = %g, tol %g) of the brute force in every finite entry of every real input, of P and Q, 0 where never read and without structure (elements: %s)",
+			 row->name, FD_H, FD_TOL, used ? ops : "none");
 	}
 
 	if (supported(s, option, SS_OP_SAMPLE)) {

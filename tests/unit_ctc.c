@@ -2,7 +2,8 @@
  * unit_ctc.c - ctc beyond the conformance suite (tests/unit_conformance.c):
  * log Z against an independent textbook CTC forward pass on larger random
  * problems (repeated labels, blank_id != 0, infeasible lengths), hand-worked
- * values, bad input, the decodes, and the pair check of cross-entropy / kl.
+ * values, bad input, the decodes, the pair check of cross-entropy / kl,
+ * and lower_grad against central differences.
  */
 #include <math.h>
 #include <stdio.h>
@@ -221,6 +222,46 @@ static void suite_textbook(void)
 	unit_end("ctc: log Z = the textbook CTC forward pass (Graves et al. 2006) on 600 random problems: repeated labels, blank_id != 0, infeasible lengths, -inf logits, NaN padding, scales 1 to 300");
 }
 
+/* ---- lower_grad ------------------------------------------------------------------------ */
+
+/*
+ * lower_grad is the transpose of lower's Jacobian (tests/unit_lower_grad.c)
+ * on the random problems above (NaN frames past T, -inf logits, repeated
+ * labels, blank_id != 0), a dead frame (all -inf) now and then; entry by
+ * entry on every problem.
+ */
+static void suite_lower_grad(void)
+{
+	unit_rng r;
+	int64_t padded = 0, dead = 0;
+
+	urng_seed(&r, 17);
+	unit_begin();
+	for (int k = 0; k < 200; k++) {
+		ctc_problem p;
+
+		random_problem(&p, &r, 1.5);
+		unit_context("problem %d: n=%lld T=%lld L=%lld L'=%lld V=%lld blank=%lld",
+			     k, (long long)p.n, (long long)p.T, (long long)p.L,
+			     (long long)p.Lp, (long long)p.V, (long long)p.blank);
+		if (p.T > 0 && urng_uniform(&r) < 0.2) {
+			const int64_t t = urng_int(&r, 0, p.T - 1);
+
+			for (int64_t v = 0; v < p.V; v++)
+				p.x[t * p.V + v] = -INFINITY;
+			dead++;
+		}
+		padded += p.T < p.n;
+		if (CHECK(p.s->validate(&p.e, p.ws, NULL) == SS_OK,
+			  "validate refuses the problem"))
+			check_lower_grad(p.s, &p.e, NULL, &r, 4, 1);
+		ctc_problem_free(&p);
+	}
+	CHECK(padded >= 50 && dead >= 20, "coverage: %lld padded, %lld dead frames",
+	      (long long)padded, (long long)dead);
+	unit_end("ctc: lower_grad is the transpose of lower's Jacobian: central differences along random directions and entry by entry, 0 where never read or -inf, no NaN (200 problems)");
+}
+
 /* ---- hand-worked values ------------------------------------------------------------- */
 
 /* A problem of n frames of logits x [n, V] and labels l [L]. */
@@ -396,4 +437,5 @@ void suite_ctc(void)
 	suite_hand();
 	suite_bad_input();
 	suite_decodes();
+	suite_lower_grad();
 }

@@ -1,7 +1,7 @@
 /*
  * unit_hmm.c - hmm beyond the conformance suite (tests/unit_conformance.c):
  * hand-worked dead ends, the identity hmm = the linear chain it builds,
- * and emission-score gradients.
+ * emission-score gradients, and lower_grad against central differences.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -162,6 +162,58 @@ static void check_dead_case(const struct dead_case *d)
 	problem_free(&p);
 }
 
+/*
+ * lower_grad is the transpose of lower's Jacobian (tests/unit_lower_grad.c)
+ * on random hmms: logits -inf now and then, a dead row of T or E (all
+ * -inf) now and then, lengths below n with the rows of emission_scores
+ * past them NaN, the emission normalisers prepared (ss_prepare) or not.
+ * small: entry by entry too; else n = 24, t = 5, V = 40, directions only.
+ */
+static void check_lower_grads(problem_kind kind, int small, int count)
+{
+	unit_rng r;
+
+	urng_seed(&r, SALT * 7919u + (uint64_t)kind * 31u + (uint64_t)small);
+	for (int k = 0; k < count; k++) {
+		gen_opts o = gen_random;
+		problem p;
+		ss_element e;
+		void *buf = NULL;
+		ss_error err = {0};
+
+		o.mode = PM_NORMAL;
+		o.pinf = 0.15;
+		if (!small) {
+			o.n = 24;
+			o.t = 5;
+			o.V = 40;
+		}
+		problem_random(&p, kind, &o, SALT * 100003u +
+			       (uint64_t)kind * 1009u + (uint64_t)small * 503u +
+			       (uint64_t)k);
+		unit_context("%s (problem %d)", p.label, k);
+		if (urng_uniform(&r) < 0.3)
+			for (int64_t c = 0, a = urng_int(&r, 0, p.t - 1); c < p.t; c++)
+				p.trans[a * p.t + c] = -INFINITY;
+		if (p.emis && urng_uniform(&r) < 0.3)
+			for (int64_t v = 0, c = urng_int(&r, 0, p.t - 1); v < p.V; v++)
+				p.emis[c * p.V + v] = -INFINITY;
+		for (int64_t i = p.len; p.escores && i < p.n; i++)
+			for (int64_t c = 0; c < p.t; c++)
+				p.escores[i * p.t + c] = NAN;
+		e = p.e;
+		if (p.emis && k % 2) {
+			buf = ws_alloc(ss_prepare_bytes(p.s, e.dim));
+			CHECK(ss_prepare(p.s, &e, buf, &err) == SS_OK,
+			      "ss_prepare: %s", err.message);
+		}
+		if (check_valid(&p))
+			check_lower_grad(p.s, &e, NULL, &r, 4, small);
+		free(buf);
+		problem_free(&p);
+	}
+}
+
 void suite_hmm(void)
 {
 	gen_opts o = gen_random;
@@ -186,4 +238,12 @@ void suite_hmm(void)
 	for_random_problems(PK_HMM_SCORES, &o, 60, SALT, check_emission_gradient,
 			    NULL);
 	unit_end("hmm: d log Z / d emission_scores[i, c] = sum_a marginals[i, a, c] by central differences (60 problems)");
+
+	for (problem_kind kind = PK_HMM_LOGITS; kind <= PK_HMM_SCORES; kind++) {
+		unit_begin();
+		check_lower_grads(kind, 1, 60);
+		check_lower_grads(kind, 0, 4);
+		unit_end("%s: lower_grad is the transpose of lower's Jacobian: central differences along random directions and entry by entry, 0 where never read or -inf, no NaN (64 problems)",
+			 problem_kind_names[kind]);
+	}
 }

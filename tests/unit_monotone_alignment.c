@@ -5,7 +5,8 @@
  * numbers with the vertical input, binomials without, K = 2), d log Z /
  * d input by central differences against brute-force move marginals (the
  * event, visited cells, does not give them, so the conformance row has no
- * gradient), the single-cell table, and events that are not paths.
+ * gradient), lower_grad against central differences, the single-cell
+ * table, and events that are not paths.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -324,6 +325,53 @@ static void check_gradients(void)
 	unit_end("monotone-alignment: d log Z / d horizontal and vertical by central differences equal the brute-force move marginals (60 random elements; unused entries: 0)");
 }
 
+/*
+ * lower_grad is the transpose of lower's Jacobian (tests/unit_lower_grad.c)
+ * on random elements with -inf moves, lengths below R and C, and NaN in
+ * every entry lower never reads; entry by entry on every element.
+ */
+static void check_lower_grads(void)
+{
+	unit_rng r;
+	int64_t padded = 0;
+
+	unit_begin();
+	urng_seed(&r, SALT + 2);
+	for (int t = 0; t < 120; t++) {
+		ma_case m;
+		int64_t RC;
+
+		ma_case_init(&m, urng_int(&r, 1, 5), urng_int(&r, 1, 5),
+			     urng_int(&r, 1, 3), t % 2);
+		ma_case_random(&m, &r, t % 3 == 0 ? 0.25 : 0.05);
+		RC = m.R * m.C;
+		for (int64_t k = 0; k < m.K; k++)
+			for (int64_t x = 0; x < RC; x++) {
+				const int64_t row = x / m.C, col = x % m.C;
+				const int read = (k == 0 && x == 0) ||
+					(row >= k && row < m.rows && col >= 1 &&
+					 col < m.cols);
+
+				if (!read)
+					m.h[k * RC + x] = NAN;
+			}
+		for (int64_t x = 0; m.v && x < RC; x++)
+			if (x / m.C < 1 || x / m.C >= m.rows || x % m.C >= m.cols)
+				m.v[x] = NAN;
+		padded += m.rows < m.R || m.cols < m.C;
+		unit_context("case %d: R=%lld C=%lld K=%lld rows=%lld cols=%lld%s",
+			     t, (long long)m.R, (long long)m.C, (long long)m.K,
+			     (long long)m.rows, (long long)m.cols,
+			     m.v ? " (vertical)" : "");
+		if (CHECK(m.s->validate(&m.e, m.ws, NULL) == SS_OK,
+			  "validate refuses the element"))
+			check_lower_grad(m.s, &m.e, NULL, &r, 4, 1);
+		ma_case_free(&m);
+	}
+	CHECK(padded >= 40, "coverage: %lld padded elements", (long long)padded);
+	unit_end("monotone-alignment: lower_grad is the transpose of lower's Jacobian: central differences along random directions and entry by entry, 0 where never read or -inf, no NaN (120 elements)");
+}
+
 /* One cell: one structure, entered by the start move H[0, 0, 0]. */
 static void check_single_cell(void)
 {
@@ -411,6 +459,7 @@ void suite_monotone_alignment(void)
 	check_reference();
 	check_counts();
 	check_gradients();
+	check_lower_grads();
 	check_single_cell();
 	check_not_paths();
 }

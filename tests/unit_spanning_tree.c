@@ -3,7 +3,8 @@
  * (directed or not, projective or not, single root or not), through its
  * ss_structure interface, against brute-force enumeration of every tree.
  * Undirected problems are checked against the directed brute force on the
- * symmetrised scores, with edge marginals P(u->v) + P(v->u).
+ * symmetrised scores, with edge marginals P(u->v) + P(v->u). Also
+ * lower_grad against central differences.
  */
 #include <math.h>
 #include <stdio.h>
@@ -202,6 +203,52 @@ static void suite_against_brute_force(void)
 		unit_end("spanning-tree %sdirected %sprojective %s: log Z, marginals, argmax, entropy, score, decode, samples equal brute force (84 problems: normal, +-500, 1e4, 1.2e4 and 1e5 times -1, 0 or 1, 1.2e4, 1e5, -inf arcs, NaN where unread)",
 			 variant & 1 ? "un" : "", variant & 2 ? "" : "non-",
 			 variant & 4 ? "single-root" : "multi-root");
+	}
+}
+
+/* Whether canonical (directed) element c reads θ[h, d]: an arc h -> d
+ * among its L nodes, d not the root. */
+static int tree_reads(const ss_element *c, int64_t j)
+{
+	const ss_structure *s = ss_structure_find("spanning-tree");
+	const int64_t *len = c->input[input_index(s, "lengths")];
+	const int64_t n = c->dim[SS_DIM_N], L = len ? *len : n;
+	const int64_t h = j / n, d = j % n;
+
+	return h < L && d < L && d >= 1 && h != d;
+}
+
+/*
+ * lower_grad is the transpose of lower's Jacobian (tests/unit_lower_grad.c)
+ * on directed and undirected elements (projective or not: lower does not
+ * care), -inf arcs, lengths below n, NaN where unread; entry by entry on
+ * every element. For undirected trees the canonical problem reads no arc
+ * into the root, so θ[., 0] counts as unread (tree_reads).
+ */
+static void suite_lower_grad(void)
+{
+	for (int variant = 0; variant < 4; variant++) {
+		unit_rng r;
+		tree_case c;
+		int64_t padded = 0;
+
+		urng_seed(&r, 3000 + (uint64_t)variant);
+		unit_begin();
+		for (int k = 0; k < 40; k++) {
+			int64_t n = urng_int(&r, 1, MAXN);
+			int64_t len = urng_int(&r, 1, n);
+
+			case_setup(&c, variant, n, len, 0, &r);
+			unit_context("%s", c.label);
+			padded += len < n;
+			if (CHECK(c.s->validate(&c.e, c.ws, NULL) == SS_OK,
+				  "validate refuses the problem"))
+				check_lower_grad(c.s, &c.e, tree_reads, &r, 4, 1);
+			free(c.ws);
+		}
+		CHECK(padded >= 10, "coverage: %lld padded", (long long)padded);
+		unit_end("spanning-tree %sdirected %sprojective: lower_grad is the transpose of lower's Jacobian: central differences along random directions and entry by entry, 0 where never read or -inf, no NaN (40 problems)",
+			 variant & 1 ? "un" : "", variant & 2 ? "" : "non-");
 	}
 }
 
@@ -413,4 +460,5 @@ void suite_spanning_tree(void)
 	suite_projective_identity();
 	suite_bad_events();
 	suite_validate_tree();
+	suite_lower_grad();
 }

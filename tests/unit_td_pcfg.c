@@ -6,7 +6,7 @@
  * marginals summed over r are the pcfg's span marginals summed over X;
  * and where nothing is -inf, count is log(Catalan(L-1) (nt r)^(L-1)
  * pt^L), the derivations of a sentence of L words. And lower_grad is the
- * transpose of lower's Jacobian (check_lower_grad, tests/unit_pcfg.c),
+ * transpose of lower's Jacobian (check_lower_grad, tests/unit_lower_grad.c),
  * with -inf entries, whole rows of -inf, padding past the length (NaN,
  * never read) and a prepared emission.
  */
@@ -235,7 +235,7 @@ void suite_td_pcfg(void)
 			e.prepared[emission] = norm;
 		if (CHECK(td->validate(&e, ws, &err) == SS_OK, "validate: %s",
 			  err.message))
-			check_lower_grad(td, &e, &r);
+			check_lower_grad(td, &e, NULL, &r, 4, 1);
 	}
 	unit_end("td-pcfg: lower_grad is the transpose of lower's Jacobian: entry by entry and along random directions against central differences, 0 where -inf or never read (24 grammars with -inf entries and rows, lengths 2 .. 6, emission, prepared or not, and preterminal_scores)");
 	free(ws);

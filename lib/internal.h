@@ -354,6 +354,21 @@ double ssi_log_softmax(double x, double norm);
 double ssi_pcfg_tag_score(const ss_element *e, int emission, int word_ids,
 			  int preterminal_scores, const double *norm,
 			  int64_t i, int64_t p);
+/* Gradients (ss_structure.lower_grad). Adds to dx [m] the adjoint of
+ * x [m] through y = log-softmax(x) given dy (y[k]'s at dy[k * step]):
+ * dy[k] - softmax(x)[k] Σ dy, the sum and the update over the finite x
+ * only (dy of a -inf y is ignored; a row entirely -inf adds nothing). */
+void ssi_pcfg_log_softmax_grad(const double *x, int64_t m, const double *dy,
+			       int64_t step, double *dx);
+/* The adjoints of e's terminals through the tag scores of its L words
+ * (ssi_pcfg_tag_score), dtag[i * stride + p] the tag score (i, p)'s:
+ * into grad[preterminal_scores] as given (0 where the score is -inf), or
+ * into grad[emission] through each row's log-softmax (norm from
+ * e->prepared[emission] or recomputed). A NULL grad[k] is skipped. */
+void ssi_pcfg_terminals_grad(const ss_element *e, int emission, int word_ids,
+			     int preterminal_scores, int64_t L,
+			     const double *dtag, int64_t stride,
+			     double *const grad[]);
 /* spans [2n-1, 3] (start, end, label) of an event over L words, in
  * pre-order, -1 in padding; and its inverse (SS_EDATA naming a span out
  * of range; all -1: the empty structure). */

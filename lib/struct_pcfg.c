@@ -51,9 +51,20 @@
  * that the cells stay of the order of the scores' spread (rules are
  * log-probabilities, their best at least -log (nt+pt)² per row).
  *
+ * Gradients (lower_grad): θ is log-softmaxed inputs, each θ entry one
+ * input entry less its row's normaliser, so the chain rule is that of
+ * y = x - log Σ exp(x) per row: dx = dy - softmax(x) Σ dy, over root's
+ * row (dy the top span (0, L-1)'s θ), each rule[X] jointly over (Y, Z)
+ * (dy the rules block [Y, X, Z]) and each emission row P (dy[w] the sum
+ * of θ[i, i, nt + P]'s adjoints over the words i with w_i = w, so that a
+ * column no word uses gets -softmax Σ dy alone); preterminal_scores take
+ * θ[i, i, nt + P]'s adjoint as it is. Entries that are -inf (and rows
+ * entirely -inf) get 0, their θ's adjoints ignored; preterminal_scores
+ * past the length, never read, get 0.
+ *
  * The terminals (emission or preterminal_scores), the checks of a
- * sentence and the spans decode are shared with td-pcfg (ssi_pcfg_*,
- * internal.h).
+ * sentence, their gradients and the spans decode are shared with td-pcfg
+ * (ssi_pcfg_*, internal.h).
  *
  * Time O(L³ nt (nt+pt) + L² nt (nt+pt)²), memory O(L² nt (nt+pt)) per
  * element, plus O(pt V) per distinct emission table (prepared once per
@@ -250,10 +261,12 @@ static const ss_structure pcfg_parts = {
 
 /* ---- normalising the parameters ------------------------------------------ */
 
-/* Scratch of lower: the normalisers of rule's rows and emission's [nt + pt]. */
+/* Scratch of lower: the normalisers of rule's rows and emission's
+ * [nt + pt]; of lower_grad: the adjoints of one rule[X] [(nt+pt)²]. */
 static size_t pcfg_workspace_bytes(const int64_t dim[])
 {
-	return (size_t)(dim[SS_DIM_NT] + dim[SS_DIM_PT] + 1) * sizeof(double);
+	const int64_t ns = dim[SS_DIM_NT] + dim[SS_DIM_PT];
+	return (size_t)(ns * ns > ns + 1 ? ns * ns : ns + 1) * sizeof(double);
 }
 
 void ssi_pcfg_emission_normalisers(const double *E, int64_t pt, int64_t V,
@@ -321,6 +334,90 @@ static void pcfg_lower(const ss_element *e, void *ws, double *theta,
 				ssi_pcfg_tag_score(e, PCFG_EMISSION, PCFG_WORD_IDS,
 						   PCFG_PRETERMINAL_SCORES,
 						   emis_norm, i, p);
+}
+
+/* ---- gradients ------------------------------------------------------------- */
+
+void ssi_pcfg_log_softmax_grad(const double *x, int64_t m, const double *dy,
+			       int64_t step, double *dx)
+{
+	const double norm = ssi_logsumexp(x, m);
+	double sum = 0;
+	if (norm == -INFINITY) /* the row stays -inf: nothing moves it */
+		return;
+	for (int64_t k = 0; k < m; k++)
+		if (x[k] != -INFINITY)
+			sum += dy[k * step];
+	for (int64_t k = 0; k < m; k++)
+		if (x[k] != -INFINITY)
+			dx[k] += dy[k * step] - exp(x[k] - norm) * sum;
+}
+
+void ssi_pcfg_terminals_grad(const ss_element *e, int emission, int word_ids,
+			     int preterminal_scores, int64_t L,
+			     const double *dtag, int64_t stride,
+			     double *const grad[])
+{
+	const int64_t V = e->dim[SS_DIM_V], pt = e->dim[SS_DIM_PT];
+	const double *scores = e->input[preterminal_scores];
+	const double *emis = e->input[emission];
+	const double *norm = e->prepared[emission];
+	const int64_t *ids = e->input[word_ids];
+	double *g;
+
+	if (scores && (g = grad[preterminal_scores]) != NULL)
+		for (int64_t i = 0; i < L; i++)
+			for (int64_t p = 0; p < pt; p++)
+				if (scores[i * pt + p] != -INFINITY)
+					g[i * pt + p] = dtag[i * stride + p];
+	if (!emis || (g = grad[emission]) == NULL)
+		return;
+	for (int64_t p = 0; p < pt; p++, g += V) {
+		const double *row = emis + p * V;
+		const double q = norm ? norm[p] : ssi_logsumexp(row, V);
+		double sum = 0;
+		if (q == -INFINITY)
+			continue;
+		/* the words' columns, each use counted; then the normaliser,
+		 * which every column of the row feeds */
+		for (int64_t i = 0; i < L; i++) {
+			if (row[ids[i]] == -INFINITY)
+				continue;
+			g[ids[i]] += dtag[i * stride + p];
+			sum += dtag[i * stride + p];
+		}
+		for (int64_t v = 0; v < V; v++)
+			if (row[v] != -INFINITY)
+				g[v] -= exp(row[v] - q) * sum;
+	}
+}
+
+/* The chain rule through pcfg_lower (the banner's Gradients). */
+static void pcfg_lower_grad(const ss_element *e, void *ws,
+			    const double *dtheta, double *const grad[])
+{
+	const sizes z = sizes_of(e->dim);
+	const int64_t L = ssi_length(e, PCFG_LENGTHS), ss = z.ns * z.ns;
+	const double *rule = e->input[PCFG_RULE];
+	double *dy = ws; /* rule[X]'s adjoints, in rule's order */
+
+	if (L < 2 || L > z.n)
+		return;
+	if (grad[PCFG_ROOT])
+		ssi_pcfg_log_softmax_grad(e->input[PCFG_ROOT], z.nt,
+					  dtheta + span_part(z, 0, L - 1, 0), 1,
+					  grad[PCFG_ROOT]);
+	for (int64_t X = 0; grad[PCFG_RULE] && X < z.nt; X++) {
+		for (int64_t Y = 0; Y < z.ns; Y++)
+			for (int64_t Z = 0; Z < z.ns; Z++)
+				dy[Y * z.ns + Z] = dtheta[rule_part(z, X, Y, Z)];
+		ssi_pcfg_log_softmax_grad(rule + X * ss, ss, dy, 1,
+					  grad[PCFG_RULE] + X * ss);
+	}
+	ssi_pcfg_terminals_grad(e, PCFG_EMISSION, PCFG_WORD_IDS,
+				PCFG_PRETERMINAL_SCORES, L,
+				dtheta + span_part(z, 0, 0, z.nt),
+				span_part(z, 1, 1, 0), grad);
 }
 
 /* ---- checks ---------------------------------------------------------------- */
@@ -655,4 +752,5 @@ const ss_structure ssi_pcfg = {
 	.encode = pcfg_encode,
 	.prepare_bytes = pcfg_prepare_bytes,
 	.prepare = pcfg_prepare,
+	.lower_grad = pcfg_lower_grad,
 };

@@ -52,6 +52,15 @@
  * The adjoints of the span-rank parts are the chart's marginals; the
  * derivations of the program are those above, so that count counts them.
  *
+ * Gradients (lower_grad): the rank-space rules are not formed, so every
+ * θ parameter entry is one input entry less its row's normaliser, and
+ * the chain rule is that of y = x - log Σ exp(x) per row,
+ * dx = dy - softmax(x) Σ dy: root's row from θ[0, 0 .. nt), U[X]'s from
+ * column X of the rows n .. n+r-1, Left[r]'s and Right[r]'s from their
+ * rows; the terminals as pcfg's (emission rows through the words that use
+ * them, preterminal_scores as given). Entries that are -inf (and rows
+ * entirely -inf) get 0; preterminal_scores past the length get 0.
+ *
  * Scale, as pcfg: the program runs on potentials whose best tag of each
  * word and best root score 0, and log Z adds the shifts back.
  *
@@ -321,6 +330,43 @@ static void td_lower(const ss_element *e, void *ws, double *theta,
 						   emis_norm, i, p);
 }
 
+/* ---- gradients ------------------------------------------------------------- */
+
+/* The chain rule through td_lower (the banner's Gradients). */
+static void td_lower_grad(const ss_element *e, void *ws, const double *dtheta,
+			  double *const grad[])
+{
+	const sizes z = sizes_of(e->dim);
+	const int64_t L = ssi_length(e, TD_LENGTHS);
+	const double *U = e->input[TD_NT_TO_RANK];
+	const double *left = e->input[TD_LEFT], *right = e->input[TD_RIGHT];
+	(void)ws;
+
+	if (L < 2 || L > z.n)
+		return;
+	if (grad[TD_ROOT])
+		ssi_pcfg_log_softmax_grad(e->input[TD_ROOT], z.nt,
+					  dtheta + root_part(z, 0), 1,
+					  grad[TD_ROOT]);
+	for (int64_t X = 0; grad[TD_NT_TO_RANK] && X < z.nt; X++)
+		ssi_pcfg_log_softmax_grad(U + X * z.r, z.r,
+					  dtheta + u_part(z, X, 0), z.ns,
+					  grad[TD_NT_TO_RANK] + X * z.r);
+	for (int64_t r = 0; r < z.r; r++) {
+		if (grad[TD_LEFT])
+			ssi_pcfg_log_softmax_grad(left + r * z.ns, z.ns,
+						  dtheta + left_part(z, r, 0), 1,
+						  grad[TD_LEFT] + r * z.ns);
+		if (grad[TD_RIGHT])
+			ssi_pcfg_log_softmax_grad(right + r * z.ns, z.ns,
+						  dtheta + right_part(z, r, 0), 1,
+						  grad[TD_RIGHT] + r * z.ns);
+	}
+	ssi_pcfg_terminals_grad(e, TD_EMISSION, TD_WORD_IDS,
+				TD_PRETERMINAL_SCORES, L,
+				dtheta + tag_part(z, 0, 0), z.ns, grad);
+}
+
 /* ---- checks ---------------------------------------------------------------- */
 
 static int td_validate(const ss_element *e, void *ws, ss_error *err)
@@ -429,4 +475,5 @@ const ss_structure ssi_td_pcfg = {
 	},
 	.prepare_bytes = td_prepare_bytes,
 	.prepare = td_prepare,
+	.lower_grad = td_lower_grad,
 };

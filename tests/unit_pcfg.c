@@ -4,7 +4,10 @@
  * space, written here over normalised probabilities; and with preterminal
  * scores 0 (emission summing to 1) over a vocabulary, the sum over every
  * sentence of length 2 of p(sentence) is the probability that the grammar
- * derives exactly two words, Σ_X root[X] Σ_{P, Q} rule[X, P, Q].
+ * derives exactly two words, Σ_X root[X] Σ_{P, Q} rule[X, P, Q]. And
+ * lower_grad is the transpose of lower's Jacobian (check_lower_grad,
+ * tests/unit_lower_grad.c), with -inf entries, whole rows of -inf,
+ * padding past the length (NaN, never read) and a prepared emission.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -86,6 +89,36 @@ static ss_element element(grammar *g, const double *scores)
 	return e;
 }
 
+/* ---- lower_grad against finite differences --------------------------------- */
+
+/* Random pcfg inputs with -inf entries (and now and then a whole row of
+ * -inf), NaN past the length. */
+static void draw_grad(unit_rng *r, grammar *g, double *scores)
+{
+	double *rows[3] = {g->root, g->rule, g->emis};
+	const int64_t count[3] = {NT, NT * NS * NS, PT * V};
+	const int64_t width[3] = {NT, NS * NS, V};
+	for (int a = 0; a < 3; a++)
+		for (int64_t k = 0; k < count[a]; k++) {
+			if (k % width[a] == 0 && urng_uniform(r) < 0.1) {
+				for (int64_t m = 0; m < width[a]; m++)
+					rows[a][k + m] = -INFINITY;
+				k += width[a] - 1;
+				continue;
+			}
+			rows[a][k] = urng_uniform(r) < 0.15 ? -INFINITY
+							   : 2 * urng_normal(r);
+		}
+	g->len = urng_int(r, 0, 3) ? urng_int(r, 2, N - 1) : N;
+	for (int64_t i = 0; i < N; i++) {
+		g->ids[i] = i < g->len ? urng_int(r, 0, V - 1) : -1;
+		for (int p = 0; p < PT; p++)
+			scores[i * PT + p] = i >= g->len ? NAN
+					     : urng_uniform(r) < 0.15 ? -INFINITY
+					     : 2 * urng_normal(r);
+	}
+}
+
 void suite_pcfg(void)
 {
 	const ss_structure *s = ss_structure_find("pcfg");
@@ -160,5 +193,27 @@ void suite_pcfg(void)
 		CHECK_CLOSE(total, want, RTOL);
 	}
 	unit_end("pcfg: with emission summing to 1, Σ over sentences of length 2 of p(sentence) = Σ root[X] rule[X, P, Q], the probability of a two-word derivation");
+
+	unit_begin();
+	for (int t = 0; t < 24; t++) {
+		const int with_scores = t % 2, prepared = t % 4 == 2;
+		const int emission = input_index(s, "emission");
+		double scores[N * PT], norm[PT];
+		ss_element e;
+		draw_grad(&r, &g, scores);
+		e = element(&g, with_scores ? scores : NULL);
+		unit_context("grammar %d, length %lld, %s%s", t,
+			     (long long)g.len,
+			     with_scores ? "preterminal_scores" : "emission",
+			     prepared ? ", prepared" : "");
+		if (prepared &&
+		    CHECK(s->prepare(emission, g.emis, e.dim, norm, &err) == SS_OK,
+			  "%s", err.message))
+			e.prepared[emission] = norm;
+		if (CHECK(s->validate(&e, ws, &err) == SS_OK, "validate: %s",
+			  err.message))
+			check_lower_grad(s, &e, NULL, &r, 4, 1);
+	}
+	unit_end("pcfg: lower_grad is the transpose of lower's Jacobian: entry by entry and along random directions against central differences, 0 where -inf or never read (24 grammars with -inf entries and rows, lengths 2 .. 6, emission, prepared or not, and preterminal_scores)");
 	free(ws);
 }

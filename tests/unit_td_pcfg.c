@@ -5,7 +5,10 @@
  * log Z agree, so do their tags' marginals, and the td-pcfg's span-rank
  * marginals summed over r are the pcfg's span marginals summed over X;
  * and where nothing is -inf, count is log(Catalan(L-1) (nt r)^(L-1)
- * pt^L), the derivations of a sentence of L words.
+ * pt^L), the derivations of a sentence of L words. And lower_grad is the
+ * transpose of lower's Jacobian (check_lower_grad, tests/unit_lower_grad.c),
+ * with -inf entries, whole rows of -inf, padding past the length (NaN,
+ * never read) and a prepared emission.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -107,6 +110,34 @@ static void draw(unit_rng *r, grammar *g)
 	compose(g);
 }
 
+/* Random inputs with -inf entries (and now and then a whole row of
+ * -inf), NaN past the length. */
+static void draw_grad(unit_rng *r, grammar *g)
+{
+	double *rows[5] = {g->root, g->U, g->left, g->right, g->emis};
+	const int64_t count[5] = {NT, NT * R, R * NS, R * NS, PT * V};
+	const int64_t width[5] = {NT, R, NS, NS, V};
+	for (int a = 0; a < 5; a++)
+		for (int64_t k = 0; k < count[a]; k++) {
+			if (k % width[a] == 0 && urng_uniform(r) < 0.1) {
+				for (int64_t m = 0; m < width[a]; m++)
+					rows[a][k + m] = -INFINITY;
+				k += width[a] - 1;
+				continue;
+			}
+			rows[a][k] = urng_uniform(r) < 0.15 ? -INFINITY
+							   : 2 * urng_normal(r);
+		}
+	g->len = urng_int(r, 0, 3) ? urng_int(r, 2, N - 1) : N;
+	for (int64_t i = 0; i < N; i++) {
+		g->ids[i] = i < g->len ? urng_int(r, 0, V - 1) : -1;
+		for (int p = 0; p < PT; p++)
+			g->scores[i * PT + p] = i >= g->len ? NAN
+						: urng_uniform(r) < 0.15 ? -INFINITY
+						: 2 * urng_normal(r);
+	}
+}
+
 /* td-pcfg's marginals mu against the pcfg's pm. */
 static void check_marginals(const double *mu, const double *pm)
 {
@@ -185,5 +216,27 @@ void suite_td_pcfg(void)
 			CHECK_CLOSE(count, want, RTOL);
 	}
 	unit_end("td-pcfg: count without -inf is log(Catalan(L-1) (nt r)^(L-1) pt^L), the derivations");
+
+	unit_begin();
+	for (int t = 0; t < 24; t++) {
+		const int scores = t % 2, prepared = t % 4 == 2;
+		const int emission = input_index(td, "emission");
+		double norm[PT];
+		ss_element e;
+		draw_grad(&r, &g);
+		e = element(td, &g, scores);
+		unit_context("grammar %d, length %lld, %s%s", t,
+			     (long long)g.len,
+			     scores ? "preterminal_scores" : "emission",
+			     prepared ? ", prepared" : "");
+		if (prepared &&
+		    CHECK(td->prepare(emission, g.emis, e.dim, norm, &err) == SS_OK,
+			  "%s", err.message))
+			e.prepared[emission] = norm;
+		if (CHECK(td->validate(&e, ws, &err) == SS_OK, "validate: %s",
+			  err.message))
+			check_lower_grad(td, &e, NULL, &r, 4, 1);
+	}
+	unit_end("td-pcfg: lower_grad is the transpose of lower's Jacobian: entry by entry and along random directions against central differences, 0 where -inf or never read (24 grammars with -inf entries and rows, lengths 2 .. 6, emission, prepared or not, and preterminal_scores)");
 	free(ws);
 }

@@ -1012,9 +1012,13 @@ static void adjoint_row(ssi_chart *c, const ssi_step *st, int64_t j,
 		return;
 	}
 	gather_factors(c, st, j, p);
-	for (int64_t s = 0; s < count; s++)
+	int bad = 0;
+	#pragma omp simd reduction(|:bad)
+	for (int64_t s = 0; s < count; s++) {
 		p[s] = g[s] * p[s] / fo[s];
-	for (int64_t s = 0; s < count; s++)
+		bad |= p[s] != p[s];
+	}
+	for (int64_t s = 0; bad && s < count; s++)
 		if (isnan(p[s]))
 			p[s] = g[s] > 0.0 ? g[s] * ssi_exp(candidate(c, st, j, s) -
 							  o[s])

@@ -33,9 +33,9 @@
  * Each step runs row by row over its splits j, each row a loop over the
  * step's cells s, as lib/chart.c's passes do, so that the loops
  * vectorise; the file is compiled once per instruction set, as chart.c
- * is (lib/isa.c). Time: two passes over every candidate, one exp each;
- * memory: τ and ġ per cell and SSI_HVP_ROWS rows of a step's width, given
- * by the caller.
+ * is (lib/isa.c). Time: two passes over every candidate, one exp each.
+ * Memory: τ, ġ and the normalised log values per cell, and SSI_HVP_ROWS
+ * rows of a step's width, given by the caller.
  */
 #include "internal.h"
 
@@ -114,33 +114,57 @@ static void cell_values(const ssi_chart *c, const ssi_step *st, double *o)
 		o[s] = c->cell[st->out + s] + st->shift;
 }
 
+/* The same, normalised by inside_tangent. */
+static void normalised_values(const ssi_step *st, const double *norm,
+			      double *o)
+{
+	memcpy(o, norm + st->out, (size_t)st->count * sizeof *o);
+}
+
+/*
+ * τ of every cell, and into norm the cells' log values corrected so that
+ * their candidates' weights exp(v_j - norm) sum to one as computed: at
+ * scores of 1e4 a cell's log value carries an absolute rounding of
+ * 1e-12, and weights that summed to 1 + 1e-12 would bias τ, of the order
+ * of a whole structure's d-score, by that much; normalised, τ(o) is a
+ * weighted mean of its candidates' and the differences τ(x) + τ(y) + d -
+ * τ(o) of the reverse sweep stay exact to the rounding of the scores.
+ */
 static void inside_tangent(const ssi_chart *c, const double *d, double *tau,
-			   double **r)
+			   double *norm, double **r)
 {
 	for (int64_t k = 0; k < c->n_steps; k++) {
 		const ssi_step *st = &c->step[k];
 		const int64_t count = st->count;
-		double *sum = tau + st->out, *w = r[ROW_P];
-		const double *t = r[ROW_T];
+		double *sum = tau + st->out, *w = r[ROW_P], *total = r[ROW_G];
+		const double *t = r[ROW_T], *o = r[ROW_O];
 		cell_values(c, st, r[ROW_O]);
 		memset(sum, 0, (size_t)count * sizeof *sum);
+		memset(total, 0, (size_t)count * sizeof *total);
 		for (int64_t j = st->lo; j < st->hi; j++) {
 			split_row(c, st, j, d, tau, r, w);
 			#pragma omp simd
-			for (int64_t s = 0; s < count; s++)
+			for (int64_t s = 0; s < count; s++) {
 				sum[s] += w[s] > 0.0 ? w[s] * t[s] : 0.0;
+				total[s] += w[s];
+			}
+		}
+		for (int64_t s = 0; s < count; s++) {
+			const int live = total[s] > 0.0;
+			sum[s] = live ? sum[s] / total[s] : 0.0;
+			norm[st->out + s] = live ? o[s] + log(total[s]) : -INFINITY;
 		}
 	}
 }
 
 void SSI_KERNEL(ssi_chart_hvp)(ssi_chart *c, const double *d, double *hv,
-				double *tau, double *gdot, double *rows,
-				int64_t row_stride)
+				double *tau, double *gdot, double *norm,
+				double *rows, int64_t row_stride)
 {
 	double *g = c->adj, *r[ROW_COUNT];
 	for (int k = 0; k < ROW_COUNT; k++)
 		r[k] = rows + k * row_stride;
-	inside_tangent(c, d, tau, r);
+	inside_tangent(c, d, tau, norm, r);
 	for (int64_t k = 0; k < c->n_steps; k++) {
 		const ssi_step *st = &c->step[k];
 		memset(g + st->out, 0, (size_t)st->count * sizeof *g);
@@ -154,7 +178,7 @@ void SSI_KERNEL(ssi_chart_hvp)(ssi_chart *c, const double *d, double *hv,
 		double *p = r[ROW_P], *pd = r[ROW_PD];
 		const double *t = r[ROW_T];
 		int any = 0;
-		cell_values(c, st, r[ROW_O]);
+		normalised_values(st, norm, r[ROW_O]);
 		for (int64_t s = 0; s < count; s++) {
 			go[s] = g[st->out + s];
 			gdo[s] = gdot[st->out + s];

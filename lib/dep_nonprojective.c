@@ -741,6 +741,205 @@ double SSI_KERNEL(ssi_nonprojective_marginals)(const ssi_tree *p, void *ws, doub
 }
 
 
+/* ---- the second order: ∇² log Z · d (--grad) ------------------------------ */
+
+/*
+ * The derivative of the marginals along a direction d of the scores, by
+ * forward-mode differentiation of the very computation that gives them:
+ * the elimination and its reverse sweep run on dual numbers (x, ẋ), each
+ * weight a entering as (a, a d), and μ̇ = ȧ ∘ Ā + a ∘ Ā̇ is ∇² log Z · d =
+ * Cov(arcs, arcs · d). The elimination is free of subtractions, so each
+ * tangent is its value times a weighted average of d's: its errors stay
+ * relative to that, whatever the scores' magnitude, as the marginals'
+ * do (an inverse of the Laplacian by LU would cancel catastrophically
+ * where a column's scores spread over tens of nats). Double duals, or
+ * scaled ones where the weights or the double pass leave double's range.
+ */
+typedef struct np_dd {
+	double v, t;
+} np_dd;
+
+typedef struct np_dx {
+	np_xf v, t;
+} np_dx;
+
+static inline np_dd np_zero_dd(void) { return (np_dd){0.0, 0.0}; }
+static inline np_dd np_one_dd(void) { return (np_dd){1.0, 0.0}; }
+static inline np_dd np_add_dd(np_dd a, np_dd b) { return (np_dd){a.v + b.v, a.t + b.t}; }
+static inline np_dd np_sub_dd(np_dd a, np_dd b) { return (np_dd){a.v - b.v, a.t - b.t}; }
+static inline np_dd np_mul_dd(np_dd a, np_dd b)
+{
+	return (np_dd){a.v * b.v, a.t * b.v + a.v * b.t};
+}
+static inline np_dd np_madd_dd(np_dd x, np_dd a, np_dd b)
+{
+	return np_add_dd(x, np_mul_dd(a, b));
+}
+static inline np_dd np_div_dd(np_dd a, np_dd b)
+{
+	const double q = a.v / b.v;
+	return (np_dd){q, (a.t - q * b.t) / b.v};
+}
+static inline int np_iszero_dd(np_dd a) { return a.v == 0.0; }
+static inline double np_log_dd(np_dd a, double *twos) { return np_log_d(a.v, twos); }
+
+static inline np_dx np_zero_dx(void) { return (np_dx){xf_zero(), xf_zero()}; }
+static inline np_dx np_one_dx(void) { return (np_dx){xf_one(), xf_zero()}; }
+static inline np_dx np_add_dx(np_dx a, np_dx b)
+{
+	return (np_dx){xf_add(a.v, b.v), xf_add(a.t, b.t)};
+}
+static inline np_dx np_sub_dx(np_dx a, np_dx b)
+{
+	return (np_dx){xf_sub(a.v, b.v), xf_sub(a.t, b.t)};
+}
+static inline np_dx np_mul_dx(np_dx a, np_dx b)
+{
+	return (np_dx){xf_mul(a.v, b.v),
+		       xf_add(xf_mul(a.t, b.v), xf_mul(a.v, b.t))};
+}
+static inline np_dx np_madd_dx(np_dx x, np_dx a, np_dx b)
+{
+	return np_add_dx(x, np_mul_dx(a, b));
+}
+static inline np_dx np_div_dx(np_dx a, np_dx b)
+{
+	const np_xf q = xf_div(a.v, b.v);
+	return (np_dx){q, xf_div(xf_sub(a.t, xf_mul(q, b.t)), b.v)};
+}
+static inline int np_iszero_dx(np_dx a) { return a.v.m == 0.0; }
+static inline double np_log_dx(np_dx a, double *twos) { return np_log_x(a.v, twos); }
+
+NP_ELIMINATE(np_dd, dd) NP_ADJOINT_ROW(np_dd, dd) NP_ADJOINT(np_dd, dd)
+NP_ELIMINATE(np_dx, dx) NP_ADJOINT_ROW(np_dx, dx) NP_ADJOINT(np_dx, dx)
+
+/* Workspace: the weights' (np_ws), then three dual matrices [n, n] and
+ * three dual vectors [n + 2], each of the scaled duals' size. */
+size_t SSI_KERNEL(ssi_nonprojective_hvp_workspace)(int64_t n)
+{
+	return SSI_KERNEL(ssi_nonprojective_workspace)(n) +
+	       3 * ssi_align64((size_t)(n * n) * sizeof(np_dx)) +
+	       3 * ssi_align64((size_t)(n + 2) * sizeof(np_dx));
+}
+
+typedef struct np_hvp_ws {
+	void *X, *Xb, *A, *piv, *T, *Tb;
+} np_hvp_ws;
+
+static np_hvp_ws np_hvp_carve(int64_t n, void *ws)
+{
+	const size_t nn = ssi_align64((size_t)(n * n) * sizeof(np_dx));
+	const size_t nv = ssi_align64((size_t)(n + 2) * sizeof(np_dx));
+	char *p = (char *)ws + SSI_KERNEL(ssi_nonprojective_workspace)(n);
+	return (np_hvp_ws){p, p + nn, p + 2 * nn, p + 3 * nn, p + 3 * nn + nv,
+			   p + 3 * nn + 2 * nv};
+}
+
+/* The dual weights (a, a d) in the order perm into h->A ([n, n]; d as
+ * the caller lays it out, ld apart), of arithmetic prec. */
+static void np_hvp_load(const ssi_tree *p, const np_ws *w, const double *d,
+			int prec, const int32_t *perm, np_hvp_ws *h)
+{
+	const int64_t n = p->n;
+	for (int64_t i = 0; i < n; i++)
+		for (int64_t j = 0; j < n; j++) {
+			const int64_t hh = perm[i], dd = perm[j];
+			const double dir = hh != dd && dd > 0 ? d[hh * p->ld + dd] : 0.0;
+			if (prec == NP_XF) {
+				np_xf a = np_at(w->A0, w->wprec, hh * n + dd);
+				((np_dx *)h->A)[i * n + j] =
+					(np_dx){a, xf_mul(a, xf_of(dir))};
+			} else {
+				double a = ((const double *)w->A0)[hh * n + dd];
+				((np_dd *)h->A)[i * n + j] = (np_dd){a, a * dir};
+			}
+		}
+}
+
+/* One dual elimination and its reverse sweep in prec, in the order
+ * perm; -inf log det when some pivot is zero (*zero_at: where). */
+static long double np_hvp_pass(const ssi_tree *p, const np_ws *w,
+			       const double *d, int prec, const int32_t *perm,
+			       np_hvp_ws *h, int64_t *zero_at)
+{
+	const int64_t n = p->n, last = p->single_root ? n - 2 : n - 1;
+	const int root_mass = !p->single_root;
+	long double logdet;
+	np_hvp_load(p, w, d, prec, perm, h);
+	if (prec == NP_XF) {
+		memcpy(h->X, h->A, (size_t)(n * n) * sizeof(np_dx));
+		logdet = np_eliminate_dx(h->X, n, last, root_mass, h->piv,
+					 h->T, zero_at);
+		if (logdet != -INFINITY)
+			np_adjoint_dx(h->X, h->Xb, n, last, root_mass, h->piv,
+				      h->T, h->Tb);
+	} else {
+		memcpy(h->X, h->A, (size_t)(n * n) * sizeof(np_dd));
+		logdet = np_eliminate_dd(h->X, n, last, root_mass, h->piv,
+					 h->T, zero_at);
+		if (logdet != -INFINITY)
+			np_adjoint_dd(h->X, h->Xb, n, last, root_mass, h->piv,
+				      h->T, h->Tb);
+	}
+	return logdet;
+}
+
+void SSI_KERNEL(ssi_nonprojective_hvp)(const ssi_tree *p, void *ws,
+				       const double *d, double *hv)
+{
+	const int64_t n = p->n;
+	np_ws w = np_carve(n, ws);
+	np_hvp_ws h = np_hvp_carve(n, ws);
+	int32_t *perm = w.ints;
+	fexcept_t saved;
+	int prec;
+	if (n < 2)
+		return;
+	fegetexceptflag(&saved, FE_ALL_EXCEPT);
+	np_load_weights(p, &w);
+	for (prec = w.wprec;; prec = NP_XF) {
+		int64_t zero_at = 0;
+		feclearexcept(FE_UNDERFLOW | FE_OVERFLOW);
+		for (int64_t j = 0; j < n; j++)
+			perm[j] = (int32_t)j;
+		/* Single root: a node left without mass goes last (np_try). */
+		if (np_hvp_pass(p, &w, d, prec, perm, &h, &zero_at) == -INFINITY &&
+		    p->single_root) {
+			int32_t tmp = perm[zero_at];
+			perm[zero_at] = perm[n - 1];
+			perm[n - 1] = tmp;
+			np_hvp_pass(p, &w, d, prec, perm, &h, &zero_at);
+		}
+		if (prec == NP_XF || !np_fp_trouble())
+			break;
+		if (w.wprec == NP_DOUBLE) {
+			int deep;
+			w.wprec = NP_XF;
+			np_load(p, &w, NP_XF, &deep);
+		}
+	}
+	/* μ̇ = ȧ Ā + a Ā̇, in the caller's layout. */
+	for (int64_t i = 0; i < n; i++)
+		for (int64_t j = 1; j < n; j++) {
+			const int64_t hh = perm[i], dd = perm[j];
+			double t;
+			if (hh == dd)
+				continue;
+			if (prec == NP_XF) {
+				const np_dx a = ((const np_dx *)h.A)[i * n + j];
+				const np_dx b = ((const np_dx *)h.Xb)[i * n + j];
+				t = xf_double(xf_add(xf_mul(a.t, b.v),
+						     xf_mul(a.v, b.t)));
+			} else {
+				const np_dd a = ((const np_dd *)h.A)[i * n + j];
+				const np_dd b = ((const np_dd *)h.Xb)[i * n + j];
+				t = a.t * b.v + a.v * b.t;
+			}
+			hv[hh * p->ld + dd] = t;
+		}
+	fesetexceptflag(&saved, FE_ALL_EXCEPT);
+}
+
 /* ---- best tree: Chu-Liu-Edmonds on (root-arc count, score) ------------- */
 
 /* 1 if (c1, s1) > (c2, s2): absent arcs (s = -inf) lose to any arc. */

@@ -233,12 +233,13 @@ double ssi_chart_kbest_structure(ssi_chart *c, ssi_kbest *kb, int32_t rank,
 				 double *event);
 
 /* After a log inside with log Z > -inf: adds (∇² log Z · d)[part] =
- * Cov(parts_part, parts · d) to hv, with tau and gdot [cells] and
+ * Cov(parts_part, parts · d) to hv, with tau, gdot and norm [cells] and
  * SSI_HVP_ROWS rows of row_stride >= width doubles as scratch
  * (lib/chart_hvp.c); overwrites the adjoints. */
 #define SSI_HVP_ROWS 8
 void ssi_chart_hvp(ssi_chart *c, const double *d, double *hv, double *tau,
-		   double *gdot, double *rows, int64_t row_stride);
+		   double *gdot, double *norm, double *rows,
+		   int64_t row_stride);
 
 /* After the max inside whose best score is best (> -inf): raises mm[part]
  * to the best score of a structure using the part (lib/chart.c). */
@@ -408,8 +409,8 @@ double ssi_nonprojective_marginals(const ssi_tree *p, void *ws, double *mu);
 double ssi_nonprojective_argmax(const ssi_tree *p, void *ws, int64_t *heads);
 void ssi_nonprojective_sample(const ssi_tree *p, void *ws, ss_rng *rng,
 			      int64_t *heads);
-/* hv (zeroed) = ∇² log Z · d over the arcs, log Z > -inf
- * (lib/dep_nonprojective_hvp.c). */
+/* hv (zeroed) += ∇² log Z · d over the arcs, log Z > -inf: the
+ * marginals' derivative along d (lib/dep_nonprojective.c). */
 size_t ssi_nonprojective_hvp_workspace(int64_t n);
 void ssi_nonprojective_hvp(const ssi_tree *p, void *ws, const double *d,
 			   double *hv);
@@ -439,9 +440,12 @@ void ssi_nonprojective_hvp(const ssi_tree *p, void *ws, const double *d,
 					 ss_rng *rng, int64_t *heads);      \
 	int64_t K(ssi_find_bad)(const double *x, int64_t n);               \
 	int64_t K(ssi_find_bad_f32)(const float *x, int64_t n);            \
+	size_t K(ssi_nonprojective_hvp_workspace)(int64_t n);               \
+	void K(ssi_nonprojective_hvp)(const ssi_tree *p, void *ws,          \
+				      const double *d, double *hv);         \
 	void K(ssi_chart_hvp)(ssi_chart *c, const double *d, double *hv,    \
-			      double *tau, double *gdot, double *rows,      \
-			      int64_t row_stride);
+			      double *tau, double *gdot, double *norm,      \
+			      double *rows, int64_t row_stride);
 
 SSI_KERNEL_PROTOTYPES(SSI_KERNEL)
 

@@ -33,9 +33,12 @@ typedef struct kernels {
 			  int64_t *heads);
 	int64_t (*find_bad)(const double *x, int64_t n);
 	int64_t (*find_bad_f32)(const float *x, int64_t n);
+	size_t (*np_hvp_workspace)(int64_t n);
+	void (*np_hvp)(const ssi_tree *p, void *ws, const double *d,
+		       double *hv);
 	void (*chart_hvp)(ssi_chart *c, const double *d, double *hv,
-			  double *tau, double *gdot, double *rows,
-			  int64_t row_stride);
+			  double *tau, double *gdot, double *norm,
+			  double *rows, int64_t row_stride);
 } kernels;
 
 #define KERNELS(isa)                                                          \
@@ -46,7 +49,8 @@ typedef struct kernels {
 	 ssi_nonprojective_log_partition_##isa,                               \
 	 ssi_nonprojective_marginals_##isa, ssi_nonprojective_argmax_##isa,   \
 	 ssi_nonprojective_sample_##isa, ssi_find_bad_##isa,             \
-	 ssi_find_bad_f32_##isa, ssi_chart_hvp_##isa}
+	 ssi_find_bad_f32_##isa, ssi_nonprojective_hvp_workspace_##isa,      \
+	 ssi_nonprojective_hvp_##isa, ssi_chart_hvp_##isa}
 
 #if defined(__x86_64__)
 #define K_scalar(f) f##_scalar
@@ -224,7 +228,18 @@ int64_t ssi_find_bad_f32(const float *x, int64_t n)
 }
 
 void ssi_chart_hvp(ssi_chart *c, const double *d, double *hv, double *tau,
-		   double *gdot, double *rows, int64_t row_stride)
+		   double *gdot, double *norm, double *rows, int64_t row_stride)
 {
-	in_use()->chart_hvp(c, d, hv, tau, gdot, rows, row_stride);
+	in_use()->chart_hvp(c, d, hv, tau, gdot, norm, rows, row_stride);
+}
+
+size_t ssi_nonprojective_hvp_workspace(int64_t n)
+{
+	return in_use()->np_hvp_workspace(n);
+}
+
+void ssi_nonprojective_hvp(const ssi_tree *p, void *ws, const double *d,
+			   double *hv)
+{
+	in_use()->np_hvp(p, ws, d, hv);
 }

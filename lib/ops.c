@@ -791,9 +791,10 @@ int ss_cross_entropy(const ss_structure *s, const ss_element *p,
  */
 
 /* The extra arrays of gradients, after a kl workspace: the direction d,
- * the product hv, Q's marginals, and the chart's tangents. */
+ * the product hv, Q's marginals, and the second-order pass's cells and
+ * rows. */
 typedef struct grad_ws {
-	double *d, *hv, *mu_q, *tau, *gdot, *rows;
+	double *d, *hv, *mu_q, *tau, *gdot, *norm, *rows;
 	int64_t row_stride;
 } grad_ws;
 
@@ -822,7 +823,7 @@ size_t ss_grad_workspace_bytes(const ss_structure *s, ss_op op,
 {
 	(void)op;
 	return ss_workspace_bytes(s, SS_OP_KL, dim) + 3 * array_bytes(s, dim) +
-	       2 * cells_bytes(s, dim) +
+	       3 * cells_bytes(s, dim) +
 	       (size_t)(SSI_HVP_ROWS * hvp_row_stride(s, dim)) * sizeof(double);
 }
 
@@ -837,7 +838,8 @@ static grad_ws carve_grad(const ss_structure *s, const int64_t dim[],
 	g.mu_q = (double *)(p + 2 * E);
 	g.tau = (double *)(p + 3 * E);
 	g.gdot = (double *)(p + 3 * E + C);
-	g.rows = (double *)(p + 3 * E + 2 * C);
+	g.norm = (double *)(p + 3 * E + 2 * C);
+	g.rows = (double *)(p + 3 * E + 3 * C);
 	g.row_stride = hvp_row_stride(s, dim);
 	return g;
 }
@@ -871,7 +873,7 @@ static int canon_hvp(canon *p, const grad_ws *g, const double *d,
 	memset(hv, 0, (size_t)p->parts * sizeof *hv);
 	if (!p->has_chart)
 		return p->k->hvp(&p->c, p->special, d, hv, err);
-	ssi_chart_hvp(&p->chart, d, hv, g->tau, g->gdot, g->rows,
+	ssi_chart_hvp(&p->chart, d, hv, g->tau, g->gdot, g->norm, g->rows,
 		      g->row_stride);
 	return SS_OK;
 }

@@ -1430,6 +1430,97 @@ static void check_grads(conf_batch *b, int j, int64_t checked[GRAD_OPS])
 	case_free(&q);
 }
 
+/*
+ * The second-order gradients at every magnitude, without finite
+ * differences: where a row's gradient map is linear in the event (input
+ * 0 is the event, or a tree's symmetrisation), the gradients of the
+ * entropy, and P's of cross-entropy and kl, are that map applied to
+ * -Cov(event, s_p), -Cov(event, s_q) and Cov(event, s_p - s_q) under p,
+ * summed over the enumeration in long double.
+ */
+static void check_grads_cov(conf_batch *b, int j, int64_t *checked)
+{
+	const ss_structure *s = b->s;
+	const conf_ref *p = &b->refs[j];
+	const int64_t E = p->en.E;
+	conf_case *c = &b->cases[j], q;
+	conf_ref qref;
+	static const ss_op ops[3] = {SS_OP_ENTROPY, SS_OP_CROSS_ENTROPY, SS_OP_KL};
+	double *want_event = calloc((size_t)E + 1, sizeof(double));
+	double *gp[SS_MAX_INPUTS] = {0}, *gq[SS_MAX_INPUTS] = {0};
+	double *want[SS_MAX_INPUTS] = {0};
+
+	case_make(&q, b, j, 0x9e3779b97f4a7c15ULL);
+	ref_make(&qref, b->row, &q);
+	for (int k = 0; k < s->n_inputs; k++)
+		if (s->inputs[k].kind == SS_REAL && c->e.input[k]) {
+			const size_t size = (size_t)conf_input_size(c, k) + 1;
+			gp[k] = calloc(size, sizeof(double));
+			gq[k] = calloc(size, sizeof(double));
+			want[k] = calloc(size, sizeof(double));
+		}
+	for (int o = 0; o < 3; o++) {
+		const ss_op op = ops[o];
+		long double mean = 0.0L;
+		double result;
+		int qfinite = 1;
+
+		if (!supported(s, b->option, op) || ss_grad_unsupported(s, b->option, op) ||
+		    (op != SS_OP_ENTROPY && qref.finite == 0))
+			continue;
+		/* f(y): the score whose covariance with the event is wanted */
+		for (int64_t k = 0; k < p->en.count; k++) {
+			long double pk, f;
+			int64_t kq;
+			if (isinf(p->en.scores[k]))
+				continue;
+			pk = expl(p->en.scores[k] - p->logz);
+			kq = conf_enum_find(&qref.en, p->en.events + k * E);
+			f = op == SS_OP_ENTROPY ? p->en.scores[k] : qref.en.scores[kq];
+			qfinite &= !isinf(f);
+			mean += pk * (op == SS_OP_KL ? p->en.scores[k] - f : f);
+		}
+		if (!qfinite) /* kl and cross-entropy +inf */
+			continue;
+		for (int64_t x = 0; x < E; x++) {
+			long double cov = 0.0L;
+			for (int64_t k = 0; k < p->en.count; k++) {
+				long double pk, f;
+				int64_t kq;
+				if (isinf(p->en.scores[k]))
+					continue;
+				pk = expl(p->en.scores[k] - p->logz);
+				kq = conf_enum_find(&qref.en, p->en.events + k * E);
+				f = op == SS_OP_ENTROPY ? p->en.scores[k]
+				    : op == SS_OP_KL ? p->en.scores[k] - qref.en.scores[kq]
+				    : qref.en.scores[kq];
+				cov += pk * (p->en.events[k * E + x] - p->marg[x]) * (f - mean);
+			}
+			want_event[x] = (double)(op == SS_OP_KL ? cov : -cov);
+		}
+		for (int k = 0; k < s->n_inputs; k++)
+			if (want[k])
+				memset(want[k], 0, sizeof(double) * (size_t)conf_input_size(c, k));
+		b->row->grad(c, want_event, want);
+		if (!grad_run(b, j, op, &q.e, NULL, &result, gp, gq))
+			continue;
+		for (int k = 0; k < s->n_inputs; k++)
+			for (int64_t i = 0; want[k] && i < conf_input_size(c, k); i++)
+				CHECK_REAL(b->mode, gp[k][i], want[k][i],
+					   "d %s / d %s[%lld] against the enumeration's covariance",
+					   ss_ops[op].name, s->inputs[k].name, (long long)i);
+		checked[o]++;
+	}
+	for (int k = 0; k < SS_MAX_INPUTS; k++) {
+		free(gp[k]);
+		free(gq[k]);
+		free(want[k]);
+	}
+	free(want_event);
+	ref_free(&qref);
+	case_free(&q);
+}
+
 /* An element without structure: every gradient is 0. */
 static void check_grads_dead(const conf_batch *b, int j)
 {
@@ -1903,6 +1994,23 @@ static void suite_row(const conf_row *row)
 		}
 		unit_end("conformance: %s: --grad of every op with a gradient equals central differences (h = %g, tol %g) of the brute force in every finite entry of every real input, of P and Q, 0 where never read and without structure (elements: %s)",
 			 row->name, FD_H, FD_TOL, used ? ops : "none");
+	}
+
+	if (row->grad == conf_grad_identity || row->grad == conf_tree_grad) {
+		int64_t checked[3] = {0};
+
+		unit_begin();
+		omp_set_num_threads(1);
+		for (int k = 0; k < n_batches; k++)
+			for (int j = 0; j < BATCH; j++) {
+				if (batches[k].refs[j].finite == 0)
+					continue;
+				batch_context(&batches[k], j);
+				check_grads_cov(&batches[k], j, checked);
+			}
+		unit_end("conformance: %s: --grad of entropy, cross-entropy and kl (P) equals the enumeration's covariance of the event with the score, in every mode and magnitude (elements: %lld, %lld, %lld)",
+			 row->name, (long long)checked[0], (long long)checked[1],
+			 (long long)checked[2]);
 	}
 
 	if (supported(s, option, SS_OP_SAMPLE)) {

@@ -100,6 +100,11 @@ double urng_uniform(unit_rng *r);
 /* Uniform integer in [lo, hi]. */
 int64_t urng_int(unit_rng *r, int64_t lo, int64_t hi);
 double urng_normal(unit_rng *r);
+/* Logits of arrays rows[a] [count[a]] in rows of width[a]: 2 N(0, 1),
+ * -inf with probability 0.15, a whole row -inf with probability 0.1. */
+void unit_draw_logit_rows(unit_rng *r, double *const rows[],
+			  const int64_t count[], const int64_t width[],
+			  int arrays);
 
 /* 64-byte aligned workspace of at least 64 bytes; free() it. */
 void *ws_alloc(size_t bytes);

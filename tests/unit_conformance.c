@@ -1447,6 +1447,8 @@ static void check_grads_cov(conf_batch *b, int j, int64_t *checked)
 	conf_ref qref;
 	static const ss_op ops[3] = {SS_OP_ENTROPY, SS_OP_CROSS_ENTROPY, SS_OP_KL};
 	double *want_event = calloc((size_t)E + 1, sizeof(double));
+	long double *pk = calloc((size_t)p->en.count + 1, sizeof *pk);
+	long double *f = calloc((size_t)p->en.count + 1, sizeof *f);
 	double *gp[SS_MAX_INPUTS] = {0}, *gq[SS_MAX_INPUTS] = {0};
 	double *want[SS_MAX_INPUTS] = {0};
 
@@ -1470,32 +1472,23 @@ static void check_grads_cov(conf_batch *b, int j, int64_t *checked)
 			continue;
 		/* f(y): the score whose covariance with the event is wanted */
 		for (int64_t k = 0; k < p->en.count; k++) {
-			long double pk, f;
-			int64_t kq;
-			if (isinf(p->en.scores[k]))
-				continue;
-			pk = expl(p->en.scores[k] - p->logz);
-			kq = conf_enum_find(&qref.en, p->en.events + k * E);
-			f = op == SS_OP_ENTROPY ? p->en.scores[k] : qref.en.scores[kq];
-			qfinite &= !isinf(f);
-			mean += pk * (op == SS_OP_KL ? p->en.scores[k] - f : f);
+			const int64_t kq = conf_enum_find(&qref.en, p->en.events + k * E);
+			const long double sq = kq < 0 ? NAN : qref.en.scores[kq];
+			pk[k] = isinf(p->en.scores[k]) ? 0.0L
+				: expl(p->en.scores[k] - p->logz);
+			f[k] = op == SS_OP_ENTROPY ? p->en.scores[k]
+			       : op == SS_OP_KL ? p->en.scores[k] - sq : sq;
+			qfinite &= isinf(p->en.scores[k]) || isfinite(f[k]);
+			mean += pk[k] > 0.0L ? pk[k] * f[k] : 0.0L;
 		}
 		if (!qfinite) /* kl and cross-entropy +inf */
 			continue;
 		for (int64_t x = 0; x < E; x++) {
 			long double cov = 0.0L;
-			for (int64_t k = 0; k < p->en.count; k++) {
-				long double pk, f;
-				int64_t kq;
-				if (isinf(p->en.scores[k]))
-					continue;
-				pk = expl(p->en.scores[k] - p->logz);
-				kq = conf_enum_find(&qref.en, p->en.events + k * E);
-				f = op == SS_OP_ENTROPY ? p->en.scores[k]
-				    : op == SS_OP_KL ? p->en.scores[k] - qref.en.scores[kq]
-				    : qref.en.scores[kq];
-				cov += pk * (p->en.events[k * E + x] - p->marg[x]) * (f - mean);
-			}
+			for (int64_t k = 0; k < p->en.count; k++)
+				if (pk[k] > 0.0L)
+					cov += pk[k] * (p->en.events[k * E + x] - p->marg[x]) *
+					       (f[k] - mean);
 			want_event[x] = (double)(op == SS_OP_KL ? cov : -cov);
 		}
 		for (int k = 0; k < s->n_inputs; k++)
@@ -1517,6 +1510,8 @@ static void check_grads_cov(conf_batch *b, int j, int64_t *checked)
 		free(want[k]);
 	}
 	free(want_event);
+	free(pk);
+	free(f);
 	ref_free(&qref);
 	case_free(&q);
 }

@@ -98,17 +98,7 @@ static void draw_grad(unit_rng *r, grammar *g, double *scores)
 	double *rows[3] = {g->root, g->rule, g->emis};
 	const int64_t count[3] = {NT, NT * NS * NS, PT * V};
 	const int64_t width[3] = {NT, NS * NS, V};
-	for (int a = 0; a < 3; a++)
-		for (int64_t k = 0; k < count[a]; k++) {
-			if (k % width[a] == 0 && urng_uniform(r) < 0.1) {
-				for (int64_t m = 0; m < width[a]; m++)
-					rows[a][k + m] = -INFINITY;
-				k += width[a] - 1;
-				continue;
-			}
-			rows[a][k] = urng_uniform(r) < 0.15 ? -INFINITY
-							   : 2 * urng_normal(r);
-		}
+	unit_draw_logit_rows(r, rows, count, width, 3);
 	g->len = urng_int(r, 0, 3) ? urng_int(r, 2, N - 1) : N;
 	for (int64_t i = 0; i < N; i++) {
 		g->ids[i] = i < g->len ? urng_int(r, 0, V - 1) : -1;

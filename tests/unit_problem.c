@@ -46,6 +46,23 @@ double urng_normal(unit_rng *r)
 	return sqrt(-2.0 * log(u)) * cos(6.283185307179586 * v);
 }
 
+void unit_draw_logit_rows(unit_rng *r, double *const rows[],
+			  const int64_t count[], const int64_t width[],
+			  int arrays)
+{
+	for (int a = 0; a < arrays; a++)
+		for (int64_t k = 0; k < count[a]; k++) {
+			if (k % width[a] == 0 && urng_uniform(r) < 0.1) {
+				for (int64_t m = 0; m < width[a]; m++)
+					rows[a][k + m] = -INFINITY;
+				k += width[a] - 1;
+				continue;
+			}
+			rows[a][k] = urng_uniform(r) < 0.15 ? -INFINITY
+							   : 2 * urng_normal(r);
+		}
+}
+
 void *ws_alloc(size_t bytes)
 {
 	size_t size = (bytes + 63) / 64 * 64;

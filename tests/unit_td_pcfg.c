@@ -117,17 +117,7 @@ static void draw_grad(unit_rng *r, grammar *g)
 	double *rows[5] = {g->root, g->U, g->left, g->right, g->emis};
 	const int64_t count[5] = {NT, NT * R, R * NS, R * NS, PT * V};
 	const int64_t width[5] = {NT, R, NS, NS, V};
-	for (int a = 0; a < 5; a++)
-		for (int64_t k = 0; k < count[a]; k++) {
-			if (k % width[a] == 0 && urng_uniform(r) < 0.1) {
-				for (int64_t m = 0; m < width[a]; m++)
-					rows[a][k + m] = -INFINITY;
-				k += width[a] - 1;
-				continue;
-			}
-			rows[a][k] = urng_uniform(r) < 0.15 ? -INFINITY
-							   : 2 * urng_normal(r);
-		}
+	unit_draw_logit_rows(r, rows, count, width, 5);
 	g->len = urng_int(r, 0, 3) ? urng_int(r, 2, N - 1) : N;
 	for (int64_t i = 0; i < N; i++) {
 		g->ids[i] = i < g->len ? urng_int(r, 0, V - 1) : -1;

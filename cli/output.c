@@ -320,6 +320,51 @@ static int h5_write_sums(out_writer *w)
 	return 0;
 }
 
+/*
+ * A chunk's real values of array a, sample s, as the file stores them
+ * (float or double), contiguous [count][size] in out: converted here in
+ * one pass rather than by HDF5's conversion of a strided selection, its
+ * slowest path. A double beyond float's range becomes ±inf (IEEE 754
+ * conversion, C11 Annex F), as HDF5 converts it.
+ */
+static void real_values(const out_array *a, const double *src, int64_t count,
+			void *out)
+{
+	for (int64_t i = 0; i < count; i++) {
+		const double *from = src + i * a->stride + a->offset;
+		if (a->type == OUT_F32) {
+			float *to = (float *)out + i * a->size;
+			for (int64_t j = 0; j < a->size; j++)
+				to[j] = (float)from[j];
+		} else {
+			memcpy((double *)out + i * a->size, from,
+			       (size_t)a->size * sizeof *from);
+		}
+	}
+}
+
+/* Writes sample s of a real array through real_values; the status of
+ * H5Dwrite, or -1 without memory. */
+static herr_t h5_write_reals(out_writer *w, int k, hid_t fspace,
+			     const double *src, int64_t count)
+{
+	const out_array *a = &w->arrays[k];
+	const hsize_t n = (hsize_t)(count * a->size);
+	const int f32 = a->type == OUT_F32;
+	void *buf = malloc((size_t)n * (f32 ? sizeof(float) : sizeof(double)));
+	hid_t mspace;
+	herr_t status;
+	if (!buf)
+		return -1;
+	real_values(a, src, count, buf);
+	mspace = H5Screate_simple(1, &n, NULL);
+	status = H5Dwrite(w->dset[k], f32 ? H5T_NATIVE_FLOAT : H5T_NATIVE_DOUBLE,
+			  mspace, fspace, H5P_DEFAULT, buf);
+	H5Sclose(mspace);
+	free(buf);
+	return status;
+}
+
 static int h5_write_chunk(out_writer *w, int64_t start, int64_t count,
 			  void *const data[])
 {
@@ -351,8 +396,10 @@ static int h5_write_chunk(out_writer *w, int64_t start, int64_t count,
 					  s * count * a->stride * CLI_VALUE_BYTES;
 			h5_select_flat(fspace, lead, shape, rank,
 				       s * w->in->batch_count + start, count);
-			status = H5Dwrite(w->dset[k], memtype, mspace, fspace,
-					  H5P_DEFAULT, src);
+			status = a->kind == SS_REAL
+				? h5_write_reals(w, k, fspace, (const double *)src, count)
+				: H5Dwrite(w->dset[k], memtype, mspace, fspace,
+					   H5P_DEFAULT, src);
 		}
 		H5Sclose(mspace);
 		H5Sclose(fspace);

@@ -120,10 +120,15 @@
  * own arcs are spent), and the rest is the multi-root draw. Each draw
  * takes one ss_rng_uniform, so a sample is a pure function of the rng.
  *
+ * Second order (--grad): ∇² log Z · d, the marginals' derivative along
+ * d, by the same elimination and reverse sweep on dual numbers (see
+ * "the second order" below).
+ *
  * Time: log Z O(n³) (n³/3 multiply-adds), marginals O(n³) (about 3×
- * log Z), best tree O(n³) worst case (O(n²) per contraction), a sample
- * O(n⁴) (Σ_k k³/3 ≈ n⁴/12 over the undrawn nodes; single root adds a
- * marginal pass). Memory O(n²): 48 n² bytes.
+ * log Z), their derivative along d O(n³) (about 3× the marginals), best
+ * tree O(n³) worst case (O(n²) per contraction), a sample O(n⁴) (Σ_k
+ * k³/3 ≈ n⁴/12 over the undrawn nodes; single root adds a marginal
+ * pass). Memory O(n²): 48 n² bytes, 144 n² more for the second order.
  *
  * References: T. Koo, A. Globerson, X. Carreras, M. Collins, "Structured
  * prediction models via the matrix-tree theorem" (EMNLP 2007);

@@ -1180,9 +1180,11 @@ static double step_outside(ssi_chart *c, const ssi_step *st, double *mu,
 	double h = 0.0;
 	int any = 0;
 	/* o: the cell's log value (its step's shift added back). */
+	const double shift = st->shift;
+	#pragma omp simd reduction(|:any)
 	for (int64_t s = 0; s < count; s++) {
-		int dead = out[s] == -INFINITY;
-		o[s] = dead ? 0.0 : out[s] + st->shift;
+		const int dead = out[s] == -INFINITY;
+		o[s] = dead ? 0.0 : out[s] + shift;
 		gs[s] = dead ? 0.0 : g[s];
 		any |= gs[s] > 0.0;
 	}

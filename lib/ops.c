@@ -25,6 +25,9 @@
  *                  with μ_p the marginals of P (parts with μ_p = 0 do not
  *                  count, so -inf or NaN in unused parts is harmless)
  *   cross-entropy  H(p, q) = -Σ_y p(y) log q(y) = H(p) + KL(p ‖ q)
+ *   --grad         the derivatives of partition, log-prob, entropy,
+ *                  cross-entropy and kl in the inputs: marginals, events
+ *                  and second-order passes, back through lower (below)
  *
  * An element without a chart program (a non-projective tree) runs K's
  * special operations instead; count, kl and cross-entropy need only
@@ -815,7 +818,8 @@ static size_t cells_bytes(const ss_structure *s, const int64_t dim[])
 
 static int64_t hvp_row_stride(const ss_structure *s, const int64_t dim[])
 {
-	return (chart_size_of(s, dim).width + 7) / 8 * 8;
+	return (chart_size_of(s, dim).width + SSI_ROW_ALIGN - 1) /
+	       SSI_ROW_ALIGN * SSI_ROW_ALIGN;
 }
 
 size_t ss_grad_workspace_bytes(const ss_structure *s, ss_op op,

@@ -36,15 +36,17 @@
  *
  * Scale. No step can be normalised (a segmentation skips positions, so
  * not every structure passes through each α[i]). Instead, every
- * structure covers each position once, so the program runs on
- * θ'[i, j, a, c] = θ[i, j, a, c] - Σ_{p=i-j}^{i} q_p with q_p the largest
- * θ / (j+1) over the segments covering p, and log Z adds Σ_p q_p back:
- * every θ' <= 0, the cells stay of the order of the scores' spread, and
- * the engine multiplies factors instead of taking an exp per candidate
- * where they are in range (lib/chart.c; out of range it reduces in log
- * space, exact at any magnitude). Scores and the marginals are those of
- * θ itself. θ may be stored as floats (a float32 dataset is read as
- * such); the shift widens them.
+ * structure covers each position once, so for potentials stored as
+ * doubles the program runs on θ'[i, j, a, c] = θ[i, j, a, c] -
+ * Σ_{p=i-j}^{i} q_p with q_p the largest θ / (j+1) over the segments
+ * covering p, and log Z adds Σ_p q_p back: every θ' <= 0 and the cells
+ * stay of the order of the scores' spread, so that the entropy's terms
+ * keep 1e-12 at scores of 1e4 (every cell is reduced with its own
+ * maximum, so log Z is exact at any magnitude either way). Potentials
+ * stored as floats (a float32 dataset is read as such; SPEC §5 asks
+ * 1e-5 of them) run unshifted, in the engine's float kernels (lib/
+ * chart.c), five times as fast. Scores and the marginals are those of θ
+ * itself.
  *
  * Time O(L m t² + L m²) (the shift), memory O(n m t²) per element.
  * Sarawagi and Cohen
@@ -94,9 +96,8 @@ static int64_t rows_at(int64_t i, int64_t j, int64_t t)
  * finite), and θ'[i, j, a, c] = θ[i, j, a, c] - Σ_{p=i-j}^{i} q_p, so
  * that every θ' <= 0. Every structure covers each position once, so log Z
  * adds Σ_p q_p back (offset) and the distribution is unchanged; the
- * cells stay of the order of the scores' spread, where the engine
- * multiplies factors (lib/chart.c). Only the entries the program reads
- * are written.
+ * cells stay of the order of the scores' spread. Only the entries the
+ * program reads are written.
  */
 static void shift_segments(const ss_element *e, int64_t L, ssi_chart *c)
 {
@@ -133,8 +134,6 @@ static void shift_segments(const ss_element *e, int64_t L, ssi_chart *c)
 				sh[at + k] -= covered;
 		}
 	c->theta = sh;
-	c->theta_f32 = NULL;
-	c->factors = 2; /* x and a part */
 }
 
 static int semi_chart(const ss_element *e, ssi_chart *c)
@@ -143,7 +142,8 @@ static int semi_chart(const ss_element *e, ssi_chart *c)
 	const int64_t L = ssi_length(e, SEMI_LENGTHS);
 	const int64_t alpha = ssi_chart_cells(c, L * t);
 	int64_t root;
-	shift_segments(e, L, c);
+	if (e->dtype[SEMI_LOG_POTENTIALS] != SS_F32)
+		shift_segments(e, L, c);
 	for (int64_t i = 0; i < L; i++) {
 		const int64_t J = lengths_at(i, m);
 		const int64_t beta = ssi_chart_cells(c, J * t);

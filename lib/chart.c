@@ -1179,6 +1179,11 @@ static double step_outside(ssi_chart *c, const ssi_step *st, double *mu,
 	const double *v = c->row[ROW_V];
 	double h = 0.0;
 	int any = 0;
+	/* The step's parts, zeroed now that they are about to be used
+	 * (ssi_chart_zero_uncovered). */
+	if (mu && c->zero_parts && st->part.base >= 0)
+		memset(mu + st->part.base + st->lo * st->part.per_j, 0,
+		       (size_t)((st->hi - st->lo) * count) * sizeof *mu);
 	/* o: the cell's log value (its step's shift added back). */
 	const double shift = st->shift;
 	#pragma omp simd reduction(|:any)

@@ -52,6 +52,41 @@ void ssi_chart_init(ssi_chart *c, const ssi_chart_size *size,
 	c->shifted = (double *)p;
 }
 
+/* The parts step st reads as one block [*lo, *hi), or 0 if they are not
+ * one (or none). */
+static int part_block(const ssi_step *st, int64_t *lo, int64_t *hi)
+{
+	const ssi_operand o = st->part;
+	if (o.base < 0 || st->hi <= st->lo || o.per_s != 1 ||
+	    (st->hi - st->lo > 1 && o.per_j != st->count))
+		return 0;
+	*lo = o.base + st->lo * o.per_j;
+	*hi = *lo + (st->hi - st->lo) * st->count;
+	return 1;
+}
+
+int ssi_chart_zero_uncovered(ssi_chart *c, double *mu, int64_t parts)
+{
+	int64_t end = 0, lo, hi;
+	for (int64_t k = 0; k < c->n_steps; k++) {
+		const ssi_step *st = &c->step[k];
+		if (st->part.base < 0)
+			continue;
+		if (!part_block(st, &lo, &hi) || lo < end || hi > parts)
+			return 0;
+		end = hi;
+	}
+	end = 0;
+	for (int64_t k = 0; k < c->n_steps; k++)
+		if (part_block(&c->step[k], &lo, &hi)) {
+			memset(mu + end, 0, (size_t)(lo - end) * sizeof *mu);
+			end = hi;
+		}
+	memset(mu + end, 0, (size_t)(parts - end) * sizeof *mu);
+	c->zero_parts = 1;
+	return 1;
+}
+
 int64_t ssi_chart_cells(ssi_chart *c, int64_t count)
 {
 	int64_t first = c->n_cells;

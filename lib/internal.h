@@ -169,6 +169,8 @@ typedef struct ssi_chart {
 	double *cell, *factor, *adj, *row[SSI_CHART_ROWS];
 	double *cand; /* [2 candidates] */
 	int32_t *active;
+	int zero_parts; /* the outside zeroes each step's parts first
+			 * (ssi_chart_zero_uncovered) */
 } ssi_chart;
 
 /* How a backtrace picks a cell's candidate. */
@@ -187,6 +189,16 @@ void ssi_chart_push(ssi_chart *c, int64_t out, int64_t count, int64_t lo,
 void ssi_chart_push_normalised(ssi_chart *c, int64_t out, int64_t count,
 			       int64_t lo, int64_t hi, ssi_operand x,
 			       ssi_operand y, ssi_operand part);
+/*
+ * Before an outside into mu [parts]: where every step's parts are one
+ * contiguous block (rows j of count parts, one after another), the
+ * blocks disjoint and in increasing order (a chain's positions), zeroes
+ * the parts no step reads and sets zero_parts, so that the outside
+ * zeroes each step's block just before adding to it, while it is in
+ * cache, instead of a pass over all of mu first; returns 1. Else does
+ * nothing and returns 0 (the caller zeroes mu).
+ */
+int ssi_chart_zero_uncovered(ssi_chart *c, double *mu, int64_t parts);
 /* Runs the program under sr: log Z or the best score (offset added). */
 double ssi_chart_inside(ssi_chart *c, ssi_semiring sr);
 /* After a log inside with log Z > -inf: adds the marginals to mu (may be

@@ -235,12 +235,16 @@ static int canon_log_partition(canon *p, double *logz, ss_error *err)
 /* mu [parts] (zeroed here) and log Z. */
 static int canon_marginals(canon *p, double *mu, double *logz, ss_error *err)
 {
-	memset(mu, 0, (size_t)p->parts * sizeof *mu);
-	if (!p->has_chart)
+	if (!p->has_chart) {
+		memset(mu, 0, (size_t)p->parts * sizeof *mu);
 		return p->k->marginals(&p->c, p->special, mu, logz, err);
+	}
 	*logz = ssi_chart_inside(&p->chart, SSI_LOG);
+	if (*logz == -INFINITY || !ssi_chart_zero_uncovered(&p->chart, mu, p->parts))
+		memset(mu, 0, (size_t)p->parts * sizeof *mu);
 	if (*logz > -INFINITY)
 		ssi_chart_outside(&p->chart, mu, 0);
+	p->chart.zero_parts = 0;
 	return SS_OK;
 }
 

@@ -982,6 +982,7 @@ static int read_input(const in_file *in, int k, int64_t start,
 	hid_t memtype = f32 ? H5T_NATIVE_FLOAT
 			: spec->kind == SS_REAL ? H5T_NATIVE_DOUBLE
 						: int_memtype(ds->id);
+	const ss_dtype dtype = f32 ? SS_F32 : SS_NATIVE;
 	int64_t size = 1, filled = 0;
 	char *data;
 	for (int d = ds->batch_rank; d < ds->rank; d++)
@@ -995,10 +996,10 @@ static int read_input(const in_file *in, int k, int64_t start,
 	chunk->data[k] = data;
 	for (int64_t i = 0; i < count;) {
 		int64_t src = in_source_index(in, ds, start + i), run = 1;
-		chunk->elements[i].dtype[k] = f32 ? SS_F32 : SS_F64;
+		chunk->elements[i].input[k].dtype = dtype;
 		if (i > 0 && src == in_source_index(in, ds, start + i - 1)) {
-			chunk->elements[i].input[k] =
-				chunk->elements[i - 1].input[k];
+			chunk->elements[i].input[k].data =
+				chunk->elements[i - 1].input[k].data;
 			i++;
 			continue;
 		}
@@ -1017,9 +1018,9 @@ static int read_input(const in_file *in, int k, int64_t start,
 				 run * size, start + i))
 			return -1;
 		for (int64_t r = 0; r < run; r++) {
-			chunk->elements[i + r].input[k] =
+			chunk->elements[i + r].input[k].data =
 				data + (size_t)((filled + r) * size) * width;
-			chunk->elements[i + r].dtype[k] = f32 ? SS_F32 : SS_F64;
+			chunk->elements[i + r].input[k].dtype = dtype;
 		}
 		filled += run;
 		i += run;

@@ -367,7 +367,7 @@ int jsonl_read_chunk(const in_file *in, int64_t count, in_chunk *chunk)
 			    !cJSON_GetObjectItemCaseSensitive(obj, spec->name)) {
 				/* absent on this line: the full size (SPEC §1) */
 				*(int64_t *)at = in->dim[spec->dims[0]];
-				chunk->elements[i].input[k] = at;
+				chunk->elements[i].input[k].data = at;
 				continue;
 			}
 			if (read_member(in->jsonl, obj, spec->name, spec->kind,
@@ -375,7 +375,7 @@ int jsonl_read_chunk(const in_file *in, int64_t count, in_chunk *chunk)
 				cJSON_Delete(obj);
 				return -1;
 			}
-			chunk->elements[i].input[k] = at;
+			chunk->elements[i].input[k].data = at;
 		}
 		cJSON_Delete(obj);
 	}

@@ -15,7 +15,9 @@
  * pointer gets one buffer, the buffers are filled in parallel, and each
  * element runs as a copy of itself whose prepared[k] points at its
  * array's buffer. A preparation is a function of its array alone, so
- * the bytes are those of an element that prepares for itself. Should a
+ * the bytes are those of an element that prepares for itself. Only plain
+ * arrays are shared so (lib/tensor.c); an element prepares any other
+ * view itself, once resolved. Should a
  * preparation find its array bad, the chunk is validated and run without
  * preparations, which reports the lowest failing element as before.
  */
@@ -31,13 +33,13 @@
 
 /*
  * The distinct arrays of the chunk's prepared inputs: n_inputs inputs
- * (input[]), count arrays in all, array a of input input_of[a] at data[a]
+ * (prepared_input[]), count arrays in all, array a of input input_of[a] at data[a]
  * with its buffer out[a] (bytes[] per input, 64-aligned, in mem), and
  * slot[i * n_inputs + j] the array of element i's j-th prepared input
  * (-1 where the element has none).
  */
 typedef struct prep_plan {
-	int input[SS_MAX_INPUTS], n_inputs;
+	int prepared_input[SS_MAX_INPUTS], n_inputs;
 	size_t bytes[SS_MAX_INPUTS];
 	int64_t count;
 	const void **data;
@@ -88,7 +90,7 @@ static int plan_make(const ss_batch *b, prep_plan *p, ss_error *err)
 		if (bytes == 0)
 			continue;
 		p->bytes[p->n_inputs] = ssi_align64(bytes);
-		p->input[p->n_inputs++] = k;
+		p->prepared_input[p->n_inputs++] = k;
 	}
 	if (p->n_inputs == 0)
 		return SS_OK;
@@ -102,12 +104,14 @@ static int plan_make(const ss_batch *b, prep_plan *p, ss_error *err)
 	    !p->out)
 		goto nomem;
 	for (int j = 0; j < p->n_inputs; j++) {
-		const int k = p->input[j];
+		const int k = p->prepared_input[j];
 		int64_t m = 0;
 		for (int64_t i = 0; i < B; i++) {
 			p->slot[i * p->n_inputs + j] = -1;
-			if (b->elements[i].input[k])
-				uses[m++] = (ptr_use){b->elements[i].input[k], i};
+			const ss_element *e = &b->elements[i];
+			if (e->input[k].data &&
+			    ssi_tensor_plain(&st->inputs[k], &e->input[k], e->dim))
+				uses[m++] = (ptr_use){e->input[k].data, i};
 		}
 		qsort(uses, (size_t)m, sizeof *uses, ptr_use_cmp);
 		for (int64_t u = 0; u < m; u++) {
@@ -150,7 +154,7 @@ static int plan_fill(const ss_batch *b, const prep_plan *p)
 	#pragma omp parallel for schedule(dynamic, 1) if (p->count > 1)
 	for (int64_t a = 0; a < p->count; a++) {
 		ss_error e_err;
-		if (st->prepare(p->input[p->input_of[a]], p->data[a],
+		if (st->prepare(p->prepared_input[p->input_of[a]], p->data[a],
 				b->elements[p->first[a]].dim, p->out[a],
 				&e_err) != SS_OK) {
 			#pragma omp atomic write
@@ -174,7 +178,7 @@ static const ss_element *element_at(const ss_batch *b, const prep_plan *p,
 	for (int j = 0; j < p->n_inputs; j++) {
 		int32_t a = p->slot[i * p->n_inputs + j];
 		if (a >= 0)
-			copy->prepared[p->input[j]] = p->out[a];
+			copy->prepared[p->prepared_input[j]] = p->out[a];
 	}
 	return copy;
 }
@@ -196,9 +200,10 @@ int ss_prepare(const ss_structure *s, ss_element *e, void *buf,
 	for (int k = 0; s->prepare && k < s->n_inputs; k++) {
 		size_t bytes = s->prepare_bytes(k, e->dim);
 		int rc;
-		if (bytes == 0 || !e->input[k])
+		if (bytes == 0 || !e->input[k].data ||
+		    !ssi_tensor_plain(&s->inputs[k], &e->input[k], e->dim))
 			continue;
-		rc = s->prepare(k, e->input[k], e->dim, out, err);
+		rc = s->prepare(k, e->input[k].data, e->dim, out, err);
 		if (rc != SS_OK) {
 			for (int j = 0; j < SS_MAX_INPUTS; j++)
 				e->prepared[j] = NULL;
@@ -402,11 +407,18 @@ static int run_all(int op, const ss_batch *b, const plans *pl,
 					   op == SS_OP_TOP_K ? b->num_samples : 1)
 		: 64;
 	int64_t first_bad = b->count;
+	size_t views = 0;
 	if (op >= 0 && b->count && wants_grad((ss_op)op, b)) {
 		size_t g = ss_grad_workspace_bytes(st, (ss_op)op,
 						   b->elements[0].dim);
 		ws_bytes = g > ws_bytes ? g : ws_bytes;
 	}
+	for (int64_t i = 0; i < b->count; i++) {
+		size_t v = ss_view_bytes(st, &b->elements[i]) +
+			   (b->elements_q ? ss_view_bytes(st, &b->elements_q[i]) : 0);
+		views = v > views ? v : views;
+	}
+	ws_bytes += views;
 	int first_q = 0, alloc_failed = 0;
 	ss_error first_err = {SS_OK, ""};
 	ss_batch bq = *b;
@@ -418,20 +430,26 @@ static int run_all(int op, const ss_batch *b, const plans *pl,
 		ss_error e_err = {SS_OK, ""};
 		#pragma omp for schedule(dynamic, 1)
 		for (int64_t i = 0; i < b->count; i++) {
-			ss_element copy, copy_q;
+			ss_element copy, copy_q, view, view_q;
 			const ss_element *e = element_at(b, &pl->p[0], i, &copy);
 			const ss_element *q = b->elements_q
 				? element_at(&bq, &pl->p[1], i, &copy_q) : NULL;
+			void *rest = ws;
 			int rc, in_q = 0;
 			if (!ws)
 				continue;
-			rc = st->validate(e, ws, &e_err);
+			/* the operations then find them resolved */
+			rc = ssi_resolve(st, e, &view, &rest, &e, &e_err);
+			if (rc == SS_OK)
+				rc = st->validate(e, rest, &e_err);
 			if (rc == SS_OK && q) {
-				rc = validate_q(st, e, q, ws, &e_err);
+				rc = ssi_resolve(st, q, &view_q, &rest, &q, &e_err);
+				if (rc == SS_OK)
+					rc = validate_q(st, e, q, rest, &e_err);
 				in_q = rc != SS_OK;
 			}
 			if (rc == SS_OK && op >= 0)
-				rc = run_element((ss_op)op, b, i, e, q, ws, &e_err);
+				rc = run_element((ss_op)op, b, i, e, q, rest, &e_err);
 			if (rc != SS_OK) {
 				#pragma omp critical(ss_first_error)
 				if (i < first_bad) {

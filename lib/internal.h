@@ -271,6 +271,24 @@ static inline int ssi_bad_value(double x) { return isnan(x) || x == INFINITY; }
 int64_t ssi_find_bad(const double *x, int64_t n);
 int64_t ssi_find_bad_f32(const float *x, int64_t n);
 
+/* ---- typed tensor views (lib/tensor.c) ---------------------------------- */
+
+/* Whether the hooks read view t of spec's input (dimensions dim) as it is:
+ * contiguous, and double, int64_t or (where spec reads_f32) float. */
+int ssi_tensor_plain(const ss_input_spec *spec, const ss_tensor *t,
+		     const int64_t dim[]);
+/* The room one element's resolution may take. */
+size_t ssi_resolve_bytes(const ss_structure *s, const int64_t dim[]);
+/*
+ * *out = e as the hooks read it: e itself where every input is plain (and
+ * *room untouched), else copy, its other inputs gathered into *room,
+ * which then moves past ssi_resolve_bytes. SS_EUNSUPPORTED for a dtype
+ * its input's kind does not take.
+ */
+int ssi_resolve(const ss_structure *s, const ss_element *e,
+		ss_element *copy, void **room, const ss_element **out,
+		ss_error *err);
+
 /* The length of element e: its lengths input, or n when absent. */
 int64_t ssi_length(const ss_element *e, int lengths_input);
 /* The same for any lengths input of s: absent, the size of the axis its

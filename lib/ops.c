@@ -93,7 +93,9 @@ static int arrays_of(ss_op op)
 }
 
 /*
- * Workspace: the arrays, then one region for the chart program or for
+ * Workspace: where a problem's inputs are views the hooks do not read as
+ * they are, first the room they are resolved into (ss_view_bytes, lib/
+ * tensor.c); then the arrays, then one region for the chart program or for
  * lower's scratch and the special operations. They share it: lower's
  * scratch is dead once the canonical problem is built, an element runs
  * either its program or the special operations, and to_parts needs
@@ -147,7 +149,7 @@ static ops_ws carve(const ss_structure *s, ss_op op, const ss_element *e,
 	return w;
 }
 
-/* A canonical problem: its structure k, element c (θ = c.input[0]) and,
+/* A canonical problem: its structure k, element c (θ = c.input[0].data) and,
  * where k has one for c, its chart program. theta is NULL where θ is
  * stored as floats, which only the chart reads (lower widens them on
  * request). */
@@ -161,20 +163,20 @@ typedef struct canon {
 	int64_t parts;
 } canon;
 
-/* The canonical problem of element c of structure k (c.input[0] = θ). */
+/* The canonical problem of element c of structure k (c.input[0].data = θ). */
 static void canon_of_element(const ss_structure *k, const ss_element *c,
 			     const ops_ws *w, canon *out)
 {
 	ssi_chart_size size;
 	out->k = k;
 	out->c = *c;
-	out->theta = c->dtype[0] == SS_F32 ? NULL : c->input[0];
+	out->theta = c->input[0].dtype == SS_F32 ? NULL : c->input[0].data;
 	out->special = w->special;
 	out->parts = ss_event_size(k, c->dim);
 	out->has_chart = 0;
 	if (k->chart) {
 		k->chart_size(c->dim, &size);
-		ssi_chart_init(&out->chart, &size, c->input[0], c->dtype[0],
+		ssi_chart_init(&out->chart, &size, c->input[0].data, c->input[0].dtype,
 			       w->chart);
 		out->has_chart = k->chart(c, &out->chart);
 	}
@@ -195,16 +197,16 @@ static int lower(const ss_structure *s, const ss_element *e, const ops_ws *w,
 	const int tempered = t > 0.0 && t != 1.0;
 	if (s->lower)
 		s->lower(e, w->special, theta, &c);
-	if ((widen || tempered) && c.dtype[0] == SS_F32) {
-		const float *x = c.input[0];
+	if ((widen || tempered) && c.input[0].dtype == SS_F32) {
+		const float *x = c.input[0].data;
 		const int64_t n = ss_event_size(canonical_of(s), c.dim);
 		for (int64_t k = 0; k < n; k++)
 			theta[k] = (double)x[k];
-		c.input[0] = theta;
-		c.dtype[0] = SS_F64;
+		c.input[0].data = theta;
+		c.input[0].dtype = SS_F64;
 	}
 	if (tempered) { /* p_T: every score divided by T */
-		const double *x = c.input[0];
+		const double *x = c.input[0].data;
 		const int64_t n = ss_event_size(canonical_of(s), c.dim);
 		int64_t overflow = -1;
 		for (int64_t k = 0; k < n; k++) {
@@ -212,7 +214,7 @@ static int lower(const ss_structure *s, const ss_element *e, const ops_ws *w,
 			if (isinf(theta[k]) && isfinite(x[k]) && overflow < 0)
 				overflow = k;
 		}
-		c.input[0] = theta;
+		c.input[0].data = theta;
 		if (overflow >= 0)
 			return ss_error_set(err, SS_EDATA,
 					    "a potential of %g divided by the temperature %g overflows",
@@ -306,8 +308,13 @@ static double *parts_buffer(const ss_structure *s, const ops_ws *w,
 int ss_log_partition(const ss_structure *s, const ss_element *e,
 			 void *ws, double *logz, ss_error *err)
 {
-	ops_ws w = carve(s, SS_OP_PARTITION, e, ws);
+	ss_element view;
+	ops_ws w;
 	canon p;
+	int rc;
+	if ((rc = ssi_resolve(s, e, &view, &ws, &e, err)) != SS_OK)
+		return rc;
+	w = carve(s, SS_OP_PARTITION, e, ws);
 	if (lower(s, e, &w, w.theta_p, 0, &p, err))
 		return SS_EDATA;
 	return canon_log_partition(&p, logz, err);
@@ -317,10 +324,15 @@ int ss_marginals_counts(const ss_structure *s, const ss_element *e,
 			void *ws, double *mu, double *counts, double *logz,
 			ss_error *err)
 {
-	ops_ws w = carve(s, SS_OP_MARGINALS, e, ws);
-	double *parts = parts_buffer(s, &w, mu);
+	ss_element view;
+	ops_ws w;
+	double *parts;
 	canon p;
 	int rc;
+	if ((rc = ssi_resolve(s, e, &view, &ws, &e, err)) != SS_OK)
+		return rc;
+	w = carve(s, SS_OP_MARGINALS, e, ws);
+	parts = parts_buffer(s, &w, mu);
 	if (lower(s, e, &w, w.theta_p, 0, &p, err))
 		return SS_EDATA;
 	if ((rc = canon_marginals(&p, parts, logz, err)) != SS_OK)
@@ -340,10 +352,15 @@ int ss_marginals(const ss_structure *s, const ss_element *e, void *ws,
 int ss_argmax(const ss_structure *s, const ss_element *e, void *ws,
 		  double *event, double *score, ss_error *err)
 {
-	ops_ws w = carve(s, SS_OP_ARGMAX, e, ws);
-	double *parts = parts_buffer(s, &w, event);
+	ss_element view;
+	ops_ws w;
+	double *parts;
 	canon p;
 	int rc;
+	if ((rc = ssi_resolve(s, e, &view, &ws, &e, err)) != SS_OK)
+		return rc;
+	w = carve(s, SS_OP_ARGMAX, e, ws);
+	parts = parts_buffer(s, &w, event);
 	if (lower(s, e, &w, w.theta_p, 0, &p, err))
 		return SS_EDATA;
 	if ((rc = canon_argmax(&p, parts, score, err)) == SS_OK)
@@ -356,10 +373,14 @@ int ss_sample(const ss_structure *s, const ss_element *e, void *ws,
 		  size_t event_stride, double *log_prob,
 		  size_t log_prob_stride, ss_error *err)
 {
-	ops_ws w = carve(s, SS_OP_SAMPLE, e, ws);
+	ss_element view;
+	ops_ws w;
 	canon p;
 	double logz;
 	int rc;
+	if ((rc = ssi_resolve(s, e, &view, &ws, &e, err)) != SS_OK)
+		return rc;
+	w = carve(s, SS_OP_SAMPLE, e, ws);
 	if (lower(s, e, &w, w.theta_p, 0, &p, err))
 		return SS_EDATA;
 	if ((rc = canon_log_partition(&p, &logz, err)) != SS_OK)
@@ -398,17 +419,17 @@ static int constrained_argmax(canon *p, const double *theta, double *theta_c,
 			      const int32_t *forbidden, int32_t n_forbidden,
 			      double *parts, double *score, ss_error *err)
 {
-	const void *own = p->c.input[0];
+	const void *own = p->c.input[0].data;
 	int rc;
 	memcpy(theta_c, theta, (size_t)p->parts * sizeof *theta_c);
 	for (int32_t i = 0; i < n_forced; i++)
 		p->k->force(&p->c, theta_c, forced[i]);
 	for (int32_t i = 0; i < n_forbidden; i++)
 		theta_c[forbidden[i]] = -INFINITY;
-	p->c.input[0] = theta_c;
+	p->c.input[0].data = theta_c;
 	memset(parts, 0, (size_t)p->parts * sizeof *parts);
 	rc = p->k->argmax(&p->c, p->special, parts, score, err);
-	p->c.input[0] = own;
+	p->c.input[0].data = own;
 	if (rc == SS_OK && *score > -INFINITY) {
 		double total = 0.0;
 		for (int64_t k = 0; k < p->parts; k++)
@@ -576,11 +597,16 @@ int ss_top_k(const ss_structure *s, const ss_element *e, void *ws,
 	     int64_t k, double *events, size_t event_stride, double *scores,
 	     size_t score_stride, ss_error *err)
 {
-	ops_ws w = carve(s, SS_OP_TOP_K, e, ws);
+	ss_element view;
+	ops_ws w;
 	const ss_structure *kind = canonical_of(s);
 	ssi_chart_size size;
 	ssi_kbest kb;
 	canon p;
+	int rc;
+	if ((rc = ssi_resolve(s, e, &view, &ws, &e, err)) != SS_OK)
+		return rc;
+	w = carve(s, SS_OP_TOP_K, e, ws);
 	if (lower(s, e, &w, w.theta_p, 1, &p, err))
 		return SS_EDATA;
 	if (!p.has_chart && !kind->force)
@@ -592,7 +618,7 @@ int ss_top_k(const ss_structure *s, const ss_element *e, void *ws,
 				     scores, score_stride, err);
 	if (k == 1) { /* the argmax: the max semiring's vector kernels */
 		double *parts = parts_buffer(s, &w, events);
-		int rc = canon_argmax(&p, parts, scores, err);
+		rc = canon_argmax(&p, parts, scores, err);
 		if (rc == SS_OK)
 			to_event(s, e, parts, events);
 		return rc;
@@ -615,10 +641,15 @@ int ss_top_k(const ss_structure *s, const ss_element *e, void *ws,
 int ss_max_marginals(const ss_structure *s, const ss_element *e, void *ws,
 		     double *mm, double *best, ss_error *err)
 {
-	ops_ws w = carve(s, SS_OP_MAX_MARGINALS, e, ws);
-	double *parts = s->from_parts ? w.parts : mm;
+	ss_element view;
+	ops_ws w;
+	double *parts;
 	canon p;
-	int rc = SS_OK;
+	int rc;
+	if ((rc = ssi_resolve(s, e, &view, &ws, &e, err)) != SS_OK)
+		return rc;
+	w = carve(s, SS_OP_MAX_MARGINALS, e, ws);
+	parts = s->from_parts ? w.parts : mm;
 	if (lower(s, e, &w, w.theta_p, 1, &p, err))
 		return SS_EDATA;
 	if (!p.has_chart && !p.k->force)
@@ -644,8 +675,13 @@ int ss_max_marginals(const ss_structure *s, const ss_element *e, void *ws,
 int ss_entropy(const ss_structure *s, const ss_element *e, void *ws,
 		   double *entropy, ss_error *err)
 {
-	ops_ws w = carve(s, SS_OP_ENTROPY, e, ws);
+	ss_element view;
+	ops_ws w;
 	canon p;
+	int rc;
+	if ((rc = ssi_resolve(s, e, &view, &ws, &e, err)) != SS_OK)
+		return rc;
+	w = carve(s, SS_OP_ENTROPY, e, ws);
 	if (lower(s, e, &w, w.theta_p, 0, &p, err))
 		return SS_EDATA;
 	return canon_entropy(&p, entropy, err);
@@ -654,10 +690,14 @@ int ss_entropy(const ss_structure *s, const ss_element *e, void *ws,
 int ss_score(const ss_structure *s, const ss_element *e, void *ws,
 		 const double *event, double *score, ss_error *err)
 {
-	ops_ws w = carve(s, SS_OP_LOG_PROB, e, ws);
+	ss_element view;
+	ops_ws w;
 	canon p;
 	double total = 0.0;
 	int empty = 0, rc;
+	if ((rc = ssi_resolve(s, e, &view, &ws, &e, err)) != SS_OK)
+		return rc;
+	w = carve(s, SS_OP_LOG_PROB, e, ws);
 	if (lower(s, e, &w, w.theta_p, 1, &p, err))
 		return SS_EDATA;
 	rc = s->to_parts(e, w.special, event, w.parts, &empty, err);
@@ -673,14 +713,19 @@ int ss_score(const ss_structure *s, const ss_element *e, void *ws,
 int ss_log_count(const ss_structure *s, const ss_element *e, void *ws,
 		     double *log_count, ss_error *err)
 {
-	ops_ws w = carve(s, SS_OP_LOG_COUNT, e, ws);
+	ss_element view;
+	ops_ws w;
 	canon p, ones;
+	int rc;
+	if ((rc = ssi_resolve(s, e, &view, &ws, &e, err)) != SS_OK)
+		return rc;
+	w = carve(s, SS_OP_LOG_COUNT, e, ws);
 	if (lower(s, e, &w, w.theta_p, 1, &p, err))
 		return SS_EDATA;
 	for (int64_t k = 0; k < p.parts; k++)
 		w.theta_q[k] = p.theta[k] == -INFINITY || isnan(p.theta[k])
 			? p.theta[k] : 0.0;
-	p.c.input[0] = w.theta_q;
+	p.c.input[0].data = w.theta_q;
 	canon_of_element(p.k, &p.c, &w, &ones);
 	return canon_log_partition(&ones, log_count, err);
 }
@@ -703,7 +748,7 @@ static int escapes_support(canon *p, const double *theta_q, const ops_ws *w,
 		return 0;
 	for (int64_t k = 0; k < p->parts; k++)
 		w->theta_p[k] = p->theta[k] > -INFINITY ? 0.0 : p->theta[k];
-	p->c.input[0] = w->theta_p;
+	p->c.input[0].data = w->theta_p;
 	canon_of_element(p->k, &p->c, w, &uniform);
 	if ((*rc = canon_marginals(&uniform, w->mu, &logz, err)) != SS_OK)
 		return 0;
@@ -724,10 +769,15 @@ static int divergence(const ss_structure *s, const ss_element *pe,
 		      const ss_element *qe, void *ws, double *kl,
 		      ss_error *err)
 {
-	ops_ws w = carve(s, SS_OP_KL, pe, ws);
+	ss_element view_p, view_q;
+	ops_ws w;
 	canon p, q;
 	double logz_p, logz_q, dot = 0.0;
-	int rc = SS_OK;
+	int rc;
+	if ((rc = ssi_resolve(s, pe, &view_p, &ws, &pe, err)) != SS_OK ||
+	    (rc = ssi_resolve(s, qe, &view_q, &ws, &qe, err)) != SS_OK)
+		return rc;
+	w = carve(s, SS_OP_KL, pe, ws);
 
 	if (lower(s, pe, &w, w.theta_p, 1, &p, err))
 		return SS_EDATA;
@@ -766,8 +816,13 @@ int ss_cross_entropy(const ss_structure *s, const ss_element *p,
 			 const ss_element *q, void *ws, double *cross_entropy,
 			 ss_error *err)
 {
+	ss_element view_p, view_q;
 	double kl, entropy;
-	int rc = divergence(s, p, q, ws, &kl, err);
+	int rc;
+	if ((rc = ssi_resolve(s, p, &view_p, &ws, &p, err)) != SS_OK ||
+	    (rc = ssi_resolve(s, q, &view_q, &ws, &q, err)) != SS_OK)
+		return rc;
+	rc = divergence(s, p, q, ws, &kl, err);
 	if (rc != SS_OK || isnan(kl) || kl == INFINITY) {
 		*cross_entropy = kl;
 		return rc;
@@ -902,7 +957,7 @@ static void input_grads(const ss_structure *s, const ss_element *e,
 		grad[k] = grads[k] + (size_t)i * stride[k];
 		memset(grad[k], 0,
 		       (size_t)ss_input_size(s, k, e->dim) * sizeof *grad[k]);
-		if (!e->input[k])
+		if (!e->input[k].data)
 			grad[k] = NULL;
 	}
 	if (!finite)
@@ -955,11 +1010,17 @@ int ss_grad(const ss_structure *s, ss_op op, const ss_element *pe,
 	    size_t event_stride, double *result, size_t result_stride,
 	    const ss_grads *grads, ss_error *err)
 {
-	ops_ws w = carve(s, SS_OP_KL, pe, ws);
-	grad_ws g = carve_grad(s, pe->dim, ws);
+	ss_element view_p, view_q;
+	ops_ws w;
+	grad_ws g;
 	canon p, q;
 	double logz;
-	int rc = SS_OK;
+	int rc;
+	if ((rc = ssi_resolve(s, pe, &view_p, &ws, &pe, err)) != SS_OK ||
+	    (qe && (rc = ssi_resolve(s, qe, &view_q, &ws, &qe, err)) != SS_OK))
+		return rc;
+	w = carve(s, SS_OP_KL, pe, ws);
+	g = carve_grad(s, pe->dim, ws);
 
 	switch (op) {
 	case SS_OP_LOG_PROB:

@@ -82,7 +82,7 @@ static int64_t rows_of(const ss_element *e)
 /* C': lengths_cols, or for one-to-one the rows' length. */
 static int64_t cols_of(const ss_element *e)
 {
-	if (type_of(e) == ONE_TO_ONE && !e->input[AL_LENGTHS_COLS])
+	if (type_of(e) == ONE_TO_ONE && !e->input[AL_LENGTHS_COLS].data)
 		return rows_of(e);
 	return ssi_length_of(&ssi_alignment, e, AL_LENGTHS_COLS);
 }
@@ -99,7 +99,7 @@ static int al_validate(const ss_element *e, void *ws, ss_error *err)
 	const int64_t R = e->dim[SS_DIM_R], C = e->dim[SS_DIM_C];
 	const int64_t Lr = rows_of(e), Lc = cols_of(e);
 	const int64_t shape[2] = {R, C};
-	const double *theta = e->input[AL_LOG_POTENTIALS];
+	const double *theta = e->input[AL_LOG_POTENTIALS].data;
 	(void)ws;
 	if (type_of(e) == ONE_TO_ONE && R != C)
 		return ss_error_set(err, SS_EDATA,
@@ -328,7 +328,7 @@ static int al_argmax(const ss_element *e, void *ws, double *parts,
 		     double *score, ss_error *err)
 {
 	const int64_t C = e->dim[SS_DIM_C], n = rows_of(e);
-	const double *theta = e->input[AL_LOG_POTENTIALS];
+	const double *theta = e->input[AL_LOG_POTENTIALS].data;
 	hungarian_ws w = hungarian_carve(e, ws);
 	double total = 0.0;
 	(void)err;

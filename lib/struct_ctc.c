@@ -79,7 +79,7 @@ static int64_t input_length(const ss_element *e)
 /* The label length L' of e (unchecked). */
 static int64_t label_length(const ss_element *e)
 {
-	const int64_t *len = e->input[CTC_LABEL_LENGTHS];
+	const int64_t *len = e->input[CTC_LABEL_LENGTHS].data;
 	return len ? *len : e->dim[SS_DIM_L];
 }
 
@@ -93,7 +93,7 @@ static int64_t label_length_clamped(const ss_element *e)
 /* l'_s: the blank in even rows, label (s - 1) / 2 in odd ones. */
 static int64_t row_id(const ss_element *e, int64_t s)
 {
-	const int64_t *labels = e->input[CTC_LABELS];
+	const int64_t *labels = e->input[CTC_LABELS].data;
 	return s % 2 == 0 ? e->option[OPT_BLANK_ID] : labels[(s - 1) / 2];
 }
 
@@ -115,8 +115,8 @@ static int ctc_validate(const ss_element *e, void *ws, ss_error *err)
 	const int64_t L = e->dim[SS_DIM_L], blank = e->option[OPT_BLANK_ID];
 	const int64_t T = input_length(e), Lp = label_length(e);
 	const int64_t shape[2] = {n, V};
-	const int64_t *labels = e->input[CTC_LABELS];
-	const double *x = e->input[CTC_LOG_POTENTIALS];
+	const int64_t *labels = e->input[CTC_LABELS].data;
+	const double *x = e->input[CTC_LOG_POTENTIALS].data;
 	int64_t k;
 	(void)ws;
 	if (T < 0 || T > n)
@@ -152,7 +152,7 @@ static int ctc_validate(const ss_element *e, void *ws, ss_error *err)
 static int ctc_check_pair(const ss_element *p, const ss_element *q,
 			  ss_error *err)
 {
-	const int64_t *lp = p->input[CTC_LABELS], *lq = q->input[CTC_LABELS];
+	const int64_t *lp = p->input[CTC_LABELS].data, *lq = q->input[CTC_LABELS].data;
 	if (p->option[OPT_BLANK_ID] != q->option[OPT_BLANK_ID])
 		return ss_error_set(err, SS_EDATA,
 				    "'blank_id' differs between P and Q (%lld and %lld)",
@@ -175,7 +175,7 @@ static void ctc_lower(const ss_element *e, void *ws, double *theta,
 	const int64_t n = e->dim[SS_DIM_N], V = e->dim[SS_DIM_V];
 	const int64_t S = e->dim[SS_DIM_S], T = input_length(e);
 	const int64_t Sp = 2 * label_length(e) + 1;
-	const double *x = e->input[CTC_LOG_POTENTIALS];
+	const double *x = e->input[CTC_LOG_POTENTIALS].data;
 	(void)ws;
 	for (int64_t k = 0; k < S * n; k++)
 		theta[k] = -INFINITY;
@@ -187,8 +187,8 @@ static void ctc_lower(const ss_element *e, void *ws, double *theta,
 		for (int64_t s = 0; s < Sp; s++)
 			theta[s * n + t] = row[row_id(e, s)] - norm;
 	}
-	out->input[CTC_LOG_POTENTIALS] = theta;
-	out->dtype[CTC_LOG_POTENTIALS] = SS_F64;
+	out->input[CTC_LOG_POTENTIALS].data = theta;
+	out->input[CTC_LOG_POTENTIALS].dtype = SS_F64;
 }
 
 /* df/dx [n, V] from df/dθ (see the banner): each frame's picks summed
@@ -198,7 +198,7 @@ static void ctc_lower_grad(const ss_element *e, void *ws, const double *dtheta,
 {
 	const int64_t n = e->dim[SS_DIM_N], V = e->dim[SS_DIM_V];
 	const int64_t T = input_length(e), Sp = 2 * label_length(e) + 1;
-	const double *x = e->input[CTC_LOG_POTENTIALS];
+	const double *x = e->input[CTC_LOG_POTENTIALS].data;
 	double *g = grad[CTC_LOG_POTENTIALS];
 	(void)ws;
 	for (int64_t t = 0; g && t < T; t++) {

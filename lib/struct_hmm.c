@@ -110,17 +110,17 @@ static void hmm_lower(const ss_element *e, void *ws, double *theta,
 {
 	const int64_t n = e->dim[SS_DIM_N], t = e->dim[SS_DIM_T];
 	const int64_t V = e->dim[SS_DIM_V], L = ssi_length(e, HMM_LENGTHS);
-	const double *init = e->input[HMM_INIT];
-	const double *trans = e->input[HMM_TRANSITION];
-	const double *emis = e->input[HMM_EMISSION];
-	const int64_t *obs = e->input[HMM_OBSERVATIONS];
-	const double *scores = e->input[HMM_EMISSION_SCORES];
+	const double *init = e->input[HMM_INIT].data;
+	const double *trans = e->input[HMM_TRANSITION].data;
+	const double *emis = e->input[HMM_EMISSION].data;
+	const int64_t *obs = e->input[HMM_OBSERVATIONS].data;
+	const double *scores = e->input[HMM_EMISSION_SCORES].data;
 	double *trans_norm = ws;
 	const double *emis_norm = e->prepared[HMM_EMISSION];
 
 	for (int64_t k = 0; k < n * t * t; k++)
 		theta[k] = -INFINITY;
-	ssi_chain_element(e, theta, e->input[HMM_LENGTHS], out);
+	ssi_chain_element(e, theta, e->input[HMM_LENGTHS].data, out);
 	if (L == 0)
 		return;
 	for (int64_t a = 0; a < t; a++)
@@ -175,11 +175,11 @@ static void hmm_lower_grad(const ss_element *e, void *ws, const double *dtheta,
 {
 	const int64_t t = e->dim[SS_DIM_T], V = e->dim[SS_DIM_V];
 	const int64_t L = ssi_length(e, HMM_LENGTHS);
-	const double *init = e->input[HMM_INIT];
-	const double *trans = e->input[HMM_TRANSITION];
-	const double *emis = e->input[HMM_EMISSION];
-	const int64_t *obs = e->input[HMM_OBSERVATIONS];
-	const double *scores = e->input[HMM_EMISSION_SCORES];
+	const double *init = e->input[HMM_INIT].data;
+	const double *trans = e->input[HMM_TRANSITION].data;
+	const double *emis = e->input[HMM_EMISSION].data;
+	const int64_t *obs = e->input[HMM_OBSERVATIONS].data;
+	const double *scores = e->input[HMM_EMISSION_SCORES].data;
 	const double *emis_norm = e->prepared[HMM_EMISSION];
 	double *g_init = grad[HMM_INIT], *g_trans = grad[HMM_TRANSITION];
 	double *g_emis = emis ? grad[HMM_EMISSION] : NULL;
@@ -243,7 +243,7 @@ static int check_reals(const ss_element *e, int input, int64_t count,
 {
 	if (e->prepared[input])
 		return SS_OK;
-	return check_values(e->input[input], input, count, shape, err);
+	return check_values(e->input[input].data, input, count, shape, err);
 }
 
 static int hmm_validate(const ss_element *e, void *ws, ss_error *err)
@@ -251,7 +251,7 @@ static int hmm_validate(const ss_element *e, void *ws, ss_error *err)
 	const int64_t n = e->dim[SS_DIM_N], t = e->dim[SS_DIM_T];
 	const int64_t V = e->dim[SS_DIM_V], L = ssi_length(e, HMM_LENGTHS);
 	const int64_t tt[2] = {t, t}, tv[2] = {t, V}, nt[2] = {n, t};
-	const int64_t *obs = e->input[HMM_OBSERVATIONS];
+	const int64_t *obs = e->input[HMM_OBSERVATIONS].data;
 	(void)ws;
 	if (ssi_check_length(L, n, err) ||
 	    check_reals(e, HMM_INIT, t, &t, err) ||

@@ -71,12 +71,12 @@ static int chain_validate(const ss_element *e, void *ws, ss_error *err)
 	const int64_t n = e->dim[SS_DIM_N], t = e->dim[SS_DIM_T], tt = t * t;
 	const int64_t L = ssi_length(e, CHAIN_LENGTHS);
 	const int64_t shape[3] = {n, t, t};
-	const double *theta = e->input[CHAIN_LOG_POTENTIALS];
+	const double *theta = e->input[CHAIN_LOG_POTENTIALS].data;
 	(void)ws;
 	if (ssi_check_length(L, n, err))
 		return SS_EDATA;
-	const float *theta_f32 = e->input[CHAIN_LOG_POTENTIALS];
-	const int f32 = e->dtype[CHAIN_LOG_POTENTIALS] == SS_F32;
+	const float *theta_f32 = e->input[CHAIN_LOG_POTENTIALS].data;
+	const int f32 = e->input[CHAIN_LOG_POTENTIALS].dtype == SS_F32;
 	for (int64_t i = 0; i < L; i++) {
 		int64_t k = f32 ? ssi_find_bad_f32(theta_f32 + i * tt,
 						   used_entries(i, t))
@@ -190,8 +190,8 @@ void ssi_chain_element(const ss_element *like, const double *theta,
 	memset(out, 0, sizeof *out);
 	memcpy(out->dim, like->dim, sizeof out->dim);
 	out->index = like->index;
-	out->input[CHAIN_LOG_POTENTIALS] = theta;
-	out->input[CHAIN_LENGTHS] = lengths;
+	out->input[CHAIN_LOG_POTENTIALS].data = theta;
+	out->input[CHAIN_LENGTHS].data = lengths;
 }
 
 static const ss_input_spec chain_inputs[CHAIN_INPUT_COUNT] = {

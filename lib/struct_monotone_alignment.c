@@ -86,7 +86,7 @@ static const ss_input_spec moves_inputs[MA_INPUT_COUNT] = {
 /* The length along axis dim given by input (its full size when absent). */
 static int64_t length_of(const ss_element *e, int input, ss_dim dim)
 {
-	const int64_t *len = e->input[input];
+	const int64_t *len = e->input[input].data;
 	return len ? *len : e->dim[dim];
 }
 
@@ -126,7 +126,7 @@ static int moves_chart(const ss_element *e, ssi_chart *ch)
 	const int64_t K = e->dim[SS_DIM_K], RC = R * C;
 	const int64_t rows = rows_of(e), cols = cols_of(e);
 	const int64_t guard = K > 1 ? K - 1 : 0;
-	const int vertical = e->input[MA_VERTICAL] != NULL;
+	const int vertical = e->input[MA_VERTICAL].data != NULL;
 	const ssi_operand none = SSI_ABSENT;
 	int64_t prev = 0;
 
@@ -193,7 +193,7 @@ static int ma_validate(const ss_element *e, void *ws, ss_error *err)
 	const int64_t K = e->dim[SS_DIM_K], RC = R * C;
 	const int64_t rows = rows_of(e), cols = cols_of(e);
 	const int64_t hshape[3] = {K, R, C}, vshape[2] = {R, C};
-	const double *H = e->input[MA_HORIZONTAL], *V = e->input[MA_VERTICAL];
+	const double *H = e->input[MA_HORIZONTAL].data, *V = e->input[MA_VERTICAL].data;
 	(void)ws;
 	if (ssi_check_lengths(&ssi_monotone_alignment, e, MA_LENGTHS_ROWS, 1,
 			      err) ||
@@ -232,7 +232,7 @@ static void ma_lower(const ss_element *e, void *ws, double *theta,
 	const int64_t R = e->dim[SS_DIM_R], C = e->dim[SS_DIM_C];
 	const int64_t K = e->dim[SS_DIM_K], RC = R * C;
 	const int64_t rows = rows_of(e), cols = cols_of(e);
-	const double *H = e->input[MA_HORIZONTAL], *V = e->input[MA_VERTICAL];
+	const double *H = e->input[MA_HORIZONTAL].data, *V = e->input[MA_VERTICAL].data;
 	(void)ws;
 	for (int64_t k = 0; k < (K + 1) * RC; k++)
 		theta[k] = -INFINITY;
@@ -245,8 +245,8 @@ static void ma_lower(const ss_element *e, void *ws, double *theta,
 		for (int64_t c = 0; c < cols; c++)
 			theta[K * RC + r * C + c] = V[r * C + c];
 	*out = *e;
-	out->input[MA_HORIZONTAL] = theta;
-	out->dtype[MA_HORIZONTAL] = SS_F64;
+	out->input[MA_HORIZONTAL].data = theta;
+	out->input[MA_HORIZONTAL].dtype = SS_F64;
 	out->prepared[MA_HORIZONTAL] = NULL;
 }
 
@@ -257,7 +257,7 @@ static void ma_lower_grad(const ss_element *e, void *ws, const double *dtheta,
 	const int64_t R = e->dim[SS_DIM_R], C = e->dim[SS_DIM_C];
 	const int64_t K = e->dim[SS_DIM_K], RC = R * C;
 	const int64_t rows = rows_of(e), cols = cols_of(e);
-	const double *H = e->input[MA_HORIZONTAL], *V = e->input[MA_VERTICAL];
+	const double *H = e->input[MA_HORIZONTAL].data, *V = e->input[MA_VERTICAL].data;
 	double *dH = grad[MA_HORIZONTAL];
 	double *dV = V ? grad[MA_VERTICAL] : NULL;
 	(void)ws;
@@ -309,7 +309,7 @@ static int ma_to_parts(const ss_element *e, void *ws, const double *event,
 						    "event does not start at [0, 0] (its first cell is [%lld, %lld])",
 						    (long long)r, (long long)c);
 			if (visited > 0 && c == pc && r == pr + 1 &&
-			    !e->input[MA_VERTICAL])
+			    !e->input[MA_VERTICAL].data)
 				return ss_error_set(err, SS_EDATA,
 						    "event moves down from [%lld, %lld] to [%lld, %lld], but there is no 'log_potentials_vertical'",
 						    (long long)pr, (long long)pc,

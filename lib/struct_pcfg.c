@@ -286,9 +286,9 @@ double ssi_pcfg_tag_score(const ss_element *e, int emission, int word_ids,
 			  int preterminal_scores, const double *norm,
 			  int64_t i, int64_t p)
 {
-	const double *emis = e->input[emission];
-	const double *scores = e->input[preterminal_scores];
-	const int64_t *ids = e->input[word_ids];
+	const double *emis = e->input[emission].data;
+	const double *scores = e->input[preterminal_scores].data;
+	const int64_t *ids = e->input[word_ids].data;
 	const int64_t V = e->dim[SS_DIM_V], pt = e->dim[SS_DIM_PT];
 	return scores ? scores[i * pt + p]
 		      : ssi_log_softmax(emis[p * V + ids[i]], norm[p]);
@@ -300,15 +300,15 @@ static void pcfg_lower(const ss_element *e, void *ws, double *theta,
 	const sizes z = sizes_of(e->dim);
 	const int64_t V = e->dim[SS_DIM_V], L = ssi_length(e, PCFG_LENGTHS);
 	const int64_t ss = z.ns * z.ns;
-	const double *root = e->input[PCFG_ROOT], *rule = e->input[PCFG_RULE];
-	const double *emis = e->input[PCFG_EMISSION];
+	const double *root = e->input[PCFG_ROOT].data, *rule = e->input[PCFG_RULE].data;
+	const double *emis = e->input[PCFG_EMISSION].data;
 	const double *emis_norm = e->prepared[PCFG_EMISSION];
 	double *rule_norm = ws, root_norm;
 
 	*out = *e;
 	memset(out->prepared, 0, sizeof out->prepared);
-	out->input[0] = theta;
-	out->dtype[0] = SS_F64;
+	out->input[0].data = theta;
+	out->input[0].dtype = SS_F64;
 	memset(theta, 0, (size_t)ss_event_size(&pcfg_parts, e->dim) *
 			 sizeof *theta);
 	if (L < 2 || L > z.n)
@@ -359,10 +359,10 @@ void ssi_pcfg_terminals_grad(const ss_element *e, int emission, int word_ids,
 			     double *const grad[])
 {
 	const int64_t V = e->dim[SS_DIM_V], pt = e->dim[SS_DIM_PT];
-	const double *scores = e->input[preterminal_scores];
-	const double *emis = e->input[emission];
+	const double *scores = e->input[preterminal_scores].data;
+	const double *emis = e->input[emission].data;
 	const double *norm = e->prepared[emission];
-	const int64_t *ids = e->input[word_ids];
+	const int64_t *ids = e->input[word_ids].data;
 	double *g;
 
 	if (scores && (g = grad[preterminal_scores]) != NULL)
@@ -398,13 +398,13 @@ static void pcfg_lower_grad(const ss_element *e, void *ws,
 {
 	const sizes z = sizes_of(e->dim);
 	const int64_t L = ssi_length(e, PCFG_LENGTHS), ss = z.ns * z.ns;
-	const double *rule = e->input[PCFG_RULE];
+	const double *rule = e->input[PCFG_RULE].data;
 	double *dy = ws; /* rule[X]'s adjoints, in rule's order */
 
 	if (L < 2 || L > z.n)
 		return;
 	if (grad[PCFG_ROOT])
-		ssi_pcfg_log_softmax_grad(e->input[PCFG_ROOT], z.nt,
+		ssi_pcfg_log_softmax_grad(e->input[PCFG_ROOT].data, z.nt,
 					  dtheta + span_part(z, 0, L - 1, 0), 1,
 					  grad[PCFG_ROOT]);
 	for (int64_t X = 0; grad[PCFG_RULE] && X < z.nt; X++) {
@@ -426,7 +426,7 @@ int ssi_pcfg_check_reals(const ss_element *e, const ss_input_spec *inputs,
 			 int input, int64_t count, const int64_t *shape,
 			 ss_error *err)
 {
-	const double *x = e->input[input];
+	const double *x = e->input[input].data;
 	int64_t k = x && !e->prepared[input] ? ssi_find_bad(x, count) : -1;
 	if (k >= 0)
 		return ssi_bad_value_error(err, inputs[input].name, x[k], k,
@@ -488,7 +488,7 @@ static int pcfg_validate(const ss_element *e, void *ws, ss_error *err)
 	    ssi_pcfg_check_reals(e, in, PCFG_PRETERMINAL_SCORES, L * z.pt, np,
 				 err))
 		return SS_EDATA;
-	return ssi_pcfg_check_word_ids(e->input[PCFG_WORD_IDS], L, V, err);
+	return ssi_pcfg_check_word_ids(e->input[PCFG_WORD_IDS].data, L, V, err);
 }
 
 static size_t pcfg_prepare_bytes(int input, const int64_t dim[])

@@ -78,9 +78,9 @@ static void semi_chart_size(const int64_t dim[], ssi_chart_size *size)
 /* θ[i, j, a, c] of the element (double, or float where it is stored so). */
 static double theta_at(const ss_element *e, int64_t k)
 {
-	return e->dtype[SEMI_LOG_POTENTIALS] == SS_F32
-		? (double)((const float *)e->input[SEMI_LOG_POTENTIALS])[k]
-		: ((const double *)e->input[SEMI_LOG_POTENTIALS])[k];
+	return e->input[SEMI_LOG_POTENTIALS].dtype == SS_F32
+		? (double)((const float *)e->input[SEMI_LOG_POTENTIALS].data)[k]
+		: ((const double *)e->input[SEMI_LOG_POTENTIALS].data)[k];
 }
 
 /* The rows a a segment ending at i of length j+1 reads: all after a
@@ -142,7 +142,7 @@ static int semi_chart(const ss_element *e, ssi_chart *c)
 	const int64_t L = ssi_length(e, SEMI_LENGTHS);
 	const int64_t alpha = ssi_chart_cells(c, L * t);
 	int64_t root;
-	if (e->dtype[SEMI_LOG_POTENTIALS] != SS_F32)
+	if (e->input[SEMI_LOG_POTENTIALS].dtype != SS_F32)
 		shift_segments(e, L, c);
 	for (int64_t i = 0; i < L; i++) {
 		const int64_t J = lengths_at(i, m);
@@ -171,9 +171,9 @@ static int semi_chart(const ss_element *e, ssi_chart *c)
 /* The first NaN or +inf among count entries of θ from offset, -1 if none. */
 static int64_t find_bad_at(const ss_element *e, int64_t offset, int64_t count)
 {
-	const int64_t k = e->dtype[SEMI_LOG_POTENTIALS] == SS_F32
-		? ssi_find_bad_f32((const float *)e->input[SEMI_LOG_POTENTIALS] + offset, count)
-		: ssi_find_bad((const double *)e->input[SEMI_LOG_POTENTIALS] + offset, count);
+	const int64_t k = e->input[SEMI_LOG_POTENTIALS].dtype == SS_F32
+		? ssi_find_bad_f32((const float *)e->input[SEMI_LOG_POTENTIALS].data + offset, count)
+		: ssi_find_bad((const double *)e->input[SEMI_LOG_POTENTIALS].data + offset, count);
 	return k < 0 ? -1 : offset + k;
 }
 

@@ -92,7 +92,7 @@ static int projective(const ss_element *e) { return (int)e->option[OPT_PROJECTIV
 /* The kernels' problem: a canonical (directed) element's scores. */
 static ssi_tree tree_of(const ss_element *c)
 {
-	ssi_tree p = {c->input[TREE_LOG_POTENTIALS],
+	ssi_tree p = {c->input[TREE_LOG_POTENTIALS].data,
 		      ssi_length(c, TREE_LENGTHS), c->dim[SS_DIM_N],
 		      (int)c->option[OPT_SINGLE_ROOT]};
 	return p;
@@ -100,7 +100,7 @@ static ssi_tree tree_of(const ss_element *c)
 
 static int tree_validate(const ss_element *e, void *ws, ss_error *err)
 {
-	const double *lp = e->input[TREE_LOG_POTENTIALS];
+	const double *lp = e->input[TREE_LOG_POTENTIALS].data;
 	const int64_t n = e->dim[SS_DIM_N], L = ssi_length(e, TREE_LENGTHS);
 	const int64_t shape[2] = {n, n};
 	(void)ws;
@@ -470,7 +470,7 @@ static void tree_lower(const ss_element *e, void *ws, double *theta,
 		       ss_element *out)
 {
 	const int64_t n = e->dim[SS_DIM_N], L = ssi_length(e, TREE_LENGTHS);
-	const double *lp = e->input[TREE_LOG_POTENTIALS];
+	const double *lp = e->input[TREE_LOG_POTENTIALS].data;
 	(void)ws;
 	*out = *e;
 	memset(out->prepared, 0, sizeof out->prepared);
@@ -480,7 +480,7 @@ static void tree_lower(const ss_element *e, void *ws, double *theta,
 		for (int64_t v = 0; v < L; v++)
 			theta[u * n + v] = u == v ? 0.0
 				: (lp[u * n + v] + lp[v * n + u]) / 2;
-	out->input[TREE_LOG_POTENTIALS] = theta;
+	out->input[TREE_LOG_POTENTIALS].data = theta;
 	out->option[OPT_DIRECTED] = 1;
 }
 
@@ -490,7 +490,7 @@ static void tree_lower_grad(const ss_element *e, void *ws, const double *dtheta,
 			    double *const grad[])
 {
 	const int64_t n = e->dim[SS_DIM_N], L = ssi_length(e, TREE_LENGTHS);
-	const double *lp = e->input[TREE_LOG_POTENTIALS];
+	const double *lp = e->input[TREE_LOG_POTENTIALS].data;
 	double *g = grad[TREE_LOG_POTENTIALS];
 	(void)ws;
 	for (int64_t u = 0; g && u < L; u++)

@@ -298,15 +298,15 @@ static void td_lower(const ss_element *e, void *ws, double *theta,
 {
 	const sizes z = sizes_of(e->dim);
 	const int64_t V = e->dim[SS_DIM_V], L = ssi_length(e, TD_LENGTHS);
-	const double *U = e->input[TD_NT_TO_RANK];
-	const double *left = e->input[TD_LEFT], *right = e->input[TD_RIGHT];
-	const double *emis = e->input[TD_EMISSION];
+	const double *U = e->input[TD_NT_TO_RANK].data;
+	const double *left = e->input[TD_LEFT].data, *right = e->input[TD_RIGHT].data;
+	const double *emis = e->input[TD_EMISSION].data;
 	const double *emis_norm = e->prepared[TD_EMISSION];
 
 	*out = *e;
 	memset(out->prepared, 0, sizeof out->prepared);
-	out->input[0] = theta;
-	out->dtype[0] = SS_F64;
+	out->input[0].data = theta;
+	out->input[0].dtype = SS_F64;
 	memset(theta, 0, (size_t)ss_event_size(&td_parts, e->dim) *
 			 sizeof *theta);
 	if (L < 2 || L > z.n)
@@ -315,7 +315,7 @@ static void td_lower(const ss_element *e, void *ws, double *theta,
 		ssi_pcfg_emission_normalisers(emis, z.pt, V, ws);
 		emis_norm = ws;
 	}
-	put_row(theta, root_part(z, 0), 1, e->input[TD_ROOT], z.nt);
+	put_row(theta, root_part(z, 0), 1, e->input[TD_ROOT].data, z.nt);
 	for (int64_t X = 0; X < z.nt; X++) /* U transposed */
 		put_row(theta, u_part(z, X, 0), z.ns, U + X * z.r, z.r);
 	for (int64_t r = 0; r < z.r; r++) {
@@ -338,14 +338,14 @@ static void td_lower_grad(const ss_element *e, void *ws, const double *dtheta,
 {
 	const sizes z = sizes_of(e->dim);
 	const int64_t L = ssi_length(e, TD_LENGTHS);
-	const double *U = e->input[TD_NT_TO_RANK];
-	const double *left = e->input[TD_LEFT], *right = e->input[TD_RIGHT];
+	const double *U = e->input[TD_NT_TO_RANK].data;
+	const double *left = e->input[TD_LEFT].data, *right = e->input[TD_RIGHT].data;
 	(void)ws;
 
 	if (L < 2 || L > z.n)
 		return;
 	if (grad[TD_ROOT])
-		ssi_pcfg_log_softmax_grad(e->input[TD_ROOT], z.nt,
+		ssi_pcfg_log_softmax_grad(e->input[TD_ROOT].data, z.nt,
 					  dtheta + root_part(z, 0), 1,
 					  grad[TD_ROOT]);
 	for (int64_t X = 0; grad[TD_NT_TO_RANK] && X < z.nt; X++)
@@ -388,7 +388,7 @@ static int td_validate(const ss_element *e, void *ws, ss_error *err)
 	    ssi_pcfg_check_reals(e, in, TD_PRETERMINAL_SCORES, L * z.pt, np,
 				 err))
 		return SS_EDATA;
-	return ssi_pcfg_check_word_ids(e->input[TD_WORD_IDS], L, V, err);
+	return ssi_pcfg_check_word_ids(e->input[TD_WORD_IDS].data, L, V, err);
 }
 
 static size_t td_prepare_bytes(int input, const int64_t dim[])

@@ -83,9 +83,9 @@ static int crf_validate(const ss_element *e, void *ws, ss_error *err)
 	const int64_t n = e->dim[SS_DIM_N], t = e->dim[SS_DIM_T];
 	const int64_t len = ssi_length(e, CRF_LENGTHS);
 	const int64_t shape[3] = {n, n, t};
-	const int f32 = e->dtype[CRF_LOG_POTENTIALS] == SS_F32;
-	const double *theta = e->input[CRF_LOG_POTENTIALS];
-	const float *theta_f32 = e->input[CRF_LOG_POTENTIALS];
+	const int f32 = e->input[CRF_LOG_POTENTIALS].dtype == SS_F32;
+	const double *theta = e->input[CRF_LOG_POTENTIALS].data;
+	const float *theta_f32 = e->input[CRF_LOG_POTENTIALS].data;
 	(void)ws;
 	if (ssi_check_lengths(&ssi_tree_crf, e, CRF_LENGTHS, 1, err))
 		return SS_EDATA;

@@ -296,10 +296,23 @@ ss_kind ss_op_output_kind(const ss_structure *s, ss_op op, int k)
 int ss_encode(const ss_structure *s, const ss_element *e,
 	      const int64_t *decode, double *event, ss_error *err)
 {
+	ss_element view;
+	void *room = NULL, *at;
+	int rc, plain = 1;
 	if (!s->encode)
 		return ss_error_set(err, SS_EUNSUPPORTED,
 				    "%s cannot read compact decodes", s->name);
-	return s->encode(e, decode, event, err);
+	for (int k = 0; k < s->n_inputs; k++)
+		plain &= ssi_tensor_plain(&s->inputs[k], &e->input[k], e->dim);
+	if (!plain && !(room = malloc(ssi_resolve_bytes(s, e->dim))))
+		return ss_error_set(err, SS_ENOMEM,
+				    "cannot allocate the inputs of an element");
+	at = room;
+	rc = ssi_resolve(s, e, &view, &at, &e, err);
+	if (rc == SS_OK)
+		rc = s->encode(e, decode, event, err);
+	free(room);
+	return rc;
 }
 
 /* ---- option values --------------------------------------------------------- */

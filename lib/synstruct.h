@@ -127,9 +127,38 @@ typedef struct ss_input_spec {
 	int reads_f32;  /* SS_REAL: the structure reads it as float too */
 } ss_input_spec;
 
-/* How an element's real input is stored: double, or float where its spec
- * reads_f32 (a float32 dataset is then not widened to double). */
-typedef enum ss_dtype { SS_F64, SS_F32, SS_DTYPE_COUNT } ss_dtype;
+/* The type of an input's values (ss_tensor.dtype). */
+typedef enum ss_dtype {
+	SS_NATIVE, /* the input's own: double (SS_REAL), int64_t (SS_INT) */
+	SS_F64,    /* double */
+	SS_F32,    /* float */
+	SS_I64,    /* int64_t */
+	SS_I32,    /* int32_t */
+	SS_DTYPE_COUNT
+} ss_dtype;
+
+/*
+ * A typed tensor view: one element's slice of an input, as a NumPy array
+ * is one. Its axes are those of the input's spec (ss_input_spec.dims),
+ * their sizes the element's dim[]. data is NULL where the input is
+ * absent. dtype: a real input takes SS_NATIVE, SS_F64 or SS_F32, an
+ * integer one SS_NATIVE, SS_I64 or SS_I32. strided 0: the values are
+ * contiguous and row-major; else stride[a] is the distance, in values,
+ * from one entry to the next along axis a: any sign (a reversed axis),
+ * and 0 repeats one entry along the axis (a broadcast). A zeroed view
+ * with data set is a plain array of the input's own type.
+ *
+ * The structures read one layout: contiguous, double (or float where the
+ * spec reads_f32) and int64_t. An input in another is gathered and
+ * widened, exactly, into the workspace (lib/tensor.c), so that the
+ * result is the same bytes as for a plain array of the same values.
+ */
+typedef struct ss_tensor {
+	const void *data;
+	ss_dtype dtype;
+	int strided;
+	int64_t stride[SS_MAX_EVENT_RANK];
+} ss_tensor;
 
 /* An output array of one batch element: letters of its axes. */
 typedef struct ss_array_spec {
@@ -178,10 +207,11 @@ const char *ss_option_takes(const ss_option_spec *spec, char *buf,
 /* ---- one batch element ------------------------------------------------- */
 
 /*
- * One problem of the batch. input[k] points at this element's slice of the
- * structure's k-th input (double for SS_REAL, or float where dtype[k] is
- * SS_F32; int64_t for SS_INT) or is NULL where the dataset is absent;
- * slices are contiguous, row-major. dtype[] is zero, SS_F64, unless set. dim[] holds the resolved dimension sizes,
+ * One problem of the batch. input[k] is the view of this element's slice
+ * of the structure's k-th input (data NULL where the dataset is absent).
+ * The hooks of a structure see only resolved elements: every input
+ * contiguous, SS_F32 only where its spec reads_f32, else the input's own
+ * type (lib/tensor.c). dim[] holds the resolved dimension sizes,
  * option[k] the value of the structure's k-th option.
  * index is the flat batch index: it names the element's random stream.
  * temperature T (0 means 1) makes every operation act on the distribution
@@ -190,15 +220,14 @@ const char *ss_option_takes(const ss_option_spec *spec, char *buf,
  * prepared[k] is NULL (callers zero it) or the structure's preparation of
  * input[k] (ss_structure.prepare), which ss_run and ss_prepare fill in.
  * Elements that share a parameter (one array for the whole batch) point
- * at the same input[k].
+ * at the same input[k].data.
  */
 typedef struct ss_element {
-	const void *input[SS_MAX_INPUTS];
+	ss_tensor input[SS_MAX_INPUTS];
 	int64_t dim[SS_DIM_COUNT];
 	int64_t option[SS_MAX_OPTIONS];
 	int64_t index;
 	const void *prepared[SS_MAX_INPUTS];
-	ss_dtype dtype[SS_MAX_INPUTS];
 	double temperature; /* T of p(y) ∝ exp(score(y) / T); 0 or 1: none */
 } ss_element;
 
@@ -551,11 +580,18 @@ int ss_encode(const ss_structure *s, const ss_element *e,
 
 /* Per-element bytes op needs beyond the inputs and outputs (SS_OP_COUNT:
  * those of validate, and enough for every op but top-k). For top-k,
- * ss_workspace_bytes_ranks with its K (ss_workspace_bytes is K = 1). */
+ * ss_workspace_bytes_ranks with its K (ss_workspace_bytes is K = 1).
+ * An element whose inputs are views the structure does not read as they
+ * are (strided, or of another type) needs ss_view_bytes more, for each
+ * problem (P and Q). */
 size_t ss_workspace_bytes(const ss_structure *s, ss_op op,
 			  const int64_t dim[]);
 size_t ss_workspace_bytes_ranks(const ss_structure *s, ss_op op,
 				const int64_t dim[], int64_t ranks);
+/* 0 where every input of e is plain: contiguous, and double, int64_t or
+ * (where its spec reads_f32) float; else the room its inputs are
+ * gathered into. ss_run sizes its workspaces with it. */
+size_t ss_view_bytes(const ss_structure *s, const ss_element *e);
 
 /*
  * The operations on one element e of s (lib/ops.c; ss_run runs them over a

@@ -39,13 +39,13 @@ void ss_format_index(char *buf, size_t size, int64_t offset, int rank,
 
 int64_t ssi_length(const ss_element *e, int lengths_input)
 {
-	const int64_t *len = e->input[lengths_input];
+	const int64_t *len = e->input[lengths_input].data;
 	return len ? *len : e->dim[SS_DIM_N];
 }
 
 int64_t ssi_length_of(const ss_structure *s, const ss_element *e, int input)
 {
-	const int64_t *len = e->input[input];
+	const int64_t *len = e->input[input].data;
 	return len ? *len : e->dim[s->inputs[input].dims[0]];
 }
 

@@ -39,6 +39,7 @@ static const unit_suite suites[] = {
 	{"isa", suite_isa, "every instruction set against the first"},
 	{"semi-markov", suite_semi_markov, "semi-markov: m = 1 equals the chain, bad segments and events"},
 	{"alignment", suite_alignment, "alignment: path counts, one-to-one argmax against every permutation, bad input"},
+	{"tensor", suite_tensor, "inputs as typed views: strides, int32 and float32, refused dtypes"},
 };
 
 /* ---- TAP harness ---------------------------------------------------------- */

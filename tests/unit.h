@@ -291,5 +291,6 @@ void suite_isa(void);
 void suite_semi_markov(void);
 void suite_tree_crf(void);
 void suite_alignment(void);
+void suite_tensor(void);
 
 #endif

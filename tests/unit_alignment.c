@@ -25,9 +25,9 @@ static ss_element element(const ss_structure *s, const double *theta,
 	e.dim[SS_DIM_R] = R;
 	e.dim[SS_DIM_C] = C;
 	ss_dims_derive(e.dim);
-	e.input[input_index(s, "log_potentials")] = theta;
-	e.input[input_index(s, "lengths_rows")] = rows;
-	e.input[input_index(s, "lengths_cols")] = cols;
+	e.input[input_index(s, "log_potentials")].data = theta;
+	e.input[input_index(s, "lengths_rows")].data = rows;
+	e.input[input_index(s, "lengths_cols")].data = cols;
 	e.option[0] = type;
 	return e;
 }

@@ -40,7 +40,7 @@ static void check_gradient(const problem *p, const brute *b, void *arg)
 
 	(void)arg;
 	memcpy(lp, p->lp, sizeof *lp * (size_t)size);
-	e.input[input_index(p->s, "log_potentials")] = lp;
+	e.input[input_index(p->s, "log_potentials")].data = lp;
 	if (isinf(b->logz) ||
 	    !CHECK(ss_marginals(p->s, &e, p->ws, m, &logz, &err) == SS_OK,
 		   "marginals failed: %s", err.message))
@@ -182,13 +182,13 @@ static void check_f32(void)
 			theta_d[k] = theta_f[k];
 			q[k] = theta_d[k] + urng_normal(&r);
 		}
-		ed.input[0] = theta_d;
-		ed.input[1] = &len;
+		ed.input[0].data = theta_d;
+		ed.input[1].data = &len;
 		ef = ed;
-		ef.input[0] = theta_f;
-		ef.dtype[0] = SS_F32;
+		ef.input[0].data = theta_f;
+		ef.input[0].dtype = SS_F32;
 		eq = ed;
-		eq.input[0] = q;
+		eq.input[0].data = q;
 		ws = ws_alloc(ss_workspace_bytes(s, SS_OP_COUNT, ed.dim));
 		CHECK(s->validate(&ef, ws, &err) == SS_OK, "validate: %s",
 		      err.message);
@@ -239,9 +239,9 @@ static void check_f32(void)
 		memset(&ef, 0, sizeof ef);
 		ef.dim[SS_DIM_N] = N;
 		ef.dim[SS_DIM_T] = T;
-		ef.input[0] = theta_f;
-		ef.input[1] = &len;
-		ef.dtype[0] = SS_F32;
+		ef.input[0].data = theta_f;
+		ef.input[1].data = &len;
+		ef.input[0].dtype = SS_F32;
 		ws = ws_alloc(ss_workspace_bytes(s, SS_OP_COUNT, ef.dim));
 		CHECK(s->validate(&ef, ws, &err) == SS_EDATA &&
 			      strstr(err.message, "holds NaN at [1, 1, 1]"),

@@ -268,14 +268,14 @@ void conf_set_input(conf_case *c, const char *name, const void *data)
 		fprintf(stderr, "unit: %s has no input '%s'\n", c->s->name, name);
 		exit(2);
 	}
-	c->e.input[k] = data;
+	c->e.input[k].data = data;
 }
 
 void conf_set_lengths(conf_case *c, const conf_gen *g)
 {
 	c->lengths = g->len;
 	if (g->has_lengths)
-		c->e.input[c->s->lengths_inputs[0]] = &c->lengths;
+		c->e.input[c->s->lengths_inputs[0]].data = &c->lengths;
 }
 
 int64_t conf_option(const conf_case *c, const char *name)
@@ -583,7 +583,7 @@ static void hand_floats(conf_batch *b, int j)
 
 	for (int k = 0; k < b->s->n_inputs; k++) {
 		const ss_input_spec *in = &b->s->inputs[k];
-		const double *d = e->input[k];
+		const double *d = e->input[k].data;
 		int64_t n;
 		float *f;
 
@@ -593,8 +593,8 @@ static void hand_floats(conf_batch *b, int j)
 		f = conf_own(c, sizeof(float) * (size_t)(n + 1));
 		for (int64_t i = 0; i < n; i++)
 			f[i] = (float)d[i];
-		e->input[k] = f;
-		e->dtype[k] = SS_F32;
+		e->input[k].data = f;
+		e->input[k].dtype = SS_F32;
 	}
 }
 
@@ -1057,7 +1057,7 @@ static void check_op(const conf_batch *b, ss_op op)
 			CHECK(!b->gen[j].dead || ref->finite == 0,
 			      "the generator left %lld structures in an element made dead",
 			      (long long)ref->finite);
-			CHECK(b->elements[j].input[b->s->lengths_inputs[0]]
+			CHECK(b->elements[j].input[b->s->lengths_inputs[0]].data
 				      ? b->cases[j].lengths == b->cases[j].len
 				      : b->cases[j].len == b->dim[b->row->len_axis],
 			      "the generator did not set the length it was given");
@@ -1216,6 +1216,83 @@ static void check_determinism(const conf_batch *b, int threads)
 	}
 }
 
+/* ---- inputs as typed views with strides -------------------------------------------- */
+
+/*
+ * Element j's inputs as views a NumPy user might pass: every axis
+ * reversed, every other value skipped (strides -2 times the row-major
+ * ones), integers as int32, and reals as float32 where their values are
+ * floats (the float32 modes), else as they are. Buffers are owned by
+ * the case. The engine gathers such views into the layout its structures
+ * read (lib/tensor.c), so every result must be the same bytes.
+ */
+static void views_make(conf_batch *b, int j, ss_element *out)
+{
+	conf_case *c = &b->cases[j];
+	const ss_element *e = &b->elements[j];
+
+	*out = *e;
+	for (int k = 0; k < b->s->n_inputs; k++) {
+		const ss_input_spec *in = &b->s->inputs[k];
+		const ss_tensor *t = &e->input[k];
+		ss_tensor *v = &out->input[k];
+		int64_t n, step = 1;
+		ss_dtype dtype;
+		char *buf;
+		size_t width;
+
+		if (!t->data)
+			continue;
+		n = conf_input_size(c, k);
+		dtype = in->kind == SS_INT ? SS_I32
+			: t->dtype == SS_F32 || b->mode->float32 ? SS_F32 : SS_F64;
+		width = dtype == SS_F64 ? sizeof(double) : 4;
+		buf = conf_own(c, width * (size_t)(2 * n + 1));
+		for (int64_t i = 0; i < n; i++) {
+			char *at = buf + width * (size_t)(2 * (n - 1 - i));
+			double x = t->dtype == SS_F32 ? ((const float *)t->data)[i]
+			         : in->kind == SS_REAL ? ((const double *)t->data)[i] : 0.0;
+
+			if (dtype == SS_I32)
+				*(int32_t *)at = (int32_t)((const int64_t *)t->data)[i];
+			else if (dtype == SS_F32)
+				*(float *)at = (float)x;
+			else
+				*(double *)at = x;
+		}
+		*v = (ss_tensor){.data = buf + width * (size_t)(2 * (n > 0 ? n - 1 : 0)),
+				 .dtype = dtype, .strided = 1};
+		for (int a = in->rank - 1; a >= 0; a--) {
+			v->stride[a] = -2 * step;
+			step *= e->dim[in->dims[a]];
+		}
+	}
+}
+
+/* Every op of the batch with its inputs as views (views_make), against
+ * the plain run. */
+static void check_views(conf_batch *b)
+{
+	conf_batch *v = malloc(sizeof *v);
+
+	unit_context("%s, mode %s, batch seed %llu", b->row->name,
+		     b->mode->name, (unsigned long long)b->seed);
+	*v = *b;
+	for (int j = 0; j < BATCH; j++)
+		views_make(b, j, &v->elements[j]);
+	for (ss_op op = 0; op < SS_OP_COUNT; op++) {
+		conf_out o;
+
+		if (!b->out[op].ok)
+			continue;
+		if (run_op(v, op, 0, BATCH, 1, &o))
+			check_same_bytes(b, op, &o, 0,
+					 "with the inputs as reversed, strided int32 and float32 views");
+		out_free(&o);
+	}
+	free(v);
+}
+
 /* ---- marginals are the gradient of log Z -------------------------------------------- */
 
 /* log Z of e through ss_run (one element, one thread). */
@@ -1242,7 +1319,7 @@ static void check_gradient(const conf_batch *b, int j)
 	ss_element e = b->elements[j];
 
 	for (int k = 0; k < s->n_inputs; k++)
-		if (s->inputs[k].kind == SS_REAL && e.input[k])
+		if (s->inputs[k].kind == SS_REAL && e.input[k].data)
 			grad[k] = calloc((size_t)conf_input_size(c, k) + 1,
 					 sizeof(double));
 	b->row->grad(c, mu, grad);
@@ -1254,8 +1331,8 @@ static void check_gradient(const conf_batch *b, int j)
 			continue;
 		size = conf_input_size(c, k);
 		x = malloc(sizeof(double) * (size_t)(size + 1));
-		memcpy(x, c->e.input[k], sizeof(double) * (size_t)size);
-		e.input[k] = x;
+		memcpy(x, c->e.input[k].data, sizeof(double) * (size_t)size);
+		e.input[k].data = x;
 		for (int64_t i = 0; i < size; i++) {
 			double saved = x[i], up, down;
 
@@ -1270,7 +1347,7 @@ static void check_gradient(const conf_batch *b, int j)
 				       "d log Z / d %s[%lld] by central differences vs from the marginals",
 				       s->inputs[k].name, (long long)i);
 		}
-		e.input[k] = c->e.input[k];
+		e.input[k].data = c->e.input[k].data;
 		free(x);
 		free(grad[k]);
 	}
@@ -1342,7 +1419,7 @@ static void check_grad_fd(const conf_batch *b, ss_op op, conf_case *c,
 	const ss_structure *s = b->s;
 
 	for (int k = 0; k < s->n_inputs; k++) {
-		double *x = (double *)c->e.input[k];
+		double *x = (double *)c->e.input[k].data;
 
 		if (!grad[k])
 			continue;
@@ -1397,7 +1474,7 @@ static void check_grads(conf_batch *b, int j, int64_t checked[GRAD_OPS])
 		    seen++ == (int64_t)((unsigned)j * 7919u % (unsigned)finite))
 			event = p->en.events + k * p->en.E;
 	for (int k = 0; k < s->n_inputs; k++)
-		if (s->inputs[k].kind == SS_REAL && c->e.input[k]) {
+		if (s->inputs[k].kind == SS_REAL && c->e.input[k].data) {
 			gp[k] = calloc((size_t)conf_input_size(c, k) + 1, sizeof(double));
 			gq[k] = calloc((size_t)conf_input_size(c, k) + 1, sizeof(double));
 		}
@@ -1455,7 +1532,7 @@ static void check_grads_cov(conf_batch *b, int j, int64_t *checked)
 	case_make(&q, b, j, 0x9e3779b97f4a7c15ULL);
 	ref_make(&qref, b->row, &q);
 	for (int k = 0; k < s->n_inputs; k++)
-		if (s->inputs[k].kind == SS_REAL && c->e.input[k]) {
+		if (s->inputs[k].kind == SS_REAL && c->e.input[k].data) {
 			const size_t size = (size_t)conf_input_size(c, k) + 1;
 			gp[k] = calloc(size, sizeof(double));
 			gq[k] = calloc(size, sizeof(double));
@@ -1527,7 +1604,7 @@ static void check_grads_dead(const conf_batch *b, int j)
 	if (ss_grad_unsupported(s, b->option, SS_OP_PARTITION))
 		return;
 	for (int k = 0; k < s->n_inputs; k++)
-		if (s->inputs[k].kind == SS_REAL && c->e.input[k])
+		if (s->inputs[k].kind == SS_REAL && c->e.input[k].data)
 			gp[k] = calloc((size_t)conf_input_size(c, k) + 1, sizeof(double));
 	if (grad_run(b, j, SS_OP_PARTITION, NULL, NULL, &result, gp, gq))
 		for (int k = 0; k < s->n_inputs; k++)
@@ -1933,6 +2010,12 @@ static void suite_row(const conf_row *row)
 		check_determinism(&batches[k],
 				  k % BATCHES == 0 && batches[k].mode->threads);
 	unit_end("conformance: %s: every op gives the same bytes (and empty[]) in chunks of 2 and 3 elements, and at 2 and 4 threads (modes normal and no structure), as the whole batch at 1 thread",
+		 row->name);
+
+	unit_begin();
+	for (int k = 0; k < n_batches; k++)
+		check_views(&batches[k]);
+	unit_end("conformance: %s: every op gives the same bytes with the inputs as typed views: axes reversed, strided, integers int32, float32 values as float32",
 		 row->name);
 
 	if (row->grad) {

@@ -58,7 +58,7 @@ typedef struct conf_gen {
 
 /* One element under test: the harness sets s, e.dim, e.option (the
  * row's, else the defaults), e.index; the generator sets the inputs. */
-#define CONF_MAX_OWNED 8
+#define CONF_MAX_OWNED 24
 typedef struct conf_case {
 	const ss_structure *s;
 	ss_element e;

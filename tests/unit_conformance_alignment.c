@@ -22,8 +22,8 @@ typedef struct al_table {
 
 static al_table table_of(const conf_case *c)
 {
-	const int64_t *cols = c->e.input[input_index(c->s, "lengths_cols")];
-	al_table t = {c->e.input[input_index(c->s, "log_potentials")],
+	const int64_t *cols = c->e.input[input_index(c->s, "lengths_cols")].data;
+	al_table t = {c->e.input[input_index(c->s, "log_potentials")].data,
 		      c->e.dim[SS_DIM_R], c->e.dim[SS_DIM_C], c->len, 0,
 		      (int)conf_option(c, "alignment_type")};
 

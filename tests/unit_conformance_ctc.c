@@ -89,8 +89,8 @@ typedef struct ctc_case {
 
 static void ctc_case_make(const conf_case *c, ctc_case *k)
 {
-	const double *x = c->e.input[input_index(c->s, "log_potentials")];
-	const int64_t *ll = c->e.input[input_index(c->s, "label_lengths")];
+	const double *x = c->e.input[input_index(c->s, "log_potentials")].data;
+	const int64_t *ll = c->e.input[input_index(c->s, "label_lengths")].data;
 
 	k->n = c->e.dim[SS_DIM_N];
 	k->V = c->e.dim[SS_DIM_V];
@@ -98,7 +98,7 @@ static void ctc_case_make(const conf_case *c, ctc_case *k)
 	k->T = c->len;
 	k->Lp = ll ? *ll : c->e.dim[SS_DIM_L];
 	k->blank = conf_option(c, "blank_id");
-	k->labels = c->e.input[input_index(c->s, "labels")];
+	k->labels = c->e.input[input_index(c->s, "labels")].data;
 	k->logp = calloc((size_t)(k->n * k->V + 1), sizeof *k->logp);
 	for (int64_t t = 0; t < k->T; t++)
 		brute_log_softmax(x + t * k->V, k->V, k->logp + t * k->V);

@@ -107,13 +107,13 @@ void conf_monotone_enumerate(const conf_case *c, conf_enum *en)
 {
 	const int lc = input_index(c->s, "lengths_cols");
 	ma_walk w = {
-		.h = c->e.input[input_index(c->s, "log_potentials_horizontal")],
-		.v = c->e.input[input_index(c->s, "log_potentials_vertical")],
+		.h = c->e.input[input_index(c->s, "log_potentials_horizontal")].data,
+		.v = c->e.input[input_index(c->s, "log_potentials_vertical")].data,
 		.R = c->e.dim[SS_DIM_R], .C = c->e.dim[SS_DIM_C],
 		.K = c->e.dim[SS_DIM_K], .rows = c->len, .en = en,
 	};
 
-	w.cols = c->e.input[lc] ? *(const int64_t *)c->e.input[lc] : w.C;
+	w.cols = c->e.input[lc].data ? *(const int64_t *)c->e.input[lc].data : w.C;
 	w.event = calloc((size_t)(w.R * w.C + 1), sizeof *w.event);
 	walk(&w, 0, 0, w.h[0]);
 	free(w.event);

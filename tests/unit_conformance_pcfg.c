@@ -101,9 +101,9 @@ static void grammar_init(const conf_case *c, grammar *g)
 {
 	const ss_element *e = &c->e;
 	const int64_t V = e->dim[SS_DIM_V];
-	const double *emis = e->input[input_index(c->s, "emission")];
-	const int64_t *ids = e->input[input_index(c->s, "word_ids")];
-	const double *ps = e->input[input_index(c->s, "preterminal_scores")];
+	const double *emis = e->input[input_index(c->s, "emission")].data;
+	const int64_t *ids = e->input[input_index(c->s, "word_ids")].data;
+	const double *ps = e->input[input_index(c->s, "preterminal_scores")].data;
 
 	g->n = e->dim[SS_DIM_N];
 	g->nt = e->dim[SS_DIM_NT];
@@ -115,9 +115,9 @@ static void grammar_init(const conf_case *c, grammar *g)
 	g->tag = malloc(sizeof(long double) * (size_t)(g->len * g->pt + V * g->pt + 1));
 	g->event = calloc((size_t)(g->n * g->n * g->nt + g->n * g->pt + 1),
 			  sizeof(double));
-	conf_log_softmax(e->input[input_index(c->s, "root")], g->nt, g->root);
+	conf_log_softmax(e->input[input_index(c->s, "root")].data, g->nt, g->root);
 	for (int64_t X = 0; X < g->nt; X++)
-		conf_log_softmax((const double *)e->input[input_index(c->s, "rule")] +
+		conf_log_softmax((const double *)e->input[input_index(c->s, "rule")].data +
 				    X * g->ns * g->ns,
 			    g->ns * g->ns, g->rule + X * g->ns * g->ns);
 	for (int64_t i = 0; i < g->len; i++)
@@ -230,7 +230,7 @@ void conf_pcfg_grad(const conf_case *c, const double *mu,
 	const int k_root = input_index(s, "root"), k_rule = input_index(s, "rule");
 	const int k_emis = input_index(s, "emission");
 	const int k_scores = input_index(s, "preterminal_scores");
-	const int64_t *ids = e->input[input_index(s, "word_ids")];
+	const int64_t *ids = e->input[input_index(s, "word_ids")].data;
 	const double *tags = mu + n * n * nt;
 	size_t bytes = ss_workspace_bytes(s, SS_OP_MARGINALS, e->dim);
 	void *ws = aligned_alloc(64, (bytes + 63) / 64 * 64 + 64);
@@ -243,23 +243,23 @@ void conf_pcfg_grad(const conf_case *c, const double *mu,
 	ss_marginals_counts(s, e, ws, mu2, counts, &logz, &err);
 	for (int64_t X = 0; X < nt; X++)
 		gl[X] = mu[(len - 1) * nt + X];
-	conf_softmax_back(e->input[k_root], nt, gl, grad[k_root]);
+	conf_softmax_back(e->input[k_root].data, nt, gl, grad[k_root]);
 	for (int64_t X = 0; X < nt; X++) {
 		for (int64_t k = 0; k < ns * ns; k++)
 			gl[k] = counts[X * ns * ns + k];
-		conf_softmax_back((const double *)e->input[k_rule] + X * ns * ns,
+		conf_softmax_back((const double *)e->input[k_rule].data + X * ns * ns,
 			     ns * ns, gl, grad[k_rule] + X * ns * ns);
 	}
 	memset(gl, 0, sizeof *gl * (size_t)(pt * V + 1));
 	for (int64_t i = 0; i < len; i++)
 		for (int64_t p = 0; p < pt; p++) {
-			if (e->input[k_scores])
+			if (e->input[k_scores].data)
 				grad[k_scores][i * pt + p] = tags[i * pt + p];
 			else
 				gl[p * V + ids[i]] += tags[i * pt + p];
 		}
-	for (int64_t p = 0; e->input[k_emis] && p < pt; p++)
-		conf_softmax_back((const double *)e->input[k_emis] + p * V, V,
+	for (int64_t p = 0; e->input[k_emis].data && p < pt; p++)
+		conf_softmax_back((const double *)e->input[k_emis].data + p * V, V,
 			     gl + p * V, grad[k_emis] + p * V);
 	free(gl);
 	free(counts);

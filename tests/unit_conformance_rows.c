@@ -57,7 +57,7 @@ static void enumerate_chain(const double *theta, int64_t n, int64_t t,
 
 void conf_chain_enumerate(const conf_case *c, conf_enum *en)
 {
-	enumerate_chain(c->e.input[input_index(c->s, "log_potentials")],
+	enumerate_chain(c->e.input[input_index(c->s, "log_potentials")].data,
 			c->e.dim[SS_DIM_N], c->e.dim[SS_DIM_T], c->len, en);
 }
 
@@ -122,7 +122,7 @@ void conf_hmm_scores_make(conf_case *c, conf_gen *g)
 
 static const void *input_named(const conf_case *c, const char *name)
 {
-	return c->e.input[input_index(c->s, name)];
+	return c->e.input[input_index(c->s, name)].data;
 }
 
 /* The sequences of the chain the hmm builds (SPEC §1). */
@@ -178,14 +178,14 @@ void conf_hmm_grad(const conf_case *c, const double *mu,
 
 	for (int64_t k = 0; k < t && len > 0; k++)
 		gl[k] = mu[k];
-	softmax_back(c->e.input[k_init], t, gl, grad[k_init]);
+	softmax_back(c->e.input[k_init].data, t, gl, grad[k_init]);
 	for (int64_t a = 0; a < t; a++) {
 		for (int64_t k = 0; k < t; k++) {
 			gl[k] = 0.0L;
 			for (int64_t i = 1; i < len; i++)
 				gl[k] += mu[(i * t + a) * t + k];
 		}
-		softmax_back((const double *)c->e.input[k_trans] + a * t, t, gl,
+		softmax_back((const double *)c->e.input[k_trans].data + a * t, t, gl,
 			     grad[k_trans] + a * t);
 	}
 	memset(gl, 0, sizeof *gl * (size_t)(t * V + 1));
@@ -195,13 +195,13 @@ void conf_hmm_grad(const conf_case *c, const double *mu,
 
 			for (int64_t a = 0; a < t; a++)
 				m += mu[(i * t + a) * t + k];
-			if (c->e.input[k_scores])
+			if (c->e.input[k_scores].data)
 				grad[k_scores][i * t + k] = (double)m;
 			else
 				gl[k * V + obs[i]] += m;
 		}
-	for (int64_t k = 0; c->e.input[k_emis] && k < t; k++)
-		softmax_back((const double *)c->e.input[k_emis] + k * V, V,
+	for (int64_t k = 0; c->e.input[k_emis].data && k < t; k++)
+		softmax_back((const double *)c->e.input[k_emis].data + k * V, V,
 			     gl + k * V, grad[k_emis] + k * V);
 	free(gl);
 }

@@ -81,7 +81,7 @@ void conf_semi_markov_enumerate(const conf_case *c, conf_enum *en)
 {
 	const int64_t n = c->e.dim[SS_DIM_N], m = c->e.dim[SS_DIM_M];
 	const int64_t t = c->e.dim[SS_DIM_T];
-	semi_enum s = {c->e.input[input_index(c->s, "log_potentials")], m, t,
+	semi_enum s = {c->e.input[input_index(c->s, "log_potentials")].data, m, t,
 		       c->len, calloc((size_t)(n * m * t * t + 1), sizeof(double)),
 		       en};
 

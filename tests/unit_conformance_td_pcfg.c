@@ -110,12 +110,12 @@ static void grammar_init(const conf_case *c, grammar *g)
 	const ss_element *e = &c->e;
 	const ss_structure *s = c->s;
 	const int64_t V = e->dim[SS_DIM_V];
-	const double *emis = e->input[input_index(s, "emission")];
-	const int64_t *ids = e->input[input_index(s, "word_ids")];
-	const double *ps = e->input[input_index(s, "preterminal_scores")];
-	const double *U = e->input[input_index(s, "nt_to_rank")];
-	const double *left = e->input[input_index(s, "rank_to_left_nt")];
-	const double *right = e->input[input_index(s, "rank_to_right_nt")];
+	const double *emis = e->input[input_index(s, "emission")].data;
+	const int64_t *ids = e->input[input_index(s, "word_ids")].data;
+	const double *ps = e->input[input_index(s, "preterminal_scores")].data;
+	const double *U = e->input[input_index(s, "nt_to_rank")].data;
+	const double *left = e->input[input_index(s, "rank_to_left_nt")].data;
+	const double *right = e->input[input_index(s, "rank_to_right_nt")].data;
 	long double *row;
 
 	memset(g, 0, sizeof *g);
@@ -135,7 +135,7 @@ static void grammar_init(const conf_case *c, grammar *g)
 	row = ld_row(V);
 	g->event = calloc((size_t)(g->n * g->n * g->R + g->n * g->pt + 1),
 			  sizeof(double));
-	conf_log_softmax(e->input[input_index(s, "root")], g->nt, g->root);
+	conf_log_softmax(e->input[input_index(s, "root")].data, g->nt, g->root);
 	for (int64_t X = 0; X < g->nt; X++)
 		conf_log_softmax(U + X * g->R, g->R, g->U + X * g->R);
 	for (int64_t r = 0; r < g->R; r++) {
@@ -305,7 +305,7 @@ void conf_td_pcfg_grad(const conf_case *c, const double *mu,
 	const int k_right = input_index(s, "rank_to_right_nt");
 	const int k_emis = input_index(s, "emission");
 	const int k_scores = input_index(s, "preterminal_scores");
-	const int64_t *ids = e->input[input_index(s, "word_ids")];
+	const int64_t *ids = e->input[input_index(s, "word_ids")].data;
 	const int64_t V = e->dim[SS_DIM_V];
 	grammar g;
 	conf_enum all;
@@ -317,29 +317,29 @@ void conf_td_pcfg_grad(const conf_case *c, const double *mu,
 		g.logz = lse(g.logz, all.scores[k]);
 	g.expected = ex = ld_row(g.params);
 	derivations(&g);
-	conf_softmax_back(e->input[k_root], g.nt, ex, grad[k_root]);
+	conf_softmax_back(e->input[k_root].data, g.nt, ex, grad[k_root]);
 	ex += g.nt;
 	for (int64_t X = 0; X < g.nt; X++, ex += g.R)
-		conf_softmax_back((const double *)e->input[k_u] + X * g.R, g.R,
+		conf_softmax_back((const double *)e->input[k_u].data + X * g.R, g.R,
 				  ex, grad[k_u] + X * g.R);
 	for (int64_t r = 0; r < g.R; r++, ex += g.ns)
-		conf_softmax_back((const double *)e->input[k_left] + r * g.ns,
+		conf_softmax_back((const double *)e->input[k_left].data + r * g.ns,
 				  g.ns, ex, grad[k_left] + r * g.ns);
 	for (int64_t r = 0; r < g.R; r++, ex += g.ns)
-		conf_softmax_back((const double *)e->input[k_right] + r * g.ns,
+		conf_softmax_back((const double *)e->input[k_right].data + r * g.ns,
 				  g.ns, ex, grad[k_right] + r * g.ns);
 	gl = ld_row(g.pt * V);
 	for (int64_t i = 0; i < g.len; i++)
 		for (int64_t p = 0; p < g.pt; p++) {
 			const double t = mu[g.n * g.n * g.R + i * g.pt + p];
 
-			if (e->input[k_scores])
+			if (e->input[k_scores].data)
 				grad[k_scores][i * g.pt + p] = t;
 			else
 				gl[p * V + ids[i]] += t;
 		}
-	for (int64_t p = 0; e->input[k_emis] && p < g.pt; p++)
-		conf_softmax_back((const double *)e->input[k_emis] + p * V, V,
+	for (int64_t p = 0; e->input[k_emis].data && p < g.pt; p++)
+		conf_softmax_back((const double *)e->input[k_emis].data + p * V, V,
 				  gl + p * V, grad[k_emis] + p * V);
 	free(gl);
 	free(g.expected);

@@ -45,7 +45,7 @@ static void label(bracketing *b)
 {
 	const int64_t n = b->c->e.dim[SS_DIM_N], L = b->c->e.dim[SS_DIM_T];
 	const double *lp =
-		b->c->e.input[input_index(b->c->s, "log_potentials")];
+		b->c->e.input[input_index(b->c->s, "log_potentials")].data;
 	const int64_t E = n * n * L;
 	int64_t labels[MAX_SPANS] = {0};
 

@@ -49,10 +49,10 @@ static void ctc_problem_setup(ctc_problem *p)
 	ss_dims_derive(p->e.dim);
 	p->input_len = p->T;
 	p->label_len = p->Lp;
-	p->e.input[input_index(p->s, "log_potentials")] = p->x;
-	p->e.input[input_index(p->s, "labels")] = p->labels;
-	p->e.input[input_index(p->s, "input_lengths")] = &p->input_len;
-	p->e.input[input_index(p->s, "label_lengths")] = &p->label_len;
+	p->e.input[input_index(p->s, "log_potentials")].data = p->x;
+	p->e.input[input_index(p->s, "labels")].data = p->labels;
+	p->e.input[input_index(p->s, "input_lengths")].data = &p->input_len;
+	p->e.input[input_index(p->s, "label_lengths")].data = &p->label_len;
 	p->e.option[option_index(p->s, "blank_id")] = p->blank;
 	for (int op = 0; op <= SS_OP_COUNT; op++) {
 		size_t b = ss_workspace_bytes(p->s, (ss_op)op, p->e.dim);

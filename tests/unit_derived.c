@@ -140,11 +140,11 @@ static void make_chain(dcase *c, unit_rng *r, int mode, int hmm)
 			e->dim[SS_DIM_T] = t;
 			e->dim[SS_DIM_V] = hmm ? V : 0;
 			e->index = i;
-			e->input[input_index(c->s, "lengths")] = &c->len[i];
+			e->input[input_index(c->s, "lengths")].data = &c->len[i];
 			if (!hmm) {
 				for (int64_t k = 0; k < E; k++)
 					x[k] = draw(r, mode);
-				e->input[input_index(c->s, "log_potentials")] = x;
+				e->input[input_index(c->s, "log_potentials")].data = x;
 			} else {
 				double *init = x, *trans = x + t, *emis = trans + t * t;
 				int64_t *obs = (int64_t *)(emis + t * V);
@@ -152,10 +152,10 @@ static void make_chain(dcase *c, unit_rng *r, int mode, int hmm)
 					x[k] = draw(r, mode);
 				for (int64_t k = 0; k < n; k++)
 					obs[k] = urng_int(r, 0, V - 1);
-				e->input[input_index(c->s, "init_logits")] = init;
-				e->input[input_index(c->s, "transition_logits")] = trans;
-				e->input[input_index(c->s, "emission_logits")] = emis;
-				e->input[input_index(c->s, "observations")] = obs;
+				e->input[input_index(c->s, "init_logits")].data = init;
+				e->input[input_index(c->s, "transition_logits")].data = trans;
+				e->input[input_index(c->s, "emission_logits")].data = emis;
+				e->input[input_index(c->s, "observations")].data = obs;
 				brute_hmm_theta(n, t, V, c->len[i], init, trans, emis,
 						obs, NULL, theta);
 			}
@@ -191,8 +191,8 @@ static void make_tree(dcase *c, unit_rng *r, int mode, int variant)
 			memset(e, 0, sizeof *e);
 			e->dim[SS_DIM_N] = n;
 			e->index = i;
-			e->input[input_index(c->s, "lengths")] = &c->len[i];
-			e->input[input_index(c->s, "log_potentials")] = w;
+			e->input[input_index(c->s, "lengths")].data = &c->len[i];
+			e->input[input_index(c->s, "log_potentials")].data = w;
 			for (int o = 0; o < c->s->n_options; o++) {
 				const char *name = c->s->options[o].name;
 				e->option[o] = !strcmp(name, "directed") ? !(variant & 1)
@@ -317,7 +317,7 @@ static void check_refusals(void)
 	CHECK(ss_run(SS_OP_KL, &b, &failed, NULL, &err) == SS_EUNSUPPORTED,
 	      "kl without Q");
 	/* a bad Q element is reported as Q's */
-	double *theta = (double *)c.q[3].input[input_index(c.s, "log_potentials")];
+	double *theta = (double *)c.q[3].input[input_index(c.s, "log_potentials")].data;
 	theta[0] = NAN;
 	b.elements_q = c.q;
 	CHECK(ss_run(SS_OP_CROSS_ENTROPY, &b, &failed, &in_q, &err) == SS_EDATA &&

@@ -835,12 +835,12 @@ static void shared_case_init(shared_case *sc, int copies)
 		sc->e[j] = sc->p.e;
 		for (int i = 0; i < 6; i++)
 			sc->obs[j * 6 + i] = urng_int(&r, 0, 39);
-		sc->e[j].input[obs] = sc->obs + j * 6;
+		sc->e[j].input[obs].data = sc->obs + j * 6;
 		sc->e[j].index = j;
 		if (copies) {
 			memcpy(sc->copies + j * 3 * 40, sc->p.emis,
 			       sizeof(double) * 3 * 40);
-			sc->e[j].input[emis] = sc->copies + j * 3 * 40;
+			sc->e[j].input[emis].data = sc->copies + j * 3 * 40;
 		}
 	}
 }

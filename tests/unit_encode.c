@@ -18,7 +18,7 @@ static ss_element element_of(const ss_structure *s, int64_t n, int64_t t,
 	e.dim[SS_DIM_N] = n;
 	e.dim[SS_DIM_T] = t;
 	e.dim[SS_DIM_V] = 2;
-	e.input[s->lengths_inputs[0]] = len;
+	e.input[s->lengths_inputs[0]].data = len;
 	for (int k = 0; k < s->n_options; k++)
 		e.option[k] = s->options[k].default_value;
 	return e;

@@ -77,7 +77,7 @@ static void check_emission_gradient(const problem *p, const brute *b, void *arg)
 
 	(void)arg;
 	memcpy(es, p->escores, sizeof(double) * (size_t)(p->n * t));
-	e.input[input_index(p->s, "emission_scores")] = es;
+	e.input[input_index(p->s, "emission_scores")].data = es;
 	if (isinf(b->logz) ||
 	    !CHECK(ss_marginals(p->s, &e, p->ws, m, &logz, &err) == SS_OK,
 		   "marginals failed: %s", err.message))

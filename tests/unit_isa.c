@@ -39,7 +39,7 @@ static ss_element make_element(const ss_structure *s, unit_rng *r,
 	for (int64_t k = 0; k < size; k++)
 		theta[k] = urng_uniform(r) < 0.1 ? -INFINITY
 						 : 2.0 * urng_normal(r);
-	e.input[0] = theta;
+	e.input[0].data = theta;
 	e.index = urng_int(r, 0, 1000);
 	return e;
 }

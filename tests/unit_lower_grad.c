@@ -35,7 +35,7 @@ typedef struct lg_state {
 
 static int is_real_input(const ss_structure *s, const ss_element *e, int k)
 {
-	return s->inputs[k].kind == SS_REAL && e->input[k] != NULL;
+	return s->inputs[k].kind == SS_REAL && e->input[k].data != NULL;
 }
 
 /* θ of element x (without preparations) into out [E]; the canonical
@@ -45,7 +45,7 @@ static void theta_of(lg_state *g, const ss_element *x, double *out,
 {
 	ss_element low = *x;
 	g->s->lower(x, g->ws, g->buf, &low);
-	memcpy(out, low.input[0], sizeof *out * (size_t)g->E);
+	memcpy(out, low.input[0].data, sizeof *out * (size_t)g->E);
 	if (c)
 		*c = low;
 }
@@ -64,7 +64,7 @@ static double f_at(lg_state *g, double *const delta[], double step)
 		moved[k] = malloc(sizeof(double) * (size_t)(g->size[k] + 1));
 		for (int64_t i = 0; i < g->size[k]; i++)
 			moved[k][i] = g->x[k][i] + step * delta[k][i];
-		x.input[k] = moved[k];
+		x.input[k].data = moved[k];
 	}
 	theta_of(g, &x, g->theta, NULL);
 	for (int64_t j = 0; j < g->E; j++)
@@ -123,11 +123,11 @@ void check_lower_grad(const ss_structure *s, const ss_element *e,
 	for (int k = 0; k < s->n_inputs; k++) {
 		if (!is_real_input(s, e, k))
 			continue;
-		CHECK(e->dtype[k] == SS_F64, "input %d is not double", k);
+		CHECK(e->input[k].dtype != SS_F32, "input %d is not double", k);
 		g.size[k] = ss_input_size(s, k, e->dim);
 		g.x[k] = malloc(sizeof(double) * (size_t)(g.size[k] + 1));
-		memcpy(g.x[k], e->input[k], sizeof(double) * (size_t)g.size[k]);
-		g.e.input[k] = g.x[k];
+		memcpy(g.x[k], e->input[k].data, sizeof(double) * (size_t)g.size[k]);
+		g.e.input[k].data = g.x[k];
 		delta[k] = calloc((size_t)g.size[k] + 1, sizeof(double));
 	}
 	{

@@ -54,10 +54,10 @@ static void ma_case_setup(ma_case *m)
 	ss_dims_derive(m->e.dim);
 	m->lengths[0] = m->rows;
 	m->lengths[1] = m->cols;
-	m->e.input[input_index(s, "log_potentials_horizontal")] = m->h;
-	m->e.input[input_index(s, "log_potentials_vertical")] = m->v;
-	m->e.input[input_index(s, "lengths_rows")] = &m->lengths[0];
-	m->e.input[input_index(s, "lengths_cols")] = &m->lengths[1];
+	m->e.input[input_index(s, "log_potentials_horizontal")].data = m->h;
+	m->e.input[input_index(s, "log_potentials_vertical")].data = m->v;
+	m->e.input[input_index(s, "lengths_rows")].data = &m->lengths[0];
+	m->e.input[input_index(s, "lengths_cols")].data = &m->lengths[1];
 	for (int op = 0; op <= SS_OP_COUNT; op++) {
 		size_t b = ss_workspace_bytes(s, (ss_op)op, m->e.dim);
 		bytes = b > bytes ? b : bytes;

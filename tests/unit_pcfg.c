@@ -76,16 +76,16 @@ static ss_element element(grammar *g, const double *scores)
 	e.dim[SS_DIM_PT] = PT;
 	e.dim[SS_DIM_V] = V;
 	ss_dims_derive(e.dim);
-	e.input[input_index(ss_structure_find("pcfg"), "root")] = g->root;
-	e.input[input_index(ss_structure_find("pcfg"), "rule")] = g->rule;
+	e.input[input_index(ss_structure_find("pcfg"), "root")].data = g->root;
+	e.input[input_index(ss_structure_find("pcfg"), "rule")].data = g->rule;
 	if (scores) {
 		e.input[input_index(ss_structure_find("pcfg"),
-				    "preterminal_scores")] = scores;
+				    "preterminal_scores")].data = scores;
 	} else {
-		e.input[input_index(ss_structure_find("pcfg"), "emission")] = g->emis;
-		e.input[input_index(ss_structure_find("pcfg"), "word_ids")] = g->ids;
+		e.input[input_index(ss_structure_find("pcfg"), "emission")].data = g->emis;
+		e.input[input_index(ss_structure_find("pcfg"), "word_ids")].data = g->ids;
 	}
-	e.input[input_index(ss_structure_find("pcfg"), "lengths")] = &g->len;
+	e.input[input_index(ss_structure_find("pcfg"), "lengths")].data = &g->len;
 	return e;
 }
 

@@ -140,7 +140,7 @@ void problem_alloc(problem *p, problem_kind kind, int64_t n, int64_t t,
 
 static void set_input(problem *p, const char *name, const void *data)
 {
-	p->e.input[input_index(p->s, name)] = data;
+	p->e.input[input_index(p->s, name)].data = data;
 }
 
 void problem_setup(problem *p)

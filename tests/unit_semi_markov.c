@@ -24,8 +24,8 @@ static ss_element element_of(const ss_structure *s, const double *theta,
 	e.dim[SS_DIM_M] = m;
 	e.dim[SS_DIM_T] = t;
 	ss_dims_derive(e.dim);
-	e.input[input_index(s, "log_potentials")] = theta;
-	e.input[s->lengths_inputs[0]] = len;
+	e.input[input_index(s, "log_potentials")].data = theta;
+	e.input[s->lengths_inputs[0]].data = len;
 	return e;
 }
 

@@ -82,8 +82,8 @@ static void case_setup(tree_case *c, int variant, int64_t n, int64_t len,
 			c->w[u * n + v] = c->directed ? c->lp[u * n + v]
 				: (c->lp[u * n + v] + c->lp[v * n + u]) / 2;
 	c->lengths = len;
-	c->e.input[input_index(c->s, "log_potentials")] = c->lp;
-	c->e.input[input_index(c->s, "lengths")] = &c->lengths;
+	c->e.input[input_index(c->s, "log_potentials")].data = c->lp;
+	c->e.input[input_index(c->s, "lengths")].data = &c->lengths;
 	c->e.dim[SS_DIM_N] = n;
 	set_options(&c->e, c->s, c->directed, c->projective, c->single_root);
 	c->ws = ws_alloc(ss_workspace_bytes(c->s, SS_OP_COUNT, c->e.dim));
@@ -211,7 +211,7 @@ static void suite_against_brute_force(void)
 static int tree_reads(const ss_element *c, int64_t j)
 {
 	const ss_structure *s = ss_structure_find("spanning-tree");
-	const int64_t *len = c->input[input_index(s, "lengths")];
+	const int64_t *len = c->input[input_index(s, "lengths")].data;
 	const int64_t n = c->dim[SS_DIM_N], L = len ? *len : n;
 	const int64_t h = j / n, d = j % n;
 
@@ -272,7 +272,7 @@ static void suite_entropy_sign(void)
 			int negative = 0;
 			double lowest = INFINITY;
 
-			e.input[input_index(s, "log_potentials")] = lp;
+			e.input[input_index(s, "log_potentials")].data = lp;
 			e.dim[SS_DIM_N] = NODES;
 			set_options(&e, s, !(variant & 1), !!(variant & 2),
 				    !!(variant & 4));

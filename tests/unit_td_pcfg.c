@@ -72,21 +72,21 @@ static ss_element element(const ss_structure *s, grammar *g, int scores)
 	e.dim[SS_DIM_V] = scores ? 0 : V;
 	e.dim[SS_DIM_RANK] = !strcmp(s->name, "td-pcfg") ? R : 0;
 	ss_dims_derive(e.dim);
-	e.input[input_index(s, "root")] = g->root;
+	e.input[input_index(s, "root")].data = g->root;
 	if (e.dim[SS_DIM_RANK]) {
-		e.input[input_index(s, "nt_to_rank")] = g->U;
-		e.input[input_index(s, "rank_to_left_nt")] = g->left;
-		e.input[input_index(s, "rank_to_right_nt")] = g->right;
+		e.input[input_index(s, "nt_to_rank")].data = g->U;
+		e.input[input_index(s, "rank_to_left_nt")].data = g->left;
+		e.input[input_index(s, "rank_to_right_nt")].data = g->right;
 	} else {
-		e.input[input_index(s, "rule")] = g->rule;
+		e.input[input_index(s, "rule")].data = g->rule;
 	}
 	if (scores) {
-		e.input[input_index(s, "preterminal_scores")] = g->scores;
+		e.input[input_index(s, "preterminal_scores")].data = g->scores;
 	} else {
-		e.input[input_index(s, "emission")] = g->emis;
-		e.input[input_index(s, "word_ids")] = g->ids;
+		e.input[input_index(s, "emission")].data = g->emis;
+		e.input[input_index(s, "word_ids")].data = g->ids;
 	}
-	e.input[input_index(s, "lengths")] = &g->len;
+	e.input[input_index(s, "lengths")].data = &g->len;
 	return e;
 }
 

@@ -37,8 +37,8 @@ static void crf_setup(crf_case *c, int64_t n, int64_t L, int64_t len,
 	c->e.dim[SS_DIM_N] = n;
 	c->e.dim[SS_DIM_T] = L;
 	ss_dims_derive(c->e.dim);
-	c->e.input[input_index(c->s, "log_potentials")] = c->lp;
-	c->e.input[input_index(c->s, "lengths")] = &c->len;
+	c->e.input[input_index(c->s, "log_potentials")].data = c->lp;
+	c->e.input[input_index(c->s, "lengths")].data = &c->len;
 	c->ws = ws_alloc(ss_workspace_bytes(c->s, SS_OP_COUNT, c->e.dim));
 }
 
@@ -146,7 +146,7 @@ static void test_two_words(void)
 	e.dim[SS_DIM_N] = 2;
 	e.dim[SS_DIM_T] = 2;
 	ss_dims_derive(e.dim);
-	e.input[0] = lp;
+	e.input[0].data = lp;
 	ws = ws_alloc(ss_workspace_bytes(s, SS_OP_COUNT, e.dim));
 	unit_begin();
 	CHECK(ss_log_partition(s, &e, ws, &logz, &err) == SS_OK, "%s",

@@ -47,7 +47,15 @@ struct out_writer {
 	 * (entries: the dataset's batch entries), else NULL */
 	double *sum[OUT_MAX_ARRAYS];
 	int64_t sum_entries[OUT_MAX_ARRAYS];
+	/* HDF5: the real values of a piece, as the file stores them */
+	void *piece;
+	size_t piece_bytes;
 };
+
+/* Values of a piece: the real values of a chunk are converted and written
+ * in pieces of whole elements of about this many values, through one
+ * buffer that stays in cache. */
+#define OUT_PIECE_VALUES ((int64_t)1 << 17)
 
 /* ---- JSON Lines ------------------------------------------------------------ */
 
@@ -343,25 +351,43 @@ static void real_values(const out_array *a, const double *src, int64_t count,
 	}
 }
 
-/* Writes sample s of a real array through real_values; the status of
- * H5Dwrite, or -1 without memory. */
-static herr_t h5_write_reals(out_writer *w, int k, hid_t fspace,
+/*
+ * Writes elements [first, first + count) of a real array, sample s, whose
+ * values start at src, through real_values, in pieces of whole elements
+ * (OUT_PIECE_VALUES): the buffer is reused, not a fresh allocation of the
+ * chunk's size that every page of must first be faulted in. The status
+ * of H5Dwrite, or -1 without memory.
+ */
+static herr_t h5_write_reals(out_writer *w, int k, hid_t fspace, int lead,
+			     const hsize_t *shape, int rank, int64_t first,
 			     const double *src, int64_t count)
 {
 	const out_array *a = &w->arrays[k];
-	const hsize_t n = (hsize_t)(count * a->size);
 	const int f32 = a->type == OUT_F32;
-	void *buf = malloc((size_t)n * (f32 ? sizeof(float) : sizeof(double)));
-	hid_t mspace;
-	herr_t status;
-	if (!buf)
-		return -1;
-	real_values(a, src, count, buf);
-	mspace = H5Screate_simple(1, &n, NULL);
-	status = H5Dwrite(w->dset[k], f32 ? H5T_NATIVE_FLOAT : H5T_NATIVE_DOUBLE,
-			  mspace, fspace, H5P_DEFAULT, buf);
-	H5Sclose(mspace);
-	free(buf);
+	const size_t width = f32 ? sizeof(float) : sizeof(double);
+	const int64_t per = a->size < OUT_PIECE_VALUES
+		? OUT_PIECE_VALUES / a->size : 1;
+	herr_t status = 0;
+	for (int64_t i = 0; i < count && status >= 0; i += per) {
+		const int64_t m = count - i < per ? count - i : per;
+		const hsize_t n = (hsize_t)(m * a->size);
+		hid_t mspace;
+		if ((size_t)n * width > w->piece_bytes) {
+			free(w->piece);
+			w->piece_bytes = (size_t)n * width;
+			if (!(w->piece = malloc(w->piece_bytes))) {
+				w->piece_bytes = 0;
+				return -1;
+			}
+		}
+		real_values(a, src + i * a->stride, m, w->piece);
+		h5_select_flat(fspace, lead, shape, rank, first + i, m);
+		mspace = H5Screate_simple(1, &n, NULL);
+		status = H5Dwrite(w->dset[k],
+				  f32 ? H5T_NATIVE_FLOAT : H5T_NATIVE_DOUBLE,
+				  mspace, fspace, H5P_DEFAULT, w->piece);
+		H5Sclose(mspace);
+	}
 	return status;
 }
 
@@ -394,12 +420,16 @@ static int h5_write_chunk(out_writer *w, int64_t start, int64_t count,
 		for (int64_t s = 0; s < w->num_samples && status >= 0; s++) {
 			const char *src = (const char *)data[a->source] +
 					  s * count * a->stride * CLI_VALUE_BYTES;
+			if (a->kind == SS_REAL) {
+				status = h5_write_reals(w, k, fspace, lead, shape,
+							rank, s * w->in->batch_count + start,
+							(const double *)src, count);
+				continue;
+			}
 			h5_select_flat(fspace, lead, shape, rank,
 				       s * w->in->batch_count + start, count);
-			status = a->kind == SS_REAL
-				? h5_write_reals(w, k, fspace, (const double *)src, count)
-				: H5Dwrite(w->dset[k], memtype, mspace, fspace,
-					   H5P_DEFAULT, src);
+			status = H5Dwrite(w->dset[k], memtype, mspace, fspace,
+					  H5P_DEFAULT, src);
 		}
 		H5Sclose(mspace);
 		H5Sclose(fspace);
@@ -548,6 +578,7 @@ int out_close(out_writer *w, int commit)
 	}
 	for (int k = 0; k < OUT_MAX_ARRAYS; k++)
 		free(w->sum[k]);
+	free(w->piece);
 	free(w);
 	return rc;
 }

@@ -485,9 +485,11 @@ static int chunk_read(run_state *r, chunk_slot *c, int64_t start,
 			  (long long)count);
 		goto done;
 	}
+	/* not zeroed: ss_run writes every value of its outputs (zeroing
+	 * them would be a pass over memory the size of the results) */
 	for (int k = 0; k < n_out; k++) {
 		int64_t size = ss_op_output_size(st, op, k, r->in.dim);
-		c->batch.out[k] = calloc((size_t)(r->num_samples * count * size) + 8,
+		c->batch.out[k] = malloc(((size_t)(r->num_samples * count * size) + 8) *
 					 CLI_VALUE_BYTES);
 		if (!c->batch.out[k]) {
 			cli_error("cannot allocate the output '%s'",

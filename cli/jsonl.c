@@ -412,15 +412,40 @@ static int member_matches(const in_file *in, const cJSON *v,
 	return 0;
 }
 
+/* The member of the first line obj that holds the events: --dataset's,
+ * or the first of argmax, samples, topk and the decode; its name into
+ * ev->name. NULL, reported, if there is none. */
+static const cJSON *events_member(in_events *ev, const cJSON *obj,
+				  const cli_options *opt,
+				  const ss_array_spec *decode)
+{
+	const char *defaults[] = {"argmax", "samples", "topk",
+				  decode ? decode->name : NULL};
+	const cJSON *v = NULL;
+	if (opt->dataset) {
+		snprintf(ev->name, sizeof ev->name, "%s", opt->dataset);
+		v = cJSON_GetObjectItemCaseSensitive(obj, ev->name);
+	}
+	for (size_t k = 0; k < SS_ARRAY_LEN(defaults) && !opt->dataset && !v;
+	     k++)
+		if (defaults[k] &&
+		    (v = cJSON_GetObjectItemCaseSensitive(obj, defaults[k])))
+			snprintf(ev->name, sizeof ev->name, "%s", defaults[k]);
+	if (!v && opt->dataset)
+		cli_error("'%s': line 1 has no '%s'", ev->path, ev->name);
+	else if (!v)
+		cli_error("'%s': line 1 has no 'argmax', 'samples' or '%s'; name one with --dataset",
+			  ev->path, decode ? decode->name : "argmax");
+	return v;
+}
+
 int jsonl_events_open(in_events *ev, const in_file *in, const cli_options *opt,
 		      jsonl_reader *r)
 {
 	const ss_structure *st = in->structure;
 	const ss_array_spec *decode = st->n_decodes && st->encode
 					      ? &st->decodes[0] : NULL;
-	const char *defaults[] = {"argmax", "samples", "topk",
-				  decode ? decode->name : NULL};
-	const cJSON *v = NULL;
+	const cJSON *v;
 	int64_t count;
 	cJSON *obj;
 	int rc = -1, axis;
@@ -439,23 +464,8 @@ int jsonl_events_open(in_events *ev, const in_file *in, const cli_options *opt,
 		return 0;
 	if (!(obj = next_object(r)))
 		return -1;
-	if (opt->dataset) {
-		snprintf(ev->name, sizeof ev->name, "%s", opt->dataset);
-		v = cJSON_GetObjectItemCaseSensitive(obj, ev->name);
-	}
-	for (size_t k = 0; k < SS_ARRAY_LEN(defaults) && !opt->dataset && !v;
-	     k++)
-		if (defaults[k] &&
-		    (v = cJSON_GetObjectItemCaseSensitive(obj, defaults[k])))
-			snprintf(ev->name, sizeof ev->name, "%s", defaults[k]);
-	if (!v) {
-		if (opt->dataset)
-			cli_error("'%s': line 1 has no '%s'", ev->path, ev->name);
-		else
-			cli_error("'%s': line 1 has no 'argmax', 'samples' or '%s'; name one with --dataset",
-				  ev->path, decode ? decode->name : "argmax");
+	if (!(v = events_member(ev, obj, opt, decode)))
 		goto done;
-	}
 	/* As in HDF5 (cli/events.c): a decode's name is the decode, argmax,
 	 * samples and topk are events, another name fits by its shape. */
 	int named_decode = decode && !strcmp(ev->name, decode->name);

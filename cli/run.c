@@ -194,22 +194,22 @@ static int io_thread_wanted(int threads)
 	return threads < omp_get_num_procs();
 }
 
-/*
- * Sizes the chunks; refuses an element larger than the memory budget.
- * Runs before any size is formed in integers, so absurd shapes cannot
- * overflow.
- */
-static int plan_chunks(run_state *r)
+/* The bytes of memory a run holds: per batch element, once per chunk
+ * (shared datasets), and for the whole run (--grad's sums). */
+typedef struct run_bytes {
+	double per_element, shared, sums;
+} run_bytes;
+
+/* The bytes of the inputs, outputs and gradients; in doubles, so that
+ * absurd shapes cannot overflow. */
+static run_bytes count_bytes(const run_state *r)
 {
 	const in_file *in = &r->in;
 	const ss_structure *st = in->structure;
 	const ss_op op = r->opt->op;
-	const double budget = (double)r->opt->max_memory;
 	const double samples = (double)r->num_samples;
-	double per_element = sizeof(ss_element), shared = 0, workspace = 0;
+	double per_element = sizeof(ss_element), shared = 0;
 	double sums = 0; /* --grad: the sums of shared datasets' gradients */
-	int threads = omp_get_max_threads();
-	char need[32], have[32];
 
 	/* A dataset without batch axes (one hmm for every sentence) is read
 	 * and prepared once per chunk; the others once per element. Q's
@@ -250,6 +250,27 @@ static int plan_chunks(run_state *r)
 	if (ss_ops[op].operands == SS_WITH_EVENTS)
 		per_element += CLI_VALUE_BYTES * samples *
 			       event_values(st, in->dim);
+	return (run_bytes){per_element, shared, sums};
+}
+
+/*
+ * Sizes the chunks; refuses an element larger than the memory budget.
+ * Runs before any size is formed in integers, so absurd shapes cannot
+ * overflow.
+ */
+static int plan_chunks(run_state *r)
+{
+	const in_file *in = &r->in;
+	const ss_structure *st = in->structure;
+	const ss_op op = r->opt->op;
+	const double budget = (double)r->opt->max_memory;
+	const run_bytes held = count_bytes(r);
+	const double per_element = held.per_element, shared = held.shared;
+	const double sums = held.sums;
+	double workspace = 0;
+	int threads = omp_get_max_threads();
+	char need[32], have[32];
+
 	/* The workspace is of the element's order: size it once that fits.
 	 * The sums count with it: they are held for the whole run. */
 	if (per_element + shared + sums <= budget) {
@@ -764,13 +785,53 @@ static int run_info(run_state *r, cli_dest *dest)
 	return rc ? -1 : 0;
 }
 
+/*
+ * Opens the input (and Q's, and the events), checks that the structure
+ * has the command, and sets the sample axis: 0, or the exit status.
+ */
+static int open_inputs(run_state *r, const cli_options *opt)
+{
+	const char *why;
+	char why_buf[512];
+	int rc;
+
+	if ((rc = in_open(&r->in, opt)) != 0)
+		return rc == EXIT_USAGE ? EXIT_USAGE : EXIT_DATA;
+	why = ss_op_unsupported(r->in.structure, r->in.option, opt->op, why_buf,
+				sizeof why_buf);
+	if (why) {
+		cli_error("'%s': %s does not support %s: %s", r->in.path,
+			  r->in.structure->name, ss_ops[opt->op].name, why);
+		return EXIT_DATA;
+	}
+	if (opt->grad && (why = ss_grad_unsupported(r->in.structure,
+						     r->in.option, opt->op))) {
+		cli_error("'%s': %s has no gradients for %s: %s", r->in.path,
+			  r->in.structure->name, ss_ops[opt->op].name, why);
+		return EXIT_DATA;
+	}
+	if (ss_ops[opt->op].operands == SS_TWO_PROBLEMS &&
+	    (rc = open_q(r)) != 0)
+		return rc == EXIT_USAGE ? EXIT_USAGE : EXIT_DATA;
+	r->has_sample_axis = ss_ops[opt->op].samples == SS_SAMPLES_DRAWN ||
+			     ss_ops[opt->op].samples == SS_SAMPLES_RANKS;
+	r->num_samples = ss_ops[opt->op].samples == SS_SAMPLES_DRAWN
+		? opt->num_samples
+		: ss_ops[opt->op].samples == SS_SAMPLES_RANKS ? opt->top_k : 1;
+	if (ss_ops[opt->op].operands == SS_WITH_EVENTS) {
+		if (in_events_open(&r->ev, &r->in, opt))
+			return EXIT_DATA;
+		r->num_samples = r->ev.num;
+		r->has_sample_axis = r->ev.has_sample_axis;
+	}
+	return 0;
+}
+
 int cli_run(const cli_options *opt)
 {
 	run_state r;
 	cli_dest dest;
 	out_writer *w = NULL;
-	const char *why;
-	char why_buf[512];
 	int ok = 0, status = EXIT_DATA, rc;
 
 	memset(&r, 0, sizeof r);
@@ -788,38 +849,9 @@ int cli_run(const cli_options *opt)
 		status = EXIT_USAGE;
 		goto done;
 	}
-	if ((rc = in_open(&r.in, opt)) != 0) {
-		status = rc == EXIT_USAGE ? EXIT_USAGE : EXIT_DATA;
+	if ((rc = open_inputs(&r, opt)) != 0) {
+		status = rc;
 		goto done;
-	}
-	why = ss_op_unsupported(r.in.structure, r.in.option, opt->op, why_buf,
-				sizeof why_buf);
-	if (why) {
-		cli_error("'%s': %s does not support %s: %s", r.in.path,
-			  r.in.structure->name, ss_ops[opt->op].name, why);
-		goto done;
-	}
-	if (opt->grad && (why = ss_grad_unsupported(r.in.structure,
-						     r.in.option, opt->op))) {
-		cli_error("'%s': %s has no gradients for %s: %s", r.in.path,
-			  r.in.structure->name, ss_ops[opt->op].name, why);
-		goto done;
-	}
-	if (ss_ops[opt->op].operands == SS_TWO_PROBLEMS &&
-	    (rc = open_q(&r)) != 0) {
-		status = rc == EXIT_USAGE ? EXIT_USAGE : EXIT_DATA;
-		goto done;
-	}
-	r.has_sample_axis = ss_ops[opt->op].samples == SS_SAMPLES_DRAWN ||
-			    ss_ops[opt->op].samples == SS_SAMPLES_RANKS;
-	r.num_samples = ss_ops[opt->op].samples == SS_SAMPLES_DRAWN
-		? opt->num_samples
-		: ss_ops[opt->op].samples == SS_SAMPLES_RANKS ? opt->top_k : 1;
-	if (ss_ops[opt->op].operands == SS_WITH_EVENTS) {
-		if (in_events_open(&r.ev, &r.in, opt))
-			goto done;
-		r.num_samples = r.ev.num;
-		r.has_sample_axis = r.ev.has_sample_axis;
 	}
 	if (plan_chunks(&r))
 		goto done;

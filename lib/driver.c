@@ -272,6 +272,40 @@ static int run_grad(ss_op op, const ss_batch *b, int64_t i,
 	return rc;
 }
 
+/* The decodes of element i's events in rows [0, rows) of output 0 into
+ * outputs 2 onwards, and whether it has no structure (output 1, its
+ * first score, -inf): argmax, sample and top-k. */
+static void decode_rows(const ss_batch *b, int64_t i, const ss_element *e,
+			int64_t rows)
+{
+	const int64_t E = ss_event_size(b->structure, e->dim);
+	int64_t *slices[SS_MAX_DECODES];
+	b->empty[i] = rows > 0 && OUT_REAL(b, 1)[i] == -INFINITY;
+	for (int64_t s = 0; s < rows; s++) {
+		decode_slices(b, 2, s, i, slices);
+		b->structure->decode(e, OUT_REAL(b, 0) + (s * b->count + i) * E,
+				     slices);
+	}
+}
+
+/* log-prob: the score of each of element i's events less log Z. */
+static int run_log_prob(const ss_batch *b, int64_t i, const ss_element *e,
+			void *ws, ss_error *err)
+{
+	const ss_structure *st = b->structure;
+	const int64_t E = ss_event_size(st, e->dim), count = b->count;
+	double logz;
+	int rc = ss_log_partition(st, e, ws, &logz, err);
+	b->empty[i] = logz == -INFINITY;
+	for (int64_t s = 0; rc == SS_OK && s < b->num_samples; s++) {
+		double score, *lp = &OUT_REAL(b, 0)[s * count + i];
+		rc = ss_score(st, e, ws, b->events + (s * count + i) * E,
+			      &score, err);
+		*lp = score == -INFINITY ? -INFINITY : score - logz;
+	}
+	return rc;
+}
+
 static int run_element(ss_op op, const ss_batch *b, int64_t i,
 		       const ss_element *e, const ss_element *q, void *ws,
 		       ss_error *err)
@@ -279,7 +313,6 @@ static int run_element(ss_op op, const ss_batch *b, int64_t i,
 	const ss_structure *st = b->structure;
 	const int64_t E = ss_event_size(st, e->dim);
 	const int64_t S = b->num_samples, count = b->count;
-	int64_t *slices[SS_MAX_DECODES];
 	double logz;
 	int rc = SS_OK;
 
@@ -300,20 +333,13 @@ static int run_element(ss_op op, const ss_batch *b, int64_t i,
 	case SS_OP_ARGMAX:
 		rc = ss_argmax(st, e, ws, OUT_REAL(b, 0) + i * E,
 				   &OUT_REAL(b, 1)[i], err);
-		b->empty[i] = OUT_REAL(b, 1)[i] == -INFINITY;
-		decode_slices(b, 2, 0, i, slices);
-		st->decode(e, OUT_REAL(b, 0) + i * E, slices);
+		decode_rows(b, i, e, 1);
 		break;
 	case SS_OP_SAMPLE:
 		rc = ss_sample(st, e, ws, b->seed, S,
 				   OUT_REAL(b, 0) + i * E, (size_t)(count * E),
 				   OUT_REAL(b, 1) + i, (size_t)count, err);
-		b->empty[i] = S > 0 && OUT_REAL(b, 1)[i] == -INFINITY;
-		for (int64_t s = 0; s < S; s++) {
-			decode_slices(b, 2, s, i, slices);
-			st->decode(e, OUT_REAL(b, 0) + (s * count + i) * E,
-				   slices);
-		}
+		decode_rows(b, i, e, S);
 		break;
 	case SS_OP_INFO: /* validated: nothing to compute */
 		break;
@@ -321,12 +347,7 @@ static int run_element(ss_op op, const ss_batch *b, int64_t i,
 		rc = ss_top_k(st, e, ws, S, OUT_REAL(b, 0) + i * E,
 			      (size_t)(count * E), OUT_REAL(b, 1) + i,
 			      (size_t)count, err);
-		b->empty[i] = S > 0 && OUT_REAL(b, 1)[i] == -INFINITY;
-		for (int64_t s = 0; s < S; s++) {
-			decode_slices(b, 2, s, i, slices);
-			st->decode(e, OUT_REAL(b, 0) + (s * count + i) * E,
-				   slices);
-		}
+		decode_rows(b, i, e, S);
 		break;
 	case SS_OP_MAX_MARGINALS:
 		rc = ss_max_marginals(st, e, ws, OUT_REAL(b, 0) + i * E, &logz,
@@ -338,15 +359,7 @@ static int run_element(ss_op op, const ss_batch *b, int64_t i,
 		b->empty[i] = isnan(OUT_REAL(b, 0)[i]);
 		break;
 	case SS_OP_LOG_PROB:
-		rc = ss_log_partition(st, e, ws, &logz, err);
-		b->empty[i] = logz == -INFINITY;
-		for (int64_t s = 0; rc == SS_OK && s < S; s++) {
-			double score, *lp = &OUT_REAL(b, 0)[s * count + i];
-			rc = ss_score(st, e, ws,
-					  b->events + (s * count + i) * E,
-					  &score, err);
-			*lp = score == -INFINITY ? -INFINITY : score - logz;
-		}
+		rc = run_log_prob(b, i, e, ws, err);
 		break;
 	case SS_OP_LOG_COUNT:
 		rc = ss_log_count(st, e, ws, &OUT_REAL(b, 0)[i], err);

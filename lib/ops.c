@@ -1005,6 +1005,51 @@ static int grad_log_prob(const ss_structure *s, const ss_element *e,
 	return SS_OK;
 }
 
+/* kl and cross-entropy: the value, then Q's marginals, then P's (whose
+ * chart the second-order pass reads). */
+static int grad_divergence(const ss_structure *s, ss_op op,
+			   const ss_element *pe, const ss_element *qe, void *ws,
+			   const ops_ws *wp, const grad_ws *gp, double *result,
+			   const ss_grads *grads, ss_error *err)
+{
+	ops_ws w = *wp;
+	const grad_ws g = *gp;
+	canon p, q;
+	double logz;
+	int rc = op == SS_OP_KL ? divergence(s, pe, qe, ws, result, err)
+				: ss_cross_entropy(s, pe, qe, ws, result, err);
+	if (rc != SS_OK)
+		return rc;
+	if (isfinite(*result)) {
+		if (lower(s, qe, &w, w.theta_q, 1, &q, err))
+			return SS_EDATA;
+		if ((rc = canon_marginals(&q, g.mu_q, &logz, err)) != SS_OK)
+			return rc;
+		if (q.theta != w.theta_q)
+			memcpy(w.theta_q, q.theta, (size_t)q.parts * sizeof *w.theta_q);
+		if (lower(s, pe, &w, w.theta_p, 1, &p, err))
+			return SS_EDATA;
+		if ((rc = canon_marginals(&p, w.mu, &logz, err)) != SS_OK)
+			return rc;
+		for (int64_t k = 0; k < p.parts; k++)
+			w.parts[k] = op == SS_OP_KL ? p.theta[k] - w.theta_q[k]
+						    : w.theta_q[k];
+		direction(&p, w.parts, g.d);
+		if ((rc = canon_hvp(&p, &g, g.d, g.hv, err)) != SS_OK)
+			return rc;
+		for (int64_t k = 0; k < p.parts; k++) {
+			if (op == SS_OP_CROSS_ENTROPY)
+				g.hv[k] = 0.0 - g.hv[k];
+			g.mu_q[k] -= w.mu[k];
+		}
+	}
+	input_grads(s, pe, &w, g.hv, isfinite(*result), grads->p,
+		    grads->stride, 0);
+	input_grads(s, qe, &w, g.mu_q, isfinite(*result), grads->q,
+		    grads->stride, 0);
+	return SS_OK;
+}
+
 int ss_grad(const ss_structure *s, ss_op op, const ss_element *pe,
 	    const ss_element *qe, void *ws, const double *events, int64_t num,
 	    size_t event_stride, double *result, size_t result_stride,
@@ -1013,8 +1058,7 @@ int ss_grad(const ss_structure *s, ss_op op, const ss_element *pe,
 	ss_element view_p, view_q;
 	ops_ws w;
 	grad_ws g;
-	canon p, q;
-	double logz;
+	canon p;
 	int rc;
 	if ((rc = ssi_resolve(s, pe, &view_p, &ws, &pe, err)) != SS_OK ||
 	    (qe && (rc = ssi_resolve(s, qe, &view_q, &ws, &qe, err)) != SS_OK))
@@ -1051,43 +1095,10 @@ int ss_grad(const ss_structure *s, ss_op op, const ss_element *pe,
 		return SS_OK;
 	case SS_OP_KL:
 	case SS_OP_CROSS_ENTROPY:
-		break;
+		return grad_divergence(s, op, pe, qe, ws, &w, &g, result,
+				       grads, err);
 	default:
 		return ss_error_set(err, SS_EUNSUPPORTED, "%s has no gradient",
 				    ss_ops[op].name);
 	}
-	/* kl and cross-entropy: the value, then Q's marginals, then P's
-	 * (whose chart the second-order pass reads). */
-	rc = op == SS_OP_KL ? divergence(s, pe, qe, ws, result, err)
-			    : ss_cross_entropy(s, pe, qe, ws, result, err);
-	if (rc != SS_OK)
-		return rc;
-	if (isfinite(*result)) {
-		if (lower(s, qe, &w, w.theta_q, 1, &q, err))
-			return SS_EDATA;
-		if ((rc = canon_marginals(&q, g.mu_q, &logz, err)) != SS_OK)
-			return rc;
-		if (q.theta != w.theta_q)
-			memcpy(w.theta_q, q.theta, (size_t)q.parts * sizeof *w.theta_q);
-		if (lower(s, pe, &w, w.theta_p, 1, &p, err))
-			return SS_EDATA;
-		if ((rc = canon_marginals(&p, w.mu, &logz, err)) != SS_OK)
-			return rc;
-		for (int64_t k = 0; k < p.parts; k++)
-			w.parts[k] = op == SS_OP_KL ? p.theta[k] - w.theta_q[k]
-						    : w.theta_q[k];
-		direction(&p, w.parts, g.d);
-		if ((rc = canon_hvp(&p, &g, g.d, g.hv, err)) != SS_OK)
-			return rc;
-		for (int64_t k = 0; k < p.parts; k++) {
-			if (op == SS_OP_CROSS_ENTROPY)
-				g.hv[k] = 0.0 - g.hv[k];
-			g.mu_q[k] -= w.mu[k];
-		}
-	}
-	input_grads(s, pe, &w, g.hv, isfinite(*result), grads->p,
-		    grads->stride, 0);
-	input_grads(s, qe, &w, g.mu_q, isfinite(*result), grads->q,
-		    grads->stride, 0);
-	return SS_OK;
 }

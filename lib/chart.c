@@ -565,7 +565,9 @@ static inline float expf_fast(float x)
 #define F32_SUM_LO 0x1p-40
 
 /* Cells per block of the float kernels: a block's shifts and sums stay in
- * registers while the rows stream by. */
+ * registers while the rows stream by. Steps of at least twice as many
+ * cells take blocks of twice as many, which share each row's load of
+ * u_j and its test. */
 #define F32_LANES 16
 
 static int vecmat_f32(const ssi_chart *c, const ssi_step *st, ssi_semiring sr)
@@ -583,7 +585,7 @@ vecmat_f32_block(const ssi_chart *c, const ssi_step *st, int64_t s0,
 		 int lanes, const float *u, double X, double *out)
 {
 	const float *theta = c->theta_f32 + st->part.base + s0;
-	float top[F32_LANES], sum[F32_LANES];
+	float top[2 * F32_LANES], sum[2 * F32_LANES];
 	int bad = 0;
 	for (int l = 0; l < lanes; l++) {
 		top[l] = -INFINITY;
@@ -614,6 +616,12 @@ vecmat_f32_block(const ssi_chart *c, const ssi_step *st, int64_t s0,
 		bad += !ok;
 	}
 	return bad;
+}
+
+static int vecmat_f32_double(const ssi_chart *c, const ssi_step *st,
+			     int64_t s0, const float *u, double X, double *out)
+{
+	return vecmat_f32_block(c, st, s0, 2 * F32_LANES, u, X, out);
 }
 
 static int vecmat_f32_wide(const ssi_chart *c, const ssi_step *st,
@@ -668,9 +676,10 @@ static int x_factors(ssi_chart *c, const ssi_step *st, double *X)
  * are large for different j) are recomputed in double, and so is the
  * whole step where some u_j underflows (an x more than 87 below the
  * largest): a term so dropped could have been the cell's largest.
- * Blocks of F32_LANES cells (the last moved back to end at count, as
- * next_block places them: a cell's bits do not depend on its block); a
- * step of fewer than F32_LANES / 4 cells runs in double.
+ * Blocks of 2 F32_LANES cells while they fit, then of F32_LANES (the
+ * last moved back to end at count, as next_block places them: a cell's
+ * bits do not depend on its block); a step of fewer than F32_LANES / 4
+ * cells runs in double.
  */
 static void vecmat_log_f32(ssi_chart *c, ssi_step *st, double *out)
 {
@@ -687,6 +696,8 @@ static void vecmat_log_f32(ssi_chart *c, ssi_step *st, double *out)
 			out[s] = cell_logsumexp(c, st, s);
 		return;
 	}
+	for (; s0 + 2 * F32_LANES <= count; s0 += 2 * F32_LANES)
+		bad |= vecmat_f32_double(c, st, s0, u, X, out);
 	for (; count >= F32_LANES && s0 + F32_LANES <= count; s0 += F32_LANES)
 		bad |= vecmat_f32_wide(c, st, s0, u, X, out);
 	if (s0 < count && count >= F32_LANES)

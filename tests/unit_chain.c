@@ -156,17 +156,20 @@ void entropy_scale_groups(problem_kind kind)
  * where the engine works in double on them: count, the argmax and its
  * score, the score of an event.
  */
-static void check_f32(void)
+static void check_f32_at(int64_t N, int64_t T, int reps)
 {
-	enum { N = 7, T = 4, E = N * T * T, S = 3 };
+	enum { S = 3 };
+	const int64_t E = N * T * T;
 	const ss_structure *s = ss_structure_find("linear-chain");
-	float theta_f[E];
-	double theta_d[E], out_d[S * E], out_f[S * E], q[E];
+	float *theta_f = malloc(sizeof(float) * (size_t)E);
+	double *theta_d = malloc(sizeof(double) * (size_t)E);
+	double *q = malloc(sizeof(double) * (size_t)E);
+	double *out_d = malloc(sizeof(double) * (size_t)(S * E));
+	double *out_f = malloc(sizeof(double) * (size_t)(S * E));
 	unit_rng r;
 	int same = 1;
-	urng_seed(&r, 1204u);
-	unit_begin();
-	for (int rep = 0; rep < 40; rep++) {
+	urng_seed(&r, 1204u + (uint64_t)T);
+	for (int rep = 0; rep < reps; rep++) {
 		ss_element ed, ef, eq;
 		int64_t len = urng_int(&r, 0, N);
 		void *ws;
@@ -208,7 +211,7 @@ static void check_f32(void)
 			same &= fabs(out_d[k] - out_f[k]) <= 1e-5;
 		ss_argmax(s, &ed, ws, out_d, &a[6], &err);
 		ss_argmax(s, &ef, ws, out_f, &b[6], &err);
-		same &= !memcmp(out_d, out_f, sizeof(double) * E);
+		same &= !memcmp(out_d, out_f, sizeof(double) * (size_t)E);
 		ss_score(s, &ed, ws, out_d, &a[7], &err);
 		ss_score(s, &ef, ws, out_d, &b[7], &err);
 		ss_sample(s, &ed, ws, 9, S, out_d, E, lp_d, 1, &err);
@@ -221,15 +224,35 @@ static void check_f32(void)
 			const int exact = k == 2 || k == 6 || k == 7;
 			if (exact)
 				CHECK(!memcmp(&a[k], &b[k], sizeof a[k]),
-				      "rep %d, result %d: %.17g as doubles, %.17g as floats",
-				      rep, k, a[k], b[k]);
+				      "t = %lld, rep %d, result %d: %.17g as doubles, %.17g as floats",
+				      (long long)T, rep, k, a[k], b[k]);
 			else
 				CHECK_CLOSE_AT(b[k], a[k], 1e-5,
-					       "rep %d, result %d as floats", rep, k);
+					       "t = %lld, rep %d, result %d as floats",
+					       (long long)T, rep, k);
 		}
 		free(ws);
 	}
-	CHECK(same, "marginals differ by more than 1e-5, or argmax events differ, between floats and doubles");
+	CHECK(same, "t = %lld: marginals differ by more than 1e-5, or argmax events differ, between floats and doubles",
+	      (long long)T);
+	free(theta_f);
+	free(theta_d);
+	free(q);
+	free(out_d);
+	free(out_f);
+}
+
+/* The float kernels take blocks of 32, 16 and 4 cells (lib/chart.c):
+ * t = 4, 20 (a block moved back) and 48 (one of each wide size). */
+static void check_f32(void)
+{
+	enum { N = 7, T = 4 };
+	float theta_f[N * T * T] = {0};
+	const ss_structure *s = ss_structure_find("linear-chain");
+	unit_begin();
+	check_f32_at(N, T, 40);
+	check_f32_at(5, 20, 10);
+	check_f32_at(4, 48, 6);
 	theta_f[21] = NAN; /* position 1, row 1, column 1 */
 	{
 		ss_element ef;
@@ -248,7 +271,7 @@ static void check_f32(void)
 		      "NaN in floats: '%s'", err.message);
 		free(ws);
 	}
-	unit_end("linear-chain: potentials stored as floats give the results of the same values as doubles to 1e-5 (log Z, entropy, kl, cross-entropy, marginals) and their bits (count, argmax, score), samples are structures (40 problems); NaN among floats is named");
+	unit_end("linear-chain: potentials stored as floats give the results of the same values as doubles to 1e-5 (log Z, entropy, kl, cross-entropy, marginals) and their bits (count, argmax, score), samples are structures (t = 4, 20 and 48: 56 problems); NaN among floats is named");
 }
 
 void suite_chain(void)

@@ -734,7 +734,7 @@ static inline double sum_rows8(const double *p, int64_t n)
  * in floats, added to the double adjoints and marginals.
  */
 static void vecmat_outside_factored(ssi_chart *c, const ssi_step *st,
-				    double *mu)
+				    double *mu, int assigns)
 {
 	const int64_t count = st->count, width = padded(count);
 	const int64_t n = st->hi - st->lo;
@@ -755,21 +755,27 @@ static void vecmat_outside_factored(ssi_chart *c, const ssi_step *st,
 		const int64_t ax = st->x.base + j * st->x.per_j;
 		const int64_t ap = st->part.base + j * st->part.per_j;
 		const float *th = c->theta_f32 + ap, uj = u[j - st->lo];
+		double *q = mu ? mu + ap : NULL;
 		float total = 0.0f;
-		if (uj == 0.0f)
+		if (uj == 0.0f) {
+			if (assigns)
+				memset(q, 0, (size_t)count * sizeof *q);
 			continue;
+		}
 		#pragma omp simd reduction(+:total)
 		for (int64_t s = 0; s < count; s++) {
 			p[s] = r[s] * uj * expf_fast(th[s] - t[s]);
 			total += p[s];
 		}
 		c->adj[ax] += (double)total;
-		if (mu) {
-			double *q = mu + ap;
+		if (assigns)
+			#pragma omp simd
+			for (int64_t s = 0; s < count; s++)
+				q[s] = (double)p[s];
+		else if (mu)
 			#pragma omp simd
 			for (int64_t s = 0; s < count; s++)
 				q[s] += (double)p[s];
-		}
 	}
 }
 
@@ -1191,10 +1197,17 @@ static double step_outside(ssi_chart *c, const ssi_step *st, double *mu,
 	double h = 0.0;
 	int any = 0;
 	/* The step's parts, zeroed now that they are about to be used
-	 * (ssi_chart_zero_uncovered). */
-	if (mu && c->zero_parts && st->part.base >= 0)
-		memset(mu + st->part.base + st->lo * st->part.per_j, 0,
-		       (size_t)((st->hi - st->lo) * count) * sizeof *mu);
+	 * (ssi_chart_zero_uncovered), unless the factored float kernel
+	 * writes every one of them (rows of count parts one after another):
+	 * it then assigns them, 0 + p being p. */
+	double *parts = mu && c->zero_parts && st->part.base >= 0
+		? mu + st->part.base + st->lo * st->part.per_j : NULL;
+	const size_t parts_bytes = (size_t)((st->hi - st->lo) * count) * sizeof *mu;
+	const int factored = vecmat_f32(c, st, SSI_LOG) && st->factored &&
+			     !entropy;
+	const int assigns = parts && factored && st->part.per_j == count;
+	if (parts && !assigns)
+		memset(parts, 0, parts_bytes);
 	/* o: the cell's log value (its step's shift added back). */
 	const double shift = st->shift;
 	#pragma omp simd reduction(|:any)
@@ -1204,14 +1217,17 @@ static double step_outside(ssi_chart *c, const ssi_step *st, double *mu,
 		gs[s] = dead ? 0.0 : g[s];
 		any |= gs[s] > 0.0;
 	}
-	if (!any)
+	if (!any) {
+		if (assigns)
+			memset(parts, 0, parts_bytes);
 		return 0.0;
+	}
 	switch (shape_of(st)) {
 	case SHAPE_SPLIT:
 		return split_outside(c, st, entropy);
 	case SHAPE_VECMAT:
-		if (vecmat_f32(c, st, SSI_LOG) && st->factored && !entropy) {
-			vecmat_outside_factored(c, st, mu);
+		if (factored) {
+			vecmat_outside_factored(c, st, mu, assigns);
 			return 0.0;
 		}
 		if (vecmat_f32(c, st, SSI_LOG))

@@ -391,16 +391,40 @@ static size_t np_size(int prec)
 _Static_assert(NP_UNROLL == 8, "np_adjoint_row adds eight partial sums");
 
 #define NP_ELIMINATE(R, S)                                                    \
+/* Node s's pivot: its column's mass below row s (and in row 0 where          \
+ * root_mass). */                                                             \
+static inline R np_mass_##S(const R *X, int64_t n, int64_t s, int root_mass)  \
+{                                                                             \
+	R mass = root_mass ? X[s] : np_zero_##S();                            \
+	for (int64_t i = s + 1; i < n; i++)                                   \
+		mass = np_add_##S(mass, X[i * n + s]);                        \
+	return mass;                                                          \
+}                                                                             \
+                                                                              \
+/* Step s on row x over columns from .. n-1: x[j] += x[s] t_j. */             \
+static inline void np_row_step_##S(R *x, int64_t s, int64_t from, int64_t n,  \
+				   const R *T)                                \
+{                                                                             \
+	const R a = x[s];                                                     \
+	if (np_iszero_##S(a))                                                 \
+		return;                                                       \
+	for (int64_t j = from; j < n; j++)                                    \
+		x[j] = np_madd_##S(x[j], a, T[j]);                            \
+}                                                                             \
+                                                                              \
+/* Elimination steps go two at a time: step s on row s+1 and on column        \
+ * s+1, which make step s+1's pivot and row, then both steps in one pass      \
+ * over the rest, each entry updated as by one step after the other (the      \
+ * same bits as one step at a time, with half the passes). T2 holds step      \
+ * s+1's t. */                                                                \
 static long double np_eliminate_##S(R *X, int64_t n, int64_t last,            \
-				    int root_mass, R *piv, R *T,              \
+				    int root_mass, R *piv, R *T, R *T2,       \
 				    int64_t *zero_at)                         \
 {                                                                             \
 	long double logdet = 0;                                               \
 	double twos = 0;                                                      \
-	for (int64_t s = 1; s <= last; s++) {                                 \
-		R mass = root_mass ? X[s] : np_zero_##S(), inv;               \
-		for (int64_t i = s + 1; i < n; i++)                           \
-			mass = np_add_##S(mass, X[i * n + s]);                \
+	for (int64_t s = 1; s <= last; s += 2) {                              \
+		R mass = np_mass_##S(X, n, s, root_mass), inv;                \
 		if (np_iszero_##S(mass)) {                                    \
 			*zero_at = s;                                         \
 			return -INFINITY;                                     \
@@ -410,13 +434,42 @@ static long double np_eliminate_##S(R *X, int64_t n, int64_t last,            \
 		inv = np_div_##S(np_one_##S(), mass);                         \
 		for (int64_t j = s + 1; j < n; j++)                           \
 			T[j] = np_mul_##S(X[s * n + j], inv);                 \
-		/* Row 0 and rows s+1 .. n-1 take the paths through s. */     \
-		for (int64_t i = s + 1; i <= n; i++) {                        \
-			R *x = X + (i == n ? 0 : i) * n, a = x[s];            \
-			if (np_iszero_##S(a))                                 \
+		if (s == last) { /* rows s+1 .. n-1 and row 0 */              \
+			for (int64_t i = s + 1; i <= n; i++)                  \
+				np_row_step_##S(X + (i == n ? 0 : i) * n, s,  \
+						s + 1, n, T);                 \
+			break;                                                \
+		}                                                             \
+		np_row_step_##S(X + (s + 1) * n, s, s + 1, n, T);             \
+		for (int64_t i = s + 2; i <= n; i++) {                        \
+			R *x = X + (i == n ? 0 : i) * n;                      \
+			if (!np_iszero_##S(x[s]))                             \
+				x[s + 1] = np_madd_##S(x[s + 1], x[s], T[s + 1]); \
+		}                                                             \
+		mass = np_mass_##S(X, n, s + 1, root_mass);                   \
+		if (np_iszero_##S(mass)) { /* step s finished first */        \
+			for (int64_t i = s + 2; i <= n; i++)                  \
+				np_row_step_##S(X + (i == n ? 0 : i) * n, s,  \
+						s + 2, n, T);                 \
+			*zero_at = s + 1;                                     \
+			return -INFINITY;                                     \
+		}                                                             \
+		piv[s + 1] = mass;                                            \
+		logdet += np_log_##S(mass, &twos);                            \
+		inv = np_div_##S(np_one_##S(), mass);                         \
+		for (int64_t j = s + 2; j < n; j++)                           \
+			T2[j] = np_mul_##S(X[(s + 1) * n + j], inv);          \
+		for (int64_t i = s + 2; i <= n; i++) {                        \
+			R *x = X + (i == n ? 0 : i) * n;                      \
+			const R a = x[s], b = x[s + 1];                       \
+			if (np_iszero_##S(a) || np_iszero_##S(b)) {           \
+				np_row_step_##S(x, s, s + 2, n, T);           \
+				np_row_step_##S(x, s + 1, s + 2, n, T2);      \
 				continue;                                     \
-			for (int64_t j = s + 1; j < n; j++)                   \
-				x[j] = np_madd_##S(x[j], a, T[j]);            \
+			}                                                     \
+			for (int64_t j = s + 2; j < n; j++)                   \
+				x[j] = np_madd_##S(np_madd_##S(x[j], a, T[j]), \
+						   b, T2[j]);                 \
 		}                                                             \
 	}                                                                     \
 	return logdet + (long double)twos * NP_LN2;                           \
@@ -527,8 +580,9 @@ static long double np_eliminate(const np_ws *w, int64_t n, int64_t last,
 {
 	if (w->prec == NP_XF)
 		return np_eliminate_x(w->X, n, last, root_mass, w->piv, w->T,
-				      zero_at);
-	return np_eliminate_d(w->X, n, last, root_mass, w->piv, w->T, zero_at);
+				      w->Tb, zero_at);
+	return np_eliminate_d(w->X, n, last, root_mass, w->piv, w->T, w->Tb,
+			      zero_at);
 }
 
 /* The double path is exact unless something underflowed or overflowed:
@@ -874,14 +928,14 @@ static long double np_hvp_pass(const ssi_tree *p, const np_ws *w,
 	if (prec == NP_XF) {
 		memcpy(h->X, h->A, (size_t)(n * n) * sizeof(np_dx));
 		logdet = np_eliminate_dx(h->X, n, last, root_mass, h->piv,
-					 h->T, zero_at);
+					 h->T, h->Tb, zero_at);
 		if (logdet != -INFINITY)
 			np_adjoint_dx(h->X, h->Xb, n, last, root_mass, h->piv,
 				      h->T, h->Tb);
 	} else {
 		memcpy(h->X, h->A, (size_t)(n * n) * sizeof(np_dd));
 		logdet = np_eliminate_dd(h->X, n, last, root_mass, h->piv,
-					 h->T, zero_at);
+					 h->T, h->Tb, zero_at);
 		if (logdet != -INFINITY)
 			np_adjoint_dd(h->X, h->Xb, n, last, root_mass, h->piv,
 				      h->T, h->Tb);
@@ -1260,8 +1314,10 @@ static void np_escape(int64_t n, const void *Ac, const int32_t *others,
 			}
 		}
 		logdet = w->prec == NP_XF
-			? np_eliminate_x(w->Xb, m, t, 1, w->piv, w->T, &zero_at)
-			: np_eliminate_d(w->Xb, m, t, 1, w->piv, w->T, &zero_at);
+			? np_eliminate_x(w->Xb, m, t, 1, w->piv, w->T, w->Tb,
+					 &zero_at)
+			: np_eliminate_d(w->Xb, m, t, 1, w->piv, w->T, w->Tb,
+					 &zero_at);
 		if (logdet != -INFINITY) {
 			if (w->prec == NP_XF)
 				np_backsub_x(w->Xb, m, t, w->piv, w->esc);

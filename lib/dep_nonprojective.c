@@ -98,27 +98,52 @@
  * constraint). Ties are broken by the first maximum; any tie-break is
  * optimal. The score is then summed over d = 1 .. n-1 from w itself.
  *
- * Sampling, sequential (the chain rule over heads, as Colbourn, Myrvold
- * and Neufeld 1996): for d = 1, 2, ... draw head(d) from its exact
- * conditional given the heads already drawn, then contract d into its
- * head's group (its row of weights is added to the group's row: the
- * group now reaches wherever d did). The trees with h -> d are, less
- * that arc, the forests rooted at {0, d} in which h is not below d; all
- * those forests share one weight F(d), and the fraction in which h's
- * path reaches 0 is esc_d(h), the probability that the walk from h to
- * a head drawn ∝ A (a group's row: the sum of its members' rows), and
- * on, is absorbed at the root before d. So
+ * Sampling. Two exact samplers; by default the one of lower expected
+ * cost. Single root: the root's child c is drawn first from the root
+ * marginals μ[0, ·]; the trees with 0 -> c are then, less that arc, the
+ * multi-root trees over c and the other nodes with c as their root, and
+ * one of those is drawn. Each step of the walk or draw of a head takes
+ * one ss_rng_uniform, so a sample is a pure function of the rng.
+ *
+ * Wilson's algorithm (1996): for d = 1 .. n-1 in turn, walk from d, each
+ * step to a head drawn ∝ a (the walk moves from a node to its head,
+ * absorbed at the root), until the tree so far is reached; each node's
+ * last exit is its head, so the walk's loop-erased path joins the tree.
+ * The tree is exact in distribution and the walk's length random: its
+ * expected number of steps is Σ_d G[d, d] (by Wilson's cycle popping,
+ * node d is left G[d, d] times on average), G[d, d] the
+ * walk's expected visits to d from d before the root, which is
+ * p_d L⁻¹[d, d] (p_d = r_d + Σ_h A[h, d], and L⁻¹[d, d] is r̄_d of the
+ * marginals' adjoint sweep below). On scores of a few units it is about
+ * 2n steps; where weights trap the walk (two nodes each other's best
+ * head by 1000 nats) it is e^1000.
+ *
+ * The chain rule over heads (Colbourn, Myrvold and Neufeld 1996), for
+ * such trees: for d = 1, 2, ... draw head(d) from its exact conditional
+ * given the heads already drawn, then contract d into its head's group
+ * (its row of weights is added to the group's row: the group now
+ * reaches wherever d did). The trees with h -> d are, less that arc, the
+ * forests rooted at {0, d} in which h is not below d; all those forests
+ * share one weight F(d), and the fraction in which h's path reaches 0 is
+ * esc_d(h), the probability that the walk from h to a head drawn ∝ A (a
+ * group's row: the sum of its members' rows), and on, is absorbed at the
+ * root before d. So
  *   P(head(d) = h | drawn) ∝ a[h, d] esc_d(group(h)),   esc_d(0) = 1,
  * and esc_d, the absorption probabilities of a chain with absorbing
  * states 0 and d, comes subtraction-free from a GTH elimination of the
  * other undrawn groups (d kept as the last node):
  *   esc_k = (r_k + Σ_{i∈R} A[i, k] esc_i) / p_k   (k in reverse order).
- * No random walk is run, so peaked weights cannot stall it (Wilson's
- * algorithm can circle e^1000 times between two nodes). Single root:
- * the root's child c is drawn first from the root marginals μ[0, ·];
- * then c joins the root's group, whose row becomes c's row (the root's
- * own arcs are spent), and the rest is the multi-root draw. Each draw
- * takes one ss_rng_uniform, so a sample is a pure function of the rng.
+ * No walk is run, so peaked weights cannot stall it; it costs Σ_k k³/3
+ * ≈ n⁴/12 multiply-adds. Updating L⁻¹ by rank-one steps as heads are
+ * drawn would take O(n³), but each update subtracts, and with two nodes
+ * each other's best head by 1000 nats the entries it subtracts are e^1000
+ * apart from their difference.
+ *
+ * The choice: the sampler first runs the marginals' elimination and
+ * sweep (O(n³)), which gives log Z (no tree: every head -1) and the
+ * walk's expected length T; Wilson's algorithm where T · NP_STEP_COST
+ * is at most n⁴/12, the chain rule otherwise. The choice is a function
+ * of the scores, not of the draws, so either way the sample is exact.
  *
  * Second order (--grad): ∇² log Z · d, the marginals' derivative along
  * d, by the same elimination and reverse sweep on dual numbers (see
@@ -126,9 +151,12 @@
  *
  * Time: log Z O(n³) (n³/3 multiply-adds), marginals O(n³) (about 3×
  * log Z), their derivative along d O(n³) (about 3× the marginals), best
- * tree O(n³) worst case (O(n²) per contraction), a sample O(n⁴) (Σ_k
- * k³/3 ≈ n⁴/12 over the undrawn nodes; single root adds a marginal
- * pass). Memory O(n²): 48 n² bytes, 144 n² more for the second order.
+ * tree O(n³) worst case (O(n²) per contraction), a sample the marginals'
+ * O(n³) and then O(n² + T log n) expected by Wilson's algorithm (T the
+ * walk's expected length, about 2n on moderate scores) or O(n⁴) by the
+ * chain rule where T > n⁴ / (12 NP_STEP_COST); single root adds one more
+ * marginal pass. Memory O(n²): 56 n² bytes, 144 n² more for the second
+ * order.
  *
  * References: T. Koo, A. Globerson, X. Carreras, M. Collins, "Structured
  * prediction models via the matrix-tree theorem" (EMNLP 2007);
@@ -138,7 +166,8 @@
  * "Efficient computation of expectations under spanning tree
  * distributions" (TACL 2021); J. Edmonds, "Optimum branchings" (1967);
  * C. Colbourn, W. Myrvold, E. Neufeld, "Two algorithms for unranking
- * arborescences" (J. Algorithms 1996).
+ * arborescences" (J. Algorithms 1996); D. Wilson, "Generating random
+ * spanning trees more quickly than the cover time" (STOC 1996).
  */
 #include <fenv.h>
 
@@ -312,21 +341,27 @@ static inline double np_log_x(np_xf a, double *twos)
 /* ---- workspace ------------------------------------------------------------ */
 
 /* Workspace: NP_MATRICES [n, n] matrices of np_xf size (the working
- * weights, the adjoints or the sampler's compact matrix, the shifted
- * weights a), each holding double or np_xf as the arithmetic in use says,
- * NP_VECTORS vectors [n + 2] and an int32 area [16 n + 16]. The best-tree
- * search reuses the first two matrices for its scores and arc codes. */
+ * weights, the adjoints or the sampler's compact matrix or cumulative
+ * weights, the shifted weights a), each holding double or np_xf as the
+ * arithmetic in use says, NP_VECTORS vectors [n + 2], an int32 area
+ * [16 n + 16], and for the single-root sampler the scores [n, n] and
+ * heads [n] of the tree left once the root's child is drawn. The
+ * best-tree search reuses the first two matrices for its scores and arc
+ * codes. */
 enum { NP_MATRICES = 3, NP_VECTORS = 6 };
 
 typedef struct np_ws {
 	void *X, *Xb, *A0, *T, *Tb, *piv, *esc;
 	np_xf *escn, *wt;
 	int32_t *ints;
+	double *rest_w;
+	int64_t *rest_heads;
 	int prec;  /* of X, Xb, T, Tb, piv, esc */
 	int wprec; /* of A0 (and the sampler's group weights) */
 } np_ws;
 
-size_t SSI_KERNEL(ssi_nonprojective_workspace)(int64_t n)
+/* The bytes of np_carve's areas but the single-root sampler's. */
+static size_t np_core_bytes(int64_t n)
 {
 	size_t nn = (size_t)(n * n), nv = (size_t)n + 2;
 	return NP_MATRICES * ssi_align64(nn * sizeof(np_xf)) +
@@ -334,11 +369,20 @@ size_t SSI_KERNEL(ssi_nonprojective_workspace)(int64_t n)
 	       ssi_align64((16 * (size_t)n + 16) * sizeof(int32_t));
 }
 
+size_t SSI_KERNEL(ssi_nonprojective_workspace)(int64_t n)
+{
+	return np_core_bytes(n) +
+	       ssi_align64((size_t)(n * n) * sizeof(double)) +
+	       ssi_align64((size_t)n * sizeof(int64_t));
+}
+
+/* The areas for n nodes. A carve for fewer nodes than the workspace's
+ * lies within this one's areas but the single-root sampler's. */
 static np_ws np_carve(int64_t n, void *ws)
 {
 	size_t nn = ssi_align64((size_t)(n * n) * sizeof(np_xf));
 	size_t nv = ssi_align64((size_t)(n + 2) * sizeof(np_xf));
-	char *p = ws;
+	char *p = ws, *rest = p + np_core_bytes(n);
 	np_ws w;
 	w.X = p;
 	w.Xb = p + nn;
@@ -351,6 +395,9 @@ static np_ws np_carve(int64_t n, void *ws)
 	w.escn = (np_xf *)(p + 4 * nv);
 	w.wt = (np_xf *)(p + 5 * nv);
 	w.ints = (int32_t *)(p + NP_VECTORS * nv);
+	w.rest_w = (double *)rest;
+	w.rest_heads = (int64_t *)(rest + ssi_align64((size_t)(n * n) *
+						      sizeof(double)));
 	w.prec = w.wprec = NP_DOUBLE;
 	return w;
 }
@@ -1333,54 +1380,27 @@ static void np_escape(int64_t n, const void *Ac, const int32_t *others,
 }
 
 /*
- * The sampler's groups: group[x] is the group of node x (each undrawn
+ * The chain rule's groups: group[x] is the group of node x (each undrawn
  * node heads its own; the root's holds the root and every drawn node
  * whose path reaches it); Ac has a row of weights per group, in the
  * arithmetic of a; undrawn[0 .. count) the nodes left to draw, in order.
- * c is the root's child drawn first (single root), else -1.
  */
 typedef struct np_groups {
 	void *Ac;
 	int32_t *group, *undrawn;
 	int64_t count;
-	int32_t c;
 } np_groups;
 
-/* Single root: the root's child c from μ[0, ·], heads[c] = 0; -1 where no
- * tree exists (or underflow lost every weight). */
-static int32_t np_draw_root_child(const ssi_tree *p, np_ws *w, ss_rng *rng,
-				  int64_t *heads)
-{
-	const int64_t n = p->n;
-	int32_t *perm = w->ints, c;
-	if (np_solve(p, w, perm, 1) == -INFINITY)
-		return -1;
-	for (int64_t j = 1; j < n; j++)
-		w->wt[perm[j] - 1] = xf_mul(np_at(w->A0, w->wprec, perm[j]),
-					    np_at(w->Xb, w->prec, j));
-	c = (int32_t)np_draw(w->wt, n - 1, ss_rng_uniform(rng)) + 1;
-	if (c == 0)
-		return -1;
-	heads[c] = 0;
-	return c;
-}
-
-/* Every node its own group but c, in the root's; the rows of A0. */
-static np_groups np_groups_init(int64_t n, const np_ws *w, int32_t c)
+/* Every node its own group; the rows of A0. */
+static np_groups np_groups_init(int64_t n, const np_ws *w)
 {
 	const size_t size = np_size(w->wprec);
-	np_groups G = {w->X, w->ints + n, w->ints + 2 * n, 0, c};
+	np_groups G = {w->X, w->ints + n, w->ints + 2 * n, 0};
 	memcpy(G.Ac, w->A0, (size_t)(n * n) * size);
 	for (int64_t x = 0; x < n; x++)
 		G.group[x] = (int32_t)x;
-	if (c > 0) {
-		G.group[c] = 0;
-		memcpy(G.Ac, (const char *)w->A0 + (size_t)(c * n) * size,
-		       (size_t)n * size);
-	}
 	for (int64_t x = 1; x < n; x++)
-		if (x != c)
-			G.undrawn[G.count++] = (int32_t)x;
+		G.undrawn[G.count++] = (int32_t)x;
 	return G;
 }
 
@@ -1395,17 +1415,15 @@ static int64_t np_draw_head(int64_t n, np_ws *w, const np_groups *G,
 	w->escn[0] = xf_one();
 	w->escn[d] = xf_zero();
 	for (int64_t x = 0; x < n; x++)
-		wt[x] = x == d || (x == 0 && G->c > 0)
-			? xf_zero()
-			: xf_mul(np_at(w->A0, w->wprec, x * n + d),
-				 w->escn[G->group[x]]);
+		wt[x] = x == d ? xf_zero()
+			       : xf_mul(np_at(w->A0, w->wprec, x * n + d),
+					w->escn[G->group[x]]);
 	h = np_draw(wt, n, ss_rng_uniform(rng));
 	if (h < 0) { /* only if underflow lost every path */
 		np_xf best = xf_zero();
 		for (int64_t x = 0; x < n; x++) {
 			np_xf a = np_at(w->A0, w->wprec, x * n + d);
-			if (G->group[x] != d && !(x == 0 && G->c > 0) &&
-			    xf_gt(a, best)) {
+			if (G->group[x] != d && xf_gt(a, best)) {
 				best = a;
 				h = x;
 			}
@@ -1433,13 +1451,185 @@ static void np_join(int64_t n, int wprec, np_groups *G, int32_t d,
 			G->group[x] = g;
 }
 
+/* The chain rule: heads of a multi-root tree whose weights are in A0. */
+static void np_chain_rule(int64_t n, np_ws *w, ss_rng *rng, int64_t *heads)
+{
+	np_groups G = np_groups_init(n, w);
+	for (int64_t u = 0; u < G.count; u++) {
+		const int32_t d = G.undrawn[u], *others = G.undrawn + u + 1;
+		const int64_t t = G.count - u - 1;
+		int64_t h;
+		np_escape(n, G.Ac, others, t, d, w);
+		if ((h = np_draw_head(n, w, &G, d, rng)) < 0)
+			break;
+		heads[d] = h;
+		np_join(n, w->wprec, &G, d, h, others, t);
+	}
+}
+
+/*
+ * Wilson's expected number of walk steps for a multi-root tree whose log
+ * Z and adjoints np_solve left in w (perm the identity): Σ_d G[d, d],
+ * the walk's expected visits to d from d before the root, which is
+ * p_d L⁻¹[d, d] with p_d = Σ_h a[h, d] the walk's normaliser at d and
+ * L⁻¹[d, d] the root arc's adjoint, Xb[0, d]. +inf beyond 2^1000.
+ */
+static double np_wilson_steps(int64_t n, const np_ws *w)
+{
+	np_xf steps = xf_zero();
+	if (w->prec == NP_DOUBLE) {
+		const double *a = w->A0, *xb = w->Xb;
+		double *mass = w->T, sum = 0.0;
+		for (int64_t d = 0; d < n; d++)
+			mass[d] = 0.0;
+		for (int64_t h = 0; h < n; h++)
+			for (int64_t d = 0; d < n; d++)
+				mass[d] += h == d ? 0.0 : a[h * n + d];
+		for (int64_t d = 1; d < n; d++)
+			sum += mass[d] * xb[d];
+		return sum;
+	}
+	for (int64_t d = 1; d < n; d++) {
+		np_xf mass = xf_zero();
+		for (int64_t h = 0; h < n; h++)
+			if (h != d)
+				mass = xf_add(mass, ((const np_xf *)w->A0)[h * n + d]);
+		steps = xf_madd(steps, mass, ((const np_xf *)w->Xb)[d]);
+	}
+	return steps.e > 1000 ? INFINITY : xf_double(steps);
+}
+
+/* The most expected steps for which Wilson's algorithm is chosen: where
+ * it costs about as much as the chain rule (n⁴ / 12 multiply-adds, and
+ * a step about NP_STEP_COST of them: a uniform and a binary search). */
+#define NP_STEP_COST 32.0
+static double np_wilson_budget(int64_t n)
+{
+	const double nn = (double)n * (double)n;
+	return nn * nn / (12.0 * NP_STEP_COST);
+}
+
+/* cum[h * n + d] = Σ_{h' <= h, h' != d} a[h', d]: each node's heads'
+ * weights, cumulated down its column; scaled columns in double by their
+ * largest binary exponent (a weight below 2^-1100 of the largest counts
+ * as 0, as in np_draw). */
+static void np_cumulate(int64_t n, const np_ws *w, double *cum)
+{
+	if (w->wprec == NP_DOUBLE) {
+		const double *a = w->A0;
+		for (int64_t h = 0; h < n; h++)
+			for (int64_t d = 0; d < n; d++)
+				cum[h * n + d] = (h > 0 ? cum[(h - 1) * n + d] : 0.0) +
+						 (h == d ? 0.0 : a[h * n + d]);
+		return;
+	}
+	for (int64_t d = 0; d < n; d++) {
+		const np_xf *a = (const np_xf *)w->A0;
+		double top = NP_XF_ZERO_E, sum = 0.0;
+		for (int64_t h = 0; h < n; h++)
+			if (h != d && a[h * n + d].m > 0 && a[h * n + d].e > top)
+				top = a[h * n + d].e;
+		for (int64_t h = 0; h < n; h++) {
+			if (h != d && a[h * n + d].m > 0)
+				sum += xf_double((np_xf){a[h * n + d].m,
+							 a[h * n + d].e - top});
+			cum[h * n + d] = sum;
+		}
+	}
+}
+
+/* A head of d, drawn with u in [0, 1) from its column of cum: the first h
+ * whose cumulated weight passes u times the total (or reaches it, where
+ * rounding made u · total the total). Its weight is never 0. */
+static int64_t np_walk_step(const double *cum, int64_t n, int64_t d,
+			    double u)
+{
+	const double total = cum[(n - 1) * n + d], target = u * total;
+	int64_t lo = 0, hi = n - 1;
+	while (lo < hi) {
+		const int64_t mid = lo + (hi - lo) / 2;
+		const double c = cum[mid * n + d];
+		if (c > target || c >= total)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return lo;
+}
+
+/*
+ * Wilson's algorithm (1996) for a multi-root tree, cum its walk (see
+ * np_cumulate): for d = 1 .. n-1 in turn, walk from d, each step to a
+ * head drawn ∝ a, until the tree (at first the root alone) is reached;
+ * heads[] keeps each node's last exit, so the path from d is the loop-
+ * erased walk, and it joins the tree. in_tree has n entries.
+ */
+static void np_wilson(int64_t n, const double *cum, int32_t *in_tree,
+		      ss_rng *rng, int64_t *heads)
+{
+	in_tree[0] = 1;
+	for (int64_t x = 1; x < n; x++)
+		in_tree[x] = 0;
+	for (int64_t d = 1; d < n; d++) {
+		for (int64_t x = d; !in_tree[x]; x = heads[x])
+			heads[x] = np_walk_step(cum, n, x, ss_rng_uniform(rng));
+		for (int64_t x = d; !in_tree[x]; x = heads[x])
+			in_tree[x] = 1;
+	}
+}
+
+/* The heads of a multi-root tree (all -1 where none exists), by the
+ * sampler p->sampler names or, by default, the cheaper by expected cost. */
+static void np_sample_multi_root(const ssi_tree *p, np_ws *w, ss_rng *rng,
+				 int64_t *heads)
+{
+	const int64_t n = p->n;
+	int sampler = p->sampler;
+	if (n == 1 || np_solve(p, w, w->ints, sampler == SSI_SAMPLER_AUTO) ==
+			      -INFINITY)
+		return;
+	if (sampler == SSI_SAMPLER_AUTO)
+		sampler = np_wilson_steps(n, w) <= np_wilson_budget(n)
+			? SSI_SAMPLER_WILSON : SSI_SAMPLER_CHAIN_RULE;
+	if (sampler == SSI_SAMPLER_WILSON) {
+		np_cumulate(n, w, w->X);
+		np_wilson(n, w->X, w->ints, rng, heads);
+	} else {
+		np_chain_rule(n, w, rng, heads);
+	}
+}
+
+/* Single root: the root's child c from μ[0, ·] (heads[c] = 0), -1 where
+ * no tree exists (or underflow lost every weight). */
+static int32_t np_draw_root_child(const ssi_tree *p, np_ws *w, ss_rng *rng,
+				  int64_t *heads)
+{
+	const int64_t n = p->n;
+	int32_t *perm = w->ints, c;
+	if (np_solve(p, w, perm, 1) == -INFINITY)
+		return -1;
+	for (int64_t j = 1; j < n; j++)
+		w->wt[perm[j] - 1] = xf_mul(np_at(w->A0, w->wprec, perm[j]),
+					    np_at(w->Xb, w->prec, j));
+	c = (int32_t)np_draw(w->wt, n - 1, ss_rng_uniform(rng)) + 1;
+	if (c == 0)
+		return -1;
+	heads[c] = 0;
+	return c;
+}
+
+/* Node x of the tree left once the root's child c is drawn: its node 0
+ * is c, its others the nodes 1 .. n-1 but c, in order. */
+static int64_t np_rest_node(int64_t x, int64_t c)
+{
+	return x == 0 ? c : x < c ? x : x + 1;
+}
+
 void SSI_KERNEL(ssi_nonprojective_sample)(const ssi_tree *p, void *ws, ss_rng *rng,
 			      int64_t *heads)
 {
 	const int64_t n = p->n;
 	np_ws w = np_carve(n, ws);
-	np_groups G;
-	int32_t c = -1;
 	fexcept_t saved;
 
 	for (int64_t d = 0; d < n; d++)
@@ -1447,22 +1637,26 @@ void SSI_KERNEL(ssi_nonprojective_sample)(const ssi_tree *p, void *ws, ss_rng *r
 	if (n == 1)
 		return;
 	fegetexceptflag(&saved, FE_ALL_EXCEPT); /* restored at the end */
-	if (p->single_root) {
-		if ((c = np_draw_root_child(p, &w, rng, heads)) < 0)
+	if (!p->single_root) {
+		np_sample_multi_root(p, &w, rng, heads);
+	} else {
+		/* The trees with c the root's child are, less the arc 0 -> c,
+		 * the multi-root trees over c and the others, c the root. */
+		const int64_t c = np_draw_root_child(p, &w, rng, heads), m = n - 1;
+		const ssi_tree rest = {w.rest_w, m, m, 0, p->sampler};
+		np_ws wr = np_carve(m, ws);
+		if (c < 0)
 			goto done;
-	} else if (np_load_weights(p, &w) == -INFINITY) {
-		goto done;
-	}
-	G = np_groups_init(n, &w, c);
-	for (int64_t u = 0; u < G.count; u++) {
-		const int32_t d = G.undrawn[u], *others = G.undrawn + u + 1;
-		const int64_t t = G.count - u - 1;
-		int64_t h;
-		np_escape(n, G.Ac, others, t, d, &w);
-		if ((h = np_draw_head(n, &w, &G, d, rng)) < 0)
-			break;
-		heads[d] = h;
-		np_join(n, w.wprec, &G, d, h, others, t);
+		for (int64_t h = 0; h < m; h++)
+			for (int64_t d = 0; d < m; d++)
+				w.rest_w[h * m + d] = p->w[np_rest_node(h, c) * p->ld +
+							   np_rest_node(d, c)];
+		for (int64_t d = 0; d < m; d++)
+			w.rest_heads[d] = -1;
+		np_sample_multi_root(&rest, &wr, rng, w.rest_heads);
+		for (int64_t d = 1; d < m; d++)
+			heads[np_rest_node(d, c)] = w.rest_heads[d] < 0
+				? -1 : np_rest_node(w.rest_heads[d], c);
 	}
 done:
 	fesetexceptflag(&saved, FE_ALL_EXCEPT);

@@ -424,7 +424,16 @@ typedef struct ssi_tree {
 	const double *w;
 	int64_t n, ld;
 	int single_root;
+	int sampler; /* ssi_tree_sampler: how a non-projective tree is drawn */
 } ssi_tree;
+
+/* The non-projective sampler (lib/dep_nonprojective.c): the cheaper of
+ * the two by its expected cost, or one forced (the tests run both). */
+typedef enum ssi_tree_sampler {
+	SSI_SAMPLER_AUTO = 0,
+	SSI_SAMPLER_CHAIN_RULE,
+	SSI_SAMPLER_WILSON
+} ssi_tree_sampler;
 
 /* Projective trees (no crossing arcs): Eisner's algorithm as a chart
  * program over θ = w (parts at h * ld + d). */

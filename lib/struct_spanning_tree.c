@@ -94,7 +94,7 @@ static ssi_tree tree_of(const ss_element *c)
 {
 	ssi_tree p = {c->input[TREE_LOG_POTENTIALS].data,
 		      ssi_length(c, TREE_LENGTHS), c->dim[SS_DIM_N],
-		      (int)c->option[OPT_SINGLE_ROOT]};
+		      (int)c->option[OPT_SINGLE_ROOT], SSI_SAMPLER_AUTO};
 	return p;
 }
 

@@ -320,7 +320,7 @@ static void group_large_scale(void)
 				const double C = sign ? -scales[k] : scales[k];
 				double w[9] = {NAN, 0, 0, NAN, NAN, C, NAN, C, NAN};
 				double mu[9], want_mu = sr || C > 0 ? 0.5 : 1.0;
-				ssi_tree t = {w, 3, 3, sr};
+				ssi_tree t = {w, 3, 3, sr, SSI_SAMPLER_AUTO};
 				void *ws = ws_alloc(ssi_nonprojective_workspace(3));
 				int64_t heads[3];
 				ss_rng rng;
@@ -434,7 +434,7 @@ static void group_hand(void)
 	for (int sr = 0; sr < 2; sr++) {
 		double w[9] = {NAN, -500, -500, NAN, NAN, 500, NAN, 500, NAN};
 		double mu[9];
-		ssi_tree t = {w, 3, 3, sr};
+		ssi_tree t = {w, 3, 3, sr, SSI_SAMPLER_AUTO};
 		void *ws = ws_alloc(ssi_nonprojective_workspace(3));
 		int64_t heads[3];
 		double logz = ssi_nonprojective_log_partition(&t, ws);
@@ -805,8 +805,18 @@ static void check_purity(tprob *p)
 	free(mu);
 }
 
+/* The most nodes of group_sample_large's trees. */
+#define LARGE_N 48
+
+static const char *const sampler_names[] = {
+	[SSI_SAMPLER_AUTO] = "the cheaper sampler",
+	[SSI_SAMPLER_CHAIN_RULE] = "the chain rule",
+	[SSI_SAMPLER_WILSON] = "Wilson's algorithm",
+};
+
 static void group_sample(void)
 {
+	for (int sampler = SSI_SAMPLER_CHAIN_RULE; sampler <= SSI_SAMPLER_WILSON; sampler++)
 	for (int64_t n = 4; n <= 5; n++)
 		for (int sr = 0; sr < 2; sr++)
 			for (int inf = 0; inf < 2; inf++) {
@@ -816,45 +826,143 @@ static void group_sample(void)
 				make(&p, n, n + inf, sr, PM_NORMAL,
 					   inf ? 0.2 : 0.0,
 					   4242 + (uint64_t)(n * 4 + sr * 2 + inf));
+				p.t.sampler = sampler;
 				tree_brute_run(&b, p.w, n, p.ld, 0, sr);
 				unit_begin();
-				unit_context("%s", p.label);
+				unit_context("%s, %s", p.label, sampler_names[sampler]);
 				tree_check_fit(&p.t, p.ws, ssi_nonprojective_log_partition(&p.t, p.ws),
 				       ssi_nonprojective_sample, SEED, &b, p.label);
 				check_purity(&p);
 				tprob_check_canary(&p);
-				unit_end("nonprojective: %lld nodes %s%s: %d samples fit brute force (chi-square, 0.999), log-probs exact, pure function of the stream",
+				unit_end("nonprojective: %lld nodes %s%s, %s: %d samples fit brute force (chi-square, 0.999), log-probs exact, pure function of the stream",
 					 (long long)n, sr ? "single-root" : "multi-root",
-					 inf ? ", some arcs -inf" : "", TREE_FIT_DRAWS);
+					 inf ? ", some arcs -inf" : "",
+					 sampler_names[sampler], TREE_FIT_DRAWS);
 				tree_brute_free(&b);
 				tprob_free(&p);
 			}
 
 	/* Peaked weights: root arcs -500, the rest +500. The trees with one
 	 * root arc share the mass equally, the others have e^-1000 of it: a
-	 * random walk would circle for ~e^1000 steps here. */
+	 * random walk would circle for ~e^1000 steps here, so only the chain
+	 * rule is forced (by default, single root walks the tree left once
+	 * the root's child is drawn: its arcs are all +500). */
+	for (int sampler = SSI_SAMPLER_AUTO; sampler <= SSI_SAMPLER_CHAIN_RULE; sampler++)
 	for (int64_t n = 3; n <= 5; n++)
 		for (int sr = 0; sr < 2; sr++) {
 			tprob p;
 			tree_brute b;
 
 			make(&p, n, n, sr, NM_ADVERSE, 0.0, 1);
+			p.t.sampler = sampler;
 			for (int64_t h = 0; h < n; h++)
 				for (int64_t d = 1; d < n; d++)
 					if (h != d)
 						p.w[h * n + d] = h == 0 ? -500.0 : 500.0;
 			tree_brute_run(&b, p.w, n, n, 0, sr);
 			unit_begin();
-			unit_context("%s", p.label);
+			unit_context("%s, %s", p.label, sampler_names[sampler]);
 			tree_check_fit(&p.t, p.ws, ssi_nonprojective_log_partition(&p.t, p.ws),
 				       ssi_nonprojective_sample, SEED, &b, p.label);
 			tprob_check_canary(&p);
-			unit_end("nonprojective: %lld nodes %s, root arcs -500 and the rest +500 (the trees with one root arc, uniformly): %d samples fit brute force",
+			unit_end("nonprojective: %lld nodes %s, root arcs -500 and the rest +500 (the trees with one root arc, uniformly), %s: %d samples fit brute force",
 				 (long long)n, sr ? "single-root" : "multi-root",
-				 TREE_FIT_DRAWS);
+				 sampler_names[sampler], TREE_FIT_DRAWS);
 			tree_brute_free(&b);
 			tprob_free(&p);
 		}
+}
+
+/* The frequency of every arc over draws samples against its marginal:
+ * within 5 standard deviations (and 1e-3). */
+static void check_frequencies(tprob *p, int64_t draws)
+{
+	const int64_t n = p->n, ld = p->ld;
+	double *mu = malloc(sizeof *mu * (size_t)(n * ld));
+	double *count = calloc((size_t)(n * ld), sizeof *count);
+	int64_t heads[LARGE_N];
+	double worst = 0.0;
+	int bad = 0;
+	ss_rng rng;
+
+	ssi_nonprojective_marginals(&p->t, p->ws, mu);
+	for (int64_t s = 0; s < draws; s++) {
+		ss_rng_init(&rng, SEED, 11, s);
+		ssi_nonprojective_sample(&p->t, p->ws, &rng, heads);
+		bad += !tree_is_valid(heads, n, 0, p->t.single_root);
+		for (int64_t d = 1; d < n; d++)
+			if (heads[d] >= 0)
+				count[heads[d] * ld + d] += 1.0;
+	}
+	CHECK(bad == 0, "%d of %lld samples are not trees", bad, (long long)draws);
+	for (int64_t h = 0; h < n; h++)
+		for (int64_t d = 1; d < n; d++) {
+			const double m = mu[h * ld + d], f = count[h * ld + d] / (double)draws;
+			const double sd = sqrt(m * (1.0 - m) / (double)draws);
+			worst = fmax(worst, fabs(f - m) / (sd + 1e-300));
+			CHECK(fabs(f - m) <= 5.0 * sd + 1e-3,
+			      "arc %lld -> %lld drawn %.5f of the time, marginal %.5f",
+			      (long long)h, (long long)d, f, m);
+		}
+	unit_note("%s: worst arc %.2f standard deviations from its marginal", p->label, worst);
+	free(mu);
+	free(count);
+}
+
+/* Larger trees, beyond brute force: both samplers draw every arc as
+ * often as its marginal says; by default, the walk where it is short
+ * (normal scores) and the chain rule where it is long (pairs at +500, a
+ * walk circling ~e^1000 times between two nodes). */
+static void group_sample_large(void)
+{
+	enum { DRAWS = 4000 };
+
+	for (int sampler = SSI_SAMPLER_CHAIN_RULE; sampler <= SSI_SAMPLER_WILSON; sampler++)
+		for (int sr = 0; sr < 2; sr++)
+			for (int inf = 0; inf < 2; inf++) {
+				tprob p;
+
+				make(&p, 12, 12, sr, PM_NORMAL, inf ? 0.2 : 0.0,
+				     7070 + (uint64_t)(sr * 2 + inf));
+				p.t.sampler = sampler;
+				unit_begin();
+				unit_context("%s, %s", p.label, sampler_names[sampler]);
+				check_frequencies(&p, DRAWS);
+				tprob_check_canary(&p);
+				unit_end("nonprojective: 12 nodes %s%s, %s: %d samples draw each arc as often as its marginal (5 sd)",
+					 sr ? "single-root" : "multi-root",
+					 inf ? ", some arcs -inf" : "",
+					 sampler_names[sampler], DRAWS);
+				tprob_free(&p);
+			}
+
+	unit_begin();
+	for (int64_t n = 17; n <= 48; n += 31)
+		for (int sr = 0; sr < 2; sr++)
+			for (int m = 0; m < 2; m++) {
+				const int want = m == 0 ? SSI_SAMPLER_WILSON
+							: SSI_SAMPLER_CHAIN_RULE;
+				int64_t heads[LARGE_N], forced[LARGE_N];
+				int same = 1;
+				tprob p;
+				ss_rng rng;
+
+				make(&p, n, n, sr, m == 0 ? PM_NORMAL : NM_PAIRS, 0.0,
+				     8080 + (uint64_t)(n * 4 + sr * 2 + m));
+				unit_context("%s", p.label);
+				for (int64_t s = 0; s < 20; s++) {
+					p.t.sampler = SSI_SAMPLER_AUTO;
+					ss_rng_init(&rng, SEED, 12, s);
+					ssi_nonprojective_sample(&p.t, p.ws, &rng, heads);
+					p.t.sampler = want;
+					ss_rng_init(&rng, SEED, 12, s);
+					ssi_nonprojective_sample(&p.t, p.ws, &rng, forced);
+					same &= !memcmp(heads, forced, sizeof *heads * (size_t)n);
+				}
+				CHECK(same, "the default sampler is not %s", sampler_names[want]);
+				tprob_free(&p);
+			}
+	unit_end("nonprojective: n = 17, 48, both root modes: by default, Wilson's algorithm draws normal scores and the chain rule pairs at +500 (the same samples as each forced)");
 }
 
 /* The kernels clear and test the underflow and overflow flags (and may
@@ -912,4 +1020,5 @@ void suite_nonprojective(void)
 	group_gradient();
 	group_scale();
 	group_sample();
+	group_sample_large();
 }

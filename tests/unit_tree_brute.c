@@ -211,7 +211,7 @@ void tprob_make(tprob *p, int64_t n, int64_t ld, int single_root, int mode,
 	p->ws_bytes = ws_bytes;
 	p->ws = ws_alloc(p->ws_bytes + TPROB_CANARY);
 	memset((char *)p->ws + p->ws_bytes, 0xa5, TPROB_CANARY);
-	p->t = (ssi_tree){p->w, n, ld, single_root};
+	p->t = (ssi_tree){p->w, n, ld, single_root, SSI_SAMPLER_AUTO};
 	snprintf(p->label, sizeof p->label, "n=%lld ld=%lld %s %s pinf=%g",
 		 (long long)n, (long long)ld,
 		 single_root ? "single-root" : "multi-root", mode_name, pinf);

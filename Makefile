@@ -65,7 +65,7 @@ ISA_CFLAGS_scalar :=
 ISA_CFLAGS_avx2   := -mavx2 -mfma
 ISA_CFLAGS_avx512 := -mavx2 -mfma -mavx512f -mavx512dq -mavx512vl -mavx512bw
 ISA_CFLAGS_neon   :=
-KERNEL_SRC := lib/chart.c lib/chart_hvp.c lib/dep_nonprojective.c
+KERNEL_SRC := lib/chart.c lib/chart_hvp.c lib/dep_nonprojective.c lib/vec.c
 LIB_SRC  := $(filter-out $(KERNEL_SRC),$(wildcard lib/*.c))
 CLI_SRC  := $(wildcard cli/*.c)
 UNIT_SRC := $(wildcard tests/unit*.c)
@@ -99,9 +99,10 @@ ifneq ($(filter deps,$(MAKECMDGOALS)),)
 demo check bench: deps
 endif
 
-# The engine's kernels never read floating-point flags: without trapping
-# math GCC turns their guarded selects into vector blends.
+# The engine's kernels and vec.c never read floating-point flags: without
+# trapping math GCC turns their guarded selects into vector blends.
 $(B)/lib/chart-%.o: KERNEL_CFLAGS = -fno-trapping-math
+$(B)/lib/vec-%.o: KERNEL_CFLAGS = -fno-trapping-math
 # The elimination's short rows run faster in 256-bit vectors (measured:
 # non-projective marginals 25 ms against 35 ms with 512-bit ones).
 $(B)/lib/dep_nonprojective-avx512.o: KERNEL_CFLAGS = -mprefer-vector-width=256

@@ -73,56 +73,6 @@
 enum { ROW_V, ROW_F, ROW_T, ROW_M, ROW_O, ROW_G, ROW_COUNT };
 _Static_assert(ROW_COUNT == SSI_CHART_ROWS, "SSI_CHART_ROWS is not ROW_COUNT");
 
-/* ---- scans of the inputs ------------------------------------------------- */
-
-/* Values scanned per block before looking for where a bad one is. */
-#define SCAN_BLOCK 256
-
-/* x[k] of doubles, or of floats where f32: inlined with f32 a constant. */
-static inline __attribute__((always_inline)) double
-value_at(const void *x, int64_t k, int f32)
-{
-	return f32 ? (double)((const float *)x)[k] : ((const double *)x)[k];
-}
-
-/* The first NaN or +inf among n values, doubles or floats; -1 if none. A
- * block at a time in vectors, then where in it. */
-static inline __attribute__((always_inline)) int64_t
-find_bad(const void *x, int64_t n, int f32)
-{
-	for (int64_t k0 = 0; k0 < n; k0 += SCAN_BLOCK) {
-		const int64_t end = k0 + SCAN_BLOCK < n ? k0 + SCAN_BLOCK : n;
-		int bad = 0;
-		/* NaN and +inf are the values not below +inf; floats are
-		 * compared as floats, 16 to a 512-bit vector. */
-		if (f32) {
-			const float *xf = (const float *)x;
-			#pragma omp simd reduction(|:bad)
-			for (int64_t k = k0; k < end; k++)
-				bad |= !(xf[k] < INFINITY);
-		} else {
-			const double *xd = (const double *)x;
-			#pragma omp simd reduction(|:bad)
-			for (int64_t k = k0; k < end; k++)
-				bad |= !(xd[k] < INFINITY);
-		}
-		for (int64_t k = k0; bad && k < end; k++)
-			if (ssi_bad_value(value_at(x, k, f32)))
-				return k;
-	}
-	return -1;
-}
-
-int64_t SSI_KERNEL(ssi_find_bad)(const double *x, int64_t n)
-{
-	return find_bad(x, n, 0);
-}
-
-int64_t SSI_KERNEL(ssi_find_bad_f32)(const float *x, int64_t n)
-{
-	return find_bad(x, n, 1);
-}
-
 /* ---- candidates ------------------------------------------------------------ */
 
 /* How a row takes an operand: log values add, factors multiply. */

@@ -665,14 +665,12 @@ static long double np_load(const ssi_tree *p, np_ws *w, int prec, int *deep)
 			return -INFINITY;
 		shift += m[d];
 	}
-	/* w - m = x + e exactly (Knuth's two-sum), and exp(w - m) =
-	 * exp(x) (1 + e) to an ulp: scores of opposite signs lose no
-	 * bits. */
 	for (int64_t h = 0; h < n; h++) {
 		const double *row = p->w + h * ld;
 		if (prec == NP_XF) {
 			np_xf *a = (np_xf *)w->A0 + h * n;
 			a[0] = xf_zero();
+			/* as ssi_exp_shifted, on scaled numbers */
 			for (int64_t d = 1; d < n; d++) {
 				double x = row[d] - m[d], b = x - row[d];
 				double e = (row[d] - (x - b)) + (-m[d] - b);
@@ -680,21 +678,8 @@ static long double np_load(const ssi_tree *p, np_ws *w, int prec, int *deep)
 					      : xf_exp(x, x > -INFINITY ? e : 0.0);
 			}
 		} else {
-			double *a = (double *)w->A0 + h * n;
-			a[0] = 0;
-			/* (The diagonal is read but not used: selects keep
-			 * the two loops free of branches, so that they
-			 * vectorise.) */
-			for (int64_t d = 1; d < n; d++) {
-				double x = row[d] - m[d], b = x - row[d];
-				double e = (row[d] - (x - b)) + (-m[d] - b);
-				x = d == h ? -INFINITY : x;
-				e = x > -INFINITY ? e : 0.0;
-				a[d] = ssi_exp(x) * (1.0 + e);
-			}
-			for (int64_t d = 1; d < n; d++)
-				dp |= (row[d] - m[d] <= -700.0) &
-				      (row[d] > -INFINITY) & (d != h);
+			dp |= SSI_KERNEL(ssi_exp_shifted)(row, m, n, h,
+							  (double *)w->A0 + h * n);
 		}
 	}
 	*deep = dp;

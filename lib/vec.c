@@ -1,0 +1,83 @@
+/*
+ * vec.c - elementwise kernels over rows of values, compiled once per
+ * instruction set like lib/chart.c and, like it, without trapping math:
+ * they read no floating-point flags, so GCC turns their guarded selects
+ * into vector blends.
+ *
+ *   ssi_find_bad      the first NaN or +inf of a row (input validation)
+ *   ssi_exp_shifted   a row of weights exp(w - m), exact to an ulp
+ */
+#include "internal.h"
+
+/* Values scanned per block before looking for where a bad one is. */
+#define SCAN_BLOCK 256
+
+/* x[k] of doubles, or of floats where f32: inlined with f32 a constant. */
+static inline __attribute__((always_inline)) double
+value_at(const void *x, int64_t k, int f32)
+{
+	return f32 ? (double)((const float *)x)[k] : ((const double *)x)[k];
+}
+
+/* The first NaN or +inf among n values, doubles or floats; -1 if none. A
+ * block at a time in vectors, then where in it. */
+static inline __attribute__((always_inline)) int64_t
+find_bad(const void *x, int64_t n, int f32)
+{
+	for (int64_t k0 = 0; k0 < n; k0 += SCAN_BLOCK) {
+		const int64_t end = k0 + SCAN_BLOCK < n ? k0 + SCAN_BLOCK : n;
+		int bad = 0;
+		/* NaN and +inf are the values not below +inf; floats are
+		 * compared as floats, 16 to a 512-bit vector. */
+		if (f32) {
+			const float *xf = (const float *)x;
+			#pragma omp simd reduction(|:bad)
+			for (int64_t k = k0; k < end; k++)
+				bad |= !(xf[k] < INFINITY);
+		} else {
+			const double *xd = (const double *)x;
+			#pragma omp simd reduction(|:bad)
+			for (int64_t k = k0; k < end; k++)
+				bad |= !(xd[k] < INFINITY);
+		}
+		for (int64_t k = k0; bad && k < end; k++)
+			if (ssi_bad_value(value_at(x, k, f32)))
+				return k;
+	}
+	return -1;
+}
+
+int64_t SSI_KERNEL(ssi_find_bad)(const double *x, int64_t n)
+{
+	return find_bad(x, n, 0);
+}
+
+int64_t SSI_KERNEL(ssi_find_bad_f32)(const float *x, int64_t n)
+{
+	return find_bad(x, n, 1);
+}
+
+/* a[d] = exp(w[d] - m[d]) for 1 <= d < n, to an ulp: w - m = x + e
+ * exactly (Knuth's two-sum) and exp(w - m) = exp(x) (1 + e), so scores
+ * of opposite signs lose no bits. a[0] = 0, and a[d] = 0 where d = skip,
+ * w[d] = -inf or w[d] - m[d] < -708. Returns 1 where some finite w[d]
+ * (d != skip) is at least 700 below m[d], out of double's safe reach;
+ * else 0. The caller clears the flags this raises. */
+int SSI_KERNEL(ssi_exp_shifted)(const double *w, const double *m, int64_t n,
+				int64_t skip, double *a)
+{
+	int deep = 0;
+	a[0] = 0.0;
+	#pragma omp simd
+	for (int64_t d = 1; d < n; d++) {
+		double x = w[d] - m[d], b = x - w[d];
+		double e = (w[d] - (x - b)) + (-m[d] - b);
+		x = d == skip ? -INFINITY : x;
+		e = x > -INFINITY ? e : 0.0;
+		a[d] = ssi_exp(x) * (1.0 + e);
+	}
+	#pragma omp simd reduction(|:deep)
+	for (int64_t d = 1; d < n; d++)
+		deep |= (w[d] - m[d] <= -700.0) & (w[d] > -INFINITY) & (d != skip);
+	return deep;
+}

@@ -15,7 +15,9 @@ faster than the reference):
   command marginals  the whole command against reading the dataset and
                      writing one of its size
   non-projective     log Z against torch.linalg.slogdet of the Laplacians
-                     (float64, batched; the Matrix-Tree Theorem)
+                     (float64, batched; the Matrix-Tree Theorem); and one
+                     sample per tree against synstruct's own marginals,
+                     multi-root and single-root (B=32, n=48)
   projective         log Z against Eisner's algorithm in PyTorch, vectorised
                      over the batch and the spans of one width (float32)
   semi-markov        log Z against its forward loop, vectorised over the
@@ -432,6 +434,12 @@ def main():
         line("command partition vs reading the data" + tag, part_w, read_floor, 1.5)
         line("command marginals vs read + write" + tag, marg_w, read_write_floor, 2)
         line("non-projective log Z vs slogdet" + tag, np_c, slogdet, 0.5)
+        # issue 8: one sample per tree against the marginals, both ours
+        for flags, kind in (([], "multi-root"), (["--single-root"], "single-root")):
+            npm_c, _ = synstruct(binary, ["marginals", *flags, "-o", out, trees], isa)
+            nps_c, _ = synstruct(binary, ["sample", *flags, "-o", out, trees], isa)
+            line(f"non-projective sample vs marginals, {kind}" + tag,
+                 nps_c, npm_c, 3)
         line("projective log Z vs PyTorch Eisner" + tag, ei_c, eisner_time,
              "-")
         for label, path, ref in families:

@@ -535,6 +535,7 @@ vecmat_f32_block(const ssi_chart *c, const ssi_step *st, int64_t s0,
 		 int lanes, const float *u, double X, double *out)
 {
 	const float *theta = c->theta_f32 + st->part.base + s0;
+	const int64_t rows = st->hi - st->lo;
 	float top[2 * F32_LANES], sum[2 * F32_LANES];
 	int bad = 0;
 	for (int l = 0; l < lanes; l++) {
@@ -551,6 +552,13 @@ vecmat_f32_block(const ssi_chart *c, const ssi_step *st, int64_t s0,
 	}
 	for (int64_t j = st->lo; j < st->hi; j++) {
 		const float *th = theta + j * st->part.per_j, uj = u[j - st->lo];
+		/* The same cells of the block the rows end at (a chain's
+		 * next position: its own page, which the hardware does not
+		 * fetch ahead into), while the exps keep the core busy. */
+		const char *ahead = (const char *)(th + rows * st->part.per_j);
+		__builtin_prefetch(ahead);
+		if (lanes * sizeof(float) > 64)
+			__builtin_prefetch(ahead + 64);
 		if (uj == 0.0f)
 			continue;
 		#pragma omp simd

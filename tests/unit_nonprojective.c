@@ -842,6 +842,30 @@ static void group_sample(void)
 				tprob_free(&p);
 			}
 
+	/* One arc 800 below the rest of its column: the weights are scaled
+	 * numbers (np_xf), and both samplers read them so. */
+	for (int sampler = SSI_SAMPLER_CHAIN_RULE; sampler <= SSI_SAMPLER_WILSON; sampler++)
+		for (int sr = 0; sr < 2; sr++) {
+			tprob p;
+			tree_brute b;
+
+			make(&p, 5, 5, sr, PM_NORMAL, 0.0, 5150 + (uint64_t)sr);
+			p.t.sampler = sampler;
+			p.w[1 * 5 + 2] = -800.0;
+			tree_brute_run(&b, p.w, 5, 5, 0, sr);
+			unit_begin();
+			unit_context("%s, arc 1 -> 2 at -800, %s", p.label,
+				     sampler_names[sampler]);
+			tree_check_fit(&p.t, p.ws, ssi_nonprojective_log_partition(&p.t, p.ws),
+				       ssi_nonprojective_sample, SEED, &b, p.label);
+			tprob_check_canary(&p);
+			unit_end("nonprojective: 5 nodes %s, normal scores but arc 1 -> 2 at -800 (weights as scaled numbers), %s: %d samples fit brute force",
+				 sr ? "single-root" : "multi-root",
+				 sampler_names[sampler], TREE_FIT_DRAWS);
+			tree_brute_free(&b);
+			tprob_free(&p);
+		}
+
 	/* Peaked weights: root arcs -500, the rest +500. The trees with one
 	 * root arc share the mass equally, the others have e^-1000 of it: a
 	 * random walk would circle for ~e^1000 steps here, so only the chain

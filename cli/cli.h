@@ -368,6 +368,11 @@ out_writer *out_open(const cli_options *opt, cli_dest *dest,
  * order. */
 int out_write_chunk(out_writer *w, int64_t start, int64_t count,
 		    void *const data[]);
+/* Turns a computed chunk's float32 results (data as out_write_chunk
+ * takes it) into floats where they lie, where the writer will write them
+ * so; call it once per chunk, before out_write_chunk. Touches no HDF5
+ * state: it may run beside another thread's write. */
+void out_narrow(const out_writer *w, int64_t count, void *const data[]);
 /* Finishes the output: the sums of sum_over arrays and what was held back
  * go to the destination (commit = 1) or are dropped (commit = 0).
  * dest_close then renames or removes the file. */

@@ -50,6 +50,8 @@ struct out_writer {
 	/* HDF5: the real values of a piece, as the file stores them */
 	void *piece;
 	size_t piece_bytes;
+	/* HDF5: the arrays out_narrow turns into floats where they lie */
+	int narrowed[OUT_MAX_ARRAYS];
 };
 
 /* Values of a piece: the real values of a chunk are converted and written
@@ -420,6 +422,18 @@ static int h5_write_chunk(out_writer *w, int64_t start, int64_t count,
 		for (int64_t s = 0; s < w->num_samples && status >= 0; s++) {
 			const char *src = (const char *)data[a->source] +
 					  s * count * a->stride * CLI_VALUE_BYTES;
+			if (w->narrowed[k]) {
+				hsize_t n = (hsize_t)(count * a->size);
+				hid_t flat = H5Screate_simple(1, &n, NULL);
+				h5_select_flat(fspace, lead, shape, rank,
+					       s * w->in->batch_count + start, count);
+				status = H5Dwrite(w->dset[k], H5T_NATIVE_FLOAT, flat,
+						  fspace, H5P_DEFAULT,
+						  (const float *)data[a->source] +
+							  s * count * a->size);
+				H5Sclose(flat);
+				continue;
+			}
 			if (a->kind == SS_REAL) {
 				status = h5_write_reals(w, k, fspace, lead, shape,
 							rank, s * w->in->batch_count + start,
@@ -462,6 +476,8 @@ static int h5_flush_image(out_writer *w)
 }
 
 /* ---- the writer ---------------------------------------------------------- */
+
+static int narrowable(const out_writer *w, int k);
 
 out_writer *out_open(const cli_options *opt, cli_dest *dest,
 		     const in_file *in, const out_array *arrays, int n_arrays,
@@ -529,7 +545,51 @@ out_writer *out_open(const cli_options *opt, cli_dest *dest,
 			return NULL;
 		}
 	}
+	for (int k = 0; k < n_arrays; k++)
+		w->narrowed[k] = narrowable(w, k);
 	return w;
+}
+
+/*
+ * Narrowing: a float32 array that is the whole of its source (and its
+ * only array) is converted where it lies, the floats packed at the
+ * buffer's start, so that the I/O thread writes them as they are. Float
+ * i takes bytes [4i, 4i + 4), below the unread doubles from 8(i + 1) on;
+ * a block is read whole into a buffer before it is stored (through
+ * memcpy, which may alias the doubles), so the stores never overtake a
+ * read of the same bytes.
+ */
+static int narrowable(const out_writer *w, int k)
+{
+	const out_array *a = &w->arrays[k];
+	if (!w->hdf5 || w->sum[k] || a->kind != SS_REAL || a->type != OUT_F32 ||
+	    a->offset != 0 || a->size != a->stride)
+		return 0;
+	for (int i = 0; i < w->n_arrays; i++)
+		if (i != k && w->arrays[i].source == a->source)
+			return 0;
+	return 1;
+}
+
+void out_narrow(const out_writer *w, int64_t count, void *const data[])
+{
+	enum { BLOCK = 512 };
+	for (int k = 0; k < w->n_arrays; k++) {
+		const out_array *a = &w->arrays[k];
+		const int64_t n = w->num_samples * count * a->size;
+		const double *from = data[a->source];
+		char *to = data[a->source];
+		float block[BLOCK];
+		if (!w->narrowed[k])
+			continue;
+		for (int64_t i = 0; i < n; i += BLOCK) {
+			const int64_t m = n - i < BLOCK ? n - i : BLOCK;
+			for (int64_t j = 0; j < m; j++)
+				block[j] = (float)from[i + j];
+			memcpy(to + i * (int64_t)sizeof(float), block,
+			       (size_t)m * sizeof(float));
+		}
+	}
 }
 
 int out_write_chunk(out_writer *w, int64_t start, int64_t count,

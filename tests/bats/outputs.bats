@@ -472,6 +472,27 @@ EOF
 	assert_equal "${#lines[@]}" 64
 }
 
+@test "float32 results written in several chunks, with the I/O thread or without, are the float64 results rounded" {
+	mk in.h5 <<'EOF'
+attr structure string linear-chain
+dataset log_potentials float32 [64, 20, 8, 8] random 7 -3 3
+dataset lengths int32 [64] random 8 1 21
+EOF
+	local c name io
+	for c in marginals entropy "sample -n 3 --seed 11" "partition --grad"; do
+		# shellcheck disable=SC2086
+		synstruct $c --dtype float64 --max-memory 200K -o d.h5 in.h5
+		for io in 0 1; do
+			# shellcheck disable=SC2086
+			SYNSTRUCT_IO_THREAD=$io synstruct $c --max-memory 200K -o f.h5 in.h5
+			for name in $(h5get -l f.h5); do
+				[ "$(h5get -s f.h5 "$name" | tail -1)" = float32 ] || continue
+				assert_equal "$(h5get f.h5 "$name")" "$(h5get d.h5 "$name" | float32_round)"
+			done
+		done
+	done
+}
+
 @test "sampling: the same seed gives the same samples, different seeds differ" {
 	many_fixture
 	synstruct sample -n 4 --seed 1 -o a.h5 in.h5

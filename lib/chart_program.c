@@ -152,15 +152,4 @@ void ssi_kbest_init(ssi_kbest *kb, const ssi_chart_size *size, int64_t k,
 
 /* ---- small kernels -------------------------------------------------------- */
 
-double ssi_logsumexp(const double *x, int64_t n)
-{
-	double m = -INFINITY, sum = 0.0;
-	for (int64_t k = 0; k < n; k++)
-		m = x[k] > m ? x[k] : m;
-	if (m == -INFINITY)
-		return -INFINITY;
-	for (int64_t k = 0; k < n; k++)
-		sum += ssi_exp(x[k] - m);
-	return m + log(sum);
-}
 

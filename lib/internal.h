@@ -481,6 +481,7 @@ void ssi_nonprojective_hvp(const ssi_tree *p, void *ws, const double *d,
 	int64_t K(ssi_find_bad_f32)(const float *x, int64_t n);            \
 	int K(ssi_exp_shifted)(const double *w, const double *m, int64_t n, \
 			       int64_t skip, double *a);                    \
+	double K(ssi_logsumexp)(const double *x, int64_t n);               \
 	size_t K(ssi_nonprojective_hvp_workspace)(int64_t n);               \
 	void K(ssi_nonprojective_hvp)(const ssi_tree *p, void *ws,          \
 				      const double *d, double *hv);         \

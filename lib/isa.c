@@ -33,6 +33,7 @@ typedef struct kernels {
 			  int64_t *heads);
 	int64_t (*find_bad)(const double *x, int64_t n);
 	int64_t (*find_bad_f32)(const float *x, int64_t n);
+	double (*logsumexp)(const double *x, int64_t n);
 	size_t (*np_hvp_workspace)(int64_t n);
 	void (*np_hvp)(const ssi_tree *p, void *ws, const double *d,
 		       double *hv);
@@ -49,7 +50,8 @@ typedef struct kernels {
 	 ssi_nonprojective_log_partition_##isa,                               \
 	 ssi_nonprojective_marginals_##isa, ssi_nonprojective_argmax_##isa,   \
 	 ssi_nonprojective_sample_##isa, ssi_find_bad_##isa,             \
-	 ssi_find_bad_f32_##isa, ssi_nonprojective_hvp_workspace_##isa,      \
+	 ssi_find_bad_f32_##isa, ssi_logsumexp_##isa,                         \
+	 ssi_nonprojective_hvp_workspace_##isa,                               \
 	 ssi_nonprojective_hvp_##isa, ssi_chart_hvp_##isa}
 
 #if defined(__x86_64__)
@@ -225,6 +227,11 @@ int64_t ssi_find_bad(const double *x, int64_t n)
 int64_t ssi_find_bad_f32(const float *x, int64_t n)
 {
 	return in_use()->find_bad_f32(x, n);
+}
+
+double ssi_logsumexp(const double *x, int64_t n)
+{
+	return in_use()->logsumexp(x, n);
 }
 
 void ssi_chart_hvp(ssi_chart *c, const double *d, double *hv, double *tau,

@@ -6,6 +6,7 @@
  *
  *   ssi_find_bad      the first NaN or +inf of a row (input validation)
  *   ssi_exp_shifted   a row of weights exp(w - m), exact to an ulp
+ *   ssi_logsumexp     log Σ exp of a row (a log-softmax's normaliser)
  */
 #include "internal.h"
 
@@ -80,4 +81,20 @@ int SSI_KERNEL(ssi_exp_shifted)(const double *w, const double *m, int64_t n,
 	for (int64_t d = 1; d < n; d++)
 		deep |= (w[d] - m[d] <= -700.0) & (w[d] > -INFINITY) & (d != skip);
 	return deep;
+}
+
+/* log Σ_k exp(x[k]) over n values without NaN or +inf (-inf if all are
+ * -inf): the largest as the shift, the exps summed in vector lanes. */
+double SSI_KERNEL(ssi_logsumexp)(const double *x, int64_t n)
+{
+	double m = -INFINITY, sum = 0.0;
+	#pragma omp simd reduction(max:m)
+	for (int64_t k = 0; k < n; k++)
+		m = x[k] > m ? x[k] : m;
+	if (m == -INFINITY)
+		return -INFINITY;
+	#pragma omp simd reduction(+:sum)
+	for (int64_t k = 0; k < n; k++)
+		sum += ssi_exp(x[k] - m);
+	return m + log(sum);
 }

@@ -678,8 +678,23 @@ static long double np_load(const ssi_tree *p, np_ws *w, int prec, int *deep)
 					      : xf_exp(x, x > -INFINITY ? e : 0.0);
 			}
 		} else {
+#if defined(__AVX512F__)
+			/* Under trapping math, GCC vectorises this loop in
+			 * place only with AVX-512's masks (a masked compare
+			 * does not trap); there it beats the call per row
+			 * (B=32 n=48 log Z: 0.48 against 0.56 ms). Elsewhere
+			 * lib/vec.c runs it without trapping math. */
+			double *a = (double *)w->A0 + h * n;
+			a[0] = 0.0;
+			for (int64_t d = 1; d < n; d++)
+				a[d] = ssi_exp_shifted_at(row, m, d, h);
+			for (int64_t d = 1; d < n; d++)
+				dp |= (row[d] - m[d] <= -700.0) &
+				      (row[d] > -INFINITY) & (d != h);
+#else
 			dp |= SSI_KERNEL(ssi_exp_shifted)(row, m, n, h,
 							  (double *)w->A0 + h * n);
+#endif
 		}
 	}
 	*deep = dp;

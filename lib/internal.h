@@ -51,6 +51,19 @@ static inline double ssi_exp(double x)
 	return x < -708.0 ? 0.0 : p;
 }
 
+/* exp(w[d] - m[d]) to an ulp: w - m = x + e exactly (Knuth's two-sum)
+ * and exp(w - m) = exp(x) (1 + e), so scores of opposite signs lose no
+ * bits; 0 where d = skip, w[d] = -inf or w[d] - m[d] < -708. */
+static inline double ssi_exp_shifted_at(const double *w, const double *m,
+					int64_t d, int64_t skip)
+{
+	double x = w[d] - m[d], b = x - w[d];
+	double e = (w[d] - (x - b)) + (-m[d] - b);
+	x = d == skip ? -INFINITY : x;
+	e = x > -INFINITY ? e : 0.0;
+	return ssi_exp(x) * (1.0 + e);
+}
+
 /*
  * log(x) for x = 0 (-inf) or normal x > 0, branch-free so that loops
  * calling it vectorise (fdlibm's __ieee754_log: x = 2^k (1 + f) with 1 + f

@@ -5,7 +5,8 @@
  * into vector blends.
  *
  *   ssi_find_bad      the first NaN or +inf of a row (input validation)
- *   ssi_exp_shifted   a row of weights exp(w - m), exact to an ulp
+ *   ssi_exp_shifted   a row of weights exp(w - m), exact to an ulp (a
+ *                     non-projective tree's, lib/dep_nonprojective.c)
  *   ssi_logsumexp     log Σ exp of a row (a log-softmax's normaliser)
  */
 #include "internal.h"
@@ -58,24 +59,40 @@ int64_t SSI_KERNEL(ssi_find_bad_f32)(const float *x, int64_t n)
 	return find_bad(x, n, 1);
 }
 
-/* a[d] = exp(w[d] - m[d]) for 1 <= d < n, to an ulp: w - m = x + e
- * exactly (Knuth's two-sum) and exp(w - m) = exp(x) (1 + e), so scores
- * of opposite signs lose no bits. a[0] = 0, and a[d] = 0 where d = skip,
- * w[d] = -inf or w[d] - m[d] < -708. Returns 1 where some finite w[d]
- * (d != skip) is at least 700 below m[d], out of double's safe reach;
- * else 0. The caller clears the flags this raises. */
+/* Weights per block of exp_shifted_block: whole vectors (a row's last
+ * block moved back to end at n), with no scalar remainder loop, whose
+ * exps would cost as much as the vectors'. */
+#define EXP_BLOCK 8
+
+/* a[d] for d0 <= d < d0 + lanes, as ssi_exp_shifted says; inlined with
+ * lanes a constant. */
+static inline __attribute__((always_inline)) void
+exp_shifted_block(const double *w, const double *m, int64_t d0, int lanes,
+		  int64_t skip, double *a)
+{
+	#pragma omp simd
+	for (int64_t d = d0; d < d0 + lanes; d++)
+		a[d] = ssi_exp_shifted_at(w, m, d, skip);
+}
+
+/* a[d] = ssi_exp_shifted_at(w, m, d, skip) for 1 <= d < n, a[0] = 0.
+ * Returns 1 where some finite w[d] (d != skip) is at least 700 below
+ * m[d], out of double's safe reach; else 0. The caller clears the flags
+ * this raises. */
 int SSI_KERNEL(ssi_exp_shifted)(const double *w, const double *m, int64_t n,
 				int64_t skip, double *a)
 {
 	int deep = 0;
+	int64_t d0 = 1;
 	a[0] = 0.0;
-	#pragma omp simd
-	for (int64_t d = 1; d < n; d++) {
-		double x = w[d] - m[d], b = x - w[d];
-		double e = (w[d] - (x - b)) + (-m[d] - b);
-		x = d == skip ? -INFINITY : x;
-		e = x > -INFINITY ? e : 0.0;
-		a[d] = ssi_exp(x) * (1.0 + e);
+	if (n - 1 < EXP_BLOCK) {
+		for (; d0 < n; d0++)
+			exp_shifted_block(w, m, d0, 1, skip, a);
+	} else {
+		for (; d0 + EXP_BLOCK <= n; d0 += EXP_BLOCK)
+			exp_shifted_block(w, m, d0, EXP_BLOCK, skip, a);
+		if (d0 < n)
+			exp_shifted_block(w, m, n - EXP_BLOCK, EXP_BLOCK, skip, a);
 	}
 	#pragma omp simd reduction(|:deep)
 	for (int64_t d = 1; d < n; d++)

@@ -374,12 +374,13 @@ EOF
 
 # ---- determinism -------------------------------------------------------------------
 
-# 64 small elements of random potentials and lengths (0 .. 20), and a
-# --max-memory of 200K that cuts them into several chunks.
+# 64 small elements of random potentials (float64, or the type $1 names)
+# and lengths (0 .. 20), and a --max-memory of 200K that cuts them into
+# several chunks.
 many_fixture() {
-	mk in.h5 <<'EOF'
+	mk in.h5 <<EOF
 attr structure string linear-chain
-dataset log_potentials float64 [64, 20, 8, 8] random 7 -3 3
+dataset log_potentials ${1:-float64} [64, 20, 8, 8] random 7 -3 3
 dataset lengths int32 [64] random 8 0 21
 EOF
 }
@@ -473,11 +474,7 @@ EOF
 }
 
 @test "float32 results written in several chunks, with the I/O thread or without, are the float64 results rounded" {
-	mk in.h5 <<'EOF'
-attr structure string linear-chain
-dataset log_potentials float32 [64, 20, 8, 8] random 7 -3 3
-dataset lengths int32 [64] random 8 1 21
-EOF
+	many_fixture float32
 	local c name io
 	for c in marginals entropy "sample -n 3 --seed 11" "partition --grad"; do
 		# shellcheck disable=SC2086

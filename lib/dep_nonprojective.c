@@ -1563,6 +1563,12 @@ static int64_t np_walk_step(const double *cum, int64_t n, int64_t d,
  * head drawn ∝ a, until the tree (at first the root alone) is reached;
  * heads[] keeps each node's last exit, so the path from d is the loop-
  * erased walk, and it joins the tree. in_tree has n entries.
+ * It ends: it is chosen only where the expected number of steps T is at
+ * most the budget, and from any node the expected steps to the root are
+ * Σ_u G[u, v] <= Σ_u G[u, u] = T, so a walk outlives 2kT steps with
+ * probability at most 2^-k. No arc that cum rounds away (one below
+ * 2^-53 of its column) can be a node's only way out, or T would exceed
+ * 2^53.
  */
 static void np_wilson(int64_t n, const double *cum, int32_t *in_tree,
 		      ss_rng *rng, int64_t *heads)

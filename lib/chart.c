@@ -67,6 +67,7 @@
  * backtrace's counts), and a few rows of one step's width.
  */
 #include "internal.h"
+#include "simd.h"
 
 /* Rows of one step's width: candidates, factors, potentials, and the
  * per-cell maxima or sums, values and adjoints (ssi_chart.row). */
@@ -514,11 +515,14 @@ static inline float expf_fast(float x)
 /* The least sum of a float cell that keeps it exact (vecmat_log_f32). */
 #define F32_SUM_LO 0x1p-40
 
-/* Cells per block of the float kernels: a block's shifts and sums stay in
- * registers while the rows stream by. Steps of at least twice as many
- * cells take blocks of twice as many, which share each row's load of
- * u_j and its test. */
-#define F32_LANES 16
+/* log2(e) as a float: exp(d) = 2^(d log2(e)). */
+#define LOG2E_F 1.44269502163f
+
+/* Cells per block of the float kernels: the block's shifts and sums stay
+ * in registers (F32_BLOCK / VF_LANES vectors) while the rows stream by,
+ * and each row's u_j is loaded and tested once per block. */
+#define F32_BLOCK 32
+#define F32_VECTORS (F32_BLOCK / VF_LANES)
 
 static int vecmat_f32(const ssi_chart *c, const ssi_step *st, ssi_semiring sr)
 {
@@ -526,72 +530,141 @@ static int vecmat_f32(const ssi_chart *c, const ssi_step *st, ssi_semiring sr)
 	       st->hi - st->lo > 1 && shape_of(st) == SHAPE_VECMAT;
 }
 
-/* Cells s0 .. s0 + lanes - 1 of a vecmat step over float potentials into
+/* log(y) in double for a positive normal float y: y = 2^k m, m in
+ * [√2/2, √2) by 32-bit integer operations (so that the loop calling it
+ * vectorises under AVX2), then log(m) as ssi_log takes it. */
+static inline double log_of_float(float y)
+{
+	const double ln2_hi = 6.93147180369123816490e-01;
+	const double ln2_lo = 1.90821492927058770002e-10;
+	uint32_t bits, hi;
+	float mf;
+	memcpy(&bits, &y, sizeof bits);
+	hi = bits + (0x3f800000u - 0x3f3504f3u);
+	const double k = (double)((int32_t)(hi >> 23) - 127);
+	hi = (hi & 0x007fffffu) + 0x3f3504f3u;
+	memcpy(&mf, &hi, sizeof mf);
+	const double f = (double)mf - 1.0, s = f / (2.0 + f), z = s * s;
+	const double w = z * z;
+	const double t1 = w * (3.999999999940941908e-01 +
+			       w * (2.222219843214978396e-01 +
+				    w * 1.531383769920937332e-01));
+	const double t2 = z * (6.666666666666735130e-01 +
+			       w * (2.857142874366239149e-01 +
+				    w * (1.818357216161805012e-01 +
+					 w * 1.479819860511658591e-01)));
+	const double hfsq = 0.5 * f * f, r = t2 + t1;
+	return k * ln2_hi - ((hfsq - (s * (hfsq + r) + k * ln2_lo)) - f);
+}
+
+/* Cells s0 .. s0 + nv VF_LANES - 1 of a vecmat step over float
+ * potentials (the first `lanes` of them where masked, nv then 1) into
  * out, NaN where a cell needs its double reduction; returns how many do.
  * u[j - lo] = exp(x_j - X) as floats (see vecmat_log_f32). Inlined with
- * lanes a constant, so that each loop is a few vectors. */
+ * nv and masked constants, so that the block's vectors stay in
+ * registers. */
 static inline __attribute__((always_inline)) int
-vecmat_f32_block(const ssi_chart *c, const ssi_step *st, int64_t s0,
-		 int lanes, const float *u, double X, double *out)
+vecmat_f32_block(const ssi_chart *c, const ssi_step *st, int64_t s0, int nv,
+		 int masked, int lanes, const float *u, double X, double *out)
 {
 	const float *theta = c->theta_f32 + st->part.base + s0;
-	const int64_t rows = st->hi - st->lo;
-	float top[2 * F32_LANES], sum[2 * F32_LANES];
+	const int64_t rows = st->hi - st->lo, per_j = st->part.per_j;
+	const vf_mask first = vf_first(lanes);
+	vf top[F32_VECTORS], sum[F32_VECTORS];
+	float top_f[F32_BLOCK] = {0}, sum_f[F32_BLOCK] = {0};
 	int bad = 0;
-	for (int l = 0; l < lanes; l++) {
-		top[l] = -INFINITY;
-		sum[l] = 0.0f;
-	}
+	for (int v = 0; v < nv; v++)
+		top[v] = vf_set1(-INFINITY);
+	/* T[s] = the column's largest θ */
 	for (int64_t j = st->lo; j < st->hi; j++) {
-		const float *th = theta + j * st->part.per_j;
+		const float *th = theta + j * per_j;
 		if (u[j - st->lo] == 0.0f)
 			continue;
-		#pragma omp simd
-		for (int l = 0; l < lanes; l++)
-			top[l] = th[l] > top[l] ? th[l] : top[l];
+		for (int v = 0; v < nv; v++)
+			top[v] = vf_max(top[v], masked ? vf_load_masked(th, first)
+						       : vf_load(th + v * VF_LANES));
 	}
+	for (int v = 0; v < nv; v++)
+		sum[v] = vf_set1(0.0f);
+	/* sum[s] = Σ_j u_j 2^((θ[j, s] - T[s]) log2(e)) */
 	for (int64_t j = st->lo; j < st->hi; j++) {
-		const float *th = theta + j * st->part.per_j, uj = u[j - st->lo];
+		const float *th = theta + j * per_j, uj = u[j - st->lo];
 		/* The same cells of the block the rows end at (a chain's
 		 * next position: its own page, which the hardware does not
 		 * fetch ahead into), while the exps keep the core busy. */
-		const char *ahead = (const char *)(th + rows * st->part.per_j);
+		const char *ahead = (const char *)(th + 8 * rows * per_j);
 		__builtin_prefetch(ahead);
-		if (lanes * sizeof(float) > 64)
+		if (nv * VF_LANES * sizeof(float) > 64)
 			__builtin_prefetch(ahead + 64);
 		if (uj == 0.0f)
 			continue;
-		#pragma omp simd
-		for (int l = 0; l < lanes; l++)
-			sum[l] = FMAF(uj, expf_fast(th[l] - top[l]), sum[l]);
+		const vf uv = vf_set1(uj);
+		for (int v = 0; v < nv; v++) {
+			const vf x = masked ? vf_load_masked(th, first)
+					    : vf_load(th + v * VF_LANES);
+			const vf t = vf_mul(vf_sub(x, top[v]), vf_set1(LOG2E_F));
+			sum[v] = vf_fma(uv, vf_exp2(t), sum[v]);
+		}
 	}
+	for (int v = 0; v < nv; v++) {
+		vf_store(top_f + v * VF_LANES, top[v]);
+		vf_store(sum_f + v * VF_LANES, sum[v]);
+	}
+	/* A cell is X + T + log(sum): T is kept (in c->factor) for the
+	 * outside, which takes the same exps. */
+	const int cells = masked ? lanes : nv * VF_LANES;
+	double log_sum[F32_BLOCK];
+	#pragma omp simd
+	for (int l = 0; l < F32_BLOCK; l++)
+		log_sum[l] = log_of_float(sum_f[l] >= F32_SUM_LO ? sum_f[l] : 1.0f);
 	#pragma omp simd reduction(+:bad)
-	for (int l = 0; l < lanes; l++) {
-		const double y = (double)sum[l];
-		const int ok = (y >= F32_SUM_LO) & (top[l] != -INFINITY);
-		out[s0 + l] = ok ? X + (double)top[l] + ssi_log(y) : NAN;
-		c->factor[st->out + s0 + l] = (double)top[l];
+	for (int l = 0; l < cells; l++) {
+		const int ok = (sum_f[l] >= F32_SUM_LO) & (top_f[l] != -INFINITY);
+		const double cell = X + (double)top_f[l] + log_sum[l];
+		out[s0 + l] = ok ? cell : NAN;
+		c->factor[st->out + s0 + l] = (double)top_f[l];
 		bad += !ok;
 	}
 	return bad;
 }
 
-static int vecmat_f32_double(const ssi_chart *c, const ssi_step *st,
-			     int64_t s0, const float *u, double X, double *out)
-{
-	return vecmat_f32_block(c, st, s0, 2 * F32_LANES, u, X, out);
-}
-
 static int vecmat_f32_wide(const ssi_chart *c, const ssi_step *st,
 			   int64_t s0, const float *u, double X, double *out)
 {
-	return vecmat_f32_block(c, st, s0, F32_LANES, u, X, out);
+	return vecmat_f32_block(c, st, s0, F32_VECTORS, 0, VF_LANES, u, X, out);
 }
 
-static int vecmat_f32_narrow(const ssi_chart *c, const ssi_step *st,
-			     int64_t s0, const float *u, double X, double *out)
+static int vecmat_f32_one(const ssi_chart *c, const ssi_step *st, int64_t s0,
+			  int lanes, const float *u, double X, double *out)
 {
-	return vecmat_f32_block(c, st, s0, F32_LANES / 4, u, X, out);
+	return vecmat_f32_block(c, st, s0, 1, 1, lanes, u, X, out);
+}
+
+/* exp(d) rounded to float, for d <= 0 (0 below -104, where floats
+ * end): d = k ln 2 + r, |r| <= ln2/2, exp(r) by its Taylor polynomial of
+ * degree 7 (5e-9 relative, under the float's rounding), 2^k put into the
+ * exponent, all in double. */
+static inline float exp_to_float(double d)
+{
+	const double shifter = 0x1.8p52;
+	const double dc = d < -104.0 ? -104.0 : d;
+	double kd = dc * 1.4426950408889634 + shifter, p;
+	uint64_t k, bits;
+	memcpy(&k, &kd, sizeof k);
+	kd -= shifter;
+	const double r = dc - kd * 0.6931471805599453;
+	p = 1.0 / 5040.0;
+	p = p * r + 1.0 / 720.0;
+	p = p * r + 1.0 / 120.0;
+	p = p * r + 1.0 / 24.0;
+	p = p * r + 1.0 / 6.0;
+	p = p * r + 0.5;
+	p = p * r + 1.0;
+	p = p * r + 1.0;
+	memcpy(&bits, &p, sizeof bits);
+	bits += k << 52;
+	memcpy(&p, &bits, sizeof p);
+	return d < -104.0 ? 0.0f : (float)p;
 }
 
 /* The x factors of a vecmat step over float potentials: X = max_j x_j
@@ -599,24 +672,25 @@ static int vecmat_f32_narrow(const ssi_chart *c, const ssi_step *st,
  * some u_j underflows (x_j > -inf, u_j = 0). */
 static int x_factors(ssi_chart *c, const ssi_step *st, double *X)
 {
-	const double *x = c->cell + st->x.base;
-	const int64_t n = st->hi - st->lo;
-	double *xs = c->cand, top = -INFINITY; /* the x_j, contiguous */
+	const int64_t n = st->hi - st->lo, per_j = st->x.per_j;
+	const double *x = c->cell + st->x.base + st->lo * per_j;
+	double top = -INFINITY;
 	float *u = (float *)(c->cand + n);
 	int bad = 0;
-	for (int64_t j = 0; j < n; j++)
-		xs[j] = x[(st->lo + j) * st->x.per_j];
+	if (per_j != 1) { /* the x_j, contiguous */
+		for (int64_t j = 0; j < n; j++)
+			c->cand[j] = x[j * per_j];
+		x = c->cand;
+	}
 	#pragma omp simd reduction(max:top)
 	for (int64_t j = 0; j < n; j++)
-		top = xs[j] > top ? xs[j] : top;
+		top = x[j] > top ? x[j] : top;
 	#pragma omp simd
 	for (int64_t j = 0; j < n; j++)
-		xs[j] = ssi_exp(xs[j] - top);
-	#pragma omp simd
+		u[j] = exp_to_float(x[j] - top);
+	#pragma omp simd reduction(+:bad)
 	for (int64_t j = 0; j < n; j++)
-		u[j] = (float)xs[j];
-	for (int64_t j = 0; j < n; j++)
-		bad |= u[j] == 0.0f && x[(st->lo + j) * st->x.per_j] > -INFINITY;
+		bad += (u[j] == 0.0f) & (x[j] > -INFINITY);
 	*X = top;
 	return bad;
 }
@@ -626,45 +700,39 @@ static int x_factors(ssi_chart *c, const ssi_step *st, double *X)
  * candidates factor as exp(x_j + θ[j, s]) = e^(X + T[s]) u_j E[j, s] with
  * X the largest x_j, u_j = exp(x_j - X) (in double, once per j, rounded
  * to float), T[s] the largest θ[j, s] of its column and E[j, s] =
- * exp(θ[j, s] - T[s]) in floats: one float exp and one fused multiply-add
- * per candidate, no argument formed in double. A cell is
+ * exp(θ[j, s] - T[s]) = 2^((θ[j, s] - T[s]) log2(e)) in floats (vf_exp2;
+ * a rounding of the difference costs its term 2^-24 of its magnitude,
+ * and terms far below 1 matter little): one float exp and one fused
+ * multiply-add per candidate. A cell is
  *   o[s] = X + T[s] + log Σ_j u_j E[j, s]
  * exact to the floats' rounding where its sum is at least F32_SUM_LO (its
  * largest terms are then normal floats); others (candidates whose x and θ
  * are large for different j) are recomputed in double, and so is the
  * whole step where some u_j underflows (an x more than 87 below the
  * largest): a term so dropped could have been the cell's largest.
- * Blocks of 2 F32_LANES cells while they fit, then of F32_LANES (the
- * last moved back to end at count, as next_block places them: a cell's
- * bits do not depend on its block); a step of fewer than F32_LANES / 4
- * cells runs in double.
+ * Blocks of F32_BLOCK cells while they fit, then of one vector, the last
+ * of them masked (lanes are independent: a cell's bits do not depend on
+ * its block).
  */
 static void vecmat_log_f32(ssi_chart *c, ssi_step *st, double *out)
 {
 	const int64_t count = st->count;
 	const float *u = (const float *)(c->cand + (st->hi - st->lo));
 	double X;
-	const int narrow = F32_LANES / 4;
 	int64_t s0 = 0;
-	int bad = 0;
-	bad = x_factors(c, st, &X);
+	int bad = x_factors(c, st, &X);
 	st->factored = 0;
-	if (X == -INFINITY || bad || count < narrow) {
+	if (X == -INFINITY || bad) {
 		for (int64_t s = 0; s < count; s++)
 			out[s] = cell_logsumexp(c, st, s);
 		return;
 	}
-	for (; s0 + 2 * F32_LANES <= count; s0 += 2 * F32_LANES)
-		bad |= vecmat_f32_double(c, st, s0, u, X, out);
-	for (; count >= F32_LANES && s0 + F32_LANES <= count; s0 += F32_LANES)
+	for (; s0 + F32_BLOCK <= count; s0 += F32_BLOCK)
 		bad |= vecmat_f32_wide(c, st, s0, u, X, out);
-	if (s0 < count && count >= F32_LANES)
-		bad |= vecmat_f32_wide(c, st, count - F32_LANES, u, X, out);
-	else
-		for (; count >= narrow && s0 < count; s0 += narrow)
-			bad |= vecmat_f32_narrow(c, st, s0 + narrow > count
-							  ? count - narrow : s0,
-						 u, X, out);
+	for (; s0 < count; s0 += VF_LANES)
+		bad |= vecmat_f32_one(c, st, s0, count - s0 < VF_LANES
+						 ? (int)(count - s0) : VF_LANES,
+				      u, X, out);
 	st->factored = !bad;
 	for (int64_t s = 0; bad && s < count; s++)
 		if (isnan(out[s]))
@@ -722,7 +790,7 @@ static void vecmat_outside_factored(ssi_chart *c, const ssi_step *st,
 		}
 		#pragma omp simd reduction(+:total)
 		for (int64_t s = 0; s < count; s++) {
-			p[s] = r[s] * uj * expf_fast(th[s] - t[s]);
+			p[s] = r[s] * uj * exp2_lane((th[s] - t[s]) * LOG2E_F);
 			total += p[s];
 		}
 		c->adj[ax] += (double)total;

@@ -238,6 +238,20 @@ static int wants_grad(ss_op op, const ss_batch *b)
 	return any && ss_ops[op].has_grad;
 }
 
+/* Whether op scans the values of the batch's elements after computing
+ * (ss_structure.validate_values): for the log inside and outside of a
+ * chart no value steers a memory access, so that a NaN or +inf costs
+ * nothing worse than a wrong result, which the scan then replaces by its
+ * error; and the scan finds the input in cache. */
+static int late_values(ss_op op, const ss_batch *b)
+{
+	const ss_structure *st = b->structure;
+	return st->validate_values && st->chart && !b->elements_q &&
+	       !wants_grad(op, b) &&
+	       (op == SS_OP_PARTITION || op == SS_OP_MARGINALS ||
+		op == SS_OP_ENTROPY);
+}
+
 /* The op's scalar result and its gradients (ss_grad), element i. */
 static int run_grad(ss_op op, const ss_batch *b, int64_t i,
 		    const ss_element *e, const ss_element *q, void *ws,
@@ -433,6 +447,7 @@ static int run_all(int op, const ss_batch *b, const plans *pl,
 	}
 	ws_bytes += views;
 	int first_q = 0, alloc_failed = 0;
+	const int late = op >= 0 && late_values((ss_op)op, b);
 	ss_error first_err = {SS_OK, ""};
 	ss_batch bq = *b;
 	bq.elements = b->elements_q;
@@ -440,7 +455,7 @@ static int run_all(int op, const ss_batch *b, const plans *pl,
 	#pragma omp parallel
 	{
 		void *ws = aligned_alloc(64, ws_bytes);
-		ss_error e_err = {SS_OK, ""};
+		ss_error e_err = {SS_OK, ""}, v_err = {SS_OK, ""};
 		#pragma omp for schedule(dynamic, 1)
 		for (int64_t i = 0; i < b->count; i++) {
 			ss_element copy, copy_q, view, view_q;
@@ -454,15 +469,21 @@ static int run_all(int op, const ss_batch *b, const plans *pl,
 			/* the operations then find them resolved */
 			rc = ssi_resolve(st, e, &view, &rest, &e, &e_err);
 			if (rc == SS_OK)
-				rc = st->validate(e, rest, &e_err);
+				rc = late ? st->validate_shape(e, rest, &e_err)
+					  : st->validate(e, rest, &e_err);
 			if (rc == SS_OK && q) {
 				rc = ssi_resolve(st, q, &view_q, &rest, &q, &e_err);
 				if (rc == SS_OK)
 					rc = validate_q(st, e, q, rest, &e_err);
 				in_q = rc != SS_OK;
 			}
-			if (rc == SS_OK && op >= 0)
+			if (rc == SS_OK && op >= 0) {
 				rc = run_element((ss_op)op, b, i, e, q, rest, &e_err);
+				if (late && st->validate_values(e, &v_err) != SS_OK) {
+					rc = v_err.status;
+					e_err = v_err;
+				}
+			}
 			if (rc != SS_OK) {
 				#pragma omp critical(ss_first_error)
 				if (i < first_bad) {

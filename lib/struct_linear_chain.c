@@ -66,15 +66,20 @@ static int chain_chart(const ss_element *e, ssi_chart *c)
 	return 1;
 }
 
-static int chain_validate(const ss_element *e, void *ws, ss_error *err)
+static int chain_validate_shape(const ss_element *e, void *ws, ss_error *err)
+{
+	(void)ws;
+	return ssi_check_length(ssi_length(e, CHAIN_LENGTHS), e->dim[SS_DIM_N],
+				err) ? SS_EDATA : SS_OK;
+}
+
+/* NaN or +inf in a used entry, in the order of the positions. */
+static int chain_validate_values(const ss_element *e, ss_error *err)
 {
 	const int64_t n = e->dim[SS_DIM_N], t = e->dim[SS_DIM_T], tt = t * t;
 	const int64_t L = ssi_length(e, CHAIN_LENGTHS);
 	const int64_t shape[3] = {n, t, t};
 	const double *theta = e->input[CHAIN_LOG_POTENTIALS].data;
-	(void)ws;
-	if (ssi_check_length(L, n, err))
-		return SS_EDATA;
 	const float *theta_f32 = e->input[CHAIN_LOG_POTENTIALS].data;
 	const int f32 = e->input[CHAIN_LOG_POTENTIALS].dtype == SS_F32;
 	for (int64_t i = 0; i < L; i++) {
@@ -89,6 +94,12 @@ static int chain_validate(const ss_element *e, void *ws, ss_error *err)
 						   shape);
 	}
 	return SS_OK;
+}
+
+static int chain_validate(const ss_element *e, void *ws, ss_error *err)
+{
+	int rc = chain_validate_shape(e, ws, err);
+	return rc ? rc : chain_validate_values(e, err);
 }
 
 int ssi_chain_to_parts(const ss_element *e, int lengths_input,
@@ -211,6 +222,8 @@ const ss_structure ssi_linear_chain = {
 	.decodes = {{"labels", SS_INT, 1, {SS_DIM_N}}},
 	.n_decodes = 1,
 	.validate = chain_validate,
+	.validate_shape = chain_validate_shape,
+	.validate_values = chain_validate_values,
 	.chart_size = ssi_chain_chart_size,
 	.chart = chain_chart,
 	.to_parts = chain_to_parts,

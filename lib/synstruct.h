@@ -343,6 +343,14 @@ struct ss_structure {
 	int n_decodes;
 
 	int (*validate)(const ss_element *e, void *ws, ss_error *err);
+	/* Optional, together: validate split into its checks of lengths,
+	 * shapes and ids (validate_shape) and its scan of the values for
+	 * NaN and +inf (validate_values), for ss_run to scan after an
+	 * operation that no value can misdirect (log Z, marginals or the
+	 * entropy of a chart: late_values in lib/driver.c), while the
+	 * input is still in cache from it. The error is validate's. */
+	int (*validate_shape)(const ss_element *e, void *ws, ss_error *err);
+	int (*validate_values)(const ss_element *e, ss_error *err);
 	void (*lower)(const ss_element *e, void *ws, double *theta,
 		      ss_element *out);
 	const ss_structure *canonical;

@@ -242,8 +242,8 @@ static void check_f32_at(int64_t N, int64_t T, int reps)
 	free(out_f);
 }
 
-/* The float kernels take blocks of 32, 16 and 4 cells (lib/chart.c):
- * t = 4, 20 (a block moved back) and 48 (one of each wide size). */
+/* The float kernels take blocks of 32 cells, then single vectors, the
+ * last masked (lib/chart.c): t = 4, 20 and 48 take each kind. */
 static void check_f32(void)
 {
 	enum { N = 7, T = 4 };

@@ -266,6 +266,8 @@ static void check_interface(const ss_structure *s)
 	      "%s: an encoder without a decode to read", s->name);
 	CHECK(!s->prepare == !s->prepare_bytes,
 	      "%s: only one of prepare and prepare_bytes", s->name);
+	CHECK(!s->validate_shape == !s->validate_values,
+	      "%s: only one of validate_shape and validate_values", s->name);
 	for (ss_op op = 0; op < SS_OP_COUNT; op++) {
 		const char *reason = ss_op_unsupported(s, NULL, op, why, sizeof why);
 		CHECK(!reason || strstr(reason, " supports"),
@@ -795,6 +797,88 @@ static void check_failure(problem_kind kind)
 	run_case_free(&rc);
 }
 
+/* The ops of check_late_values: those that scan values after computing
+ * (lib/driver.c, late_values) and two that scan before. */
+static const ss_op late_ops[] = {SS_OP_PARTITION, SS_OP_MARGINALS,
+				 SS_OP_ENTROPY, SS_OP_ARGMAX, SS_OP_SAMPLE};
+
+/* Runs every late_ops op over rc at 1 and 2 threads: it succeeds where
+ * bad < 0, else fails at element bad with validate's message. */
+static void late_runs(run_case *rc, int bad)
+{
+	ss_error verr = {0};
+	if (bad >= 0)
+		CHECK(rc->s->validate(&rc->e[bad], rc->p[bad].ws, &verr) == SS_EDATA,
+		      "validate passes element %d", bad);
+	for (size_t k = 0; k < SS_ARRAY_LEN(late_ops); k++) {
+		const ss_op op = late_ops[k];
+		unsigned char empty[COUNT];
+		void *out[SS_MAX_OP_ARRAYS] = {0};
+		layout L;
+		layout_init(&L, rc->s, op, rc->e[0].dim);
+		outputs_alloc(&L, rows_of(op), out);
+		for (int threads = 1; threads <= 2; threads++) {
+			ss_batch batch = {.structure = rc->s, .elements = rc->e,
+					  .count = COUNT, .num_samples = rows_of(op),
+					  .seed = SEED, .empty = empty};
+			int64_t failed = -1;
+			ss_error err = {0};
+			int status;
+			for (int a = 0; a < L.count; a++)
+				batch.out[a] = out[a];
+			omp_set_num_threads(threads);
+			status = ss_run(op, &batch, &failed, NULL, &err);
+			if (bad < 0)
+				CHECK(status == SS_OK, "%s, %d threads: %s",
+				      ss_ops[op].name, threads, err.message);
+			else
+				CHECK(status == SS_EDATA && failed == bad &&
+					      !strcmp(err.message, verr.message),
+				      "%s, %d threads: status %d at element %lld, '%s'; want element %d, '%s'",
+				      ss_ops[op].name, threads, status,
+				      (long long)failed, err.message, bad,
+				      verr.message);
+		}
+		outputs_free(&L, out);
+	}
+}
+
+/*
+ * Float potentials of a chain, whose values ss_run scans after log Z,
+ * marginals and the entropy (ss_structure.validate_values): NaN and +inf
+ * in entries no structure uses change nothing; in used ones the run
+ * fails at the lowest such element with validate's message, as for the
+ * ops that scan first.
+ */
+static void check_late_values(void)
+{
+	run_case rc;
+	float *f[COUNT];
+	int64_t tt, n;
+
+	run_case_init(&rc, PK_CHAIN);
+	n = rc.e[0].dim[SS_DIM_N];
+	tt = rc.e[0].dim[SS_DIM_T] * rc.e[0].dim[SS_DIM_T];
+	for (int j = 0; j < COUNT; j++) {
+		f[j] = malloc((size_t)(n * tt) * sizeof **f);
+		for (int64_t k = 0; k < n * tt; k++)
+			f[j][k] = (float)rc.p[j].lp[k];
+		rc.e[j].input[0].data = f[j];
+		rc.e[j].input[0].dtype = SS_F32;
+	}
+	f[2][4 * tt + 1] = NAN;  /* element 2 has length 3 */
+	f[0][tt - 1] = INFINITY; /* position 0 uses row 0 only */
+	late_runs(&rc, -1);
+	f[6][1] = NAN;           /* position 0, row 0 */
+	f[5][tt + 4] = INFINITY; /* position 1 of 2 */
+	late_runs(&rc, 5);
+	f[5][tt + 4] = 0.0f;
+	late_runs(&rc, 6);
+	for (int j = 0; j < COUNT; j++)
+		free(f[j]);
+	run_case_free(&rc);
+}
+
 /* ---- shared parameters ------------------------------------------------------ */
 
 #define SHARED 64
@@ -1006,6 +1090,9 @@ void suite_driver(void)
 		unit_end("driver: %s: ss_run with bad elements 2 and 5 returns SS_EDATA for element 2, naming the dataset (1 and 2 threads)",
 			 problem_kind_names[kind]);
 	}
+	unit_begin();
+	check_late_values();
+	unit_end("driver: linear-chain over floats: NaN and +inf past the length or off row 0 at position 0 change nothing; in used entries partition, marginals, entropy (which scan after computing), argmax and sample fail at the lowest such element with validate's message (1 and 2 threads)");
 	unit_begin();
 	check_shared(0);
 	unit_end("driver: %d hmm elements sharing one emission_logits array normalise it once per chunk (partition, marginals, entropy at 1, 2, 4 threads), the same bytes as direct calls",

@@ -640,33 +640,6 @@ static int vecmat_f32_one(const ssi_chart *c, const ssi_step *st, int64_t s0,
 	return vecmat_f32_block(c, st, s0, 1, 1, lanes, u, X, out);
 }
 
-/* exp(d) rounded to float, for d <= 0 (0 below -104, where floats
- * end): d = k ln 2 + r, |r| <= ln2/2, exp(r) by its Taylor polynomial of
- * degree 7 (5e-9 relative, under the float's rounding), 2^k put into the
- * exponent, all in double. */
-static inline float exp_to_float(double d)
-{
-	const double shifter = 0x1.8p52;
-	const double dc = d < -104.0 ? -104.0 : d;
-	double kd = dc * 1.4426950408889634 + shifter, p;
-	uint64_t k, bits;
-	memcpy(&k, &kd, sizeof k);
-	kd -= shifter;
-	const double r = dc - kd * 0.6931471805599453;
-	p = 1.0 / 5040.0;
-	p = p * r + 1.0 / 720.0;
-	p = p * r + 1.0 / 120.0;
-	p = p * r + 1.0 / 24.0;
-	p = p * r + 1.0 / 6.0;
-	p = p * r + 0.5;
-	p = p * r + 1.0;
-	p = p * r + 1.0;
-	memcpy(&bits, &p, sizeof bits);
-	bits += k << 52;
-	memcpy(&p, &bits, sizeof p);
-	return d < -104.0 ? 0.0f : (float)p;
-}
-
 /* The x factors of a vecmat step over float potentials: X = max_j x_j
  * into *X, u_j = exp(x_j - X) as floats at c->cand + (hi - lo); 1 where
  * some u_j underflows (x_j > -inf, u_j = 0). */
@@ -687,7 +660,7 @@ static int x_factors(ssi_chart *c, const ssi_step *st, double *X)
 		top = x[j] > top ? x[j] : top;
 	#pragma omp simd
 	for (int64_t j = 0; j < n; j++)
-		u[j] = exp_to_float(x[j] - top);
+		u[j] = (float)ssi_exp(x[j] - top);
 	#pragma omp simd reduction(+:bad)
 	for (int64_t j = 0; j < n; j++)
 		bad += (u[j] == 0.0f) & (x[j] > -INFINITY);

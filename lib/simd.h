@@ -3,15 +3,16 @@
  * is compiled once per instruction set (lib/isa.c): 16 lanes under
  * AVX-512, 8 under AVX2 with FMA, 4 in portable C elsewhere (GCC maps
  * those onto SSE2 or NEON where it can). Only what the kernels need:
- * loads of a row's first n lanes, add, subtract, multiply, max, fused
+ * loads of a row's first n lanes, subtract, multiply, max, fused
  * multiply-add, and 2^t.
  *
- *   vf_exp2(t)   2^t for t <= 127 (below -126, and -inf: 2^-126): t
- *                = k + f, k an integer and |f| <= 1/2; 2^f by a
- *                polynomial of degree 5 fitted to the relative error
- *                (at most 9.2e-8 exact, 1.9e-7 evaluated in floats: about
- *                3 ulps), 2^k put into the exponent. Eleven vector
- *                operations under AVX2, nine under AVX-512.
+ *   vf_exp2(t)   2^t for t <= 127 (2^-126 below -126 and at -inf; 0
+ *                in portable C): t = k + f, k an integer, |f| <= 1/2;
+ *                2^f by a polynomial of degree 5 fitted to the relative
+ *                error (at most 9.2e-8 exact, 1.9e-7 evaluated in
+ *                floats: about 3 ulps), 2^k put into the exponent.
+ *                Eleven vector operations under AVX2, nine under
+ *                AVX-512.
  */
 #ifndef SYNSTRUCT_SIMD_H
 #define SYNSTRUCT_SIMD_H
@@ -31,6 +32,14 @@
 #define EXP2_C4 9.671512991e-03f
 #define EXP2_C5 1.326472731e-03f
 #define EXP2_MIN -126.0f
+/* The polynomial in vectors, by Horner's rule (f a variable). */
+#define EXP2_POLY(f)                                                       \
+	vf_fma(vf_fma(vf_fma(vf_fma(vf_fma(vf_set1(EXP2_C5), (f),          \
+					   vf_set1(EXP2_C4)),              \
+				    (f), vf_set1(EXP2_C3)),                \
+			     (f), vf_set1(EXP2_C2)),                       \
+		      (f), vf_set1(EXP2_C1)),                              \
+	       (f), vf_set1(1.0f))
 
 #if defined(__FMA__) || defined(__aarch64__)
 #define VF_FMAF(a, b, c) fmaf((a), (b), (c))
@@ -38,13 +47,13 @@
 #define VF_FMAF(a, b, c) ((a) * (b) + (c))
 #endif
 
-/* vf_exp2 of one float, for loops GCC vectorises itself. */
-static inline float exp2_lane(float t)
+/* vf_exp2 of one float, for loops GCC vectorises itself, but 0 below
+ * -126 (and at -inf): an impossible part's marginal is 0. */
+static inline float exp2_lane(float x)
 {
 	const float shifter = 0x1.8p23f;
-	float kd, f, p;
+	float kd, f, p, t = x > EXP2_MIN ? x : EXP2_MIN;
 	uint32_t k, bits;
-	t = t > EXP2_MIN ? t : EXP2_MIN;
 	kd = t + shifter;
 	memcpy(&k, &kd, sizeof k);
 	f = t - (kd - shifter);
@@ -56,7 +65,7 @@ static inline float exp2_lane(float t)
 	memcpy(&bits, &p, sizeof bits);
 	bits += k << 23;
 	memcpy(&p, &bits, sizeof p);
-	return p;
+	return x < EXP2_MIN ? 0.0f : p;
 }
 
 #if defined(__AVX512F__)
@@ -74,7 +83,6 @@ static inline vf vf_load_masked(const float *p, vf_mask m)
 	return _mm512_maskz_loadu_ps(m, p);
 }
 static inline void vf_store(float *p, vf x) { _mm512_storeu_ps(p, x); }
-static inline vf vf_add(vf a, vf b) { return _mm512_add_ps(a, b); }
 static inline vf vf_sub(vf a, vf b) { return _mm512_sub_ps(a, b); }
 static inline vf vf_mul(vf a, vf b) { return _mm512_mul_ps(a, b); }
 static inline vf vf_max(vf a, vf b) { return _mm512_max_ps(a, b); }
@@ -84,13 +92,8 @@ static inline vf vf_exp2(vf t)
 	t = _mm512_max_ps(t, vf_set1(EXP2_MIN));
 	vf k = _mm512_roundscale_ps(t, _MM_FROUND_TO_NEAREST_INT |
 					   _MM_FROUND_NO_EXC);
-	vf f = _mm512_sub_ps(t, k), p = vf_set1(EXP2_C5);
-	p = vf_fma(p, f, vf_set1(EXP2_C4));
-	p = vf_fma(p, f, vf_set1(EXP2_C3));
-	p = vf_fma(p, f, vf_set1(EXP2_C2));
-	p = vf_fma(p, f, vf_set1(EXP2_C1));
-	p = vf_fma(p, f, vf_set1(1.0f));
-	return _mm512_scalef_ps(p, k);
+	const vf f = _mm512_sub_ps(t, k);
+	return _mm512_scalef_ps(EXP2_POLY(f), k);
 }
 
 #elif defined(__AVX2__) && defined(__FMA__)
@@ -111,7 +114,6 @@ static inline vf vf_load_masked(const float *p, vf_mask m)
 	return _mm256_maskload_ps(p, m);
 }
 static inline void vf_store(float *p, vf x) { _mm256_storeu_ps(p, x); }
-static inline vf vf_add(vf a, vf b) { return _mm256_add_ps(a, b); }
 static inline vf vf_sub(vf a, vf b) { return _mm256_sub_ps(a, b); }
 static inline vf vf_mul(vf a, vf b) { return _mm256_mul_ps(a, b); }
 static inline vf vf_max(vf a, vf b) { return _mm256_max_ps(a, b); }
@@ -123,13 +125,8 @@ static inline vf vf_exp2(vf t)
 	t = _mm256_max_ps(t, vf_set1(EXP2_MIN));
 	vf kd = _mm256_add_ps(t, shifter);
 	__m256i k = _mm256_slli_epi32(_mm256_castps_si256(kd), 23);
-	vf f = _mm256_sub_ps(t, _mm256_sub_ps(kd, shifter));
-	vf p = vf_set1(EXP2_C5);
-	p = vf_fma(p, f, vf_set1(EXP2_C4));
-	p = vf_fma(p, f, vf_set1(EXP2_C3));
-	p = vf_fma(p, f, vf_set1(EXP2_C2));
-	p = vf_fma(p, f, vf_set1(EXP2_C1));
-	p = vf_fma(p, f, vf_set1(1.0f));
+	const vf f = _mm256_sub_ps(t, _mm256_sub_ps(kd, shifter));
+	const vf p = EXP2_POLY(f);
 	return _mm256_castsi256_ps(_mm256_add_epi32(_mm256_castps_si256(p), k));
 }
 
@@ -166,7 +163,6 @@ static inline void vf_store(float *p, vf x) { memcpy(p, x.l, sizeof x.l); }
 	for (int l = 0; l < VF_LANES; l++)          \
 		r.l[l] = (expr);                    \
 	return r
-static inline vf vf_add(vf a, vf b) { VF_MAP(a.l[l] + b.l[l]); }
 static inline vf vf_sub(vf a, vf b) { VF_MAP(a.l[l] - b.l[l]); }
 static inline vf vf_mul(vf a, vf b) { VF_MAP(a.l[l] * b.l[l]); }
 static inline vf vf_max(vf a, vf b) { VF_MAP(a.l[l] > b.l[l] ? a.l[l] : b.l[l]); }

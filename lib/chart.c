@@ -463,60 +463,23 @@ static inline double nonneg(double x)
 
 /*
  * Float kernels for vecmat steps over float potentials (c->theta_f32; SPEC
- * §5 asks 1e-5 of them, double inputs keep the kernels above). A cell
- *   o[s] = M[s] + log Σ_j exp(x_j + θ[j, s] - M[s])
- * with M[s] its largest candidate found in floats (any shift is exact
- * where the sum stays in range), each argument formed in double (θ as
- * read, x_j and M[s] double) and rounded once to float, its exp in floats
- * (16 lanes in 512-bit vectors against 8 in double), and the sum in float.
- * An argument's rounding costs 2^-24 of its magnitude, and the sum's
+ * §5 asks 1e-5 of them, double inputs keep the kernels above): each exp
+ * in floats (lib/simd.h: 16 lanes in 512-bit vectors against 8 in
+ * double) of an argument that is a difference of float potentials, or
+ * formed in double and rounded once; sums in floats, logs and cells in
+ * double. An argument's rounding costs 2^-24 of its magnitude, and the
  * terms that matter have small ones: a cell's relative error stays near
- * 1e-7 of its value. A cell whose float shift was not close (its sum out
- * of [2^-8, 2^40], or no finite candidate found in floats) is recomputed
- * in double, so that any magnitude stays exact.
+ * 1e-7 of its value. A cell whose float sum may have lost a term that
+ * mattered is recomputed in double, so that any magnitude stays exact
+ * (vecmat_log_f32).
  */
 
-/* a b + c, fused where the instruction set has it. */
-#if defined(__FMA__) || defined(__aarch64__)
-#define FMAF(a, b, c) fmaf((a), (b), (c))
-#else
-#define FMAF(a, b, c) ((a) * (b) + (c))
-#endif
-
-/* exp(x) for x <= 88 in floats, branch-free: x = k ln2 + r, |r| <= ln2/2,
- * exp(r) = 1 + r + r² q(r), q of degree 3 fitted to the relative error
- * (at most 1.1e-7 exact, 1.8e-7 evaluated in floats, about 3 ulps: the
- * float kernels are held to 1e-5), 2^k added to the exponent.
- * Arguments below -86.5 (and -inf) give 0: below 3e-38, and every sum
- * this file takes of them holds a term near 1 (or is recomputed). */
-#define EXPF_MIN -86.5f
-static inline float expf_fast(float x)
-{
-	const float log2e = 1.44269504088896341f;
-	const float ln2_hi = 0.693359375f, ln2_lo = -2.12194440e-4f;
-	const float shifter = 0x1.8p23f;
-	float xc = x < EXPF_MIN ? EXPF_MIN : x;
-	float kd = FMAF(xc, log2e, shifter);
-	uint32_t kbits, pbits;
-	memcpy(&kbits, &kd, sizeof kd);
-	kd -= shifter;
-	float r = FMAF(kd, -ln2_lo, FMAF(kd, -ln2_hi, xc));
-	float p = 8.31281e-3f;
-	p = FMAF(p, r, 4.189021e-2f);
-	p = FMAF(p, r, 1.6667111e-1f);
-	p = FMAF(p, r, 4.9999231e-1f);
-	p = FMAF(p, r * r, r) + 1.0f;
-	memcpy(&pbits, &p, sizeof p);
-	pbits += kbits << 23;
-	memcpy(&p, &pbits, sizeof p);
-	return x < EXPF_MIN ? 0.0f : p;
-}
+/* log2(e), and as a float: exp(d) = 2^(d log2(e)). */
+#define LOG2E 1.4426950408889634
+#define LOG2E_F ((float)LOG2E)
 
 /* The least sum of a float cell that keeps it exact (vecmat_log_f32). */
 #define F32_SUM_LO 0x1p-40
-
-/* log2(e) as a float: exp(d) = 2^(d log2(e)). */
-#define LOG2E_F 1.44269502163f
 
 /* Cells per block of the float kernels: the block's shifts and sums stay
  * in registers (F32_BLOCK / VF_LANES vectors) while the rows stream by,
@@ -613,9 +576,9 @@ vecmat_f32_block(const ssi_chart *c, const ssi_step *st, int64_t s0, int nv,
 	/* A cell is X + T + log(sum): T is kept (in c->factor) for the
 	 * outside, which takes the same exps. */
 	const int cells = masked ? lanes : nv * VF_LANES;
-	double log_sum[F32_BLOCK];
+	double log_sum[F32_BLOCK] = {0};
 	#pragma omp simd
-	for (int l = 0; l < F32_BLOCK; l++)
+	for (int l = 0; l < nv * VF_LANES; l++)
 		log_sum[l] = log_of_float(sum_f[l] >= F32_SUM_LO ? sum_f[l] : 1.0f);
 	#pragma omp simd reduction(+:bad)
 	for (int l = 0; l < cells; l++) {
@@ -801,7 +764,7 @@ static double vecmat_outside_f32(ssi_chart *c, const ssi_step *st,
 		#pragma omp simd
 		for (int64_t s = 0; s < count; s++) {
 			const double x = (double)th[s] + (xj - o[s]);
-			p[s] = g[s] * (double)expf_fast((float)x);
+			p[s] = g[s] * (double)exp2_lane((float)(x * LOG2E));
 		}
 		c->adj[ax] += sum_rows8(p, width);
 		if (mu) {

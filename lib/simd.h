@@ -136,7 +136,6 @@ static inline vf vf_exp2(vf t)
 typedef struct vf { float l[VF_LANES]; } vf;
 typedef int vf_mask; /* the number of lanes */
 
-
 static inline vf vf_set1(float x)
 {
 	vf r;

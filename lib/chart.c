@@ -477,6 +477,7 @@ static inline double nonneg(double x)
 /* log2(e), and as a float: exp(d) = 2^(d log2(e)). */
 #define LOG2E 1.4426950408889634
 #define LOG2E_F ((float)LOG2E)
+#define LN2 0.69314718055994531
 
 /* The least sum of a float cell that keeps it exact (vecmat_log_f32). */
 #define F32_SUM_LO 0x1p-40
@@ -493,88 +494,115 @@ static int vecmat_f32(const ssi_chart *c, const ssi_step *st, ssi_semiring sr)
 	       st->hi - st->lo > 1 && shape_of(st) == SHAPE_VECMAT;
 }
 
-/* log(y) in double for a positive normal float y: y = 2^k m, m in
- * [√2/2, √2) by 32-bit integer operations (so that the loop calling it
- * vectorises under AVX2), then log(m) as ssi_log takes it. */
+/* log(y) for a positive normal float y: y = 2^k m with m in [√2/2, √2)
+ * by 32-bit integer operations, log(m) = 2 atanh(s), s = (m - 1) / (m +
+ * 1), in floats to the s^7 term (|s| < 0.172: the series errs by 3e-8,
+ * the floats by about as much), k ln(2) in double; a loop calling it
+ * vectorises, 16 lanes to a 512-bit vector. */
 static inline double log_of_float(float y)
 {
-	const double ln2_hi = 6.93147180369123816490e-01;
-	const double ln2_lo = 1.90821492927058770002e-10;
 	uint32_t bits, hi;
-	float mf;
+	float m;
 	memcpy(&bits, &y, sizeof bits);
 	hi = bits + (0x3f800000u - 0x3f3504f3u);
-	const double k = (double)((int32_t)(hi >> 23) - 127);
+	const int32_t k = (int32_t)(hi >> 23) - 127;
 	hi = (hi & 0x007fffffu) + 0x3f3504f3u;
-	memcpy(&mf, &hi, sizeof mf);
-	const double f = (double)mf - 1.0, s = f / (2.0 + f), z = s * s;
-	const double w = z * z;
-	const double t1 = w * (3.999999999940941908e-01 +
-			       w * (2.222219843214978396e-01 +
-				    w * 1.531383769920937332e-01));
-	const double t2 = z * (6.666666666666735130e-01 +
-			       w * (2.857142874366239149e-01 +
-				    w * (1.818357216161805012e-01 +
-					 w * 1.479819860511658591e-01)));
-	const double hfsq = 0.5 * f * f, r = t2 + t1;
-	return k * ln2_hi - ((hfsq - (s * (hfsq + r) + k * ln2_lo)) - f);
+	memcpy(&m, &hi, sizeof m);
+	const float f = m - 1.0f, s = f / (2.0f + f), z = s * s;
+	const float log_m = 2.0f * s + s * z * (2.0f / 3.0f + z * (2.0f / 5.0f +
+						       z * (2.0f / 7.0f)));
+	return (double)k * LN2 + (double)log_m;
 }
 
 /* Cells s0 .. s0 + nv VF_LANES - 1 of a vecmat step over float
  * potentials (the first `lanes` of them where masked, nv then 1) into
  * out, NaN where a cell needs its double reduction; returns how many do.
- * u[j - lo] = exp(x_j - X) as floats (see vecmat_log_f32). Inlined with
- * nv and masked constants, so that the block's vectors stay in
- * registers. */
+ * u[j - lo] = exp(x_j - X) as floats (see vecmat_log_f32); rows whose u_j
+ * is 0 are passed over where skip. Inlined with nv, masked and skip
+ * constants, so that the block's vectors stay in registers. */
 static inline __attribute__((always_inline)) int
 vecmat_f32_block(const ssi_chart *c, const ssi_step *st, int64_t s0, int nv,
-		 int masked, int lanes, const float *u, double X, double *out)
+		 int masked, int lanes, int skip, const float *u, double X,
+		 double *out)
 {
 	const float *theta = c->theta_f32 + st->part.base + s0;
 	const int64_t rows = st->hi - st->lo, per_j = st->part.per_j;
 	const vf_mask first = vf_first(lanes);
-	vf top[F32_VECTORS], sum[F32_VECTORS];
-	float top_f[F32_BLOCK] = {0}, sum_f[F32_BLOCK] = {0};
+	const vf log2e = vf_set1(LOG2E_F);
+	vf top[4][F32_VECTORS], seen[F32_VECTORS];
+	vf shift[F32_VECTORS], sum[F32_VECTORS];
+	float top_f[F32_BLOCK] = {0}, lo_f[F32_BLOCK] = {0};
+	float sum_f[F32_BLOCK] = {0}, seen_f[F32_BLOCK] = {0};
+	int64_t j = st->lo;
 	int bad = 0;
-	for (int v = 0; v < nv; v++)
-		top[v] = vf_set1(-INFINITY);
-	/* T[s] = the column's largest θ */
-	for (int64_t j = st->lo; j < st->hi; j++) {
-		const float *th = theta + j * per_j;
-		if (u[j - st->lo] == 0.0f)
-			continue;
-		for (int v = 0; v < nv; v++)
-			top[v] = vf_max(top[v], masked ? vf_load_masked(th, first)
-						       : vf_load(th + v * VF_LANES));
+#define ROW(j, v) (masked ? vf_load_masked(theta + (j) * per_j, first) \
+			  : vf_load(theta + (j) * per_j + (v) * VF_LANES))
+	for (int v = 0; v < nv; v++) {
+		for (int a = 0; a < 4; a++)
+			top[a][v] = vf_set1(-INFINITY);
+		seen[v] = vf_set1(0.0f);
 	}
-	for (int v = 0; v < nv; v++)
+	/* T[s] = the column's largest θ, four rows at a time, each into its
+	 * own maxima (so that their latency does not bound the pass); and,
+	 * unless vf_exp2 carries them into the sums itself, the column's
+	 * sum, below +inf only where no θ is NaN or +inf. */
+	for (; !skip && j + 4 <= st->hi; j += 4)
+		for (int v = 0; v < nv; v++) {
+			const vf r0 = ROW(j, v), r1 = ROW(j + 1, v);
+			const vf r2 = ROW(j + 2, v), r3 = ROW(j + 3, v);
+			top[0][v] = vf_max(top[0][v], r0);
+			top[1][v] = vf_max(top[1][v], r1);
+			top[2][v] = vf_max(top[2][v], r2);
+			top[3][v] = vf_max(top[3][v], r3);
+			if (!VF_EXP2_KEEPS_NAN)
+				seen[v] = vf_add(seen[v],
+						 vf_add(vf_add(r0, r1),
+							vf_add(r2, r3)));
+		}
+	for (; j < st->hi; j++)
+		if (!skip || u[j - st->lo] != 0.0f)
+			for (int v = 0; v < nv; v++) {
+				const vf r = ROW(j, v);
+				top[0][v] = vf_max(top[0][v], r);
+				if (!VF_EXP2_KEEPS_NAN)
+					seen[v] = vf_add(seen[v], r);
+			}
+	/* T log2(e) = TL + lo exactly (TL its float, lo the rest), so that
+	 * 2^(θ log2(e) - TL), one fused multiply-add from θ, is exp(θ - T)
+	 * 2^lo, and lo, a column's constant, goes into the cell's log. */
+	for (int v = 0; v < nv; v++) {
+		const vf t = vf_max(vf_max(top[0][v], top[1][v]),
+				    vf_max(top[2][v], top[3][v]));
+		const vf tl = vf_mul(t, log2e);
+		vf_store(top_f + v * VF_LANES, t);
+		vf_store(lo_f + v * VF_LANES, vf_fma(t, log2e, vf_sub(vf_set1(0.0f), tl)));
+		shift[v] = vf_sub(vf_set1(0.0f), tl);
 		sum[v] = vf_set1(0.0f);
-	/* sum[s] = Σ_j u_j 2^((θ[j, s] - T[s]) log2(e)) */
-	for (int64_t j = st->lo; j < st->hi; j++) {
-		const float *th = theta + j * per_j, uj = u[j - st->lo];
+	}
+	/* sum[s] = Σ_j u_j 2^(θ[j, s] log2(e) - TL[s]) */
+	for (j = st->lo; j < st->hi; j++) {
+		const float uj = u[j - st->lo];
 		/* The same cells of the block the rows end at (a chain's
 		 * next position: its own page, which the hardware does not
 		 * fetch ahead into), while the exps keep the core busy. */
-		const char *ahead = (const char *)(th + 8 * rows * per_j);
+		const char *ahead = (const char *)(theta + (j + 8 * rows) * per_j);
 		__builtin_prefetch(ahead);
 		if (nv * VF_LANES * sizeof(float) > 64)
 			__builtin_prefetch(ahead + 64);
-		if (uj == 0.0f)
+		if (skip && uj == 0.0f)
 			continue;
 		const vf uv = vf_set1(uj);
-		for (int v = 0; v < nv; v++) {
-			const vf x = masked ? vf_load_masked(th, first)
-					    : vf_load(th + v * VF_LANES);
-			const vf t = vf_mul(vf_sub(x, top[v]), vf_set1(LOG2E_F));
-			sum[v] = vf_fma(uv, vf_exp2(t), sum[v]);
-		}
+		for (int v = 0; v < nv; v++)
+			sum[v] = vf_fma(uv, vf_exp2(vf_fma(ROW(j, v), log2e, shift[v])),
+					sum[v]);
 	}
+#undef ROW
 	for (int v = 0; v < nv; v++) {
-		vf_store(top_f + v * VF_LANES, top[v]);
 		vf_store(sum_f + v * VF_LANES, sum[v]);
+		vf_store(seen_f + v * VF_LANES, seen[v]);
 	}
-	/* A cell is X + T + log(sum): T is kept (in c->factor) for the
-	 * outside, which takes the same exps. */
+	/* A cell is X + T + log(sum) - lo ln(2): T is kept (in c->factor)
+	 * for the outside, which takes the same exps. */
 	const int cells = masked ? lanes : nv * VF_LANES;
 	double log_sum[F32_BLOCK] = {0};
 	#pragma omp simd
@@ -582,8 +610,10 @@ vecmat_f32_block(const ssi_chart *c, const ssi_step *st, int64_t s0, int nv,
 		log_sum[l] = log_of_float(sum_f[l] >= F32_SUM_LO ? sum_f[l] : 1.0f);
 	#pragma omp simd reduction(+:bad)
 	for (int l = 0; l < cells; l++) {
-		const int ok = (sum_f[l] >= F32_SUM_LO) & (top_f[l] != -INFINITY);
-		const double cell = X + (double)top_f[l] + log_sum[l];
+		const int ok = (sum_f[l] >= F32_SUM_LO) & (sum_f[l] < INFINITY) &
+			       (top_f[l] != -INFINITY) & (seen_f[l] < INFINITY);
+		const double cell = X + (double)top_f[l] + log_sum[l] -
+				    (double)lo_f[l] * LN2;
 		out[s0 + l] = ok ? cell : NAN;
 		c->factor[st->out + s0 + l] = (double)top_f[l];
 		bad += !ok;
@@ -594,25 +624,43 @@ vecmat_f32_block(const ssi_chart *c, const ssi_step *st, int64_t s0, int nv,
 static int vecmat_f32_wide(const ssi_chart *c, const ssi_step *st,
 			   int64_t s0, const float *u, double X, double *out)
 {
-	return vecmat_f32_block(c, st, s0, F32_VECTORS, 0, VF_LANES, u, X, out);
+	return vecmat_f32_block(c, st, s0, F32_VECTORS, 0, VF_LANES, 0, u, X,
+				out);
 }
 
 static int vecmat_f32_one(const ssi_chart *c, const ssi_step *st, int64_t s0,
 			  int lanes, const float *u, double X, double *out)
 {
-	return vecmat_f32_block(c, st, s0, 1, 1, lanes, u, X, out);
+	return vecmat_f32_block(c, st, s0, 1, 1, lanes, 0, u, X, out);
+}
+
+/* The same where some u_j are 0. */
+static int vecmat_f32_wide_skip(const ssi_chart *c, const ssi_step *st,
+				int64_t s0, const float *u, double X,
+				double *out)
+{
+	return vecmat_f32_block(c, st, s0, F32_VECTORS, 0, VF_LANES, 1, u, X,
+				out);
+}
+
+static int vecmat_f32_one_skip(const ssi_chart *c, const ssi_step *st,
+			       int64_t s0, int lanes, const float *u, double X,
+			       double *out)
+{
+	return vecmat_f32_block(c, st, s0, 1, 1, lanes, 1, u, X, out);
 }
 
 /* The x factors of a vecmat step over float potentials: X = max_j x_j
- * into *X, u_j = exp(x_j - X) as floats at c->cand + (hi - lo); 1 where
- * some u_j underflows (x_j > -inf, u_j = 0). */
-static int x_factors(ssi_chart *c, const ssi_step *st, double *X)
+ * into *X, u_j = exp(x_j - X) as floats at c->cand + (hi - lo), and
+ * whether some u_j is 0 into *zero; returns 1 where some u_j underflows
+ * (x_j > -inf, u_j = 0). */
+static int x_factors(ssi_chart *c, const ssi_step *st, double *X, int *zero)
 {
 	const int64_t n = st->hi - st->lo, per_j = st->x.per_j;
 	const double *x = c->cell + st->x.base + st->lo * per_j;
 	double top = -INFINITY;
 	float *u = (float *)(c->cand + n);
-	int bad = 0;
+	int bad = 0, zeros = 0;
 	if (per_j != 1) { /* the x_j, contiguous */
 		for (int64_t j = 0; j < n; j++)
 			c->cand[j] = x[j * per_j];
@@ -623,11 +671,14 @@ static int x_factors(ssi_chart *c, const ssi_step *st, double *X)
 		top = x[j] > top ? x[j] : top;
 	#pragma omp simd
 	for (int64_t j = 0; j < n; j++)
-		u[j] = (float)ssi_exp(x[j] - top);
-	#pragma omp simd reduction(+:bad)
-	for (int64_t j = 0; j < n; j++)
+		u[j] = exp_to_float(x[j] - top);
+	#pragma omp simd reduction(+:bad, zeros)
+	for (int64_t j = 0; j < n; j++) {
 		bad += (u[j] == 0.0f) & (x[j] > -INFINITY);
+		zeros += u[j] == 0.0f;
+	}
 	*X = top;
+	*zero = zeros > 0;
 	return bad;
 }
 
@@ -656,20 +707,29 @@ static void vecmat_log_f32(ssi_chart *c, ssi_step *st, double *out)
 	const float *u = (const float *)(c->cand + (st->hi - st->lo));
 	double X;
 	int64_t s0 = 0;
-	int bad = x_factors(c, st, &X);
+	int zero, bad = x_factors(c, st, &X, &zero);
 	st->factored = 0;
+	/* Rows passed over, and cells recomputed, go unchecked. */
+	if (zero)
+		c->values_checked = 0;
 	if (X == -INFINITY || bad) {
+		c->values_checked = 0;
 		for (int64_t s = 0; s < count; s++)
 			out[s] = cell_logsumexp(c, st, s);
 		return;
 	}
 	for (; s0 + F32_BLOCK <= count; s0 += F32_BLOCK)
-		bad |= vecmat_f32_wide(c, st, s0, u, X, out);
-	for (; s0 < count; s0 += VF_LANES)
-		bad |= vecmat_f32_one(c, st, s0, count - s0 < VF_LANES
-						 ? (int)(count - s0) : VF_LANES,
-				      u, X, out);
+		bad |= zero ? vecmat_f32_wide_skip(c, st, s0, u, X, out)
+			    : vecmat_f32_wide(c, st, s0, u, X, out);
+	for (; s0 < count; s0 += VF_LANES) {
+		const int lanes = count - s0 < VF_LANES ? (int)(count - s0)
+							: VF_LANES;
+		bad |= zero ? vecmat_f32_one_skip(c, st, s0, lanes, u, X, out)
+			    : vecmat_f32_one(c, st, s0, lanes, u, X, out);
+	}
 	st->factored = !bad;
+	if (bad)
+		c->values_checked = 0;
 	for (int64_t s = 0; bad && s < count; s++)
 		if (isnan(out[s]))
 			out[s] = cell_logsumexp(c, st, s);
@@ -706,7 +766,8 @@ static void vecmat_outside_factored(ssi_chart *c, const ssi_step *st,
 	float *r = (float *)c->row[ROW_M], *t = (float *)c->row[ROW_V];
 	float *p = (float *)c->row[ROW_F];
 	double X;
-	x_factors(c, st, &X);
+	int zero;
+	x_factors(c, st, &X, &zero);
 	for (int64_t s = 0; s < count; s++) {
 		r[s] = (float)(g[s] * ssi_exp(X + top[s] - o[s]));
 		t[s] = (float)top[s];
@@ -902,10 +963,12 @@ static double normalise(ssi_step *st, double *out)
 	#pragma omp simd reduction(max:m)
 	for (int64_t s = 0; s < st->count; s++)
 		m = out[s] > m ? out[s] : m;
-	st->shift = m == -INFINITY ? 0.0 : m;
+	const double shift = m == -INFINITY ? 0.0 : m;
+	#pragma omp simd
 	for (int64_t s = 0; s < st->count; s++)
-		out[s] -= st->shift;
-	return st->shift;
+		out[s] -= shift;
+	st->shift = shift;
+	return shift;
 }
 
 /* Fills step st's cells; returns the shift they were normalised by. A
@@ -929,14 +992,22 @@ static double step_inside(ssi_chart *c, ssi_step *st, ssi_semiring sr)
 			memcpy(c->factor + st->out, f,
 			       (size_t)st->count * sizeof *f);
 		}
+		/* a NaN or +inf potential makes its cell NaN or +inf */
+		for (int64_t s = 0; s < st->count; s++)
+			if (!(out[s] < INFINITY))
+				c->values_checked = 0;
 	} else if (vecmat_f32(c, st, sr)) {
 		vecmat_log_f32(c, st, out);
-	} else if (sr == SSI_LOG && c->factors) {
-		inside_factors(c, st, out);
-	} else if (sr == SSI_MAX) {
-		inside_max(c, st, out);
 	} else {
-		inside_log(c, st, out);
+		/* The double kernels do not look at the values. */
+		if (st->part.base >= 0)
+			c->values_checked = 0;
+		if (sr == SSI_LOG && c->factors)
+			inside_factors(c, st, out);
+		else if (sr == SSI_MAX)
+			inside_max(c, st, out);
+		else
+			inside_log(c, st, out);
 	}
 	return st->normalised ? normalise(st, out) : 0.0;
 }
@@ -944,10 +1015,17 @@ static double step_inside(ssi_chart *c, ssi_step *st, ssi_semiring sr)
 double SSI_KERNEL(ssi_chart_inside)(ssi_chart *c, ssi_semiring sr)
 {
 	double offset = c->offset;
+	/* The float kernels' exps of far-off candidates are subnormal
+	 * (vf_exp2): flushed, they cost nothing, and they weigh less than
+	 * 2^-126 against a sum of at least F32_SUM_LO. */
+	const unsigned csr = c->theta_f32 ? vf_flush_begin() : 0;
+	c->values_checked = c->theta_f32 != NULL;
 	if (sr == SSI_LOG && c->factors)
 		factor_range(c);
 	for (int64_t k = 0; k < c->n_steps; k++)
 		offset += step_inside(c, &c->step[k], sr);
+	if (c->theta_f32)
+		vf_flush_end(csr);
 	return c->cell[c->root] + offset;
 }
 

@@ -242,7 +242,9 @@ static int wants_grad(ss_op op, const ss_batch *b)
  * (ss_structure.validate_values): for the log inside and outside of a
  * chart no value steers a memory access, so that a NaN or +inf costs
  * nothing worse than a wrong result, which the scan then replaces by its
- * error; and the scan finds the input in cache. */
+ * error; and the scan finds the input in cache. The float kernels see
+ * the values as they go, and where they saw no NaN or +inf there is no
+ * scan (ss_element.values_checked). */
 static int late_values(ss_op op, const ss_batch *b)
 {
 	const ss_structure *st = b->structure;
@@ -478,8 +480,18 @@ static int run_all(int op, const ss_batch *b, const plans *pl,
 				in_q = rc != SS_OK;
 			}
 			if (rc == SS_OK && op >= 0) {
-				rc = run_element((ss_op)op, b, i, e, q, rest, &e_err);
-				if (late && st->validate_values(e, &v_err) != SS_OK) {
+				/* a late scan has nothing to find where the
+				 * op's kernels saw every value */
+				int checked = 0;
+				ss_element seen;
+				if (late) {
+					seen = *e;
+					seen.values_checked = &checked;
+				}
+				rc = run_element((ss_op)op, b, i, late ? &seen : e,
+						 q, rest, &e_err);
+				if (late && !checked &&
+				    st->validate_values(e, &v_err) != SS_OK) {
 					rc = v_err.status;
 					e_err = v_err;
 				}

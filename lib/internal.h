@@ -184,6 +184,10 @@ typedef struct ssi_chart {
 	int32_t *active;
 	int zero_parts; /* the outside zeroes each step's parts first
 			 * (ssi_chart_zero_uncovered) */
+	int values_checked; /* after a log inside over float potentials: 1
+			     * where every potential its steps read was
+			     * finite or -inf (the float kernels see it as
+			     * they go), else 0 */
 } ssi_chart;
 
 /* How a backtrace picks a cell's candidate. */

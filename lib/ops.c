@@ -226,11 +226,21 @@ static int lower(const ss_structure *s, const ss_element *e, const ops_ws *w,
 
 /* ---- operations on a canonical problem ------------------------------------- */
 
+/* The log inside of p's chart, saying to p's element whether it saw
+ * every potential finite or -inf (ss_element.values_checked). */
+static double canon_inside(canon *p)
+{
+	const double logz = ssi_chart_inside(&p->chart, SSI_LOG);
+	if (p->c.values_checked)
+		*p->c.values_checked = p->chart.values_checked;
+	return logz;
+}
+
 static int canon_log_partition(canon *p, double *logz, ss_error *err)
 {
 	if (!p->has_chart)
 		return p->k->log_partition(&p->c, p->special, logz, err);
-	*logz = ssi_chart_inside(&p->chart, SSI_LOG);
+	*logz = canon_inside(p);
 	return SS_OK;
 }
 
@@ -241,7 +251,7 @@ static int canon_marginals(canon *p, double *mu, double *logz, ss_error *err)
 		memset(mu, 0, (size_t)p->parts * sizeof *mu);
 		return p->k->marginals(&p->c, p->special, mu, logz, err);
 	}
-	*logz = ssi_chart_inside(&p->chart, SSI_LOG);
+	*logz = canon_inside(p);
 	if (*logz == -INFINITY || !ssi_chart_zero_uncovered(&p->chart, mu, p->parts))
 		memset(mu, 0, (size_t)p->parts * sizeof *mu);
 	if (*logz > -INFINITY)
@@ -255,7 +265,7 @@ static int canon_entropy(canon *p, double *entropy, ss_error *err)
 	double logz;
 	if (!p->has_chart)
 		return p->k->entropy(&p->c, p->special, entropy, err);
-	logz = ssi_chart_inside(&p->chart, SSI_LOG);
+	logz = canon_inside(p);
 	*entropy = logz == -INFINITY ? NAN : ssi_chart_outside(&p->chart, NULL, 1);
 	return SS_OK;
 }

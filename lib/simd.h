@@ -6,13 +6,23 @@
  * loads of a row's first n lanes, subtract, multiply, max, fused
  * multiply-add, and 2^t.
  *
- *   vf_exp2(t)   2^t for t <= 127 (2^-126 below -126 and at -inf; 0
- *                in portable C): t = k + f, k an integer, |f| <= 1/2;
- *                2^f by a polynomial of degree 5 fitted to the relative
- *                error (at most 9.2e-8 exact, 1.9e-7 evaluated in
- *                floats: about 3 ulps), 2^k put into the exponent.
- *                Eleven vector operations under AVX2, nine under
- *                AVX-512.
+ *   vf_exp2(t)   2^t for t <= 127: t = k + f, k an integer, 2^f by a
+ *                polynomial of degree 5 fitted to the relative error (at
+ *                most 1.9e-7 evaluated in floats: about 3 ulps), 2^k put
+ *                into the exponent. 0 at -inf, NaN at NaN.
+ *                  AVX-512: k = floor(t), f by vreduceps, 2^k by
+ *                vscalefps (seven vector operations); subnormal or 0
+ *                below -126.
+ *                  AVX2: k = round(t) by the shifter, |f| <= 1/2 (eleven
+ *                operations); 2^-126 below -126.
+ *                  Portable C: as AVX2, but 0 below -126.
+ *                Subnormals cost a hundred cycles each unless flushed:
+ *                see vf_flush_begin.
+ *
+ *   vf_flush_begin()  flush subnormal results and operands to zero (x86's
+ *   vf_flush_end(s)   MXCSR FTZ and DAZ) until vf_flush_end(s); nothing
+ *                     elsewhere. Per thread, so results stay the same
+ *                     whatever the thread count.
  */
 #ifndef SYNSTRUCT_SIMD_H
 #define SYNSTRUCT_SIMD_H
@@ -24,22 +34,33 @@
 #if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
 #include <immintrin.h>
 #endif
+#if defined(__x86_64__) || defined(__i386__)
+#include <xmmintrin.h>
+#endif
 
-/* The polynomial of vf_exp2: 2^f ≈ 1 + f (c1 + f (c2 + ... f c5)). */
+/* The polynomials of vf_exp2, each fitted by Lawson's iteration to the
+ * relative error: 2^f ≈ 1 + f (c1 + f (c2 + ... f c5)) for |f| <= 1/2
+ * (9.2e-8 exact, 1.9e-7 evaluated in floats), and 2^f ≈ d0 + f (d1 + ...
+ * f d5) for 0 <= f < 1 (7.5e-8 and 1.7e-7). */
 #define EXP2_C1 6.931470037e-01f
 #define EXP2_C2 2.402224243e-01f
 #define EXP2_C3 5.550733581e-02f
 #define EXP2_C4 9.671512991e-03f
 #define EXP2_C5 1.326472731e-03f
+#define EXP2_D0 9.999999404e-01f
+#define EXP2_D1 6.931530833e-01f
+#define EXP2_D2 2.401536107e-01f
+#define EXP2_D3 5.582631752e-02f
+#define EXP2_D4 8.989340626e-03f
+#define EXP2_D5 1.877576695e-03f
 #define EXP2_MIN -126.0f
-/* The polynomial in vectors, by Horner's rule (f a variable). */
-#define EXP2_POLY(f)                                                       \
-	vf_fma(vf_fma(vf_fma(vf_fma(vf_fma(vf_set1(EXP2_C5), (f),          \
-					   vf_set1(EXP2_C4)),              \
-				    (f), vf_set1(EXP2_C3)),                \
-			     (f), vf_set1(EXP2_C2)),                       \
-		      (f), vf_set1(EXP2_C1)),                              \
-	       (f), vf_set1(1.0f))
+/* A polynomial of degree 5 in vectors, by Horner's rule (f a variable). */
+#define EXP2_HORNER(f, c0, c1, c2, c3, c4, c5)                            \
+	vf_fma(vf_fma(vf_fma(vf_fma(vf_fma(vf_set1(c5), (f), vf_set1(c4)), \
+				    (f), vf_set1(c3)),                     \
+			     (f), vf_set1(c2)),                            \
+		      (f), vf_set1(c1)),                                   \
+	       (f), vf_set1(c0))
 
 #if defined(__FMA__) || defined(__aarch64__)
 #define VF_FMAF(a, b, c) fmaf((a), (b), (c))
@@ -47,17 +68,12 @@
 #define VF_FMAF(a, b, c) ((a) * (b) + (c))
 #endif
 
-/* vf_exp2 of one float, for loops GCC vectorises itself, but 0 below
- * -126 (and at -inf): an impossible part's marginal is 0. */
-static inline float exp2_lane(float x)
+/* 2^(k + f) for an integer -126 <= k <= 127 and |f| <= 1/2, k put into
+ * the exponent by integer operations (a loop calling it vectorises). */
+static inline float exp2_split(float f, uint32_t k)
 {
-	const float shifter = 0x1.8p23f;
-	float kd, f, p, t = x > EXP2_MIN ? x : EXP2_MIN;
-	uint32_t k, bits;
-	kd = t + shifter;
-	memcpy(&k, &kd, sizeof k);
-	f = t - (kd - shifter);
-	p = VF_FMAF(EXP2_C5, f, EXP2_C4);
+	uint32_t bits;
+	float p = VF_FMAF(EXP2_C5, f, EXP2_C4);
 	p = VF_FMAF(p, f, EXP2_C3);
 	p = VF_FMAF(p, f, EXP2_C2);
 	p = VF_FMAF(p, f, EXP2_C1);
@@ -65,12 +81,55 @@ static inline float exp2_lane(float x)
 	memcpy(&bits, &p, sizeof bits);
 	bits += k << 23;
 	memcpy(&p, &bits, sizeof p);
+	return p;
+}
+
+/* vf_exp2 of one float, for loops GCC vectorises itself, but 0 below
+ * -126 (and at -inf): an impossible part's marginal is 0. */
+static inline float exp2_lane(float x)
+{
+	const float shifter = 0x1.8p23f;
+	float kd, t = x > EXP2_MIN ? x : EXP2_MIN;
+	uint32_t k;
+	kd = t + shifter;
+	memcpy(&k, &kd, sizeof k);
+	const float p = exp2_split(t - (kd - shifter), k);
 	return x < EXP2_MIN ? 0.0f : p;
 }
+
+/* exp(d) as a float for d <= 0 (a double), 0 below 2^-126: d log2(e) =
+ * k + f in double, so that the float's error is the polynomial's
+ * whatever the magnitude of d. */
+static inline float exp_to_float(double d)
+{
+	const double shifter = 0x1.8p52;
+	const double a = d * 1.4426950408889634;
+	const double t = a > (double)EXP2_MIN ? a : (double)EXP2_MIN;
+	const double k = (t + shifter) - shifter;
+	const float p = exp2_split((float)(t - k), (uint32_t)(int32_t)k);
+	return a < (double)EXP2_MIN ? 0.0f : p;
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+static inline unsigned vf_flush_begin(void)
+{
+	const unsigned csr = _mm_getcsr();
+	_mm_setcsr(csr | 0x8040u); /* FTZ | DAZ */
+	return csr;
+}
+static inline void vf_flush_end(unsigned csr) { _mm_setcsr(csr); }
+#else
+static inline unsigned vf_flush_begin(void) { return 0; }
+static inline void vf_flush_end(unsigned csr) { (void)csr; }
+#endif
 
 #if defined(__AVX512F__)
 
 #define VF_LANES 16
+/* vf_exp2 is NaN at a NaN of any payload, +inf at +inf (elsewhere an
+ * integer add into the exponent can turn a NaN's payload into a finite
+ * value). */
+#define VF_EXP2_KEEPS_NAN 1
 typedef __m512 vf;
 typedef __mmask16 vf_mask;
 
@@ -83,22 +142,26 @@ static inline vf vf_load_masked(const float *p, vf_mask m)
 	return _mm512_maskz_loadu_ps(m, p);
 }
 static inline void vf_store(float *p, vf x) { _mm512_storeu_ps(p, x); }
+static inline vf vf_add(vf a, vf b) { return _mm512_add_ps(a, b); }
 static inline vf vf_sub(vf a, vf b) { return _mm512_sub_ps(a, b); }
 static inline vf vf_mul(vf a, vf b) { return _mm512_mul_ps(a, b); }
 static inline vf vf_max(vf a, vf b) { return _mm512_max_ps(a, b); }
 static inline vf vf_fma(vf a, vf b, vf c) { return _mm512_fmadd_ps(a, b, c); }
+/* f = t - floor(t) by vreduceps (0 at ±inf), and vscalefps multiplies
+ * 2^f by 2^floor(t) itself. */
 static inline vf vf_exp2(vf t)
 {
-	t = _mm512_max_ps(t, vf_set1(EXP2_MIN));
-	vf k = _mm512_roundscale_ps(t, _MM_FROUND_TO_NEAREST_INT |
-					   _MM_FROUND_NO_EXC);
-	const vf f = _mm512_sub_ps(t, k);
-	return _mm512_scalef_ps(EXP2_POLY(f), k);
+	const vf f = _mm512_reduce_ps(t, _MM_FROUND_TO_NEG_INF |
+					 _MM_FROUND_NO_EXC);
+	return _mm512_scalef_ps(EXP2_HORNER(f, EXP2_D0, EXP2_D1, EXP2_D2,
+					    EXP2_D3, EXP2_D4, EXP2_D5),
+				t);
 }
 
 #elif defined(__AVX2__) && defined(__FMA__)
 
 #define VF_LANES 8
+#define VF_EXP2_KEEPS_NAN 0
 typedef __m256 vf;
 typedef __m256i vf_mask;
 
@@ -114,6 +177,7 @@ static inline vf vf_load_masked(const float *p, vf_mask m)
 	return _mm256_maskload_ps(p, m);
 }
 static inline void vf_store(float *p, vf x) { _mm256_storeu_ps(p, x); }
+static inline vf vf_add(vf a, vf b) { return _mm256_add_ps(a, b); }
 static inline vf vf_sub(vf a, vf b) { return _mm256_sub_ps(a, b); }
 static inline vf vf_mul(vf a, vf b) { return _mm256_mul_ps(a, b); }
 static inline vf vf_max(vf a, vf b) { return _mm256_max_ps(a, b); }
@@ -122,17 +186,19 @@ static inline vf vf_fma(vf a, vf b, vf c) { return _mm256_fmadd_ps(a, b, c); }
 static inline vf vf_exp2(vf t)
 {
 	const vf shifter = vf_set1(0x1.8p23f);
-	t = _mm256_max_ps(t, vf_set1(EXP2_MIN));
+	t = _mm256_max_ps(vf_set1(EXP2_MIN), t); /* NaN stays NaN */
 	vf kd = _mm256_add_ps(t, shifter);
 	__m256i k = _mm256_slli_epi32(_mm256_castps_si256(kd), 23);
 	const vf f = _mm256_sub_ps(t, _mm256_sub_ps(kd, shifter));
-	const vf p = EXP2_POLY(f);
+	const vf p = EXP2_HORNER(f, 1.0f, EXP2_C1, EXP2_C2, EXP2_C3, EXP2_C4,
+				 EXP2_C5);
 	return _mm256_castsi256_ps(_mm256_add_epi32(_mm256_castps_si256(p), k));
 }
 
 #else
 
 #define VF_LANES 4
+#define VF_EXP2_KEEPS_NAN 0
 typedef struct vf { float l[VF_LANES]; } vf;
 typedef int vf_mask; /* the number of lanes */
 
@@ -162,10 +228,16 @@ static inline void vf_store(float *p, vf x) { memcpy(p, x.l, sizeof x.l); }
 	for (int l = 0; l < VF_LANES; l++)          \
 		r.l[l] = (expr);                    \
 	return r
+static inline vf vf_add(vf a, vf b) { VF_MAP(a.l[l] + b.l[l]); }
 static inline vf vf_sub(vf a, vf b) { VF_MAP(a.l[l] - b.l[l]); }
 static inline vf vf_mul(vf a, vf b) { VF_MAP(a.l[l] * b.l[l]); }
 static inline vf vf_max(vf a, vf b) { VF_MAP(a.l[l] > b.l[l] ? a.l[l] : b.l[l]); }
-static inline vf vf_fma(vf a, vf b, vf c) { VF_MAP(VF_FMAF(a.l[l], b.l[l], c.l[l])); }
+/* Fused to the float's rounding without an FMA unit too: a float
+ * product is exact in double. */
+static inline vf vf_fma(vf a, vf b, vf c)
+{
+	VF_MAP((float)((double)a.l[l] * b.l[l] + c.l[l]));
+}
 static inline vf vf_exp2(vf t) { VF_MAP(exp2_lane(t.l[l])); }
 #undef VF_MAP
 

@@ -229,6 +229,11 @@ typedef struct ss_element {
 	int64_t index;
 	const void *prepared[SS_MAX_INPUTS];
 	double temperature; /* T of p(y) ∝ exp(score(y) / T); 0 or 1: none */
+	/* Where not NULL: set to 1 by an operation whose log inside read
+	 * only finite or -inf potentials and saw it (the float kernels of
+	 * lib/chart.c), else to 0. lib/driver.c then skips the values'
+	 * scan. */
+	int *values_checked;
 } ss_element;
 
 /* ---- counter-based random numbers ---------------------------------------- */
@@ -348,7 +353,10 @@ struct ss_structure {
 	 * NaN and +inf (validate_values), for ss_run to scan after an
 	 * operation that no value can misdirect (log Z, marginals or the
 	 * entropy of a chart: late_values in lib/driver.c), while the
-	 * input is still in cache from it. The error is validate's. */
+	 * input is still in cache from it, and only where the chart's
+	 * kernels did not see every value (ss_element.values_checked): the
+	 * chart must read every entry validate_values scans. The error is
+	 * validate's. */
 	int (*validate_shape)(const ss_element *e, void *ws, ss_error *err);
 	int (*validate_values)(const ss_element *e, ss_error *err);
 	void (*lower)(const ss_element *e, void *ws, double *theta,

@@ -879,6 +879,115 @@ static void check_late_values(void)
 	run_case_free(&rc);
 }
 
+/*
+ * The float chain kernels see NaN and +inf as they go (lib/chart.c,
+ * ss_element.values_checked), so that ss_run scans no values after them
+ * where they saw none: on every width of step (whole blocks of 32 cells,
+ * single vectors, a masked last one), a clean chain reports its values
+ * checked, -inf included; and a NaN of any payload or sign, or a +inf
+ * (before or after a NaN of its column, whose maximum may then drop
+ * it), anywhere in a used entry, still fails log Z, marginals and the
+ * entropy at its element with validate's message.
+ */
+static void check_kernel_values(void)
+{
+	static const int64_t widths[] = {3, 17, 32, 40};
+	static const uint32_t bad_bits[] = {0x7fc00000u, 0x7fffffffu,
+					    0xffc00001u, 0x7f800001u,
+					    0x7f800000u};
+	static const ss_op ops[] = {SS_OP_PARTITION, SS_OP_MARGINALS,
+				    SS_OP_ENTROPY};
+	for (size_t w = 0; w < SS_ARRAY_LEN(widths); w++) {
+		gen_opts o = gen_random;
+		problem p;
+		float *f;
+		int64_t t, n, tt;
+		unit_rng r;
+
+		o.n = 4;
+		o.t = widths[w];
+		o.mode = PM_NORMAL;
+		o.pinf = 0.0;
+		o.has_lengths = 0;
+		problem_random(&p, PK_CHAIN, &o, 77 + (uint64_t)w);
+		n = p.e.dim[SS_DIM_N];
+		t = p.e.dim[SS_DIM_T];
+		tt = t * t;
+		f = malloc((size_t)(n * tt) * sizeof *f);
+		urng_seed(&r, 5 + (uint64_t)w);
+		for (int64_t k = 0; k < n * tt; k++)
+			f[k] = (float)p.lp[k];
+		f[2 * tt + 1] = -INFINITY; /* allowed */
+		p.e.input[0].data = f;
+		p.e.input[0].dtype = SS_F32;
+		for (int trial = -1; trial < 12; trial++) {
+			/* a bad value at position 1 + trial % 3, row and
+			 * column drawn; trials 10 and 11 add +inf then NaN,
+			 * and NaN then +inf, in one column */
+			const int64_t pos = 1 + (trial < 0 ? 0 : trial % 3);
+			const int64_t j = urng_int(&r, 0, t - 1);
+			const int64_t col = urng_int(&r, 0, t - 1);
+			const int64_t at = pos * tt + j * t + col;
+			const int64_t at2 = pos * tt + ((j + 1) % t) * t + col;
+			const float keep = f[at], keep2 = f[at2];
+			ss_error verr = {0};
+			if (trial >= 0) {
+				uint32_t b = bad_bits[trial % 5];
+				if (trial >= 10)
+					b = bad_bits[trial == 10 ? 4 : 0];
+				memcpy(&f[at], &b, sizeof b);
+				if (trial >= 10) {
+					b = bad_bits[trial == 10 ? 1 : 4];
+					memcpy(&f[at2], &b, sizeof b);
+				}
+				CHECK(p.s->validate(&p.e, p.ws, &verr) == SS_EDATA,
+				      "t=%lld trial %d: validate passes",
+				      (long long)t, trial);
+			} else {
+				int checked = 0;
+				double logz = 0.0;
+				ss_element e = p.e;
+				ss_error err = {0};
+				e.values_checked = &checked;
+				CHECK(ss_log_partition(p.s, &e, p.ws, &logz, &err) ==
+						      SS_OK && checked == 1,
+				      "t=%lld: a clean chain's values are not checked by its kernels",
+				      (long long)t);
+			}
+			for (size_t k = 0; k < SS_ARRAY_LEN(ops); k++) {
+				const ss_op op = ops[k];
+				const int64_t E = ss_event_size(p.s, p.e.dim);
+				double *out = malloc((size_t)(op == SS_OP_MARGINALS ? E : 1) *
+						     sizeof *out);
+				unsigned char empty[1];
+				ss_batch batch = {.structure = p.s, .elements = &p.e,
+						  .count = 1, .num_samples = 1,
+						  .seed = SEED, .empty = empty};
+				int64_t failed = -1;
+				ss_error err = {0};
+				int status;
+				batch.out[0] = out;
+				status = ss_run(op, &batch, &failed, NULL, &err);
+				if (trial < 0)
+					CHECK(status == SS_OK, "t=%lld %s: %s",
+					      (long long)t, ss_ops[op].name,
+					      err.message);
+				else
+					CHECK(status == SS_EDATA && failed == 0 &&
+						      !strcmp(err.message, verr.message),
+					      "t=%lld trial %d %s: status %d, '%s'; want '%s'",
+					      (long long)t, trial, ss_ops[op].name,
+					      status, err.message, verr.message);
+				free(out);
+			}
+			f[at] = keep;
+			f[at2] = keep2;
+		}
+		free(f);
+		problem_free(&p);
+	}
+}
+
 /* ---- shared parameters ------------------------------------------------------ */
 
 #define SHARED 64
@@ -1093,6 +1202,9 @@ void suite_driver(void)
 	unit_begin();
 	check_late_values();
 	unit_end("driver: linear-chain over floats: NaN and +inf past the length or off row 0 at position 0 change nothing; in used entries partition, marginals, entropy (which scan after computing), argmax and sample fail at the lowest such element with validate's message (1 and 2 threads)");
+	unit_begin();
+	check_kernel_values();
+	unit_end("driver: linear-chain over floats, t = 3, 17, 32, 40: the float kernels report a clean chain's values checked (no scan after them); NaN of any payload or sign and +inf (alone, before or after a NaN of its column) still fail partition, marginals and entropy with validate's message");
 	unit_begin();
 	check_shared(0);
 	unit_end("driver: %d hmm elements sharing one emission_logits array normalise it once per chunk (partition, marginals, entropy at 1, 2, 4 threads), the same bytes as direct calls",

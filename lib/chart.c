@@ -529,7 +529,7 @@ vecmat_f32_block(const ssi_chart *c, const ssi_step *st, int64_t s0, int nv,
 	const int64_t rows = st->hi - st->lo, per_j = st->part.per_j;
 	const vf_mask first = vf_first(lanes);
 	const vf log2e = vf_set1(LOG2E_F);
-	vf top[4][F32_VECTORS], seen[F32_VECTORS];
+	vf top[F32_VECTORS], seen[F32_VECTORS];
 	vf shift[F32_VECTORS], sum[F32_VECTORS];
 	float top_f[F32_BLOCK] = {0}, lo_f[F32_BLOCK] = {0};
 	float sum_f[F32_BLOCK] = {0}, seen_f[F32_BLOCK] = {0};
@@ -538,22 +538,20 @@ vecmat_f32_block(const ssi_chart *c, const ssi_step *st, int64_t s0, int nv,
 #define ROW(j, v) (masked ? vf_load_masked(theta + (j) * per_j, first) \
 			  : vf_load(theta + (j) * per_j + (v) * VF_LANES))
 	for (int v = 0; v < nv; v++) {
-		for (int a = 0; a < 4; a++)
-			top[a][v] = vf_set1(-INFINITY);
+		top[v] = vf_set1(-INFINITY);
 		seen[v] = vf_set1(0.0f);
 	}
-	/* T[s] = the column's largest θ, four rows at a time, each into its
-	 * own maxima (so that their latency does not bound the pass); and,
+	/* T[s] = the column's largest θ, four rows at a time, each four
+	 * into one maximum (so that its latency does not bound the pass);
+	 * and,
 	 * unless vf_exp2 carries them into the sums itself, the column's
 	 * sum, below +inf only where no θ is NaN or +inf. */
 	for (; !skip && j + 4 <= st->hi; j += 4)
 		for (int v = 0; v < nv; v++) {
 			const vf r0 = ROW(j, v), r1 = ROW(j + 1, v);
 			const vf r2 = ROW(j + 2, v), r3 = ROW(j + 3, v);
-			top[0][v] = vf_max(top[0][v], r0);
-			top[1][v] = vf_max(top[1][v], r1);
-			top[2][v] = vf_max(top[2][v], r2);
-			top[3][v] = vf_max(top[3][v], r3);
+			top[v] = vf_max(top[v], vf_max(vf_max(r0, r1),
+						       vf_max(r2, r3)));
 			if (!VF_EXP2_KEEPS_NAN)
 				seen[v] = vf_add(seen[v],
 						 vf_add(vf_add(r0, r1),
@@ -563,20 +561,25 @@ vecmat_f32_block(const ssi_chart *c, const ssi_step *st, int64_t s0, int nv,
 		if (!skip || u[j - st->lo] != 0.0f)
 			for (int v = 0; v < nv; v++) {
 				const vf r = ROW(j, v);
-				top[0][v] = vf_max(top[0][v], r);
+				top[v] = vf_max(top[v], r);
 				if (!VF_EXP2_KEEPS_NAN)
 					seen[v] = vf_add(seen[v], r);
 			}
-	/* T log2(e) = TL + lo exactly (TL its float, lo the rest), so that
-	 * 2^(θ log2(e) - TL), one fused multiply-add from θ, is exp(θ - T)
-	 * 2^lo, and lo, a column's constant, goes into the cell's log. */
+	/* With fused multiply-adds, T log2(e) = TL + lo exactly (TL its
+	 * float, lo the rest), so that 2^(θ log2(e) - TL), one fused
+	 * multiply-add from θ, is exp(θ - T) 2^lo, and lo, a column's
+	 * constant, goes into the cell's log. Without, the exponent is
+	 * (θ - T) log2(e), and lo 0. */
 	for (int v = 0; v < nv; v++) {
-		const vf t = vf_max(vf_max(top[0][v], top[1][v]),
-				    vf_max(top[2][v], top[3][v]));
-		const vf tl = vf_mul(t, log2e);
-		vf_store(top_f + v * VF_LANES, t);
-		vf_store(lo_f + v * VF_LANES, vf_fma(t, log2e, vf_sub(vf_set1(0.0f), tl)));
-		shift[v] = vf_sub(vf_set1(0.0f), tl);
+		const vf tl = vf_mul(top[v], log2e);
+		vf_store(top_f + v * VF_LANES, top[v]);
+		if (VF_FMA) {
+			vf_store(lo_f + v * VF_LANES,
+				 vf_fma(top[v], log2e, vf_sub(vf_set1(0.0f), tl)));
+			shift[v] = vf_sub(vf_set1(0.0f), tl);
+		} else {
+			shift[v] = top[v];
+		}
 		sum[v] = vf_set1(0.0f);
 	}
 	/* sum[s] = Σ_j u_j 2^(θ[j, s] log2(e) - TL[s]) */
@@ -592,9 +595,12 @@ vecmat_f32_block(const ssi_chart *c, const ssi_step *st, int64_t s0, int nv,
 		if (skip && uj == 0.0f)
 			continue;
 		const vf uv = vf_set1(uj);
-		for (int v = 0; v < nv; v++)
-			sum[v] = vf_fma(uv, vf_exp2(vf_fma(ROW(j, v), log2e, shift[v])),
-					sum[v]);
+		for (int v = 0; v < nv; v++) {
+			const vf x = ROW(j, v);
+			const vf t = VF_FMA ? vf_fma(x, log2e, shift[v])
+					    : vf_mul(vf_sub(x, shift[v]), log2e);
+			sum[v] = vf_fma(uv, vf_exp2(t), sum[v]);
+		}
 	}
 #undef ROW
 	for (int v = 0; v < nv; v++) {

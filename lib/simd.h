@@ -3,8 +3,9 @@
  * is compiled once per instruction set (lib/isa.c): 16 lanes under
  * AVX-512, 8 under AVX2 with FMA, 4 in portable C elsewhere (GCC maps
  * those onto SSE2 or NEON where it can). Only what the kernels need:
- * loads of a row's first n lanes, subtract, multiply, max, fused
- * multiply-add, and 2^t.
+ * loads of a row's first n lanes, add, subtract, multiply, max,
+ * multiply-add (fused where VF_FMA, as a product and a sum elsewhere), and
+ * 2^t.
  *
  *   vf_exp2(t)   2^t for t <= 127: t = k + f, k an integer, 2^f by a
  *                polynomial of degree 5 fitted to the relative error (at
@@ -63,8 +64,10 @@
 	       (f), vf_set1(c0))
 
 #if defined(__FMA__) || defined(__aarch64__)
+#define VF_FMA 1
 #define VF_FMAF(a, b, c) fmaf((a), (b), (c))
 #else
+#define VF_FMA 0
 #define VF_FMAF(a, b, c) ((a) * (b) + (c))
 #endif
 
@@ -232,12 +235,7 @@ static inline vf vf_add(vf a, vf b) { VF_MAP(a.l[l] + b.l[l]); }
 static inline vf vf_sub(vf a, vf b) { VF_MAP(a.l[l] - b.l[l]); }
 static inline vf vf_mul(vf a, vf b) { VF_MAP(a.l[l] * b.l[l]); }
 static inline vf vf_max(vf a, vf b) { VF_MAP(a.l[l] > b.l[l] ? a.l[l] : b.l[l]); }
-/* Fused to the float's rounding without an FMA unit too: a float
- * product is exact in double. */
-static inline vf vf_fma(vf a, vf b, vf c)
-{
-	VF_MAP((float)((double)a.l[l] * b.l[l] + c.l[l]));
-}
+static inline vf vf_fma(vf a, vf b, vf c) { VF_MAP(VF_FMAF(a.l[l], b.l[l], c.l[l])); }
 static inline vf vf_exp2(vf t) { VF_MAP(exp2_lane(t.l[l])); }
 #undef VF_MAP
 

@@ -1,8 +1,8 @@
 /*
  * simd.h - vectors of floats for the float kernels of lib/chart.c, which
  * is compiled once per instruction set (lib/isa.c): 16 lanes under
- * AVX-512, 8 under AVX2 with FMA, 4 in portable C elsewhere (GCC maps
- * those onto SSE2 or NEON where it can). Only what the kernels need:
+ * AVX-512, 8 under AVX2 with FMA, 4 elsewhere in GCC's vector types
+ * (SSE2 on x86, NEON on arm64). Only what the kernels need:
  * loads of a row's first n lanes, add, subtract, multiply, max,
  * multiply-add (fused where VF_FMA, as a product and a sum elsewhere), and
  * 2^t.
@@ -16,7 +16,7 @@
  *                below -126.
  *                  AVX2: k = round(t) by the shifter, |f| <= 1/2 (eleven
  *                operations); 2^-126 below -126.
- *                  Portable C: as AVX2, but 0 below -126.
+ *                  Elsewhere: as AVX2, but 0 below -126.
  *                Subnormals cost a hundred cycles each unless flushed:
  *                see vf_flush_begin.
  *
@@ -202,42 +202,55 @@ static inline vf vf_exp2(vf t)
 
 #define VF_LANES 4
 #define VF_EXP2_KEEPS_NAN 0
-typedef struct vf { float l[VF_LANES]; } vf;
+/* GCC's vector types: SSE2 or NEON registers, whole-vector operations. */
+typedef float vf __attribute__((vector_size(16)));
+typedef int32_t vf_int __attribute__((vector_size(16)));
+typedef uint32_t vf_bits __attribute__((vector_size(16)));
 typedef int vf_mask; /* the number of lanes */
 
-static inline vf vf_set1(float x)
-{
-	vf r;
-	for (int l = 0; l < VF_LANES; l++)
-		r.l[l] = x;
-	return r;
-}
+static inline vf vf_set1(float x) { return (vf){x, x, x, x}; }
 static inline vf vf_load(const float *p)
 {
 	vf r;
-	memcpy(r.l, p, sizeof r.l);
+	memcpy(&r, p, sizeof r);
 	return r;
 }
 static inline vf_mask vf_first(int n) { return n; }
 static inline vf vf_load_masked(const float *p, vf_mask m)
 {
 	vf r = vf_set1(0.0f);
-	memcpy(r.l, p, (size_t)m * sizeof *p);
+	memcpy(&r, p, (size_t)m * sizeof *p);
 	return r;
 }
-static inline void vf_store(float *p, vf x) { memcpy(p, x.l, sizeof x.l); }
-#define VF_MAP(expr)                                \
-	vf r;                                       \
-	for (int l = 0; l < VF_LANES; l++)          \
-		r.l[l] = (expr);                    \
-	return r
-static inline vf vf_add(vf a, vf b) { VF_MAP(a.l[l] + b.l[l]); }
-static inline vf vf_sub(vf a, vf b) { VF_MAP(a.l[l] - b.l[l]); }
-static inline vf vf_mul(vf a, vf b) { VF_MAP(a.l[l] * b.l[l]); }
-static inline vf vf_max(vf a, vf b) { VF_MAP(a.l[l] > b.l[l] ? a.l[l] : b.l[l]); }
-static inline vf vf_fma(vf a, vf b, vf c) { VF_MAP(VF_FMAF(a.l[l], b.l[l], c.l[l])); }
-static inline vf vf_exp2(vf t) { VF_MAP(exp2_lane(t.l[l])); }
-#undef VF_MAP
+static inline void vf_store(float *p, vf x) { memcpy(p, &x, sizeof x); }
+static inline vf vf_add(vf a, vf b) { return a + b; }
+static inline vf vf_sub(vf a, vf b) { return a - b; }
+static inline vf vf_mul(vf a, vf b) { return a * b; }
+/* a where a > b, else b (so b where either is NaN) */
+static inline vf vf_max(vf a, vf b)
+{
+	const vf_int a_wins = a > b;
+	return (vf)((a_wins & (vf_int)a) | (~a_wins & (vf_int)b));
+}
+static inline vf vf_fma(vf a, vf b, vf c)
+{
+	vf r;
+	for (int l = 0; l < VF_LANES; l++)
+		r[l] = VF_FMAF(a[l], b[l], c[l]);
+	return r;
+}
+/* exp2_lane's steps on whole vectors. */
+static inline vf vf_exp2(vf t)
+{
+	const vf shifter = vf_set1(0x1.8p23f);
+	const vf tc = vf_max(vf_set1(EXP2_MIN), t);
+	const vf kd = tc + shifter;
+	const vf f = tc - (kd - shifter);
+	const vf p = EXP2_HORNER(f, 1.0f, EXP2_C1, EXP2_C2, EXP2_C3, EXP2_C4,
+				 EXP2_C5);
+	const vf_bits bits = (vf_bits)p + ((vf_bits)kd << 23);
+	return (vf)(bits & ~(vf_bits)(t < vf_set1(EXP2_MIN)));
+}
 
 #endif
 

@@ -1023,14 +1023,16 @@ double SSI_KERNEL(ssi_chart_inside)(ssi_chart *c, ssi_semiring sr)
 	double offset = c->offset;
 	/* The float kernels' exps of far-off candidates are subnormal
 	 * (vf_exp2): flushed, they cost nothing, and they weigh less than
-	 * 2^-126 against a sum of at least F32_SUM_LO. */
-	const unsigned csr = c->theta_f32 ? vf_flush_begin() : 0;
+	 * 2^-126 against a sum of at least F32_SUM_LO. (Not under max,
+	 * whose scores keep a subnormal potential's bits.) */
+	const int flush = c->theta_f32 && sr == SSI_LOG;
+	const unsigned csr = flush ? vf_flush_begin() : 0;
 	c->values_checked = c->theta_f32 != NULL;
 	if (sr == SSI_LOG && c->factors)
 		factor_range(c);
 	for (int64_t k = 0; k < c->n_steps; k++)
 		offset += step_inside(c, &c->step[k], sr);
-	if (c->theta_f32)
+	if (flush)
 		vf_flush_end(csr);
 	return c->cell[c->root] + offset;
 }

@@ -757,9 +757,11 @@ static inline double sum_rows8(const double *p, int64_t n)
 /*
  * The adjoints of a vecmat step whose inside took the float factorisation
  * for every cell (vecmat_log_f32; T[s] kept in c->factor): p = ḡ exp(x_j +
- * θ[j, s] - o) = r[s] u_j E[j, s], with r[s] = ḡ(s) exp(X + T[s] - o[s])
- * (one exp per cell, in double) and the float exps E of the inside: all
- * in floats, added to the double adjoints and marginals.
+ * θ[j, s] - o) = r[s] u_j E[j, s], with E[j, s] the inside's float exps,
+ * bit for bit (the same exponents and vf_exp2), and r[s] = ḡ(s) / sum[s]
+ * from o[s] (one exp per cell, in double): a cell's p then add up to its
+ * ḡ, so that no error accumulates along a chain. All in floats, added to
+ * the double adjoints and marginals.
  */
 static void vecmat_outside_factored(ssi_chart *c, const ssi_step *st,
 				    double *mu, int assigns)
@@ -769,14 +771,22 @@ static void vecmat_outside_factored(ssi_chart *c, const ssi_step *st,
 	const double *o = c->row[ROW_O], *g = c->row[ROW_G];
 	const double *top = c->factor + st->out;
 	const float *u = (const float *)(c->cand + n);
-	float *r = (float *)c->row[ROW_M], *t = (float *)c->row[ROW_V];
+	float *r = (float *)c->row[ROW_M], *shift = (float *)c->row[ROW_V];
 	float *p = (float *)c->row[ROW_F];
+	const vf log2e = vf_set1(LOG2E_F);
 	double X;
 	int zero;
 	x_factors(c, st, &X, &zero);
+	/* The inside's exponents and their rests lo (vecmat_f32_block), so
+	 * that E[j, s] here has the inside's bits, and r[s] = ḡ(s) exp(X +
+	 * T[s] - lo[s] ln(2) - o[s]) = ḡ(s) / sum[s]: each cell passes on
+	 * exactly its ḡ. */
 	for (int64_t s = 0; s < count; s++) {
-		r[s] = (float)(g[s] * ssi_exp(X + top[s] - o[s]));
-		t[s] = (float)top[s];
+		const float tf = (float)top[s], tl = tf * LOG2E_F;
+		const float lo = VF_FMA ? VF_FMAF(tf, LOG2E_F, -tl) : 0.0f;
+		shift[s] = VF_FMA ? -tl : tf;
+		r[s] = (float)(g[s] * ssi_exp(X + top[s] - (double)lo * LN2 -
+					     o[s]));
 	}
 	for (int64_t s = count; s < width; s++)
 		p[s] = 0.0f;
@@ -785,17 +795,32 @@ static void vecmat_outside_factored(ssi_chart *c, const ssi_step *st,
 		const int64_t ap = st->part.base + j * st->part.per_j;
 		const float *th = c->theta_f32 + ap, uj = u[j - st->lo];
 		double *q = mu ? mu + ap : NULL;
-		float total = 0.0f;
+		float lanes_total[VF_LANES], total = 0.0f;
+		vf sum = vf_set1(0.0f);
 		if (uj == 0.0f) {
 			if (assigns)
 				memset(q, 0, (size_t)count * sizeof *q);
 			continue;
 		}
-		#pragma omp simd reduction(+:total)
-		for (int64_t s = 0; s < count; s++) {
-			p[s] = r[s] * uj * exp2_lane((th[s] - t[s]) * LOG2E_F);
-			total += p[s];
+		/* whole vectors, the last masked (its lanes past count 0:
+		 * r is loaded as 0 there) */
+		for (int64_t s0 = 0; s0 < count; s0 += VF_LANES) {
+			const int whole = count - s0 >= VF_LANES;
+			const vf_mask m = vf_first(whole ? VF_LANES
+							 : (int)(count - s0));
+#define ROW_LANES(a) (whole ? vf_load((a) + s0) : vf_load_masked((a) + s0, m))
+			const vf x = ROW_LANES(th), sh = ROW_LANES(shift);
+			const vf t = VF_FMA ? vf_fma(x, log2e, sh)
+					    : vf_mul(vf_sub(x, sh), log2e);
+			const vf pv = vf_mul(vf_mul(ROW_LANES(r), vf_set1(uj)),
+					     vf_exp2(t));
+#undef ROW_LANES
+			vf_store(p + s0, pv);
+			sum = vf_add(sum, pv);
 		}
+		vf_store(lanes_total, sum);
+		for (int l = 0; l < VF_LANES; l++)
+			total += lanes_total[l];
 		c->adj[ax] += (double)total;
 		if (assigns)
 			#pragma omp simd

@@ -479,8 +479,10 @@ static inline double nonneg(double x)
 #define LOG2E_F ((float)LOG2E)
 #define LN2 0.69314718055994531
 
-/* The least sum of a float cell that keeps it exact (vecmat_log_f32). */
-#define F32_SUM_LO 0x1p-40
+/* The least sum of a float cell that keeps it exact (vecmat_log_f32):
+ * the terms lost below 2^-126 (flushed, or exps under the floats' range)
+ * then weigh less than 2^-30 of it, for up to 2^16 rows. */
+#define F32_SUM_LO 0x1p-80
 
 /* Cells per block of the float kernels: the block's shifts and sums stay
  * in registers (F32_BLOCK / VF_LANES vectors) while the rows stream by,
@@ -698,11 +700,12 @@ static int x_factors(ssi_chart *c, const ssi_step *st, double *X, int *zero)
  * and terms far below 1 matter little): one float exp and one fused
  * multiply-add per candidate. A cell is
  *   o[s] = X + T[s] + log Σ_j u_j E[j, s]
- * exact to the floats' rounding where its sum is at least F32_SUM_LO (its
- * largest terms are then normal floats); others (candidates whose x and θ
- * are large for different j) are recomputed in double, and so is the
- * whole step where some u_j underflows (an x more than 87 below the
- * largest): a term so dropped could have been the cell's largest.
+ * exact to the floats' rounding where its sum is at least F32_SUM_LO (the
+ * terms lost below 2^-126 are then too small to count); others
+ * (candidates whose x and θ are large for different j) are recomputed in
+ * double, and so is the whole step where some u_j underflows (an x more
+ * than 87 below the largest): a term so dropped could have been the
+ * cell's largest.
  * Blocks of F32_BLOCK cells while they fit, then of one vector, the last
  * of them masked (lanes are independent: a cell's bits do not depend on
  * its block).
@@ -1047,8 +1050,8 @@ double SSI_KERNEL(ssi_chart_inside)(ssi_chart *c, ssi_semiring sr)
 {
 	double offset = c->offset;
 	/* The float kernels' exps of far-off candidates are subnormal
-	 * (vf_exp2): flushed, they cost nothing, and they weigh less than
-	 * 2^-126 against a sum of at least F32_SUM_LO. (Not under max,
+	 * (vf_exp2): flushed, they cost nothing, and they weigh too little
+	 * against a sum of at least F32_SUM_LO. (Not under max,
 	 * whose scores keep a subnormal potential's bits.) */
 	const int flush = c->theta_f32 && sr == SSI_LOG;
 	const unsigned csr = flush ? vf_flush_begin() : 0;

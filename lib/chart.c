@@ -809,8 +809,8 @@ static void vecmat_outside_factored(ssi_chart *c, const ssi_step *st,
 		 * r is loaded as 0 there) */
 		for (int64_t s0 = 0; s0 < count; s0 += VF_LANES) {
 			const int whole = count - s0 >= VF_LANES;
-			const vf_mask m = vf_first(whole ? VF_LANES
-							 : (int)(count - s0));
+			const int64_t end = whole ? s0 + VF_LANES : count;
+			const vf_mask m = vf_first((int)(end - s0));
 #define ROW_LANES(a) (whole ? vf_load((a) + s0) : vf_load_masked((a) + s0, m))
 			const vf x = ROW_LANES(th), sh = ROW_LANES(shift);
 			const vf t = VF_FMA ? vf_fma(x, log2e, sh)
@@ -818,8 +818,19 @@ static void vecmat_outside_factored(ssi_chart *c, const ssi_step *st,
 			const vf pv = vf_mul(vf_mul(ROW_LANES(r), vf_set1(uj)),
 					     vf_exp2(t));
 #undef ROW_LANES
-			vf_store(p + s0, pv);
-			sum = vf_add(sum, pv);
+			if (!vf_any_below(t, EXP2_MIN)) {
+				vf_store(p + s0, pv);
+				sum = vf_add(sum, pv);
+				continue;
+			}
+			/* An E below the floats' range, whose p (up to
+			 * 2^-46 of ḡ where r is large) vf_exp2 does not
+			 * give: these p directly, in double. */
+			for (int64_t s = s0; s < end; s++) {
+				p[s] = (float)(g[s] * ssi_exp((double)th[s] +
+							     (c->cell[ax] - o[s])));
+				total += p[s];
+			}
 		}
 		vf_store(lanes_total, sum);
 		for (int l = 0; l < VF_LANES; l++)

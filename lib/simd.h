@@ -4,8 +4,8 @@
  * AVX-512, 8 under AVX2 with FMA, 4 elsewhere in GCC's vector types
  * (SSE2 on x86, NEON on arm64). Only what the kernels need:
  * loads of a row's first n lanes, add, subtract, multiply, max,
- * multiply-add (fused where VF_FMA, as a product and a sum elsewhere), and
- * 2^t.
+ * multiply-add (fused where VF_FMA, as a product and a sum elsewhere),
+ * whether any lane is below a bound, and 2^t.
  *
  *   vf_exp2(t)   2^t for t <= 127: t = k + f, k an integer, 2^f by a
  *                polynomial of degree 5 fitted to the relative error (at
@@ -150,6 +150,10 @@ static inline vf vf_sub(vf a, vf b) { return _mm512_sub_ps(a, b); }
 static inline vf vf_mul(vf a, vf b) { return _mm512_mul_ps(a, b); }
 static inline vf vf_max(vf a, vf b) { return _mm512_max_ps(a, b); }
 static inline vf vf_fma(vf a, vf b, vf c) { return _mm512_fmadd_ps(a, b, c); }
+static inline int vf_any_below(vf a, float lim)
+{
+	return _mm512_cmp_ps_mask(a, vf_set1(lim), _CMP_LT_OQ) != 0;
+}
 /* f = t - floor(t) by vreduceps (0 at ±inf), and vscalefps multiplies
  * 2^f by 2^floor(t) itself. */
 static inline vf vf_exp2(vf t)
@@ -185,6 +189,10 @@ static inline vf vf_sub(vf a, vf b) { return _mm256_sub_ps(a, b); }
 static inline vf vf_mul(vf a, vf b) { return _mm256_mul_ps(a, b); }
 static inline vf vf_max(vf a, vf b) { return _mm256_max_ps(a, b); }
 static inline vf vf_fma(vf a, vf b, vf c) { return _mm256_fmadd_ps(a, b, c); }
+static inline int vf_any_below(vf a, float lim)
+{
+	return _mm256_movemask_ps(_mm256_cmp_ps(a, vf_set1(lim), _CMP_LT_OQ)) != 0;
+}
 /* k by the shifter: t + 1.5 2^23 holds round(t) in its low bits. */
 static inline vf vf_exp2(vf t)
 {
@@ -238,6 +246,11 @@ static inline vf vf_fma(vf a, vf b, vf c)
 	for (int l = 0; l < VF_LANES; l++)
 		r[l] = VF_FMAF(a[l], b[l], c[l]);
 	return r;
+}
+static inline int vf_any_below(vf a, float lim)
+{
+	const vf_int below = a < vf_set1(lim);
+	return (below[0] | below[1] | below[2] | below[3]) != 0;
 }
 /* exp2_lane's steps on whole vectors. */
 static inline vf vf_exp2(vf t)

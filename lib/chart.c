@@ -484,6 +484,11 @@ static inline double nonneg(double x)
  * then weigh less than 2^-30 of it, for up to 2^16 rows. */
 #define F32_SUM_LO 0x1p-80
 
+/* The least T the exponents are formed from (vecmat_f32_block): a column
+ * without candidates (T = -inf) takes it, so that its exps are 0 rather
+ * than NaN (-inf + inf) and its cell is exactly -inf. */
+#define F32_TOP_FLOOR (-0x1p100f)
+
 /* Cells per block of the float kernels: the block's shifts and sums stay
  * in registers (F32_BLOCK / VF_LANES vectors) while the rows stream by,
  * and each row's u_j is loaded and tested once per block. */
@@ -573,14 +578,15 @@ vecmat_f32_block(const ssi_chart *c, const ssi_step *st, int64_t s0, int nv,
 	 * constant, goes into the cell's log. Without, the exponent is
 	 * (θ - T) log2(e), and lo 0. */
 	for (int v = 0; v < nv; v++) {
-		const vf tl = vf_mul(top[v], log2e);
+		const vf t = vf_max(top[v], vf_set1(F32_TOP_FLOOR));
+		const vf tl = vf_mul(t, log2e);
 		vf_store(top_f + v * VF_LANES, top[v]);
 		if (VF_FMA) {
 			vf_store(lo_f + v * VF_LANES,
-				 vf_fma(top[v], log2e, vf_sub(vf_set1(0.0f), tl)));
+				 vf_fma(t, log2e, vf_sub(vf_set1(0.0f), tl)));
 			shift[v] = vf_sub(vf_set1(0.0f), tl);
 		} else {
-			shift[v] = top[v];
+			shift[v] = t;
 		}
 		sum[v] = vf_set1(0.0f);
 	}
@@ -609,8 +615,10 @@ vecmat_f32_block(const ssi_chart *c, const ssi_step *st, int64_t s0, int nv,
 		vf_store(sum_f + v * VF_LANES, sum[v]);
 		vf_store(seen_f + v * VF_LANES, seen[v]);
 	}
-	/* A cell is X + T + log(sum) - lo ln(2): T is kept (in c->factor)
-	 * for the outside, which takes the same exps. */
+	/* A cell is X + T + log(sum) - lo ln(2), or -inf without
+	 * candidates (T = -inf: every exp 0, or 2^-126 under AVX2; a NaN
+	 * sum still fails): T is kept (in c->factor) for the outside, which
+	 * takes the same exps. */
 	const int cells = masked ? lanes : nv * VF_LANES;
 	double log_sum[F32_BLOCK] = {0};
 	#pragma omp simd
@@ -618,10 +626,14 @@ vecmat_f32_block(const ssi_chart *c, const ssi_step *st, int64_t s0, int nv,
 		log_sum[l] = log_of_float(sum_f[l] >= F32_SUM_LO ? sum_f[l] : 1.0f);
 	#pragma omp simd reduction(+:bad)
 	for (int l = 0; l < cells; l++) {
-		const int ok = (sum_f[l] >= F32_SUM_LO) & (sum_f[l] < INFINITY) &
-			       (top_f[l] != -INFINITY) & (seen_f[l] < INFINITY);
-		const double cell = X + (double)top_f[l] + log_sum[l] -
-				    (double)lo_f[l] * LN2;
+		const int live = top_f[l] != -INFINITY;
+		const int ok = (seen_f[l] < INFINITY) &
+			       (live ? (sum_f[l] >= F32_SUM_LO) &
+					       (sum_f[l] < INFINITY)
+				     : sum_f[l] < F32_SUM_LO);
+		const double cell = live ? X + (double)top_f[l] + log_sum[l] -
+						   (double)lo_f[l] * LN2
+					 : -INFINITY;
 		out[s0 + l] = ok ? cell : NAN;
 		c->factor[st->out + s0 + l] = (double)top_f[l];
 		bad += !ok;
@@ -785,7 +797,9 @@ static void vecmat_outside_factored(ssi_chart *c, const ssi_step *st,
 	 * T[s] - lo[s] ln(2) - o[s]) = ḡ(s) / sum[s]: each cell passes on
 	 * exactly its ḡ. */
 	for (int64_t s = 0; s < count; s++) {
-		const float tf = (float)top[s], tl = tf * LOG2E_F;
+		const float tf = (float)top[s] > F32_TOP_FLOOR ? (float)top[s]
+							      : F32_TOP_FLOOR;
+		const float tl = tf * LOG2E_F;
 		const float lo = VF_FMA ? VF_FMAF(tf, LOG2E_F, -tl) : 0.0f;
 		shift[s] = VF_FMA ? -tl : tf;
 		r[s] = (float)(g[s] * ssi_exp(X + top[s] - (double)lo * LN2 -
@@ -816,16 +830,17 @@ static void vecmat_outside_factored(ssi_chart *c, const ssi_step *st,
 			const vf t = VF_FMA ? vf_fma(x, log2e, sh)
 					    : vf_mul(vf_sub(x, sh), log2e);
 			const vf pv = vf_mul(vf_mul(ROW_LANES(r), vf_set1(uj)),
-					     vf_exp2(t));
+					     vf_exp2_0(t));
 #undef ROW_LANES
-			if (!vf_any_below(t, EXP2_MIN)) {
+			if (!vf_any_finite_below(t, EXP2_MIN)) {
 				vf_store(p + s0, pv);
 				sum = vf_add(sum, pv);
 				continue;
 			}
-			/* An E below the floats' range, whose p (up to
-			 * 2^-46 of ḡ where r is large) vf_exp2 does not
-			 * give: these p directly, in double. */
+			/* An E below the floats' range but above 0 (θ >
+			 * -inf), whose p (up to 2^-46 of ḡ where r is
+			 * large) vf_exp2 does not give: these p directly,
+			 * in double. */
 			for (int64_t s = s0; s < end; s++) {
 				p[s] = (float)(g[s] * ssi_exp((double)th[s] +
 							     (c->cell[ax] - o[s])));

@@ -5,7 +5,7 @@
  * (SSE2 on x86, NEON on arm64). Only what the kernels need:
  * loads of a row's first n lanes, add, subtract, multiply, max,
  * multiply-add (fused where VF_FMA, as a product and a sum elsewhere),
- * whether any lane is below a bound, and 2^t.
+ * whether any lane lies between -inf and a bound, and 2^t.
  *
  *   vf_exp2(t)   2^t for t <= 127: t = k + f, k an integer, 2^f by a
  *                polynomial of degree 5 fitted to the relative error (at
@@ -19,6 +19,8 @@
  *                  Elsewhere: as AVX2, but 0 below -126.
  *                Subnormals cost a hundred cycles each unless flushed:
  *                see vf_flush_begin.
+ *   vf_exp2_0(t) vf_exp2(t), but 0 at -inf on every path (an impossible
+ *                part's marginal is 0).
  *
  *   vf_flush_begin()  flush subnormal results and operands to zero (x86's
  *   vf_flush_end(s)   MXCSR FTZ and DAZ) until vf_flush_end(s); nothing
@@ -150,9 +152,10 @@ static inline vf vf_sub(vf a, vf b) { return _mm512_sub_ps(a, b); }
 static inline vf vf_mul(vf a, vf b) { return _mm512_mul_ps(a, b); }
 static inline vf vf_max(vf a, vf b) { return _mm512_max_ps(a, b); }
 static inline vf vf_fma(vf a, vf b, vf c) { return _mm512_fmadd_ps(a, b, c); }
-static inline int vf_any_below(vf a, float lim)
+static inline int vf_any_finite_below(vf a, float lim)
 {
-	return _mm512_cmp_ps_mask(a, vf_set1(lim), _CMP_LT_OQ) != 0;
+	return (_mm512_cmp_ps_mask(a, vf_set1(lim), _CMP_LT_OQ) &
+		_mm512_cmp_ps_mask(a, vf_set1(-INFINITY), _CMP_GT_OQ)) != 0;
 }
 /* f = t - floor(t) by vreduceps (0 at ±inf), and vscalefps multiplies
  * 2^f by 2^floor(t) itself. */
@@ -164,6 +167,8 @@ static inline vf vf_exp2(vf t)
 					    EXP2_D3, EXP2_D4, EXP2_D5),
 				t);
 }
+
+static inline vf vf_exp2_0(vf t) { return vf_exp2(t); }
 
 #elif defined(__AVX2__) && defined(__FMA__)
 
@@ -189,9 +194,11 @@ static inline vf vf_sub(vf a, vf b) { return _mm256_sub_ps(a, b); }
 static inline vf vf_mul(vf a, vf b) { return _mm256_mul_ps(a, b); }
 static inline vf vf_max(vf a, vf b) { return _mm256_max_ps(a, b); }
 static inline vf vf_fma(vf a, vf b, vf c) { return _mm256_fmadd_ps(a, b, c); }
-static inline int vf_any_below(vf a, float lim)
+static inline int vf_any_finite_below(vf a, float lim)
 {
-	return _mm256_movemask_ps(_mm256_cmp_ps(a, vf_set1(lim), _CMP_LT_OQ)) != 0;
+	return _mm256_movemask_ps(_mm256_and_ps(
+		       _mm256_cmp_ps(a, vf_set1(lim), _CMP_LT_OQ),
+		       _mm256_cmp_ps(a, vf_set1(-INFINITY), _CMP_GT_OQ))) != 0;
 }
 /* k by the shifter: t + 1.5 2^23 holds round(t) in its low bits. */
 static inline vf vf_exp2(vf t)
@@ -204,6 +211,13 @@ static inline vf vf_exp2(vf t)
 	const vf p = EXP2_HORNER(f, 1.0f, EXP2_C1, EXP2_C2, EXP2_C3, EXP2_C4,
 				 EXP2_C5);
 	return _mm256_castsi256_ps(_mm256_add_epi32(_mm256_castps_si256(p), k));
+}
+
+/* vf_exp2, but 0 at -inf. */
+static inline vf vf_exp2_0(vf t)
+{
+	return _mm256_and_ps(vf_exp2(t), _mm256_cmp_ps(t, vf_set1(-INFINITY),
+						       _CMP_GT_OQ));
 }
 
 #else
@@ -247,10 +261,10 @@ static inline vf vf_fma(vf a, vf b, vf c)
 		r[l] = VF_FMAF(a[l], b[l], c[l]);
 	return r;
 }
-static inline int vf_any_below(vf a, float lim)
+static inline int vf_any_finite_below(vf a, float lim)
 {
-	const vf_int below = a < vf_set1(lim);
-	return (below[0] | below[1] | below[2] | below[3]) != 0;
+	const vf_int in = (a < vf_set1(lim)) & (a > vf_set1(-INFINITY));
+	return (in[0] | in[1] | in[2] | in[3]) != 0;
 }
 /* exp2_lane's steps on whole vectors. */
 static inline vf vf_exp2(vf t)
@@ -264,6 +278,7 @@ static inline vf vf_exp2(vf t)
 	const vf_bits bits = (vf_bits)p + ((vf_bits)kd << 23);
 	return (vf)(bits & ~(vf_bits)(t < vf_set1(EXP2_MIN)));
 }
+static inline vf vf_exp2_0(vf t) { return vf_exp2(t); }
 
 #endif
 

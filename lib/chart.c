@@ -681,14 +681,23 @@ static int x_factors(ssi_chart *c, const ssi_step *st, double *X, int *zero)
 	double top = -INFINITY;
 	float *u = (float *)(c->cand + n);
 	int bad = 0, zeros = 0;
+	const ssi_step *before = st > c->step ? st - 1 : NULL;
 	if (per_j != 1) { /* the x_j, contiguous */
 		for (int64_t j = 0; j < n; j++)
 			c->cand[j] = x[j * per_j];
 		x = c->cand;
 	}
-	#pragma omp simd reduction(max:top)
-	for (int64_t j = 0; j < n; j++)
-		top = x[j] > top ? x[j] : top;
+	if (before && before->normalised && per_j == 1 && st->lo == 0 &&
+	    st->x.base == before->out && n == before->count) {
+		/* a chain's: the x are the cells of the step before, whose
+		 * largest normalise made 0 (a maximum less on the path from
+		 * one step to the next) */
+		top = before->live ? 0.0 : -INFINITY;
+	} else {
+		#pragma omp simd reduction(max:top)
+		for (int64_t j = 0; j < n; j++)
+			top = x[j] > top ? x[j] : top;
+	}
 	#pragma omp simd
 	for (int64_t j = 0; j < n; j++)
 		u[j] = exp_to_float(x[j] - top);
@@ -1028,6 +1037,7 @@ static double normalise(ssi_step *st, double *out)
 	for (int64_t s = 0; s < st->count; s++)
 		out[s] -= shift;
 	st->shift = shift;
+	st->live = m > -INFINITY;
 	return shift;
 }
 

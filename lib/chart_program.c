@@ -103,14 +103,14 @@ static void push(ssi_chart *c, ssi_step step)
 void ssi_chart_push(ssi_chart *c, int64_t out, int64_t count, int64_t lo,
 		    int64_t hi, ssi_operand x, ssi_operand y, ssi_operand part)
 {
-	push(c, (ssi_step){out, count, lo, hi, x, y, part, 0, 0.0, 0});
+	push(c, (ssi_step){out, count, lo, hi, x, y, part, 0, 0.0, 0, 0});
 }
 
 void ssi_chart_push_normalised(ssi_chart *c, int64_t out, int64_t count,
 			       int64_t lo, int64_t hi, ssi_operand x,
 			       ssi_operand y, ssi_operand part)
 {
-	push(c, (ssi_step){out, count, lo, hi, x, y, part, 1, 0.0, 0});
+	push(c, (ssi_step){out, count, lo, hi, x, y, part, 1, 0.0, 0, 0});
 }
 
 /* ---- the k-best state ------------------------------------------------------- */

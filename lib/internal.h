@@ -140,6 +140,8 @@ typedef struct ssi_step {
 	ssi_operand x, y, part;
 	int normalised;
 	double shift;
+	int live;     /* normalised: some cell is finite (the largest then
+		       * is 0 exactly); set by an inside */
 	int factored; /* set by a log inside: lib/chart.c, vecmat_log_f32 */
 } ssi_step;
 

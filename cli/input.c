@@ -987,7 +987,8 @@ static int read_input(const in_file *in, int k, int64_t start,
 	char *data;
 	for (int d = ds->batch_rank; d < ds->rank; d++)
 		size *= (int64_t)ds->shape[d];
-	data = malloc((size_t)(count * size) * width + 64);
+	/* on cache lines, as the kernels' vector loads want them */
+	data = aligned_alloc(64, ((size_t)(count * size) * width + 127) / 64 * 64);
 	if (!data) {
 		cli_error("cannot allocate %lld values for dataset '%s'",
 			  (long long)(count * size), spec->name);

@@ -501,24 +501,66 @@ static int vecmat_f32(const ssi_chart *c, const ssi_step *st, ssi_semiring sr)
 	       st->hi - st->lo > 1 && shape_of(st) == SHAPE_VECMAT;
 }
 
-/* log(y) for a positive normal float y: y = 2^k m with m in [√2/2, √2)
- * by 32-bit integer operations, log(m) = 2 atanh(s), s = (m - 1) / (m +
- * 1), in floats to the s^7 term (|s| < 0.172: the series errs by 3e-8,
- * the floats by about as much), k ln(2) in double; a loop calling it
- * vectorises, 16 lanes to a 512-bit vector. */
-static inline double log_of_float(float y)
+/* The cells' shifts S in natural logs from the float shifts of their
+ * exponents (vecmat_f32_block): -TL, TL = T log2(e) rounded to a float,
+ * or T. With λ = LOG2E_F, the float log2(e), an exp is then 2^(θ λ - TL)
+ * = exp((θ - S) λ ln(2)) for S = TL / λ: λ ln(2) = 1 + 6e-8 multiplies
+ * θ - S only, which is small for the terms that matter (S = TL ln(2)
+ * would leave 6e-8 of θ itself in every cell). */
+static inline vd shift_log(vd shift)
 {
-	uint32_t bits, hi;
-	float m;
-	memcpy(&bits, &y, sizeof bits);
-	hi = bits + (0x3f800000u - 0x3f3504f3u);
-	const int32_t k = (int32_t)(hi >> 23) - 127;
-	hi = (hi & 0x007fffffu) + 0x3f3504f3u;
-	memcpy(&m, &hi, sizeof m);
-	const float f = m - 1.0f, s = f / (2.0f + f), z = s * s;
-	const float log_m = 2.0f * s + s * z * (2.0f / 3.0f + z * (2.0f / 5.0f +
-						       z * (2.0f / 7.0f)));
-	return (double)k * LN2 + (double)log_m;
+	return VF_FMA ? shift * (-1.0 / (double)LOG2E_F) : shift * 1.0;
+}
+
+/* One vector of cells of a vecmat step over float potentials (see
+ * vecmat_f32_block) from their sums, the shifts of their exponents and
+ * the sums of their θ (or 0): out = X + S + log(sum) where sum lies in
+ * [F32_SUM_LO, +inf) and the θ sum below +inf, -inf where T is -inf (no
+ * candidates) and sum below F32_SUM_LO, NaN elsewhere (the cell needs
+ * its double reduction); the first `lanes` into out, their shifts into
+ * shift_out. Returns how many are NaN. log(sum) = k ln(2) + log(m), sum
+ * = 2^k m with m in [√2/2, √2) by integer operations, log(m) = 2
+ * atanh(q), q = (m - 1) / (m + 1), in floats to the q^7 term (|q| <
+ * 0.172: the series errs by 3e-8, the floats by about as much), k ln(2)
+ * in double. The -inf and NaN come from adding them: the log of a sum
+ * out of range is finite or NaN. */
+static inline int f32_cells(vf sum, vf top, vf shift, vf seen, double X,
+			    double *out, double *shift_out, int lanes)
+{
+	const vf_i32 live = top != vf_set1(-INFINITY);
+	const vf_i32 ok = (seen < vf_set1(INFINITY)) &
+			  ((live & (sum >= vf_set1(F32_SUM_LO)) &
+			    (sum < vf_set1(INFINITY))) |
+			   (~live & (sum < vf_set1(F32_SUM_LO))));
+	const vf special = (vf)((ok & ~live & (vf_i32)vf_set1(-INFINITY)) |
+				(~ok & (vf_i32)vf_set1(NAN)));
+	const vf_u32 bits = (vf_u32)sum + (0x3f800000u - 0x3f3504f3u);
+	const vf k = __builtin_convertvector((vf_i32)(bits >> 23) - 127, vf);
+	const vf m = (vf)((bits & 0x007fffffu) + 0x3f3504f3u);
+	const vf f = m - 1.0f, q = f / (f + 2.0f), z = q * q;
+	const vf log_m = 2.0f * q + q * z * (2.0f / 3.0f +
+					      z * (2.0f / 5.0f +
+						   z * (2.0f / 7.0f)));
+	const vd shift_lo = vd_lo(shift), shift_hi = vd_hi(shift);
+	const vd cell_lo = X + shift_log(shift_lo) +
+			   (vd_lo(k) * LN2 + vd_lo(log_m)) + vd_lo(special);
+	const vd cell_hi = X + shift_log(shift_hi) +
+			   (vd_hi(k) * LN2 + vd_hi(log_m)) + vd_hi(special);
+	if (lanes == VF_LANES) {
+		memcpy(out, &cell_lo, sizeof cell_lo);
+		memcpy(out + VF_LANES / 2, &cell_hi, sizeof cell_hi);
+		memcpy(shift_out, &shift_lo, sizeof shift_lo);
+		memcpy(shift_out + VF_LANES / 2, &shift_hi, sizeof shift_hi);
+	} else {
+		double cells[VF_LANES], shifts[VF_LANES];
+		memcpy(cells, &cell_lo, sizeof cell_lo);
+		memcpy(cells + VF_LANES / 2, &cell_hi, sizeof cell_hi);
+		memcpy(shifts, &shift_lo, sizeof shift_lo);
+		memcpy(shifts + VF_LANES / 2, &shift_hi, sizeof shift_hi);
+		memcpy(out, cells, (size_t)lanes * sizeof *out);
+		memcpy(shift_out, shifts, (size_t)lanes * sizeof *shift_out);
+	}
+	return vf_count_false(ok, lanes);
 }
 
 /* Cells s0 .. s0 + nv VF_LANES - 1 of a vecmat step over float
@@ -538,8 +580,6 @@ vecmat_f32_block(const ssi_chart *c, const ssi_step *st, int64_t s0, int nv,
 	const vf log2e = vf_set1(LOG2E_F);
 	vf top[F32_VECTORS], seen[F32_VECTORS];
 	vf shift[F32_VECTORS], sum[F32_VECTORS];
-	float top_f[F32_BLOCK] = {0}, lo_f[F32_BLOCK] = {0};
-	float sum_f[F32_BLOCK] = {0}, seen_f[F32_BLOCK] = {0};
 	int64_t j = st->lo;
 	int bad = 0;
 #define ROW(j, v) (masked ? vf_load_masked(theta + (j) * per_j, first) \
@@ -572,34 +612,29 @@ vecmat_f32_block(const ssi_chart *c, const ssi_step *st, int64_t s0, int nv,
 				if (!VF_EXP2_KEEPS_NAN)
 					seen[v] = vf_add(seen[v], r);
 			}
-	/* With fused multiply-adds, T log2(e) = TL + lo exactly (TL its
-	 * float, lo the rest), so that 2^(θ log2(e) - TL), one fused
-	 * multiply-add from θ, is exp(θ - T) 2^lo, and lo, a column's
-	 * constant, goes into the cell's log. Without, the exponent is
-	 * (θ - T) log2(e), and lo 0. */
+	/* The exponents' shifts: with fused multiply-adds -TL, TL = T
+	 * log2(e) rounded to a float, so that an exponent θ log2(e) - TL
+	 * is one fused multiply-add from θ (and the cell's shift S = TL /
+	 * log2(e): shift_log); without, T, and the exponent (θ - T)
+	 * log2(e). */
 	for (int v = 0; v < nv; v++) {
 		const vf t = vf_max(top[v], vf_set1(F32_TOP_FLOOR));
-		const vf tl = vf_mul(t, log2e);
-		vf_store(top_f + v * VF_LANES, top[v]);
-		if (VF_FMA) {
-			vf_store(lo_f + v * VF_LANES,
-				 vf_fma(t, log2e, vf_sub(vf_set1(0.0f), tl)));
-			shift[v] = vf_sub(vf_set1(0.0f), tl);
-		} else {
-			shift[v] = t;
-		}
+		shift[v] = VF_FMA ? vf_sub(vf_set1(0.0f), vf_mul(t, log2e)) : t;
 		sum[v] = vf_set1(0.0f);
 	}
 	/* sum[s] = Σ_j u_j 2^(θ[j, s] log2(e) - TL[s]) */
 	for (j = st->lo; j < st->hi; j++) {
 		const float uj = u[j - st->lo];
-		/* The same cells of the block the rows end at (a chain's
-		 * next position: its own page, which the hardware does not
-		 * fetch ahead into), while the exps keep the core busy. */
+		/* The same cells eight blocks of rows on (a chain's
+		 * position eight on: its own page, which the hardware does
+		 * not fetch ahead into), into L2 (not L1, whose few fill
+		 * buffers then bound the stream from memory: measured
+		 * 0.098 ms against 0.114 per 1 MiB element, AVX-512), while
+		 * the exps keep the core busy. */
 		const char *ahead = (const char *)(theta + (j + 8 * rows) * per_j);
-		__builtin_prefetch(ahead);
+		__builtin_prefetch(ahead, 0, 1);
 		if (nv * VF_LANES * sizeof(float) > 64)
-			__builtin_prefetch(ahead + 64);
+			__builtin_prefetch(ahead + 64, 0, 1);
 		if (skip && uj == 0.0f)
 			continue;
 		const vf uv = vf_set1(uj);
@@ -611,33 +646,13 @@ vecmat_f32_block(const ssi_chart *c, const ssi_step *st, int64_t s0, int nv,
 		}
 	}
 #undef ROW
-	for (int v = 0; v < nv; v++) {
-		vf_store(sum_f + v * VF_LANES, sum[v]);
-		vf_store(seen_f + v * VF_LANES, seen[v]);
-	}
-	/* A cell is X + T + log(sum) - lo ln(2), or -inf without
-	 * candidates (T = -inf: every exp 0, or 2^-126 under AVX2; a NaN
-	 * sum still fails): T is kept (in c->factor) for the outside, which
-	 * takes the same exps. */
-	const int cells = masked ? lanes : nv * VF_LANES;
-	double log_sum[F32_BLOCK] = {0};
-	#pragma omp simd
-	for (int l = 0; l < nv * VF_LANES; l++)
-		log_sum[l] = log_of_float(sum_f[l] >= F32_SUM_LO ? sum_f[l] : 1.0f);
-	#pragma omp simd reduction(+:bad)
-	for (int l = 0; l < cells; l++) {
-		const int live = top_f[l] != -INFINITY;
-		const int ok = (seen_f[l] < INFINITY) &
-			       (live ? (sum_f[l] >= F32_SUM_LO) &
-					       (sum_f[l] < INFINITY)
-				     : sum_f[l] < F32_SUM_LO);
-		const double cell = live ? X + (double)top_f[l] + log_sum[l] -
-						   (double)lo_f[l] * LN2
-					 : -INFINITY;
-		out[s0 + l] = ok ? cell : NAN;
-		c->factor[st->out + s0 + l] = (double)top_f[l];
-		bad += !ok;
-	}
+	/* The shifts are kept (in c->factor) for the outside, which takes
+	 * the same exps. */
+	for (int v = 0; v < nv; v++)
+		bad += f32_cells(sum[v], top[v], shift[v], seen[v], X,
+				 out + s0 + v * VF_LANES,
+				 c->factor + st->out + s0 + v * VF_LANES,
+				 masked ? lanes : VF_LANES);
 	return bad;
 }
 
@@ -715,12 +730,12 @@ static int x_factors(ssi_chart *c, const ssi_step *st, double *X, int *zero)
  * Log inside of a vecmat step over float potentials, into out. The
  * candidates factor as exp(x_j + θ[j, s]) = e^(X + T[s]) u_j E[j, s] with
  * X the largest x_j, u_j = exp(x_j - X) (in double, once per j, rounded
- * to float), T[s] the largest θ[j, s] of its column and E[j, s] =
- * exp(θ[j, s] - T[s]) = 2^((θ[j, s] - T[s]) log2(e)) in floats (vf_exp2;
- * a rounding of the difference costs its term 2^-24 of its magnitude,
- * and terms far below 1 matter little): one float exp and one fused
- * multiply-add per candidate. A cell is
- *   o[s] = X + T[s] + log Σ_j u_j E[j, s]
+ * to float), T[s] the largest θ[j, s] of its column, S[s] a shift within
+ * a rounding of it (shift_log) and E[j, s] = exp(θ[j, s] - S[s]) in
+ * floats (vf_exp2; a rounding of the argument costs its term 2^-24 of
+ * its magnitude, and terms far below 1 matter little): one float exp and
+ * one fused multiply-add per candidate. A cell is
+ *   o[s] = X + S[s] + log Σ_j u_j E[j, s]
  * exact to the floats' rounding where its sum is at least F32_SUM_LO (the
  * terms lost below 2^-126 are then too small to count); others
  * (candidates whose x and θ are large for different j) are recomputed in
@@ -780,7 +795,7 @@ static inline double sum_rows8(const double *p, int64_t n)
 
 /*
  * The adjoints of a vecmat step whose inside took the float factorisation
- * for every cell (vecmat_log_f32; T[s] kept in c->factor): p = ḡ exp(x_j +
+ * for every cell (vecmat_log_f32; its shifts kept in c->factor): p = ḡ exp(x_j +
  * θ[j, s] - o) = r[s] u_j E[j, s], with E[j, s] the inside's float exps,
  * bit for bit (the same exponents and vf_exp2), and r[s] = ḡ(s) / sum[s]
  * from o[s] (one exp per cell, in double): a cell's p then add up to its
@@ -793,7 +808,7 @@ static void vecmat_outside_factored(ssi_chart *c, const ssi_step *st,
 	const int64_t count = st->count, width = padded(count);
 	const int64_t n = st->hi - st->lo;
 	const double *o = c->row[ROW_O], *g = c->row[ROW_G];
-	const double *top = c->factor + st->out;
+	const double *top = c->factor + st->out; /* the shifts */
 	const float *u = (const float *)(c->cand + n);
 	float *r = (float *)c->row[ROW_M], *shift = (float *)c->row[ROW_V];
 	float *p = (float *)c->row[ROW_F];
@@ -801,18 +816,14 @@ static void vecmat_outside_factored(ssi_chart *c, const ssi_step *st,
 	double X;
 	int zero;
 	x_factors(c, st, &X, &zero);
-	/* The inside's exponents and their rests lo (vecmat_f32_block), so
-	 * that E[j, s] here has the inside's bits, and r[s] = ḡ(s) exp(X +
-	 * T[s] - lo[s] ln(2) - o[s]) = ḡ(s) / sum[s]: each cell passes on
-	 * exactly its ḡ. */
+	/* The inside's shifts (vecmat_f32_block), so that E[j, s] here has
+	 * the inside's bits, and r[s] = ḡ(s) exp(X + S[s] - o[s]) = ḡ(s) /
+	 * sum[s]: each cell passes on exactly its ḡ. */
 	for (int64_t s = 0; s < count; s++) {
-		const float tf = (float)top[s] > F32_TOP_FLOOR ? (float)top[s]
-							      : F32_TOP_FLOOR;
-		const float tl = tf * LOG2E_F;
-		const float lo = VF_FMA ? VF_FMAF(tf, LOG2E_F, -tl) : 0.0f;
-		shift[s] = VF_FMA ? -tl : tf;
-		r[s] = (float)(g[s] * ssi_exp(X + top[s] - (double)lo * LN2 -
-					     o[s]));
+		shift[s] = (float)top[s];
+		r[s] = (float)(g[s] * ssi_exp(X + (VF_FMA ? top[s] *
+							  (-1.0 / (double)LOG2E_F)
+							  : top[s]) - o[s]));
 	}
 	for (int64_t s = count; s < width; s++)
 		p[s] = 0.0f;

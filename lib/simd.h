@@ -5,16 +5,24 @@
  * (SSE2 on x86, NEON on arm64). Only what the kernels need:
  * loads of a row's first n lanes, add, subtract, multiply, max,
  * multiply-add (fused where VF_FMA, as a product and a sum elsewhere),
- * whether any lane lies between -inf and a bound, and 2^t.
+ * whether any lane lies between -inf and a bound, and 2^t. Every vf is
+ * also one of GCC's vector types, so that the per-cell work around the
+ * kernels can use its operators: vf_i32 and vf_u32 are a vf's lanes as
+ * integers or bits (a comparison gives a vf_i32 mask, -1 or 0), vd half
+ * of its lanes as doubles.
+ *
+ *   vd_lo(a), vd_hi(a)    the first and the last half of a's lanes as
+ *                         doubles
+ *   vf_count_false(m, n)  how many of mask m's first n lanes are 0
  *
  *   vf_exp2(t)   2^t for t <= 127: t = k + f, k an integer, 2^f by a
  *                polynomial of degree 5 fitted to the relative error (at
  *                most 1.9e-7 evaluated in floats: about 3 ulps), 2^k put
  *                into the exponent. 0 at -inf, NaN at NaN.
  *                  AVX-512: k = floor(t), f by vreduceps, 2^k by
- *                vscalefps (seven vector operations); subnormal or 0
+ *                vscalefps (eight vector operations); subnormal or 0
  *                below -126.
- *                  AVX2: k = round(t) by the shifter, |f| <= 1/2 (eleven
+ *                  AVX2: k = round(t) by the shifter, |f| <= 1/2 (twelve
  *                operations); 2^-126 below -126.
  *                  Elsewhere: as AVX2, but 0 below -126.
  *                Subnormals cost a hundred cycles each unless flushed:
@@ -57,13 +65,15 @@
 #define EXP2_D4 8.989340626e-03f
 #define EXP2_D5 1.877576695e-03f
 #define EXP2_MIN -126.0f
-/* A polynomial of degree 5 in vectors, by Horner's rule (f a variable). */
-#define EXP2_HORNER(f, c0, c1, c2, c3, c4, c5)                            \
-	vf_fma(vf_fma(vf_fma(vf_fma(vf_fma(vf_set1(c5), (f), vf_set1(c4)), \
-				    (f), vf_set1(c3)),                     \
-			     (f), vf_set1(c2)),                            \
-		      (f), vf_set1(c1)),                                   \
-	       (f), vf_set1(c0))
+/* A polynomial of degree 5 in vectors by Estrin's scheme (f a variable):
+ * (c0 + c1 f) + f^2 ((c2 + c3 f) + f^2 (c4 + c5 f)), one operation more
+ * than Horner's rule but 12 cycles of latency instead of 20, so that the
+ * scheduler holds more exps at once (measured: the chain's log inside
+ * 0.097 ms per element against 0.125 under AVX2). */
+#define EXP2_ESTRIN(f, c0, c1, c2, c3, c4, c5)                            \
+	vf_fma(vf_fma(vf_fma(vf_set1(c5), (f), vf_set1(c4)), vf_mul(f, f),  \
+		      vf_fma(vf_set1(c3), (f), vf_set1(c2))),               \
+	       vf_mul(f, f), vf_fma(vf_set1(c1), (f), vf_set1(c0)))
 
 #if defined(__FMA__) || defined(__aarch64__)
 #define VF_FMA 1
@@ -131,6 +141,9 @@ static inline void vf_flush_end(unsigned csr) { (void)csr; }
 #if defined(__AVX512F__)
 
 #define VF_LANES 16
+typedef int32_t vf_i32 __attribute__((vector_size(64)));
+typedef uint32_t vf_u32 __attribute__((vector_size(64)));
+typedef __m512d vd;
 /* vf_exp2 is NaN at a NaN of any payload, +inf at +inf (elsewhere an
  * integer add into the exponent can turn a NaN's payload into a finite
  * value). */
@@ -163,16 +176,30 @@ static inline vf vf_exp2(vf t)
 {
 	const vf f = _mm512_reduce_ps(t, _MM_FROUND_TO_NEG_INF |
 					 _MM_FROUND_NO_EXC);
-	return _mm512_scalef_ps(EXP2_HORNER(f, EXP2_D0, EXP2_D1, EXP2_D2,
+	return _mm512_scalef_ps(EXP2_ESTRIN(f, EXP2_D0, EXP2_D1, EXP2_D2,
 					    EXP2_D3, EXP2_D4, EXP2_D5),
 				t);
 }
 
 static inline vf vf_exp2_0(vf t) { return vf_exp2(t); }
 
+static inline vd vd_lo(vf a) { return _mm512_cvtps_pd(_mm512_castps512_ps256(a)); }
+static inline vd vd_hi(vf a)
+{
+	return _mm512_cvtps_pd(_mm512_extractf32x8_ps(a, 1));
+}
+static inline int vf_count_false(vf_i32 m, int n)
+{
+	return __builtin_popcount(~(unsigned)_mm512_movepi32_mask((__m512i)m) &
+				  ((1u << n) - 1u));
+}
+
 #elif defined(__AVX2__) && defined(__FMA__)
 
 #define VF_LANES 8
+typedef int32_t vf_i32 __attribute__((vector_size(32)));
+typedef uint32_t vf_u32 __attribute__((vector_size(32)));
+typedef __m256d vd;
 #define VF_EXP2_KEEPS_NAN 0
 typedef __m256 vf;
 typedef __m256i vf_mask;
@@ -208,7 +235,7 @@ static inline vf vf_exp2(vf t)
 	vf kd = _mm256_add_ps(t, shifter);
 	__m256i k = _mm256_slli_epi32(_mm256_castps_si256(kd), 23);
 	const vf f = _mm256_sub_ps(t, _mm256_sub_ps(kd, shifter));
-	const vf p = EXP2_HORNER(f, 1.0f, EXP2_C1, EXP2_C2, EXP2_C3, EXP2_C4,
+	const vf p = EXP2_ESTRIN(f, 1.0f, EXP2_C1, EXP2_C2, EXP2_C3, EXP2_C4,
 				 EXP2_C5);
 	return _mm256_castsi256_ps(_mm256_add_epi32(_mm256_castps_si256(p), k));
 }
@@ -220,14 +247,26 @@ static inline vf vf_exp2_0(vf t)
 						       _CMP_GT_OQ));
 }
 
+static inline vd vd_lo(vf a) { return _mm256_cvtps_pd(_mm256_castps256_ps128(a)); }
+static inline vd vd_hi(vf a)
+{
+	return _mm256_cvtps_pd(_mm256_extractf128_ps(a, 1));
+}
+static inline int vf_count_false(vf_i32 m, int n)
+{
+	return __builtin_popcount(~(unsigned)_mm256_movemask_ps((__m256)m) &
+				  ((1u << n) - 1u));
+}
+
 #else
 
 #define VF_LANES 4
 #define VF_EXP2_KEEPS_NAN 0
 /* GCC's vector types: SSE2 or NEON registers, whole-vector operations. */
 typedef float vf __attribute__((vector_size(16)));
-typedef int32_t vf_int __attribute__((vector_size(16)));
-typedef uint32_t vf_bits __attribute__((vector_size(16)));
+typedef int32_t vf_i32 __attribute__((vector_size(16)));
+typedef uint32_t vf_u32 __attribute__((vector_size(16)));
+typedef double vd __attribute__((vector_size(16)));
 typedef int vf_mask; /* the number of lanes */
 
 static inline vf vf_set1(float x) { return (vf){x, x, x, x}; }
@@ -251,8 +290,8 @@ static inline vf vf_mul(vf a, vf b) { return a * b; }
 /* a where a > b, else b (so b where either is NaN) */
 static inline vf vf_max(vf a, vf b)
 {
-	const vf_int a_wins = a > b;
-	return (vf)((a_wins & (vf_int)a) | (~a_wins & (vf_int)b));
+	const vf_i32 a_wins = a > b;
+	return (vf)((a_wins & (vf_i32)a) | (~a_wins & (vf_i32)b));
 }
 static inline vf vf_fma(vf a, vf b, vf c)
 {
@@ -263,7 +302,7 @@ static inline vf vf_fma(vf a, vf b, vf c)
 }
 static inline int vf_any_finite_below(vf a, float lim)
 {
-	const vf_int in = (a < vf_set1(lim)) & (a > vf_set1(-INFINITY));
+	const vf_i32 in = (a < vf_set1(lim)) & (a > vf_set1(-INFINITY));
 	return (in[0] | in[1] | in[2] | in[3]) != 0;
 }
 /* exp2_lane's steps on whole vectors. */
@@ -273,12 +312,28 @@ static inline vf vf_exp2(vf t)
 	const vf tc = vf_max(vf_set1(EXP2_MIN), t);
 	const vf kd = tc + shifter;
 	const vf f = tc - (kd - shifter);
-	const vf p = EXP2_HORNER(f, 1.0f, EXP2_C1, EXP2_C2, EXP2_C3, EXP2_C4,
+	const vf p = EXP2_ESTRIN(f, 1.0f, EXP2_C1, EXP2_C2, EXP2_C3, EXP2_C4,
 				 EXP2_C5);
-	const vf_bits bits = (vf_bits)p + ((vf_bits)kd << 23);
-	return (vf)(bits & ~(vf_bits)(t < vf_set1(EXP2_MIN)));
+	const vf_u32 bits = (vf_u32)p + ((vf_u32)kd << 23);
+	return (vf)(bits & ~(vf_u32)(t < vf_set1(EXP2_MIN)));
 }
 static inline vf vf_exp2_0(vf t) { return vf_exp2(t); }
+
+static inline vd vd_lo(vf a)
+{
+	return __builtin_convertvector(__builtin_shufflevector(a, a, 0, 1), vd);
+}
+static inline vd vd_hi(vf a)
+{
+	return __builtin_convertvector(__builtin_shufflevector(a, a, 2, 3), vd);
+}
+static inline int vf_count_false(vf_i32 m, int n)
+{
+	int false_lanes = 0;
+	for (int l = 0; l < n; l++)
+		false_lanes += m[l] == 0;
+	return false_lanes;
+}
 
 #endif
 

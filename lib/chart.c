@@ -629,12 +629,17 @@ vecmat_f32_block(const ssi_chart *c, const ssi_step *st, int64_t s0, int nv,
 		 * position eight on: its own page, which the hardware does
 		 * not fetch ahead into), into L2 (not L1, whose few fill
 		 * buffers then bound the stream from memory: measured
-		 * 0.098 ms against 0.114 per 1 MiB element, AVX-512), while
-		 * the exps keep the core busy. */
+		 * 0.098 ms against 0.114 per 1 MiB element, AVX-512), and
+		 * one block on into L1, for the maxima's pass; while the
+		 * exps keep the core busy. */
 		const char *ahead = (const char *)(theta + (j + 8 * rows) * per_j);
+		const char *next = (const char *)(theta + (j + rows) * per_j);
 		__builtin_prefetch(ahead, 0, 1);
-		if (nv * VF_LANES * sizeof(float) > 64)
+		__builtin_prefetch(next, 0, 3);
+		if (nv * VF_LANES * sizeof(float) > 64) {
 			__builtin_prefetch(ahead + 64, 0, 1);
+			__builtin_prefetch(next + 64, 0, 3);
+		}
 		if (skip && uj == 0.0f)
 			continue;
 		const vf uv = vf_set1(uj);

@@ -13,6 +13,7 @@
  *
  *   vd_lo(a), vd_hi(a)    the first and the last half of a's lanes as
  *                         doubles
+ *   vf_mask_bits(m)       mask m's lanes as the bits of an unsigned
  *   vf_count_false(m, n)  how many of mask m's first n lanes are 0
  *
  *   vf_exp2(t)   2^t for t <= 127: t = k + f, k an integer, 2^f by a
@@ -188,10 +189,9 @@ static inline vd vd_hi(vf a)
 {
 	return _mm512_cvtps_pd(_mm512_extractf32x8_ps(a, 1));
 }
-static inline int vf_count_false(vf_i32 m, int n)
+static inline unsigned vf_mask_bits(vf_i32 m)
 {
-	return __builtin_popcount(~(unsigned)_mm512_movepi32_mask((__m512i)m) &
-				  ((1u << n) - 1u));
+	return _mm512_movepi32_mask((__m512i)m);
 }
 
 #elif defined(__AVX2__) && defined(__FMA__)
@@ -252,10 +252,9 @@ static inline vd vd_hi(vf a)
 {
 	return _mm256_cvtps_pd(_mm256_extractf128_ps(a, 1));
 }
-static inline int vf_count_false(vf_i32 m, int n)
+static inline unsigned vf_mask_bits(vf_i32 m)
 {
-	return __builtin_popcount(~(unsigned)_mm256_movemask_ps((__m256)m) &
-				  ((1u << n) - 1u));
+	return (unsigned)_mm256_movemask_ps((__m256)m);
 }
 
 #else
@@ -327,14 +326,16 @@ static inline vd vd_hi(vf a)
 {
 	return __builtin_convertvector(__builtin_shufflevector(a, a, 2, 3), vd);
 }
-static inline int vf_count_false(vf_i32 m, int n)
+static inline unsigned vf_mask_bits(vf_i32 m)
 {
-	int false_lanes = 0;
-	for (int l = 0; l < n; l++)
-		false_lanes += m[l] == 0;
-	return false_lanes;
+	return (m[0] & 1u) | (m[1] & 2u) | (m[2] & 4u) | (m[3] & 8u);
 }
 
 #endif
+
+static inline int vf_count_false(vf_i32 m, int n)
+{
+	return __builtin_popcount(~vf_mask_bits(m) & ((1u << n) - 1u));
+}
 
 #endif

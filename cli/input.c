@@ -987,14 +987,12 @@ static int read_input(const in_file *in, int k, int64_t start,
 	char *data;
 	for (int d = ds->batch_rank; d < ds->rank; d++)
 		size *= (int64_t)ds->shape[d];
-	/* on cache lines, as the kernels' vector loads want them */
-	data = aligned_alloc(64, ((size_t)(count * size) * width + 127) / 64 * 64);
+	data = in_chunk_room(chunk, k, (size_t)(count * size) * width);
 	if (!data) {
 		cli_error("cannot allocate %lld values for dataset '%s'",
 			  (long long)(count * size), spec->name);
 		return -1;
 	}
-	chunk->data[k] = data;
 	for (int64_t i = 0; i < count;) {
 		int64_t src = in_source_index(in, ds, start + i), run = 1;
 		chunk->elements[i].input[k].dtype = dtype;
@@ -1029,10 +1027,23 @@ static int read_input(const in_file *in, int k, int64_t start,
 	return 0;
 }
 
+void *in_chunk_room(in_chunk *chunk, int k, size_t bytes)
+{
+	/* whole cache lines, as the kernels' vector loads want them, and
+	 * one spare */
+	const size_t lines = (bytes + 127) / 64 * 64;
+	if (chunk->data[k] && chunk->room[k] >= lines)
+		return chunk->data[k];
+	free(chunk->data[k]);
+	chunk->data[k] = aligned_alloc(64, lines);
+	chunk->room[k] = chunk->data[k] ? lines : 0;
+	return chunk->data[k];
+}
+
 int in_read_chunk(const in_file *in, int64_t start, int64_t count,
 		  in_chunk *chunk)
 {
-	memset(chunk, 0, sizeof *chunk);
+	free(chunk->elements);
 	chunk->elements = calloc((size_t)(count ? count : 1),
 				 sizeof *chunk->elements);
 	if (!chunk->elements) {

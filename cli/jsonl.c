@@ -341,8 +341,7 @@ int jsonl_read_chunk(const in_file *in, int64_t count, in_chunk *chunk)
 		size[k] = 1;
 		for (int d = 1; d < ds->rank; d++)
 			size[k] *= (int64_t)ds->shape[d];
-		chunk->data[k] = malloc((size_t)(count * size[k]) * width + 64);
-		if (!chunk->data[k]) {
+		if (!in_chunk_room(chunk, k, (size_t)(count * size[k]) * width)) {
 			cli_error("cannot allocate %lld values for '%s'",
 				  (long long)(count * size[k]),
 				  st->inputs[k].name);

@@ -447,9 +447,12 @@ typedef struct chunk_slot {
 	ss_batch batch;
 } chunk_slot;
 
-static void slot_free(run_state *r, chunk_slot *c)
+/* Frees what slot c holds but its input buffers, which the slot's next
+ * chunk reads into (in_chunk_room); slot_free frees those too. */
+static void slot_clear(run_state *r, chunk_slot *c)
 {
 	const int n_out = ss_op_output_count(r->in.structure, r->opt->op);
+	const in_chunk chunk = c->chunk, chunk_q = c->chunk_q;
 	for (int k = 0; k < n_out; k++)
 		free(c->batch.out[k]);
 	for (int k = 0; k < SS_MAX_INPUTS; k++) {
@@ -458,9 +461,20 @@ static void slot_free(run_state *r, chunk_slot *c)
 	}
 	free(c->batch.empty);
 	free(c->events);
+	free(chunk.elements);
+	free(chunk_q.elements);
+	memset(c, 0, sizeof *c);
+	memcpy(c->chunk.data, chunk.data, sizeof chunk.data);
+	memcpy(c->chunk.room, chunk.room, sizeof chunk.room);
+	memcpy(c->chunk_q.data, chunk_q.data, sizeof chunk_q.data);
+	memcpy(c->chunk_q.room, chunk_q.room, sizeof chunk_q.room);
+}
+
+static void slot_free(run_state *r, chunk_slot *c)
+{
+	slot_clear(r, c);
 	in_chunk_free(&c->chunk);
 	in_chunk_free(&c->chunk_q);
-	memset(c, 0, sizeof *c);
 }
 
 /* Reads [start, start + count) into c, with room for its outputs. */
@@ -473,7 +487,6 @@ static int chunk_read(run_state *r, chunk_slot *c, int64_t start,
 	double t0 = omp_get_wtime();
 	int rc = -1;
 
-	memset(c, 0, sizeof *c);
 	c->start = start;
 	c->count = count;
 	if (in_read_chunk(&r->in, start, count, &c->chunk))
@@ -637,6 +650,7 @@ static int run_chunks(run_state *r, out_writer *w, int overlap)
 		slot_free(r, cur);
 		return -1;
 	}
+	/* the slots keep their input buffers from chunk to chunk */
 	for (int k = 0; ok; k = (k + 1) % 3) {
 		int64_t next = cur->start + cur->count;
 		chunk_slot *nxt = next < r->in.batch_count ? &slot[(k + 1) % 3]
@@ -662,10 +676,10 @@ static int run_chunks(run_state *r, out_writer *w, int overlap)
 		}
 		r->t_write += t_narrow;
 		if (prev)
-			slot_free(r, prev);
+			slot_clear(r, prev);
 		if (job.write_failed || !computed) {
 			if (nxt)
-				slot_free(r, nxt);
+				slot_clear(r, nxt);
 			ok = 0;
 			break;
 		}
@@ -673,7 +687,7 @@ static int run_chunks(run_state *r, out_writer *w, int overlap)
 		if (!threaded && nxt)
 			job.read_failed = chunk_read(r, nxt, job.start, job.count) != 0;
 		if (job.read_failed) {
-			slot_free(r, nxt);
+			slot_clear(r, nxt);
 			ok = 0;
 			break;
 		}
@@ -681,12 +695,12 @@ static int run_chunks(run_state *r, out_writer *w, int overlap)
 		cur = nxt;
 		if (!cur) {
 			ok = chunk_write(r, w, prev) == 0;
-			slot_free(r, prev);
+			slot_clear(r, prev);
 			break;
 		}
 	}
-	if (!ok && cur)
-		slot_free(r, cur);
+	for (int k = 0; k < 3; k++)
+		slot_free(r, &slot[k]);
 	return ok ? 0 : -1;
 }
 
@@ -791,15 +805,19 @@ static int run_info(run_state *r, cli_dest *dest)
 	chunk_slot c;
 	char *text;
 	int rc;
+	memset(&c, 0, sizeof c);
 	for (int64_t start = 0; start < r->in.batch_count; start += r->chunk) {
 		rc = chunk_read(r, &c, start, chunk_count(r, start));
 		if (!rc)
 			rc = chunk_compute(r, &c);
-		slot_free(r, &c);
-		if (rc)
+		slot_clear(r, &c);
+		if (rc) {
+			slot_free(r, &c);
 			return -1;
+		}
 		cli_progress_update(start + chunk_count(r, start));
 	}
+	slot_free(r, &c);
 	text = info_text(r);
 	rc = !text || dest_write(dest, text, strlen(text)) ||
 	     dest_write(dest, "\n", 1);

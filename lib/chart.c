@@ -501,16 +501,13 @@ static int vecmat_f32(const ssi_chart *c, const ssi_step *st, ssi_semiring sr)
 	       st->hi - st->lo > 1 && shape_of(st) == SHAPE_VECMAT;
 }
 
-/* The cells' shifts S in natural logs from the float shifts of their
- * exponents (vecmat_f32_block): -TL, TL = T log2(e) rounded to a float,
- * or T. With λ = LOG2E_F, the float log2(e), an exp is then 2^(θ λ - TL)
- * = exp((θ - S) λ ln(2)) for S = TL / λ: λ ln(2) = 1 + 6e-8 multiplies
- * θ - S only, which is small for the terms that matter (S = TL ln(2)
- * would leave 6e-8 of θ itself in every cell). */
-static inline vd shift_log(vd shift)
-{
-	return VF_FMA ? shift * (-1.0 / (double)LOG2E_F) : shift * 1.0;
-}
+/* What turns the float shift of a cell's exponents (vecmat_f32_block)
+ * into its shift S in natural logs: the shift is -TL, TL = T log2(e)
+ * rounded to a float, or T. With λ = LOG2E_F, the float log2(e), an exp
+ * is then 2^(θ λ - TL) = exp((θ - S) λ ln(2)) for S = TL / λ: λ ln(2) =
+ * 1 + 6e-8 multiplies θ - S only, which is small for the terms that
+ * matter (S = TL ln(2) would leave 6e-8 of θ itself in every cell). */
+#define SHIFT_TO_LOG (VF_FMA ? -1.0 / (double)LOG2E_F : 1.0)
 
 /* One vector of cells of a vecmat step over float potentials (see
  * vecmat_f32_block) from their sums, the shifts of their exponents and
@@ -542,9 +539,9 @@ static inline int f32_cells(vf sum, vf top, vf shift, vf seen, double X,
 					      z * (2.0f / 5.0f +
 						   z * (2.0f / 7.0f)));
 	const vd shift_lo = vd_lo(shift), shift_hi = vd_hi(shift);
-	const vd cell_lo = X + shift_log(shift_lo) +
+	const vd cell_lo = X + shift_lo * SHIFT_TO_LOG +
 			   (vd_lo(k) * LN2 + vd_lo(log_m)) + vd_lo(special);
-	const vd cell_hi = X + shift_log(shift_hi) +
+	const vd cell_hi = X + shift_hi * SHIFT_TO_LOG +
 			   (vd_hi(k) * LN2 + vd_hi(log_m)) + vd_hi(special);
 	if (lanes == VF_LANES) {
 		memcpy(out, &cell_lo, sizeof cell_lo);
@@ -615,7 +612,7 @@ vecmat_f32_block(const ssi_chart *c, const ssi_step *st, int64_t s0, int nv,
 	/* The exponents' shifts: with fused multiply-adds -TL, TL = T
 	 * log2(e) rounded to a float, so that an exponent θ log2(e) - TL
 	 * is one fused multiply-add from θ (and the cell's shift S = TL /
-	 * log2(e): shift_log); without, T, and the exponent (θ - T)
+	 * log2(e): SHIFT_TO_LOG); without, T, and the exponent (θ - T)
 	 * log2(e). */
 	for (int v = 0; v < nv; v++) {
 		const vf t = vf_max(top[v], vf_set1(F32_TOP_FLOOR));
@@ -736,7 +733,7 @@ static int x_factors(ssi_chart *c, const ssi_step *st, double *X, int *zero)
  * candidates factor as exp(x_j + θ[j, s]) = e^(X + T[s]) u_j E[j, s] with
  * X the largest x_j, u_j = exp(x_j - X) (in double, once per j, rounded
  * to float), T[s] the largest θ[j, s] of its column, S[s] a shift within
- * a rounding of it (shift_log) and E[j, s] = exp(θ[j, s] - S[s]) in
+ * a rounding of it (SHIFT_TO_LOG) and E[j, s] = exp(θ[j, s] - S[s]) in
  * floats (vf_exp2; a rounding of the argument costs its term 2^-24 of
  * its magnitude, and terms far below 1 matter little): one float exp and
  * one fused multiply-add per candidate. A cell is
@@ -813,7 +810,7 @@ static void vecmat_outside_factored(ssi_chart *c, const ssi_step *st,
 	const int64_t count = st->count, width = padded(count);
 	const int64_t n = st->hi - st->lo;
 	const double *o = c->row[ROW_O], *g = c->row[ROW_G];
-	const double *top = c->factor + st->out; /* the shifts */
+	const double *shifts = c->factor + st->out;
 	const float *u = (const float *)(c->cand + n);
 	float *r = (float *)c->row[ROW_M], *shift = (float *)c->row[ROW_V];
 	float *p = (float *)c->row[ROW_F];
@@ -825,10 +822,9 @@ static void vecmat_outside_factored(ssi_chart *c, const ssi_step *st,
 	 * the inside's bits, and r[s] = ḡ(s) exp(X + S[s] - o[s]) = ḡ(s) /
 	 * sum[s]: each cell passes on exactly its ḡ. */
 	for (int64_t s = 0; s < count; s++) {
-		shift[s] = (float)top[s];
-		r[s] = (float)(g[s] * ssi_exp(X + (VF_FMA ? top[s] *
-							  (-1.0 / (double)LOG2E_F)
-							  : top[s]) - o[s]));
+		shift[s] = (float)shifts[s];
+		r[s] = (float)(g[s] * ssi_exp(X + shifts[s] * SHIFT_TO_LOG -
+					     o[s]));
 	}
 	for (int64_t s = count; s < width; s++)
 		p[s] = 0.0f;

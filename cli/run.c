@@ -6,8 +6,9 @@
  *   plan chunks of the batch that fit the memory budget (with --grad,
  *     counting the gradients of every real input, per element, and the
  *     sums of those of datasets the elements share)
- *   for each chunk: read (one thread), compute (OpenMP), write (one thread),
- *     then update the progress line; the reads and writes of the chunks
+ *   for each chunk: read (one thread), compute (OpenMP, each thread in a
+ *     workspace kept from chunk to chunk), write (one thread), then update
+ *     the progress line; the reads and writes of the chunks
  *     around the one being computed overlap it (run_chunks)
  *   commit the output, then warn about elements with no structure
  */
@@ -41,6 +42,7 @@ typedef struct run_state {
 	int64_t num_samples, event_size;
 	int64_t chunk;
 	int overlap;      /* I/O beside the computation (run_chunks) */
+	ss_workspaces *workspaces; /* the computing threads', kept from chunk to chunk */
 	/* elements with no structure: how many, and the first few */
 	int64_t n_empty, first_empty[EMPTY_NAMED];
 	double t_read, t_compute, t_write;
@@ -507,6 +509,7 @@ static int chunk_read(run_state *r, chunk_slot *c, int64_t start,
 			c->chunk_q.elements[i].temperature = r->opt->temperature;
 	}
 	c->batch.structure = st;
+	c->batch.workspaces = r->workspaces;
 	c->batch.elements = c->chunk.elements;
 	c->batch.elements_q = c->chunk_q.elements;
 	c->batch.count = count;
@@ -907,6 +910,7 @@ int cli_run(const cli_options *opt)
 		goto done;
 	r.t_read += omp_get_wtime() - t_start;
 	cli_progress_start(opt, r.in.batch_count);
+	r.workspaces = ss_workspaces_new();
 	if (run_chunks(&r, w, r.overlap))
 		goto done;
 	ok = 1;
@@ -924,6 +928,7 @@ done:
 		fprintf(stderr, "synstruct: timing: read %.6f s, compute %.6f s, write %.6f s, %d thread%s\n",
 			r.t_read, r.t_compute, r.t_write, omp_get_max_threads(),
 			omp_get_max_threads() == 1 ? "" : "s");
+	ss_workspaces_free(r.workspaces);
 	in_events_close(&r.ev);
 	in_close(&r.in);
 	in_close(&r.in_q);

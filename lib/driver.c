@@ -20,8 +20,14 @@
  * view itself, once resolved. Should a
  * preparation find its array bad, the chunk is validated and run without
  * preparations, which reports the lowest failing element as before.
+ *
+ * Workspaces. Each thread's is allocated per call, or taken from the
+ * caller's ss_workspaces, which keep them between calls; an operation
+ * writes its workspace before it reads it, so a kept one gives the same
+ * bytes as a fresh one.
  */
 #include <stdlib.h>
+#include <omp.h>
 
 #include "internal.h"
 
@@ -423,6 +429,70 @@ typedef struct plans {
 	int n;
 } plans;
 
+struct ss_workspaces {
+	int count;       /* threads with a slot */
+	void **buf;      /* buf[t]: thread t's workspace, or NULL */
+	size_t *bytes;   /* and its size */
+};
+
+ss_workspaces *ss_workspaces_new(void)
+{
+	return calloc(1, sizeof(ss_workspaces));
+}
+
+void ss_workspaces_free(ss_workspaces *w)
+{
+	if (!w)
+		return;
+	for (int t = 0; t < w->count; t++)
+		free(w->buf[t]);
+	free(w->buf);
+	free(w->bytes);
+	free(w);
+}
+
+/* Slots for threads 0 .. threads - 1; -1 without memory. */
+static int workspaces_reserve(ss_workspaces *w, int threads)
+{
+	void **buf;
+	size_t *bytes;
+	if (threads <= w->count)
+		return 0;
+	buf = realloc(w->buf, (size_t)threads * sizeof *buf);
+	if (buf)
+		w->buf = buf;
+	bytes = buf ? realloc(w->bytes, (size_t)threads * sizeof *bytes) : NULL;
+	if (!bytes)
+		return -1;
+	w->bytes = bytes;
+	for (int t = w->count; t < threads; t++) {
+		w->buf[t] = NULL;
+		w->bytes[t] = 0;
+	}
+	w->count = threads;
+	return 0;
+}
+
+/* Thread t's workspace of at least `bytes`: kept in w, or where w is NULL
+ * a new one (workspace_put frees it); NULL without memory. */
+static void *workspace_get(ss_workspaces *w, int t, size_t bytes)
+{
+	if (!w)
+		return aligned_alloc(64, bytes);
+	if (w->bytes[t] < bytes) {
+		free(w->buf[t]);
+		w->buf[t] = aligned_alloc(64, bytes);
+		w->bytes[t] = w->buf[t] ? bytes : 0;
+	}
+	return w->buf[t];
+}
+
+static void workspace_put(ss_workspaces *w, void *ws)
+{
+	if (!w)
+		free(ws);
+}
+
 /* Runs validate (op < 0) or op on every element (of P, then Q, for
  * validation), with the preparations of pl (freed ones: none); keeps the
  * first error. */
@@ -453,10 +523,16 @@ static int run_all(int op, const ss_batch *b, const plans *pl,
 	ss_error first_err = {SS_OK, ""};
 	ss_batch bq = *b;
 	bq.elements = b->elements_q;
+	if (b->workspaces &&
+	    workspaces_reserve(b->workspaces, omp_get_max_threads()))
+		return ss_error_set(err, SS_ENOMEM,
+				    "cannot allocate workspaces for %d threads",
+				    omp_get_max_threads());
 
 	#pragma omp parallel
 	{
-		void *ws = aligned_alloc(64, ws_bytes);
+		void *ws = workspace_get(b->workspaces, omp_get_thread_num(),
+					 ws_bytes);
 		ss_error e_err = {SS_OK, ""}, v_err = {SS_OK, ""};
 		#pragma omp for schedule(dynamic, 1)
 		for (int64_t i = 0; i < b->count; i++) {
@@ -509,7 +585,7 @@ static int run_all(int op, const ss_batch *b, const plans *pl,
 			#pragma omp atomic write
 			alloc_failed = 1;
 		}
-		free(ws);
+		workspace_put(b->workspaces, ws);
 	}
 	if (alloc_failed)
 		return ss_error_set(err, SS_ENOMEM,

@@ -16,16 +16,16 @@
  *   vf_mask_bits(m)       mask m's lanes as the bits of an unsigned
  *   vf_count_false(m, n)  how many of mask m's first n lanes are 0
  *
- *   vf_exp2(t)   2^t for t <= 127: t = k + f, k an integer, 2^f by a
- *                polynomial of degree 5 fitted to the relative error (at
- *                most 1.9e-7 evaluated in floats: about 3 ulps), 2^k put
- *                into the exponent. 0 at -inf, NaN at NaN.
- *                  AVX-512: k = floor(t), f by vreduceps, 2^k by
- *                vscalefps (eight vector operations); subnormal or 0
+ *   vf_exp2(t)   2^t for t <= 127, at most 1.9e-7 from it (relative,
+ *                evaluated in floats: about 3 ulps); NaN at NaN.
+ *                  AVX-512: t = k + f, k = floor(t), f by vreduceps, 2^f
+ *                by a polynomial of degree 5, 2^k by vscalefps (eight
+ *                vector operations); subnormal or 0 below -126.
+ *                  AVX2: t = k + j/8 + f, 2^(j/8) from a table of eight,
+ *                2^f by a polynomial of degree 3 (ten operations); 2^-126
  *                below -126.
- *                  AVX2: k = round(t) by the shifter, |f| <= 1/2 (twelve
- *                operations); 2^-126 below -126.
- *                  Elsewhere: as AVX2, but 0 below -126.
+ *                  Elsewhere: t = k + f, k = round(t), 2^f by a polynomial
+ *                of degree 5 (twelve operations); 0 below -126.
  *                Subnormals cost a hundred cycles each unless flushed:
  *                see vf_flush_begin.
  *   vf_exp2_0(t) vf_exp2(t), but 0 at -inf on every path (an impossible
@@ -65,6 +65,13 @@
 #define EXP2_D3 5.582631752e-02f
 #define EXP2_D4 8.989340626e-03f
 #define EXP2_D5 1.877576695e-03f
+/* 2^f ≈ 1 + f (e1 + f (e2 + f e3)) for |f| <= 1/16 (2.5e-8 exact),
+ * and the bits of 2^(j/8) rounded to a float, less j << 20 (the AVX2
+ * vf_exp2: 1.6e-7 evaluated in floats, table included). */
+#define EXP2_E1 6.931472421e-01f
+#define EXP2_E2 2.402576208e-01f
+#define EXP2_E3 5.549621582e-02f
+#define EXP2_8TH(j, bits) ((int)((bits) - ((j) << 20)))
 #define EXP2_MIN -126.0f
 /* A polynomial of degree 5 in vectors by Estrin's scheme (f a variable):
  * (c0 + c1 f) + f^2 ((c2 + c3 f) + f^2 (c4 + c5 f)), one operation more
@@ -200,7 +207,7 @@ static inline unsigned vf_mask_bits(vf_i32 m)
 typedef int32_t vf_i32 __attribute__((vector_size(32)));
 typedef uint32_t vf_u32 __attribute__((vector_size(32)));
 typedef __m256d vd;
-#define VF_EXP2_KEEPS_NAN 0
+#define VF_EXP2_KEEPS_NAN 1
 typedef __m256 vf;
 typedef __m256i vf_mask;
 
@@ -227,17 +234,35 @@ static inline int vf_any_finite_below(vf a, float lim)
 		       _mm256_cmp_ps(a, vf_set1(lim), _CMP_LT_OQ),
 		       _mm256_cmp_ps(a, vf_set1(-INFINITY), _CMP_GT_OQ))) != 0;
 }
-/* k by the shifter: t + 1.5 2^23 holds round(t) in its low bits. */
+/* t = k + j/8 + f with |f| <= 1/16: t + 1.5 2^20 holds r = round(8 t) =
+ * 8 k + j in its low bits, j picks 2^(j/8) from a register (vpermps,
+ * which reads the low three bits) and r << 20 = k << 23 + j << 20 adds k
+ * to its exponent (each entry is stored less j << 20), and 2^f is the
+ * polynomial of degree 3. Ten operations, two fewer than a polynomial of
+ * degree 5 on |f| <= 1/2 in the multiply-add ports, which bound the
+ * kernels. NaN at NaN (any payload) and at +inf: f is then NaN, and the
+ * last operation a product. */
 static inline vf vf_exp2(vf t)
 {
-	const vf shifter = vf_set1(0x1.8p23f);
+	const vf shifter = vf_set1(0x1.8p20f);
+	const __m256i table = _mm256_setr_epi32(
+		EXP2_8TH(0, 0x3f800000), EXP2_8TH(1, 0x3f8b95c2),
+		EXP2_8TH(2, 0x3f9837f0), EXP2_8TH(3, 0x3fa5fed7),
+		EXP2_8TH(4, 0x3fb504f3), EXP2_8TH(5, 0x3fc5672a),
+		EXP2_8TH(6, 0x3fd744fd), EXP2_8TH(7, 0x3feac0c7));
 	t = _mm256_max_ps(vf_set1(EXP2_MIN), t); /* NaN stays NaN */
-	vf kd = _mm256_add_ps(t, shifter);
-	__m256i k = _mm256_slli_epi32(_mm256_castps_si256(kd), 23);
+	const vf kd = _mm256_add_ps(t, shifter);
+	const __m256i r = _mm256_castps_si256(kd);
 	const vf f = _mm256_sub_ps(t, _mm256_sub_ps(kd, shifter));
-	const vf p = EXP2_ESTRIN(f, 1.0f, EXP2_C1, EXP2_C2, EXP2_C3, EXP2_C4,
-				 EXP2_C5);
-	return _mm256_castsi256_ps(_mm256_add_epi32(_mm256_castps_si256(p), k));
+	const __m256i scale = _mm256_add_epi32(
+		_mm256_castps_si256(_mm256_permutevar8x32_ps(
+			_mm256_castsi256_ps(table), r)),
+		_mm256_slli_epi32(r, 20));
+	const vf p = vf_fma(vf_fma(vf_fma(vf_set1(EXP2_E3), f,
+					  vf_set1(EXP2_E2)),
+				   f, vf_set1(EXP2_E1)),
+			    f, vf_set1(1.0f));
+	return _mm256_mul_ps(p, _mm256_castsi256_ps(scale));
 }
 
 /* vf_exp2, but 0 at -inf. */

@@ -550,9 +550,13 @@ const char *ss_op_unsupported(const ss_structure *s, const int64_t *option,
  * For two-problem operations (cross-entropy, kl) elements_q[count] are Q,
  * of the same structure, options and dimensions as elements (P).
  * empty[count] is set to 1 where an element (of P) has no structure.
+ * workspaces, where not NULL, holds each OpenMP thread's workspace from
+ * one ss_run to the next (ss_workspaces_new).
  */
+typedef struct ss_workspaces ss_workspaces;
 typedef struct ss_batch {
 	const ss_structure *structure;
+	ss_workspaces *workspaces;     /* kept between calls, or NULL */
 	const ss_element *elements;
 	const ss_element *elements_q;  /* SS_TWO_PROBLEMS: Q's, else NULL */
 	int64_t count;
@@ -712,5 +716,17 @@ int ss_prepare(const ss_structure *s, ss_element *e, void *buf,
  */
 int ss_run(ss_op op, const ss_batch *batch, int64_t *failed, int *failed_q,
 	   ss_error *err);
+
+/*
+ * Workspaces that ss_run keeps from one call to the next, one per OpenMP
+ * thread, each grown where a call needs more: a run over many chunks then
+ * touches its workspaces' pages once rather than once per chunk (a page's
+ * first touch can cost more than the arithmetic done in it). The caller
+ * frees them after its last ss_run with them; NULL (ss_workspaces_new
+ * out of memory) does no harm, as in ss_batch: each call then allocates
+ * its own.
+ */
+ss_workspaces *ss_workspaces_new(void);
+void ss_workspaces_free(ss_workspaces *w);
 
 #endif

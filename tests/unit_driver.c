@@ -685,9 +685,10 @@ static void direct(const run_case *rc, ss_op op, const layout *L, void *out[])
 }
 
 static int run(const run_case *rc, ss_op op, int threads, void *out[],
-	       unsigned char *empty)
+	       unsigned char *empty, ss_workspaces *kept)
 {
-	ss_batch batch = {.structure = rc->s, .elements = rc->e, .count = COUNT,
+	ss_batch batch = {.structure = rc->s, .workspaces = kept,
+			  .elements = rc->e, .count = COUNT,
 			  .num_samples = SAMPLES, .seed = SEED,
 			  .events = rc->events, .empty = empty};
 	int64_t failed = -1;
@@ -724,7 +725,7 @@ static void compare(const layout *L, int64_t rows, void *got[], void *want[],
 		}
 }
 
-static void check_run(const run_case *rc, ss_op op)
+static void check_run(const run_case *rc, ss_op op, ss_workspaces *kept)
 {
 	layout L;
 	int64_t rows = rows_of(op);
@@ -738,7 +739,12 @@ static void check_run(const run_case *rc, ss_op op)
 	outputs_alloc(&L, rows, one);
 	outputs_alloc(&L, rows, two);
 	direct(rc, op, &L, want);
-	if (run(rc, op, 1, one, empty1) && run(rc, op, 2, two, empty2)) {
+	/* the runs at 2 threads take workspaces that earlier runs wrote (of
+	 * this op, and of the ops before: kept), and must give the bytes of
+	 * fresh ones */
+	if (run(rc, op, 1, one, empty1, NULL) &&
+	    run(rc, op, 2, two, empty2, kept) &&
+	    run(rc, op, 2, two, empty2, kept)) {
 		compare(&L, rows, one, want, op);
 		for (int k = 0; k < L.count; k++)
 			CHECK(!memcmp(one[k], two[k], (size_t)(rows * COUNT * L.size[k]) * 8),
@@ -1180,6 +1186,7 @@ void suite_driver(void)
 
 	for (problem_kind kind = PK_CHAIN; kind < PK_COUNT; kind++) {
 		run_case rc;
+		ss_workspaces *kept = ss_workspaces_new();
 
 		run_case_init(&rc, kind);
 		/* The operations of the structures' own slots; count,
@@ -1187,10 +1194,11 @@ void suite_driver(void)
 		for (ss_op op = 0; op <= SS_OP_LOG_PROB; op++) {
 			unit_begin();
 			unit_context("%s batch", problem_kind_names[kind]);
-			check_run(&rc, op);
-			unit_end("driver: %s %s: ss_run over 7 elements (lengths 5 0 3 1 5 2 4, one without structure) equals direct calls, same bytes at 1 and 2 threads, empty[] right",
+			check_run(&rc, op, kept);
+			unit_end("driver: %s %s: ss_run over 7 elements (lengths 5 0 3 1 5 2 4, one without structure) equals direct calls, same bytes at 1 and 2 threads, also in workspaces kept from earlier runs, empty[] right",
 				 problem_kind_names[kind], ss_ops[op].name);
 		}
+		ss_workspaces_free(kept);
 		run_case_free(&rc);
 
 		unit_begin();

@@ -116,7 +116,11 @@ typedef struct in_dataset {
 	hid_t id;                   /* HDF5 inputs: the dataset, else < 0 */
 	int rank, batch_rank;
 	hsize_t shape[CLI_MAX_RANK];
-	int64_t element_size;       /* values per batch element */
+	/* HDF5 inputs stored in one piece: the values where the file is
+	 * mapped (in_open), which a chunk points into; NULL: read. */
+	const char *mapped;
+	void *map;                  /* the mapping, of map_len bytes */
+	size_t map_len;
 } in_dataset;
 
 typedef struct in_file {

@@ -22,11 +22,13 @@
  * Named temporary files (the output's PATH.tmp-XXXXXX and the copy of
  * standard input) are registered in a fixed array. SIGINT, SIGTERM, SIGHUP
  * and SIGPIPE unlink them, clear the progress line, restore the default
- * action and raise the signal again, so the exit status is 128 + N. The
- * handler calls only unlink, write, signal and raise. A signal ignored when
- * synstruct starts (nohup's SIGHUP) stays ignored. Temporary files are made
- * before any OpenMP thread exists, so blocking the signals in the calling
- * thread closes the window between mkstemp and the registration.
+ * action and raise the signal again, so the exit status is 128 + N. A
+ * signal ignored when synstruct starts (nohup's SIGHUP) stays ignored.
+ * SIGBUS (an input file cut short under its mapping, cli/input.c) unlinks
+ * them too, says so and exits with status 1. The handlers call only
+ * unlink, write, signal, raise and _exit. Temporary files are made before
+ * any OpenMP thread exists, so blocking the signals in the calling thread
+ * closes the window between mkstemp and the registration.
  *
  * Progress: one line on standard error, redrawn after each chunk behind a
  * carriage return and blanked at the end, when standard error is a terminal
@@ -79,6 +81,23 @@ static void on_signal(int sig)
 	raise(sig);
 }
 
+/* SIGBUS: a mapped input cut short while the computation reads it
+ * (cli/input.c). The temporary files go, and the run fails as on bad
+ * data. */
+static void on_bus(int sig)
+{
+	static const char msg[] =
+		"synstruct: error: an input file was cut short while it was being read\n";
+	(void)sig;
+	for (int k = 0; k < TEMP_SLOTS; k++)
+		if (temps[k].used)
+			unlink(temps[k].path);
+	if (write(STDERR_FILENO, msg, sizeof msg - 1) < 0) {
+		/* nothing to be done: the run ends */
+	}
+	_exit(EXIT_DATA);
+}
+
 void cli_signals_init(void)
 {
 	struct sigaction sa, old;
@@ -91,6 +110,8 @@ void cli_signals_init(void)
 		if (sigaction(handled[k], NULL, &old) == 0 &&
 		    old.sa_handler != SIG_IGN)
 			sigaction(handled[k], &sa, NULL);
+	sa.sa_handler = on_bus;
+	sigaction(SIGBUS, &sa, NULL);
 }
 
 static void block_signals(sigset_t *old)

@@ -518,9 +518,10 @@ static int vecmat_f32(const ssi_chart *c, const ssi_step *st, ssi_semiring sr)
  * shift_out. Returns how many are NaN. log(sum) = k ln(2) + log(m), sum
  * = 2^k m with m in [√2/2, √2) by integer operations, log(m) = 2
  * atanh(q), q = (m - 1) / (m + 1), in floats to the q^7 term (|q| <
- * 0.172: the series errs by 3e-8, the floats by about as much), k ln(2)
- * in double. The -inf and NaN come from adding them: the log of a sum
- * out of range is finite or NaN. */
+ * 0.172: the series errs by 3e-8, the floats by about as much; 1 / (m +
+ * 1) by vf_recip), k ln(2) in double. The -inf and NaN come from adding
+ * them, where a lane needs one: the log of a sum out of range is finite
+ * or NaN. */
 static inline int f32_cells(vf sum, vf top, vf shift, vf seen, double X,
 			    double *out, double *shift_out, int lanes)
 {
@@ -529,20 +530,25 @@ static inline int f32_cells(vf sum, vf top, vf shift, vf seen, double X,
 			  ((live & (sum >= vf_set1(F32_SUM_LO)) &
 			    (sum < vf_set1(INFINITY))) |
 			   (~live & (sum < vf_set1(F32_SUM_LO))));
-	const vf special = (vf)((ok & ~live & (vf_i32)vf_set1(-INFINITY)) |
-				(~ok & (vf_i32)vf_set1(NAN)));
 	const vf_u32 bits = (vf_u32)sum + (0x3f800000u - 0x3f3504f3u);
 	const vf k = __builtin_convertvector((vf_i32)(bits >> 23) - 127, vf);
 	const vf m = (vf)((bits & 0x007fffffu) + 0x3f3504f3u);
-	const vf f = m - 1.0f, q = f / (f + 2.0f), z = q * q;
+	const vf f = m - 1.0f, q = f * vf_recip(f + 2.0f), z = q * q;
 	const vf log_m = 2.0f * q + q * z * (2.0f / 3.0f +
 					      z * (2.0f / 5.0f +
 						   z * (2.0f / 7.0f)));
 	const vd shift_lo = vd_lo(shift), shift_hi = vd_hi(shift);
-	const vd cell_lo = X + shift_lo * SHIFT_TO_LOG +
-			   (vd_lo(k) * LN2 + vd_lo(log_m)) + vd_lo(special);
-	const vd cell_hi = X + shift_hi * SHIFT_TO_LOG +
-			   (vd_hi(k) * LN2 + vd_hi(log_m)) + vd_hi(special);
+	vd cell_lo = X + shift_lo * SHIFT_TO_LOG +
+		     (vd_lo(k) * LN2 + vd_lo(log_m));
+	vd cell_hi = X + shift_hi * SHIFT_TO_LOG +
+		     (vd_hi(k) * LN2 + vd_hi(log_m));
+	if (vf_mask_bits(ok & live) != (1u << VF_LANES) - 1u) {
+		const vf special =
+			(vf)((ok & ~live & (vf_i32)vf_set1(-INFINITY)) |
+			     (~ok & (vf_i32)vf_set1(NAN)));
+		cell_lo += vd_lo(special);
+		cell_hi += vd_hi(special);
+	}
 	if (lanes == VF_LANES) {
 		memcpy(out, &cell_lo, sizeof cell_lo);
 		memcpy(out + VF_LANES / 2, &cell_hi, sizeof cell_hi);

@@ -13,6 +13,9 @@
  *
  *   vd_lo(a), vd_hi(a)    the first and the last half of a's lanes as
  *                         doubles
+ *   vf_recip(a)           1 / a for a in [1, 4] within 2e-7 (relative): the
+ *                         instruction's estimate and a Newton step on x86,
+ *                         a division elsewhere
  *   vf_mask_bits(m)       mask m's lanes as the bits of an unsigned
  *   vf_count_false(m, n)  how many of mask m's first n lanes are 0
  *
@@ -191,6 +194,12 @@ static inline vf vf_exp2(vf t)
 
 static inline vf vf_exp2_0(vf t) { return vf_exp2(t); }
 
+static inline vf vf_recip(vf a)
+{
+	const vf r = _mm512_rcp14_ps(a);
+	return vf_fma(r, _mm512_fnmadd_ps(a, r, vf_set1(1.0f)), r);
+}
+
 static inline vd vd_lo(vf a) { return _mm512_cvtps_pd(_mm512_castps512_ps256(a)); }
 static inline vd vd_hi(vf a)
 {
@@ -272,6 +281,12 @@ static inline vf vf_exp2_0(vf t)
 						       _CMP_GT_OQ));
 }
 
+static inline vf vf_recip(vf a)
+{
+	const vf r = _mm256_rcp_ps(a);
+	return vf_fma(r, _mm256_fnmadd_ps(a, r, vf_set1(1.0f)), r);
+}
+
 static inline vd vd_lo(vf a) { return _mm256_cvtps_pd(_mm256_castps256_ps128(a)); }
 static inline vd vd_hi(vf a)
 {
@@ -342,6 +357,8 @@ static inline vf vf_exp2(vf t)
 	return (vf)(bits & ~(vf_u32)(t < vf_set1(EXP2_MIN)));
 }
 static inline vf vf_exp2_0(vf t) { return vf_exp2(t); }
+
+static inline vf vf_recip(vf a) { return 1.0f / a; }
 
 static inline vd vd_lo(vf a)
 {

@@ -345,6 +345,60 @@ EOF
 	done
 }
 
+@test "SIGBUS (an input file cut short under its mapping): exit 1, one error line, no temporary file, the old output kept" {
+	long_fixture
+	local pid status
+	echo "old output" > out.h5
+	cp out.h5 before
+	synstruct "${long_run[@]}" --progress -o out.h5 long.h5 2> err 3>&- &
+	pid=$!
+	wait_for 'grep -q elements err'
+	kill -BUS "$pid"
+	status=0
+	wait "$pid" || status=$?
+	assert_equal "$status" 1
+	cmp out.h5 before
+	no_temps
+	run grep -c 'synstruct: error: an input file was cut short while it was being read' err
+	assert_output 1
+}
+
+@test "inputs stored in one piece are mapped, the others read: the same bytes from contiguous, chunked, gzip, big-endian and user-block files" {
+	local layout
+	for layout in plain chunked gzip be userblock; do
+		{
+			[ "$layout" = userblock ] && echo "userblock 1024"
+			echo "attr structure string linear-chain"
+			case $layout in
+			plain | userblock) echo "dataset log_potentials float32 [5, 6, 3, 3] random 7 -3 3"
+			                   echo "dataset lengths int64 [5] = 6 0 3 1 5" ;;
+			chunked) echo "dataset log_potentials float32 [5, 6, 3, 3] chunk=[2, 6, 3, 3] random 7 -3 3"
+			         echo "dataset lengths int64 [5] chunk=[2] = 6 0 3 1 5" ;;
+			gzip) echo "dataset log_potentials float32 [5, 6, 3, 3] gzip random 7 -3 3"
+			      echo "dataset lengths int64 [5] gzip = 6 0 3 1 5" ;;
+			be) echo "dataset log_potentials float32be [5, 6, 3, 3] random 7 -3 3"
+			    echo "dataset lengths int64be [5] = 6 0 3 1 5" ;;
+			esac
+		} | mk "$layout.h5"
+		# every dataset that can be mapped is (the small ones too)
+		SYNSTRUCT_MAP=1 synstruct partition --max-memory 1M -o "p_$layout.h5" "$layout.h5"
+		SYNSTRUCT_MAP=1 synstruct marginals --max-memory 1M -o "m_$layout.h5" "$layout.h5"
+		SYNSTRUCT_MAP=1 synstruct argmax -o "a_$layout.jsonl" "$layout.h5"
+	done
+	# and none is: every value through H5Dread
+	SYNSTRUCT_MAP=0 synstruct partition --max-memory 1M -o p_read.h5 plain.h5
+	SYNSTRUCT_MAP=0 synstruct marginals --max-memory 1M -o m_read.h5 plain.h5
+	SYNSTRUCT_MAP=0 synstruct argmax -o a_read.jsonl plain.h5
+	for layout in chunked gzip be userblock read; do
+		cmp p_plain.h5 "p_$layout.h5"
+		cmp m_plain.h5 "m_$layout.h5"
+		cmp a_plain.jsonl "a_$layout.jsonl"
+	done
+	# standard input's copy, mapped
+	SYNSTRUCT_MAP=1 synstruct marginals -o m_stdin.h5 - < plain.h5
+	cmp m_plain.h5 m_stdin.h5
+}
+
 @test "a signal while standard input is copied removes the copy and the output's temporary" {
 	need_default_signal
 	examples

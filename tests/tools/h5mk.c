@@ -5,6 +5,8 @@
  *
  * One statement per line; blank lines and lines starting with '#' are ignored.
  *
+ *   userblock N                  (first statement only) N bytes of user block
+ *                                before the HDF5 data, as h5py's userblock_size
  *   group NAME                   create group NAME (a/b makes a first) and make it
  *                                current; 'group /' goes back to the root
  *   attr NAME string VALUE...    string attribute on the current group (the rest
@@ -204,6 +206,15 @@ static int is_blank(const char *s)
 	while (isspace((unsigned char)*s))
 		s++;
 	return *s == '\0' || *s == '#';
+}
+
+/* The index of the first line that is not blank or a comment. */
+static size_t first_statement(void)
+{
+	size_t k = 0;
+	while (k < g_nlines && is_blank(g_lines[k]))
+		k++;
+	return k;
 }
 
 static int is_keyword_line(const char *s)
@@ -639,12 +650,21 @@ int main(int argc, char **argv)
 	g_text = slurp(g_in);
 	split_lines(g_text);
 
-	hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
-	if (fapl < 0 || H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) < 0)
-		die("cannot make a file access property list");
-	g_file = H5Fcreate(g_out, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+	hid_t fapl = H5Pcreate(H5P_FILE_ACCESS), fcpl = H5Pcreate(H5P_FILE_CREATE);
+	if (fapl < 0 || H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) < 0 || fcpl < 0)
+		die("cannot make the file's property lists");
+	g_line = first_statement();
+	if (g_line < g_nlines && word_is(g_lines[g_line], "userblock")) {
+		char *p = g_lines[g_line];
+		next_tok(&p);
+		if (H5Pset_userblock(fcpl, (hsize_t)parse_int(next_tok(&p), &TYPES[5])) < 0)
+			die("userblock: a power of two of at least 512, please");
+		g_lines[g_line][0] = '#'; /* done */
+	}
+	g_file = H5Fcreate(g_out, H5F_ACC_TRUNC, fcpl, fapl);
 	if (g_file < 0)
 		die("cannot create '%s': %s", g_out, h5_reason());
+	H5Pclose(fcpl);
 	H5Pclose(fapl);
 	if ((g_cur = H5Gopen2(g_file, "/", H5P_DEFAULT)) < 0)
 		die("cannot open the root group of '%s'", g_out);

@@ -15,6 +15,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <omp.h>
 #include <cjson/cJSON.h>
 
@@ -479,6 +480,15 @@ static void slot_free(run_state *r, chunk_slot *c)
 	in_chunk_free(&c->chunk_q);
 }
 
+/* Faults in the pages of buf[bytes] by writing a 0 at the start of each
+ * (calloc's are zero already, malloc's are about to be written). */
+static void touch_pages(void *buf, size_t bytes)
+{
+	const size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	for (size_t at = 0; at < bytes; at += page)
+		((volatile char *)buf)[at] = 0;
+}
+
 /* Reads [start, start + count) into c, with room for its outputs. */
 static int chunk_read(run_state *r, chunk_slot *c, int64_t start,
 		      int64_t count)
@@ -523,16 +533,21 @@ static int chunk_read(run_state *r, chunk_slot *c, int64_t start,
 		goto done;
 	}
 	/* not zeroed: ss_run writes every value of its outputs (zeroing
-	 * them would be a pass over memory the size of the results) */
+	 * them would be a pass over memory the size of the results); but
+	 * each page is touched here, beside the computation rather than in
+	 * it (marginals of a 64 MiB chain: the first chunks computed in
+	 * 1.2 ms instead of 0.33, faulting their pages in) */
 	for (int k = 0; k < n_out; k++) {
 		int64_t size = ss_op_output_size(st, op, k, r->in.dim);
-		c->batch.out[k] = malloc(((size_t)(r->num_samples * count * size) + 8) *
-					 CLI_VALUE_BYTES);
+		size_t bytes = ((size_t)(r->num_samples * count * size) + 8) *
+			       CLI_VALUE_BYTES;
+		c->batch.out[k] = malloc(bytes);
 		if (!c->batch.out[k]) {
 			cli_error("cannot allocate the output '%s'",
 				  ss_op_output_name(st, op, k));
 			goto done;
 		}
+		touch_pages(c->batch.out[k], bytes);
 	}
 	/* --grad: [samples][count][input size] for each array written */
 	for (int k = 0; k < r->n_arrays; k++) {
@@ -549,6 +564,8 @@ static int chunk_read(run_state *r, chunk_slot *c, int64_t start,
 			cli_error("cannot allocate the output '%s'", a->name);
 			goto done;
 		}
+		touch_pages(*grad, ((size_t)(r->num_samples * count * a->size) + 8) *
+					   sizeof(double));
 	}
 	rc = 0;
 done:

@@ -808,19 +808,150 @@ static inline double sum_rows8(const double *p, int64_t n)
  * bit for bit (the same exponents and vf_exp2), and r[s] = ḡ(s) / sum[s]
  * from o[s] (one exp per cell, in double): a cell's p then add up to its
  * ḡ, so that no error accumulates along a chain. All in floats, added to
- * the double adjoints and marginals.
+ * the double adjoints and marginals (assigned to them where the step
+ * writes every part: OUTSIDE_ASSIGN).
+ * Blocks of F32_BLOCK columns while they fit, their r and shifts in
+ * registers and each row's p stored from them; the columns left, and a
+ * row whose block has an E below the floats' range but above 0 (θ >
+ * -inf), whose p (up to 2^-46 of ḡ where r is large) vf_exp2 does not
+ * give, by outside_f32_row.
  */
+enum { OUTSIDE_NONE, OUTSIDE_ASSIGN, OUTSIDE_ADD };
+
+/* Columns [s0, s1) of row j (see above): whole vectors, the last masked,
+ * a vector with such an E in double; its p stored as `store` says
+ * (OUTSIDE_*), and their sum added to x_j's adjoint. */
+static void outside_f32_row(ssi_chart *c, const ssi_step *st, int64_t j,
+			    int64_t s0, int64_t s1, float uj, const float *r,
+			    const float *shift, double *mu, int store)
+{
+	const double *o = c->row[ROW_O], *g = c->row[ROW_G];
+	const int64_t ax = st->x.base + j * st->x.per_j;
+	const int64_t ap = st->part.base + j * st->part.per_j;
+	const float *th = c->theta_f32 + ap;
+	const vf log2e = vf_set1(LOG2E_F);
+	float *p = (float *)c->row[ROW_F], total = 0.0f;
+	vf sum = vf_set1(0.0f);
+	for (int64_t v0 = s0; v0 < s1; v0 += VF_LANES) {
+		const int whole = s1 - v0 >= VF_LANES;
+		const int64_t end = whole ? v0 + VF_LANES : s1;
+		const vf_mask m = vf_first((int)(end - v0));
+#define ROW_LANES(a) (whole ? vf_load((a) + v0) : vf_load_masked((a) + v0, m))
+		const vf x = ROW_LANES(th), sh = ROW_LANES(shift);
+		const vf t = VF_FMA ? vf_fma(x, log2e, sh)
+				    : vf_mul(vf_sub(x, sh), log2e);
+		const vf pv = vf_mul(vf_mul(ROW_LANES(r), vf_set1(uj)),
+				     vf_exp2_0(t));
+#undef ROW_LANES
+		if (!vf_any_finite_below(t, EXP2_MIN)) {
+			vf_store(p + v0, pv); /* p has a vector's room past s1 */
+			sum = vf_add(sum, pv);
+			continue;
+		}
+		for (int64_t s = v0; s < end; s++) {
+			p[s] = (float)(g[s] * ssi_exp((double)th[s] +
+						     (c->cell[ax] - o[s])));
+			total += p[s];
+		}
+	}
+	c->adj[ax] += (double)(total + vf_hsum(sum));
+	if (store == OUTSIDE_ASSIGN)
+		for (int64_t s = s0; s < s1; s++)
+			mu[ap + s] = (double)p[s];
+	else if (store == OUTSIDE_ADD)
+		for (int64_t s = s0; s < s1; s++)
+			mu[ap + s] += (double)p[s];
+}
+
+/* Columns [s0, s0 + F32_BLOCK) of every row (see above); inlined with
+ * store a constant. */
+static inline __attribute__((always_inline)) void
+outside_f32_block(ssi_chart *c, const ssi_step *st, int64_t s0,
+		  const float *u, const float *r, const float *shift,
+		  double *mu, int store)
+{
+	const vf log2e = vf_set1(LOG2E_F);
+	vf rv[F32_VECTORS], sh[F32_VECTORS];
+	for (int v = 0; v < F32_VECTORS; v++) {
+		rv[v] = vf_load(r + s0 + v * VF_LANES);
+		sh[v] = vf_load(shift + s0 + v * VF_LANES);
+	}
+	for (int64_t j = st->lo; j < st->hi; j++) {
+		const float uj = u[j - st->lo];
+		const int64_t ap = st->part.base + j * st->part.per_j + s0;
+		const float *th = c->theta_f32 + ap;
+		double *q = mu + ap;
+		vf pv[F32_VECTORS], sum = vf_set1(0.0f);
+		vf_i32 under = (vf_i32)vf_set1(0.0f);
+		if (uj == 0.0f) {
+			if (store == OUTSIDE_ASSIGN)
+				memset(q, 0, F32_BLOCK * sizeof *q);
+			continue;
+		}
+		for (int v = 0; v < F32_VECTORS; v++) {
+			const vf x = vf_load(th + v * VF_LANES);
+			const vf t = VF_FMA ? vf_fma(x, log2e, sh[v])
+					    : vf_mul(vf_sub(x, sh[v]), log2e);
+			pv[v] = vf_mul(vf_mul(rv[v], vf_set1(uj)), vf_exp2_0(t));
+			under |= (t < vf_set1(EXP2_MIN)) &
+				 (t > vf_set1(-INFINITY));
+			sum = vf_add(sum, pv[v]);
+		}
+		if (vf_mask_bits(under)) {
+			outside_f32_row(c, st, j, s0, s0 + F32_BLOCK, uj, r,
+					shift, mu, store);
+			continue;
+		}
+		for (int v = 0; store != OUTSIDE_NONE && v < F32_VECTORS; v++) {
+			vd lo = vd_lo(pv[v]), hi = vd_hi(pv[v]), was;
+			double *at = q + v * VF_LANES;
+			if (store == OUTSIDE_ADD) {
+				memcpy(&was, at, sizeof was);
+				lo += was;
+				memcpy(&was, at + VF_LANES / 2, sizeof was);
+				hi += was;
+			}
+			memcpy(at, &lo, sizeof lo);
+			memcpy(at + VF_LANES / 2, &hi, sizeof hi);
+		}
+		c->adj[st->x.base + j * st->x.per_j] += (double)vf_hsum(sum);
+	}
+}
+
+static void outside_f32_blocks_none(ssi_chart *c, const ssi_step *st,
+				    int64_t s0, const float *u,
+				    const float *r, const float *shift)
+{
+	outside_f32_block(c, st, s0, u, r, shift, NULL, OUTSIDE_NONE);
+}
+
+static void outside_f32_blocks_assign(ssi_chart *c, const ssi_step *st,
+				      int64_t s0, const float *u,
+				      const float *r, const float *shift,
+				      double *mu)
+{
+	outside_f32_block(c, st, s0, u, r, shift, mu, OUTSIDE_ASSIGN);
+}
+
+static void outside_f32_blocks_add(ssi_chart *c, const ssi_step *st,
+				   int64_t s0, const float *u, const float *r,
+				   const float *shift, double *mu)
+{
+	outside_f32_block(c, st, s0, u, r, shift, mu, OUTSIDE_ADD);
+}
+
 static void vecmat_outside_factored(ssi_chart *c, const ssi_step *st,
 				    double *mu, int assigns)
 {
 	const int64_t count = st->count, width = padded(count);
 	const int64_t n = st->hi - st->lo;
+	const int64_t blocks = count / F32_BLOCK * F32_BLOCK;
 	const double *o = c->row[ROW_O], *g = c->row[ROW_G];
 	const double *shifts = c->factor + st->out;
 	const float *u = (const float *)(c->cand + n);
 	float *r = (float *)c->row[ROW_M], *shift = (float *)c->row[ROW_V];
-	float *p = (float *)c->row[ROW_F];
-	const vf log2e = vf_set1(LOG2E_F);
+	const int store = !mu ? OUTSIDE_NONE
+			      : assigns ? OUTSIDE_ASSIGN : OUTSIDE_ADD;
 	double X;
 	int zero;
 	x_factors(c, st, &X, &zero);
@@ -833,59 +964,23 @@ static void vecmat_outside_factored(ssi_chart *c, const ssi_step *st,
 					     o[s]));
 	}
 	for (int64_t s = count; s < width; s++)
-		p[s] = 0.0f;
-	for (int64_t j = st->lo; j < st->hi; j++) {
-		const int64_t ax = st->x.base + j * st->x.per_j;
-		const int64_t ap = st->part.base + j * st->part.per_j;
-		const float *th = c->theta_f32 + ap, uj = u[j - st->lo];
-		double *q = mu ? mu + ap : NULL;
-		float lanes_total[VF_LANES], total = 0.0f;
-		vf sum = vf_set1(0.0f);
-		if (uj == 0.0f) {
-			if (assigns)
-				memset(q, 0, (size_t)count * sizeof *q);
-			continue;
-		}
-		/* whole vectors, the last masked (its lanes past count 0:
-		 * r is loaded as 0 there) */
-		for (int64_t s0 = 0; s0 < count; s0 += VF_LANES) {
-			const int whole = count - s0 >= VF_LANES;
-			const int64_t end = whole ? s0 + VF_LANES : count;
-			const vf_mask m = vf_first((int)(end - s0));
-#define ROW_LANES(a) (whole ? vf_load((a) + s0) : vf_load_masked((a) + s0, m))
-			const vf x = ROW_LANES(th), sh = ROW_LANES(shift);
-			const vf t = VF_FMA ? vf_fma(x, log2e, sh)
-					    : vf_mul(vf_sub(x, sh), log2e);
-			const vf pv = vf_mul(vf_mul(ROW_LANES(r), vf_set1(uj)),
-					     vf_exp2_0(t));
-#undef ROW_LANES
-			if (!vf_any_finite_below(t, EXP2_MIN)) {
-				vf_store(p + s0, pv);
-				sum = vf_add(sum, pv);
-				continue;
-			}
-			/* An E below the floats' range but above 0 (θ >
-			 * -inf), whose p (up to 2^-46 of ḡ where r is
-			 * large) vf_exp2 does not give: these p directly,
-			 * in double. */
-			for (int64_t s = s0; s < end; s++) {
-				p[s] = (float)(g[s] * ssi_exp((double)th[s] +
-							     (c->cell[ax] - o[s])));
-				total += p[s];
-			}
-		}
-		vf_store(lanes_total, sum);
-		for (int l = 0; l < VF_LANES; l++)
-			total += lanes_total[l];
-		c->adj[ax] += (double)total;
-		if (assigns)
-			#pragma omp simd
-			for (int64_t s = 0; s < count; s++)
-				q[s] = (double)p[s];
-		else if (mu)
-			#pragma omp simd
-			for (int64_t s = 0; s < count; s++)
-				q[s] += (double)p[s];
+		r[s] = shift[s] = 0.0f;
+	for (int64_t s0 = 0; s0 < blocks; s0 += F32_BLOCK) {
+		if (store == OUTSIDE_NONE)
+			outside_f32_blocks_none(c, st, s0, u, r, shift);
+		else if (store == OUTSIDE_ASSIGN)
+			outside_f32_blocks_assign(c, st, s0, u, r, shift, mu);
+		else
+			outside_f32_blocks_add(c, st, s0, u, r, shift, mu);
+	}
+	for (int64_t j = st->lo; blocks < count && j < st->hi; j++) {
+		const float uj = u[j - st->lo];
+		if (uj != 0.0f)
+			outside_f32_row(c, st, j, blocks, count, uj, r, shift,
+					mu, store);
+		else if (store == OUTSIDE_ASSIGN)
+			memset(mu + st->part.base + j * st->part.per_j + blocks,
+			       0, (size_t)(count - blocks) * sizeof *mu);
 	}
 }
 
@@ -1343,8 +1438,9 @@ static double step_outside(ssi_chart *c, const ssi_step *st, double *mu,
 	#pragma omp simd reduction(|:any)
 	for (int64_t s = 0; s < count; s++) {
 		const int dead = out[s] == -INFINITY;
+		const double gv = g[s]; /* read whole: no masked load */
 		o[s] = dead ? 0.0 : out[s] + shift;
-		gs[s] = dead ? 0.0 : g[s];
+		gs[s] = dead ? 0.0 : gv;
 		any |= gs[s] > 0.0;
 	}
 	if (!any) {

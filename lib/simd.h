@@ -16,6 +16,7 @@
  *   vf_recip(a)           1 / a for a in [1, 4] within 2e-7 (relative): the
  *                         instruction's estimate and a Newton step on x86,
  *                         a division elsewhere
+ *   vf_hsum(a)            the sum of a's lanes, added pairwise
  *   vf_mask_bits(m)       mask m's lanes as the bits of an unsigned
  *   vf_count_false(m, n)  how many of mask m's first n lanes are 0
  *
@@ -374,6 +375,18 @@ static inline unsigned vf_mask_bits(vf_i32 m)
 }
 
 #endif
+
+/* The sum of a's lanes, pairwise: half the lanes onto the other half, and
+ * again (the lanes' order of a serial sum would chain every addition). */
+static inline float vf_hsum(vf a)
+{
+	float l[VF_LANES];
+	memcpy(l, &a, sizeof l);
+	for (int half = VF_LANES / 2; half > 0; half /= 2)
+		for (int k = 0; k < half; k++)
+			l[k] += l[k + half];
+	return l[0];
+}
 
 static inline int vf_count_false(vf_i32 m, int n)
 {

@@ -304,7 +304,7 @@ static inline double np_one_d(void) { return 1.0; }
 static inline double np_add_d(double a, double b) { return a + b; }
 static inline double np_sub_d(double a, double b) { return a - b; }
 static inline double np_mul_d(double a, double b) { return a * b; }
-static inline double np_madd_d(double x, double a, double b) { return x + a * b; }
+static inline double np_madd_d(double x, double a, double b) { return SSI_FMA(a, b, x); }
 static inline double np_div_d(double a, double b) { return a / b; }
 static inline int np_iszero_d(double a) { return a == 0.0; }
 static inline double np_log_d(double a, double *twos)
@@ -439,13 +439,20 @@ _Static_assert(NP_UNROLL == 8, "np_adjoint_row adds eight partial sums");
 
 #define NP_ELIMINATE(R, S)                                                    \
 /* Node s's pivot: its column's mass below row s (and in row 0 where          \
- * root_mass). */                                                             \
+ * root_mass), in four partial sums (one would chain every addition's         \
+ * latency down the column). */                                               \
 static inline R np_mass_##S(const R *X, int64_t n, int64_t s, int root_mass)  \
 {                                                                             \
-	R mass = root_mass ? X[s] : np_zero_##S();                            \
-	for (int64_t i = s + 1; i < n; i++)                                   \
-		mass = np_add_##S(mass, X[i * n + s]);                        \
-	return mass;                                                          \
+	R part[4] = {root_mass ? X[s] : np_zero_##S(), np_zero_##S(),        \
+		     np_zero_##S(), np_zero_##S()};                           \
+	int64_t i = s + 1;                                                    \
+	for (; i + 4 <= n; i += 4)                                            \
+		for (int k = 0; k < 4; k++)                                   \
+			part[k] = np_add_##S(part[k], X[(i + k) * n + s]);    \
+	for (; i < n; i++)                                                    \
+		part[0] = np_add_##S(part[0], X[i * n + s]);                  \
+	return np_add_##S(np_add_##S(part[0], part[1]),                       \
+			  np_add_##S(part[2], part[3]));                      \
 }                                                                             \
                                                                               \
 /* Step s on row x over columns from .. n-1: x[j] += x[s] t_j. */             \

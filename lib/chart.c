@@ -534,9 +534,11 @@ static inline int f32_cells(vf sum, vf top, vf shift, vf seen, double X,
 	const vf k = __builtin_convertvector((vf_i32)(bits >> 23) - 127, vf);
 	const vf m = (vf)((bits & 0x007fffffu) + 0x3f3504f3u);
 	const vf f = m - 1.0f, q = f * vf_recip(f + 2.0f), z = q * q;
-	const vf log_m = 2.0f * q + q * z * (2.0f / 3.0f +
-					      z * (2.0f / 5.0f +
-						   z * (2.0f / 7.0f)));
+	const vf log_m = vf_fma(q * z,
+				vf_fma(vf_fma(z, vf_set1(2.0f / 7.0f),
+					      vf_set1(2.0f / 5.0f)),
+				       z, vf_set1(2.0f / 3.0f)),
+				q + q);
 	const vd shift_lo = vd_lo(shift), shift_hi = vd_hi(shift);
 	vd cell_lo = X + shift_lo * SHIFT_TO_LOG +
 		     (vd_lo(k) * LN2 + vd_lo(log_m));

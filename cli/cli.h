@@ -164,6 +164,9 @@ int in_resolve_options(in_file *in, const cli_options *opt,
 typedef struct in_chunk {
 	void *data[SS_MAX_INPUTS];
 	size_t room[SS_MAX_INPUTS]; /* bytes at data[k] */
+	/* bytes [from, to) of a mapped input's values that are the chunk's
+	 * own (in_chunk_release) */
+	size_t mapped_from[SS_MAX_INPUTS], mapped_to[SS_MAX_INPUTS];
 	ss_element *elements;
 } in_chunk;
 
@@ -174,6 +177,10 @@ int in_read_chunk(const in_file *in, int64_t start, int64_t count,
  * costs a page fault per 4 KiB, measured 2 ms against 0.5 per 3 MiB
  * read), else a new one; NULL without memory. */
 void *in_chunk_room(in_chunk *chunk, int k, size_t bytes);
+/* Unmaps the pages of mapped inputs that only the chunk's elements read,
+ * once they are done with (the file's pages stay cached): a run's
+ * resident memory then stays bounded by its chunks, not the file. */
+void in_chunk_release(const in_file *in, in_chunk *chunk);
 /* The flat batch index, within dataset ds of a file of in's batch shape,
  * of the entry that batch element b reads (numpy broadcasting). */
 int64_t in_source_index(const in_file *in, const in_dataset *ds, int64_t b);

@@ -1109,6 +1109,10 @@ static int point_input(const in_file *in, int k, int64_t start,
 		lo = src < lo ? src : lo;
 		hi = src > hi ? src : hi;
 	}
+	if (count > 0 && in_batch_shaped(in, ds)) {
+		chunk->mapped_from[k] = (size_t)lo * bytes;
+		chunk->mapped_to[k] = (size_t)(hi + 1) * bytes;
+	}
 	if (count > 0 && populate(ds, (size_t)lo * bytes, (size_t)(hi + 1) * bytes)) {
 		cli_error("'%s': cannot read dataset '%s' (truncated or corrupt file?)",
 			  in->path, in->structure->inputs[k].name);
@@ -1174,6 +1178,22 @@ static int read_input(const in_file *in, int k, int64_t start,
 		i += run;
 	}
 	return 0;
+}
+
+void in_chunk_release(const in_file *in, in_chunk *chunk)
+{
+	const uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	for (int k = 0; k < SS_MAX_INPUTS; k++) {
+		/* whole pages only: the chunks beside keep theirs */
+		const char *values = in->ds[k].mapped;
+		const uintptr_t lo = values ? ((uintptr_t)(values + chunk->mapped_from[k]) +
+					       page - 1) / page * page : 0;
+		const uintptr_t hi = values ? (uintptr_t)(values + chunk->mapped_to[k]) /
+					       page * page : 0;
+		if (hi > lo)
+			madvise((void *)lo, hi - lo, MADV_DONTNEED);
+		chunk->mapped_from[k] = chunk->mapped_to[k] = 0;
+	}
 }
 
 void *in_chunk_room(in_chunk *chunk, int k, size_t bytes)

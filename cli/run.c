@@ -13,6 +13,7 @@
  *   commit the output, then warn about elements with no structure
  */
 #include <pthread.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -455,6 +456,8 @@ typedef struct chunk_slot {
 static void slot_clear(run_state *r, chunk_slot *c)
 {
 	const int n_out = ss_op_output_count(r->in.structure, r->opt->op);
+	in_chunk_release(&r->in, &c->chunk);
+	in_chunk_release(&r->in_q, &c->chunk_q);
 	const in_chunk chunk = c->chunk, chunk_q = c->chunk_q;
 	for (int k = 0; k < n_out; k++)
 		free(c->batch.out[k]);
@@ -941,10 +944,14 @@ done:
 	r.t_write += omp_get_wtime() - t0;
 	if (ok)
 		warn_empty(&r);
-	if (opt->timing)
-		fprintf(stderr, "synstruct: timing: read %.6f s, compute %.6f s, write %.6f s, %d thread%s\n",
-			r.t_read, r.t_compute, r.t_write, omp_get_max_threads(),
+	if (opt->timing) {
+		struct rusage use;
+		getrusage(RUSAGE_SELF, &use);
+		fprintf(stderr, "synstruct: timing: read %.6f s, compute %.6f s, write %.6f s, peak memory %.1f MiB, %d thread%s\n",
+			r.t_read, r.t_compute, r.t_write,
+			(double)use.ru_maxrss / 1024.0, omp_get_max_threads(),
 			omp_get_max_threads() == 1 ? "" : "s");
+	}
 	ss_workspaces_free(r.workspaces);
 	in_events_close(&r.ev);
 	in_close(&r.in);

@@ -399,6 +399,25 @@ EOF
 	cmp m_plain.h5 m_stdin.h5
 }
 
+@test "a mapped input's pages are let go chunk by chunk: the peak resident memory stays that of a run that reads it, not the file's size" {
+	mk big.h5 <<'EOF'
+attr structure string linear-chain
+dataset log_potentials float32 [96, 256, 32, 32] fill 0.5
+EOF
+	local map read
+	run --separate-stderr env SYNSTRUCT_MAP=0 synstruct marginals -j 1 --max-memory 48M --timing -o out.h5 big.h5
+	assert_success
+	[[ $stderr =~ peak\ memory\ ([0-9]+)\.[0-9]\ MiB ]] || fail "$stderr"
+	read=${BASH_REMATCH[1]}
+	run --separate-stderr env SYNSTRUCT_MAP=1 synstruct marginals -j 1 --max-memory 48M --timing -o out.h5 big.h5
+	assert_success
+	[[ $stderr =~ peak\ memory\ ([0-9]+)\.[0-9]\ MiB ]] || fail "$stderr"
+	map=${BASH_REMATCH[1]}
+	# the input is 96 MiB: mapped whole and kept, it would all be
+	# resident; let go, the run holds what reading it does, or less
+	[ "$map" -le $((read + 16)) ] || fail "mapped: $map MiB, read: $read MiB"
+}
+
 @test "a signal while standard input is copied removes the copy and the output's temporary" {
 	need_default_signal
 	examples

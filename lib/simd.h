@@ -26,10 +26,10 @@
  *                by a polynomial of degree 5, 2^k by vscalefps (eight
  *                vector operations); subnormal or 0 below -126.
  *                  AVX2: t = k + j/8 + f, 2^(j/8) from a table of eight,
- *                2^f by a polynomial of degree 3 (ten operations); 2^-126
- *                below -126.
+ *                2^f by a polynomial of degree 3 (eleven operations);
+ *                2^-126 below -126.
  *                  Elsewhere: t = k + f, k = round(t), 2^f by a polynomial
- *                of degree 5 (twelve operations); 0 below -126.
+ *                of degree 5; 0 below -126.
  *                Subnormals cost a hundred cycles each unless flushed:
  *                see vf_flush_begin.
  *   vf_exp2_0(t) vf_exp2(t), but 0 at -inf on every path (an impossible
@@ -248,10 +248,10 @@ static inline int vf_any_finite_below(vf a, float lim)
  * 8 k + j in its low bits, j picks 2^(j/8) from a register (vpermps,
  * which reads the low three bits) and r << 20 = k << 23 + j << 20 adds k
  * to its exponent (each entry is stored less j << 20), and 2^f is the
- * polynomial of degree 3. Ten operations, two fewer than a polynomial of
- * degree 5 on |f| <= 1/2 in the multiply-add ports, which bound the
- * kernels. NaN at NaN (any payload) and at +inf: f is then NaN, and the
- * last operation a product. */
+ * polynomial of degree 3. Eleven operations, eight of them in the
+ * multiply-add ports, which bound the kernels (ten there for a polynomial
+ * of degree 5 on |f| <= 1/2). NaN at NaN (any payload) and at +inf: f is
+ * then NaN, and the last operation a product. */
 static inline vf vf_exp2(vf t)
 {
 	const vf shifter = vf_set1(0x1.8p20f);

@@ -11,6 +11,12 @@
  * Lines for those wait in an unlinked temporary file until the run has
  * succeeded, so that a failed run prints nothing.
  *
+ * A temporary file is handed to the disk chunk by chunk as it is written
+ * (sync_file_range, which does not wait for the disk): renamed over an
+ * existing file, ext4 would otherwise start writing the whole of it back
+ * at the rename (auto_da_alloc), with nothing left to overlap it (25 ms
+ * for 64 MiB of marginals).
+ *
  * A gradient of a dataset that elements share (out_array.sum_over) is
  * summed over them into a buffer of the dataset's shape as the chunks come,
  * in batch order, so its bytes depend on neither the threads nor the
@@ -22,7 +28,9 @@
  * the fewest digits that read back to the same value; -inf, inf and NaN
  * are the strings "-inf", "inf" and "nan".
  */
+#define _GNU_SOURCE /* sync_file_range */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +44,7 @@ struct out_writer {
 	const char *path;            /* for messages: -o's PATH, or "-" */
 	cli_dest *dest;
 	char temp[CLI_TEMP_MAX];     /* the temporary file; "": held back */
+	int temp_fd;                 /* the temporary file, for writing back */
 	FILE *json;
 	hid_t file, dset[OUT_MAX_ARRAYS];
 	const out_array *arrays;
@@ -246,6 +255,8 @@ static int h5_create(out_writer *w, const cli_options *opt)
 		unlink(w->temp);
 	w->file = H5Fcreate(name, w->temp[0] ? H5F_ACC_EXCL : H5F_ACC_TRUNC,
 			    fcpl, fapl);
+	if (w->file >= 0 && w->temp[0])
+		w->temp_fd = open(w->temp, O_RDONLY | O_CLOEXEC);
 	if (w->file < 0) {
 		cli_error("'%s': cannot create the HDF5 file", w->path ? w->path : "-");
 		rc = -1;
@@ -498,6 +509,7 @@ out_writer *out_open(const cli_options *opt, cli_dest *dest,
 	w->path = dest->name;
 	w->dest = dest;
 	w->file = -1;
+	w->temp_fd = -1;
 	for (int k = 0; k < OUT_MAX_ARRAYS; k++)
 		w->dset[k] = -1;
 	w->arrays = arrays;
@@ -510,8 +522,11 @@ out_writer *out_open(const cli_options *opt, cli_dest *dest,
 		/* the temporary beside the destination, already made */
 		snprintf(w->temp, sizeof w->temp, "%s", dest->temp);
 		if (!w->hdf5) {
+			w->temp_fd = dup(dest->fd);
 			w->json = fdopen(dest->fd, "w");
 			if (!w->json) {
+				if (w->temp_fd >= 0)
+					close(w->temp_fd);
 				cli_error("'%s': cannot open: %s", w->path,
 					  strerror(errno));
 				free(w);
@@ -599,11 +614,25 @@ void out_narrow(const out_writer *w, int64_t count, void *const data[])
 	}
 }
 
+/* Starts writing the temporary file's written pages back (see the top of
+ * this file); nothing where it cannot. */
+static void write_back(const out_writer *w)
+{
+#ifdef SYNC_FILE_RANGE_WRITE
+	if (w->temp_fd >= 0)
+		sync_file_range(w->temp_fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+#else
+	(void)w;
+#endif
+}
+
 int out_write_chunk(out_writer *w, int64_t start, int64_t count,
 		    void *const data[])
 {
-	return w->hdf5 ? h5_write_chunk(w, start, count, data)
-		       : json_write_chunk(w, start, count, data);
+	int rc = w->hdf5 ? h5_write_chunk(w, start, count, data)
+			 : json_write_chunk(w, start, count, data);
+	write_back(w);
+	return rc;
 }
 
 int out_close(out_writer *w, int commit)
@@ -643,6 +672,8 @@ int out_close(out_writer *w, int commit)
 		cli_error("'%s': cannot write: %s", w->path, strerror(errno));
 		rc = -1;
 	}
+	if (w->temp_fd >= 0)
+		close(w->temp_fd);
 	for (int k = 0; k < OUT_MAX_ARRAYS; k++)
 		free(w->sum[k]);
 	free(w->piece);

@@ -1096,10 +1096,10 @@ static int populate(const in_dataset *ds, size_t from, size_t to)
 
 /* Points the chunk's elements at mapped input k (see read_input). */
 static int point_input(const in_file *in, int k, int64_t start,
-		       int64_t count, size_t width, in_chunk *chunk)
+		       int64_t count, size_t width, ss_dtype dtype,
+		       in_chunk *chunk)
 {
 	const in_dataset *ds = &in->ds[k];
-	const ss_dtype dtype = reads_as_f32(in, k) ? SS_F32 : SS_NATIVE;
 	const size_t bytes = (size_t)element_values(ds) * width;
 	int64_t lo = INT64_MAX, hi = -1;
 	for (int64_t i = 0; i < count; i++) {
@@ -1134,12 +1134,12 @@ static int read_input(const in_file *in, int k, int64_t start,
 	const ss_input_spec *spec = &in->structure->inputs[k];
 	size_t width;
 	const hid_t memtype = input_memtype(in, k, &width);
-	const ss_dtype dtype = reads_as_f32(in, k) ? SS_F32 : SS_NATIVE;
+	const ss_dtype dtype = memtype == H5T_NATIVE_FLOAT ? SS_F32 : SS_NATIVE;
 	const int64_t size = element_values(ds);
 	int64_t filled = 0;
 	char *data;
 	if (ds->mapped)
-		return point_input(in, k, start, count, width, chunk);
+		return point_input(in, k, start, count, width, dtype, chunk);
 	data = in_chunk_room(chunk, k, (size_t)(count * size) * width);
 	if (!data) {
 		cli_error("cannot allocate %lld values for dataset '%s'",

@@ -810,15 +810,16 @@ static inline double sum_rows8(const double *p, int64_t n)
  * bit for bit (the same exponents and vf_exp2), and r[s] = ḡ(s) / sum[s]
  * from o[s] (one exp per cell, in double): a cell's p then add up to its
  * ḡ, so that no error accumulates along a chain. All in floats, added to
- * the double adjoints and marginals (assigned to them where the step
- * writes every part: OUTSIDE_ASSIGN).
+ * the double adjoints and marginals mu (assigned to them where the step
+ * writes every part: OUTSIDE_ASSIGN); for the marginals only (mu not
+ * NULL, no entropy).
  * Blocks of F32_BLOCK columns while they fit, their r and shifts in
  * registers and each row's p stored from them; the columns left, and a
  * row whose block has an E below the floats' range but above 0 (θ >
  * -inf), whose p (up to 2^-46 of ḡ where r is large) vf_exp2 does not
  * give, by outside_f32_row.
  */
-enum { OUTSIDE_NONE, OUTSIDE_ASSIGN, OUTSIDE_ADD };
+enum { OUTSIDE_ASSIGN, OUTSIDE_ADD };
 
 /* Columns [s0, s1) of row j (see above): whole vectors, the last masked,
  * a vector with such an E in double; its p stored as `store` says
@@ -860,7 +861,7 @@ static void outside_f32_row(ssi_chart *c, const ssi_step *st, int64_t j,
 	if (store == OUTSIDE_ASSIGN)
 		for (int64_t s = s0; s < s1; s++)
 			mu[ap + s] = (double)p[s];
-	else if (store == OUTSIDE_ADD)
+	else
 		for (int64_t s = s0; s < s1; s++)
 			mu[ap + s] += (double)p[s];
 }
@@ -904,7 +905,7 @@ outside_f32_block(ssi_chart *c, const ssi_step *st, int64_t s0,
 					shift, mu, store);
 			continue;
 		}
-		for (int v = 0; store != OUTSIDE_NONE && v < F32_VECTORS; v++) {
+		for (int v = 0; v < F32_VECTORS; v++) {
 			vd lo = vd_lo(pv[v]), hi = vd_hi(pv[v]), was;
 			double *at = q + v * VF_LANES;
 			if (store == OUTSIDE_ADD) {
@@ -918,13 +919,6 @@ outside_f32_block(ssi_chart *c, const ssi_step *st, int64_t s0,
 		}
 		c->adj[st->x.base + j * st->x.per_j] += (double)vf_hsum(sum);
 	}
-}
-
-static void outside_f32_blocks_none(ssi_chart *c, const ssi_step *st,
-				    int64_t s0, const float *u,
-				    const float *r, const float *shift)
-{
-	outside_f32_block(c, st, s0, u, r, shift, NULL, OUTSIDE_NONE);
 }
 
 static void outside_f32_blocks_assign(ssi_chart *c, const ssi_step *st,
@@ -952,8 +946,7 @@ static void vecmat_outside_factored(ssi_chart *c, const ssi_step *st,
 	const double *shifts = c->factor + st->out;
 	const float *u = (const float *)(c->cand + n);
 	float *r = (float *)c->row[ROW_M], *shift = (float *)c->row[ROW_V];
-	const int store = !mu ? OUTSIDE_NONE
-			      : assigns ? OUTSIDE_ASSIGN : OUTSIDE_ADD;
+	const int store = assigns ? OUTSIDE_ASSIGN : OUTSIDE_ADD;
 	double X;
 	int zero;
 	x_factors(c, st, &X, &zero);
@@ -968,9 +961,7 @@ static void vecmat_outside_factored(ssi_chart *c, const ssi_step *st,
 	for (int64_t s = count; s < width; s++)
 		r[s] = shift[s] = 0.0f;
 	for (int64_t s0 = 0; s0 < blocks; s0 += F32_BLOCK) {
-		if (store == OUTSIDE_NONE)
-			outside_f32_blocks_none(c, st, s0, u, r, shift);
-		else if (store == OUTSIDE_ASSIGN)
+		if (store == OUTSIDE_ASSIGN)
 			outside_f32_blocks_assign(c, st, s0, u, r, shift, mu);
 		else
 			outside_f32_blocks_add(c, st, s0, u, r, shift, mu);
@@ -1431,7 +1422,7 @@ static double step_outside(ssi_chart *c, const ssi_step *st, double *mu,
 		? mu + st->part.base + st->lo * st->part.per_j : NULL;
 	const size_t parts_bytes = (size_t)((st->hi - st->lo) * count) * sizeof *mu;
 	const int factored = vecmat_f32(c, st, SSI_LOG) && st->factored &&
-			     !entropy;
+			     mu && !entropy;
 	const int assigns = parts && factored && st->part.per_j == count;
 	if (parts && !assigns)
 		memset(parts, 0, parts_bytes);

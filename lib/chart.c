@@ -474,9 +474,8 @@ static inline double nonneg(double x)
  * (vecmat_log_f32).
  */
 
-/* log2(e), and as a float: exp(d) = 2^(d log2(e)). */
+/* log2(e): exp(d) = 2^(d log2(e)). */
 #define LOG2E 1.4426950408889634
-#define LOG2E_F ((float)LOG2E)
 #define LN2 0.69314718055994531
 
 /* The least sum of a float cell that keeps it exact (vecmat_log_f32):
@@ -484,14 +483,9 @@ static inline double nonneg(double x)
  * then weigh less than 2^-30 of it, for up to 2^16 rows. */
 #define F32_SUM_LO 0x1p-80
 
-/* The least T the exponents are formed from (vecmat_f32_block): a column
- * without candidates (T = -inf) takes it, so that its exps are 0 rather
- * than NaN (-inf + inf) and its cell is exactly -inf. */
-#define F32_TOP_FLOOR (-0x1p100f)
-
 /* Cells per block of the float kernels: the block's shifts and sums stay
  * in registers (F32_BLOCK / VF_LANES vectors) while the rows stream by,
- * and each row's u_j is loaded and tested once per block. */
+ * and each row's constants are loaded and u_j tested once per block. */
 #define F32_BLOCK 32
 #define F32_VECTORS (F32_BLOCK / VF_LANES)
 
@@ -501,18 +495,11 @@ static int vecmat_f32(const ssi_chart *c, const ssi_step *st, ssi_semiring sr)
 	       st->hi - st->lo > 1 && shape_of(st) == SHAPE_VECMAT;
 }
 
-/* What turns the float shift of a cell's exponents (vecmat_f32_block)
- * into its shift S in natural logs: the shift is -TL, TL = T log2(e)
- * rounded to a float, or T. With λ = LOG2E_F, the float log2(e), an exp
- * is then 2^(θ λ - TL) = exp((θ - S) λ ln(2)) for S = TL / λ: λ ln(2) =
- * 1 + 6e-8 multiplies θ - S only, which is small for the terms that
- * matter (S = TL ln(2) would leave 6e-8 of θ itself in every cell). */
-#define SHIFT_TO_LOG (VF_FMA ? -1.0 / (double)LOG2E_F : 1.0)
-
 /* One vector of cells of a vecmat step over float potentials (see
  * vecmat_f32_block) from their sums, the shifts of their exponents and
  * the sums of their θ (or 0): out = X + S + log(sum) where sum lies in
- * [F32_SUM_LO, +inf) and the θ sum below +inf, -inf where T is -inf (no
+ * [F32_SUM_LO, +inf), T is at most VF_TOP_MAX (vf_shift_of) and the θ
+ * sum below +inf, -inf where T is -inf (no
  * candidates) and sum below F32_SUM_LO, NaN elsewhere (the cell needs
  * its double reduction); the first `lanes` into out, their shifts into
  * shift_out. Returns how many are NaN. log(sum) = k ln(2) + log(m), sum
@@ -528,7 +515,8 @@ static inline int f32_cells(vf sum, vf top, vf shift, vf seen, double X,
 	const vf_i32 live = top != vf_set1(-INFINITY);
 	const vf_i32 ok = (seen < vf_set1(INFINITY)) &
 			  ((live & (sum >= vf_set1(F32_SUM_LO)) &
-			    (sum < vf_set1(INFINITY))) |
+			    (sum < vf_set1(INFINITY)) &
+			    (top <= vf_set1(VF_TOP_MAX))) |
 			   (~live & (sum < vf_set1(F32_SUM_LO))));
 	const vf_u32 bits = (vf_u32)sum + (0x3f800000u - 0x3f3504f3u);
 	const vf k = __builtin_convertvector((vf_i32)(bits >> 23) - 127, vf);
@@ -540,9 +528,9 @@ static inline int f32_cells(vf sum, vf top, vf shift, vf seen, double X,
 				       z, vf_set1(2.0f / 3.0f)),
 				q + q);
 	const vd shift_lo = vd_lo(shift), shift_hi = vd_hi(shift);
-	vd cell_lo = X + shift_lo * SHIFT_TO_LOG +
+	vd cell_lo = X + shift_lo * VF_SHIFT_TO_LOG +
 		     (vd_lo(k) * LN2 + vd_lo(log_m));
-	vd cell_hi = X + shift_hi * SHIFT_TO_LOG +
+	vd cell_hi = X + shift_hi * VF_SHIFT_TO_LOG +
 		     (vd_hi(k) * LN2 + vd_hi(log_m));
 	if (vf_mask_bits(ok & live) != (1u << VF_LANES) - 1u) {
 		const vf special =
@@ -568,23 +556,30 @@ static inline int f32_cells(vf sum, vf top, vf shift, vf seen, double X,
 	return vf_count_false(ok, lanes);
 }
 
+/* u_k of the rows' constants of a vecmat step with n rows (x_factors). */
+static inline float row_u(const float *row_consts, int64_t n, int64_t k)
+{
+	return row_consts[VF_ROW_U * n + k];
+}
+
 /* Cells s0 .. s0 + nv VF_LANES - 1 of a vecmat step over float
  * potentials (the first `lanes` of them where masked, nv then 1) into
  * out, NaN where a cell needs its double reduction; returns how many do.
- * u[j - lo] = exp(x_j - X) as floats (see vecmat_log_f32); rows whose u_j
- * is 0 are passed over where skip. Inlined with nv, masked and skip
- * constants, so that the block's vectors stay in registers. */
+ * row_consts holds the rows' constants for the scaled exps (x_factors),
+ * u_j = exp(x_j - X) as a float among them (see vecmat_log_f32); rows
+ * whose u_j is 0 are passed over where skip. Inlined with nv, masked
+ * and skip constants, so that the block's vectors stay in registers. */
 static inline __attribute__((always_inline)) int
 vecmat_f32_block(const ssi_chart *c, const ssi_step *st, int64_t s0, int nv,
-		 int masked, int lanes, int skip, const float *u, double X,
-		 double *out)
+		 int masked, int lanes, int skip, const float *row_consts,
+		 double X, double *out)
 {
 	const float *theta = c->theta_f32 + st->part.base + s0;
 	const int64_t rows = st->hi - st->lo, per_j = st->part.per_j;
 	const vf_mask first = vf_first(lanes);
-	const vf log2e = vf_set1(LOG2E_F);
 	vf top[F32_VECTORS], seen[F32_VECTORS];
 	vf shift[F32_VECTORS], sum[F32_VECTORS];
+	vf_col col[F32_VECTORS];
 	int64_t j = st->lo;
 	int bad = 0;
 #define ROW(j, v) (masked ? vf_load_masked(theta + (j) * per_j, first) \
@@ -595,9 +590,9 @@ vecmat_f32_block(const ssi_chart *c, const ssi_step *st, int64_t s0, int nv,
 	}
 	/* T[s] = the column's largest θ, four rows at a time, each four
 	 * into one maximum (so that its latency does not bound the pass);
-	 * and,
-	 * unless vf_exp2 carries them into the sums itself, the column's
-	 * sum, below +inf only where no θ is NaN or +inf. */
+	 * and, unless the scaled exps carry them into the sums themselves
+	 * (VF_EXP2_KEEPS_NAN), the column's sum, below +inf only where no θ
+	 * is NaN or +inf. */
 	for (; !skip && j + 4 <= st->hi; j += 4)
 		for (int v = 0; v < nv; v++) {
 			const vf r0 = ROW(j, v), r1 = ROW(j + 1, v);
@@ -610,26 +605,23 @@ vecmat_f32_block(const ssi_chart *c, const ssi_step *st, int64_t s0, int nv,
 							vf_add(r2, r3)));
 		}
 	for (; j < st->hi; j++)
-		if (!skip || u[j - st->lo] != 0.0f)
+		if (!skip || row_u(row_consts, rows, j - st->lo) != 0.0f)
 			for (int v = 0; v < nv; v++) {
 				const vf r = ROW(j, v);
 				top[v] = vf_max(top[v], r);
 				if (!VF_EXP2_KEEPS_NAN)
 					seen[v] = vf_add(seen[v], r);
 			}
-	/* The exponents' shifts: with fused multiply-adds -TL, TL = T
-	 * log2(e) rounded to a float, so that an exponent θ log2(e) - TL
-	 * is one fused multiply-add from θ (and the cell's shift S = TL /
-	 * log2(e): SHIFT_TO_LOG); without, T, and the exponent (θ - T)
-	 * log2(e). */
+	/* The exponents' shifts (lib/simd.h: scaled exps; a column without
+	 * candidates, T = -inf, takes -VF_TOP_MAX, so that its terms are
+	 * at most 2^-125 and its cell exactly -inf). */
 	for (int v = 0; v < nv; v++) {
-		const vf t = vf_max(top[v], vf_set1(F32_TOP_FLOOR));
-		shift[v] = VF_FMA ? vf_sub(vf_set1(0.0f), vf_mul(t, log2e)) : t;
+		shift[v] = vf_shift_of(top[v]);
+		col[v] = vf_col_of(shift[v]);
 		sum[v] = vf_set1(0.0f);
 	}
-	/* sum[s] = Σ_j u_j 2^(θ[j, s] log2(e) - TL[s]) */
+	/* sum[s] = Σ_j u_j 2^(θ[j, s] λ + b[s]) */
 	for (j = st->lo; j < st->hi; j++) {
-		const float uj = u[j - st->lo];
 		/* The same cells eight blocks of rows on (a chain's
 		 * position eight on: its own page, which the hardware does
 		 * not fetch ahead into), into L2 (not L1, whose few fill
@@ -645,15 +637,11 @@ vecmat_f32_block(const ssi_chart *c, const ssi_step *st, int64_t s0, int nv,
 			__builtin_prefetch(ahead + 64, 0, 1);
 			__builtin_prefetch(next + 64, 0, 3);
 		}
-		if (skip && uj == 0.0f)
+		if (skip && row_u(row_consts, rows, j - st->lo) == 0.0f)
 			continue;
-		const vf uv = vf_set1(uj);
-		for (int v = 0; v < nv; v++) {
-			const vf x = ROW(j, v);
-			const vf t = VF_FMA ? vf_fma(x, log2e, shift[v])
-					    : vf_mul(vf_sub(x, shift[v]), log2e);
-			sum[v] = vf_fma(uv, vf_exp2(t), sum[v]);
-		}
+		const vf_row rv = vf_row_load(row_consts, rows, j - st->lo);
+		for (int v = 0; v < nv; v++)
+			sum[v] = vf_term_add(sum[v], ROW(j, v), col[v], rv);
 	}
 #undef ROW
 	/* The shifts are kept (in c->factor) for the outside, which takes
@@ -667,44 +655,46 @@ vecmat_f32_block(const ssi_chart *c, const ssi_step *st, int64_t s0, int nv,
 }
 
 static int vecmat_f32_wide(const ssi_chart *c, const ssi_step *st,
-			   int64_t s0, const float *u, double X, double *out)
+			   int64_t s0, const float *row_consts, double X, double *out)
 {
-	return vecmat_f32_block(c, st, s0, F32_VECTORS, 0, VF_LANES, 0, u, X,
+	return vecmat_f32_block(c, st, s0, F32_VECTORS, 0, VF_LANES, 0, row_consts, X,
 				out);
 }
 
 static int vecmat_f32_one(const ssi_chart *c, const ssi_step *st, int64_t s0,
-			  int lanes, const float *u, double X, double *out)
+			  int lanes, const float *row_consts, double X, double *out)
 {
-	return vecmat_f32_block(c, st, s0, 1, 1, lanes, 0, u, X, out);
+	return vecmat_f32_block(c, st, s0, 1, 1, lanes, 0, row_consts, X, out);
 }
 
 /* The same where some u_j are 0. */
 static int vecmat_f32_wide_skip(const ssi_chart *c, const ssi_step *st,
-				int64_t s0, const float *u, double X,
+				int64_t s0, const float *row_consts, double X,
 				double *out)
 {
-	return vecmat_f32_block(c, st, s0, F32_VECTORS, 0, VF_LANES, 1, u, X,
+	return vecmat_f32_block(c, st, s0, F32_VECTORS, 0, VF_LANES, 1, row_consts, X,
 				out);
 }
 
 static int vecmat_f32_one_skip(const ssi_chart *c, const ssi_step *st,
-			       int64_t s0, int lanes, const float *u, double X,
+			       int64_t s0, int lanes, const float *row_consts, double X,
 			       double *out)
 {
-	return vecmat_f32_block(c, st, s0, 1, 1, lanes, 1, u, X, out);
+	return vecmat_f32_block(c, st, s0, 1, 1, lanes, 1, row_consts, X, out);
 }
 
 /* The x factors of a vecmat step over float potentials: X = max_j x_j
- * into *X, u_j = exp(x_j - X) as floats at c->cand + (hi - lo), and
- * whether some u_j is 0 into *zero; returns 1 where some u_j underflows
- * (x_j > -inf, u_j = 0). */
+ * into *X, the rows' constants for the scaled exps (lib/simd.h:
+ * vf_rows_of) at c->cand + (hi - lo), u_j = exp(x_j - X) as a float among
+ * them (row_u), and whether some u_j is 0 into *zero; returns 1 where
+ * some u_j underflows (x_j > -inf, u_j = 0). */
 static int x_factors(ssi_chart *c, const ssi_step *st, double *X, int *zero)
 {
 	const int64_t n = st->hi - st->lo, per_j = st->x.per_j;
 	const double *x = c->cell + st->x.base + st->lo * per_j;
 	double top = -INFINITY;
-	float *u = (float *)(c->cand + n);
+	float *row_consts = (float *)(c->cand + n);
+	float *u = row_consts + VF_ROW_U * n;
 	int bad = 0, zeros = 0;
 	const ssi_step *before = st > c->step ? st - 1 : NULL;
 	if (per_j != 1) { /* the x_j, contiguous */
@@ -731,6 +721,7 @@ static int x_factors(ssi_chart *c, const ssi_step *st, double *X, int *zero)
 		bad += (u[j] == 0.0f) & (x[j] > -INFINITY);
 		zeros += u[j] == 0.0f;
 	}
+	vf_rows_of(row_consts, n);
 	*X = top;
 	*zero = zeros > 0;
 	return bad;
@@ -741,10 +732,10 @@ static int x_factors(ssi_chart *c, const ssi_step *st, double *X, int *zero)
  * candidates factor as exp(x_j + θ[j, s]) = e^(X + T[s]) u_j E[j, s] with
  * X the largest x_j, u_j = exp(x_j - X) (in double, once per j, rounded
  * to float), T[s] the largest θ[j, s] of its column, S[s] a shift within
- * a rounding of it (SHIFT_TO_LOG) and E[j, s] = exp(θ[j, s] - S[s]) in
- * floats (vf_exp2; a rounding of the argument costs its term 2^-24 of
- * its magnitude, and terms far below 1 matter little): one float exp and
- * one fused multiply-add per candidate. A cell is
+ * a rounding of it (VF_SHIFT_TO_LOG) and E[j, s] = exp(θ[j, s] - S[s]) in
+ * floats (a rounding of the argument costs its term 2^-24 of its
+ * magnitude, and terms far below 1 matter little): one scaled exp
+ * (lib/simd.h), u_j E[j, s] added to its sum, per candidate. A cell is
  *   o[s] = X + S[s] + log Σ_j u_j E[j, s]
  * exact to the floats' rounding where its sum is at least F32_SUM_LO (the
  * terms lost below 2^-126 are then too small to count); others
@@ -759,7 +750,7 @@ static int x_factors(ssi_chart *c, const ssi_step *st, double *X, int *zero)
 static void vecmat_log_f32(ssi_chart *c, ssi_step *st, double *out)
 {
 	const int64_t count = st->count;
-	const float *u = (const float *)(c->cand + (st->hi - st->lo));
+	const float *row_consts = (const float *)(c->cand + (st->hi - st->lo));
 	double X;
 	int64_t s0 = 0;
 	int zero, bad = x_factors(c, st, &X, &zero);
@@ -774,13 +765,13 @@ static void vecmat_log_f32(ssi_chart *c, ssi_step *st, double *out)
 		return;
 	}
 	for (; s0 + F32_BLOCK <= count; s0 += F32_BLOCK)
-		bad |= zero ? vecmat_f32_wide_skip(c, st, s0, u, X, out)
-			    : vecmat_f32_wide(c, st, s0, u, X, out);
+		bad |= zero ? vecmat_f32_wide_skip(c, st, s0, row_consts, X, out)
+			    : vecmat_f32_wide(c, st, s0, row_consts, X, out);
 	for (; s0 < count; s0 += VF_LANES) {
 		const int lanes = count - s0 < VF_LANES ? (int)(count - s0)
 							: VF_LANES;
-		bad |= zero ? vecmat_f32_one_skip(c, st, s0, lanes, u, X, out)
-			    : vecmat_f32_one(c, st, s0, lanes, u, X, out);
+		bad |= zero ? vecmat_f32_one_skip(c, st, s0, lanes, row_consts, X, out)
+			    : vecmat_f32_one(c, st, s0, lanes, row_consts, X, out);
 	}
 	st->factored = !bad;
 	if (bad)
@@ -806,33 +797,45 @@ static inline double sum_rows8(const double *p, int64_t n)
 /*
  * The adjoints of a vecmat step whose inside took the float factorisation
  * for every cell (vecmat_log_f32; its shifts kept in c->factor): p = ḡ exp(x_j +
- * θ[j, s] - o) = r[s] u_j E[j, s], with E[j, s] the inside's float exps,
- * bit for bit (the same exponents and vf_exp2), and r[s] = ḡ(s) / sum[s]
- * from o[s] (one exp per cell, in double): a cell's p then add up to its
- * ḡ, so that no error accumulates along a chain. All in floats, added to
- * the double adjoints and marginals mu (assigned to them where the step
- * writes every part: OUTSIDE_ASSIGN); for the marginals only (mu not
- * NULL, no entropy).
- * Blocks of F32_BLOCK columns while they fit, their r and shifts in
- * registers and each row's p stored from them; the columns left, and a
- * row whose block has an E below the floats' range but above 0 (θ >
- * -inf), whose p (up to 2^-46 of ḡ where r is large) vf_exp2 does not
- * give, by outside_f32_row.
+ * θ[j, s] - o) = r[s] u_j E[j, s], with u_j E[j, s] the inside's scaled
+ * exps, but for their last rounding (the same exponents and row
+ * constants), and r[s] = ḡ(s) / sum[s] from o[s] (one exp per cell, in
+ * double): a cell's p then add up to its ḡ, so that no error accumulates
+ * along a chain. All in floats, added to the double adjoints and
+ * marginals mu (assigned to them where the step writes every part:
+ * OUTSIDE_ASSIGN); for the marginals only (mu not NULL, no entropy).
+ * Blocks of F32_BLOCK columns while they fit, their r and column
+ * constants in registers and each row's p stored from them; the columns
+ * left, and a row whose block has an x below its column's low (-inf
+ * included) or a u_j E[j, s] below the floats' normal range, by
+ * outside_f32_row: there such a p (up to 2^-46 of ḡ where r is large,
+ * so that the scaled exps lose it), and every p of a row whose u_j is
+ * below F32_U_TINY (whose row constants may be subnormal under AVX2; its
+ * p are below 2^-40 of ḡ, as a cell's sum is at least F32_SUM_LO), is
+ * taken in double, and p is 0 at θ = -inf. Only such small p leave the
+ * floats: larger p taken in double would not add up to ḡ with the
+ * others, and their errors would add up along a chain.
  */
 enum { OUTSIDE_ASSIGN, OUTSIDE_ADD };
+#define F32_U_TINY 0x1p-120f
 
-/* Columns [s0, s1) of row j (see above): whole vectors, the last masked,
- * a vector with such an E in double; its p stored as `store` says
- * (OUTSIDE_*), and their sum added to x_j's adjoint. */
+/* Columns [s0, s1) of row j (see above), the rows' constants at
+ * row_consts: whole
+ * vectors, the last masked, the lanes with such a p in double; its p
+ * stored as `store` says (OUTSIDE_*), and their sum added to x_j's
+ * adjoint. */
 static void outside_f32_row(ssi_chart *c, const ssi_step *st, int64_t j,
-			    int64_t s0, int64_t s1, float uj, const float *r,
-			    const float *shift, double *mu, int store)
+			    int64_t s0, int64_t s1, const float *row_consts,
+			    const float *r, const float *shift, double *mu,
+			    int store)
 {
 	const double *o = c->row[ROW_O], *g = c->row[ROW_G];
 	const int64_t ax = st->x.base + j * st->x.per_j;
 	const int64_t ap = st->part.base + j * st->part.per_j;
 	const float *th = c->theta_f32 + ap;
-	const vf log2e = vf_set1(LOG2E_F);
+	const int64_t n = st->hi - st->lo;
+	const vf_row rw = vf_row_load(row_consts, n, j - st->lo);
+	const int tiny = row_u(row_consts, n, j - st->lo) < F32_U_TINY;
 	float *p = (float *)c->row[ROW_F], total = 0.0f;
 	vf sum = vf_set1(0.0f);
 	for (int64_t v0 = s0; v0 < s1; v0 += VF_LANES) {
@@ -840,18 +843,23 @@ static void outside_f32_row(ssi_chart *c, const ssi_step *st, int64_t j,
 		const int64_t end = whole ? v0 + VF_LANES : s1;
 		const vf_mask m = vf_first((int)(end - v0));
 #define ROW_LANES(a) (whole ? vf_load((a) + v0) : vf_load_masked((a) + v0, m))
-		const vf x = ROW_LANES(th), sh = ROW_LANES(shift);
-		const vf t = VF_FMA ? vf_fma(x, log2e, sh)
-				    : vf_mul(vf_sub(x, sh), log2e);
-		const vf pv = vf_mul(vf_mul(ROW_LANES(r), vf_set1(uj)),
-				     vf_exp2_0(t));
+		const vf x = ROW_LANES(th);
+		const vf_col col = vf_col_of(ROW_LANES(shift));
+		const vf term = vf_term(x, col, rw);
+		const vf_i32 possible = x > vf_set1(-INFINITY);
+		const vf pv = (vf)((vf_i32)vf_mul(ROW_LANES(r), term) &
+				   possible);
 #undef ROW_LANES
-		if (!vf_any_finite_below(t, EXP2_MIN)) {
-			vf_store(p + v0, pv); /* p has a vector's room past s1 */
-			sum = vf_add(sum, pv);
-			continue;
-		}
-		for (int64_t s = v0; s < end; s++) {
+		const vf_i32 lost = tiny ? possible
+					 : possible & ((x < col.low) |
+						       (term < vf_set1(0x1p-126f)));
+		const vf kept = (vf)((vf_i32)pv & ~lost);
+		const unsigned in_double = vf_mask_bits(lost);
+		vf_store(p + v0, kept); /* p has a vector's room past s1 */
+		sum = vf_add(sum, kept);
+		for (int64_t s = v0; in_double && s < end; s++) {
+			if (!(in_double >> (s - v0) & 1u))
+				continue;
 			p[s] = (float)(g[s] * ssi_exp((double)th[s] +
 						     (c->cell[ax] - o[s])));
 			total += p[s];
@@ -870,39 +878,39 @@ static void outside_f32_row(ssi_chart *c, const ssi_step *st, int64_t j,
  * store a constant. */
 static inline __attribute__((always_inline)) void
 outside_f32_block(ssi_chart *c, const ssi_step *st, int64_t s0,
-		  const float *u, const float *r, const float *shift,
+		  const float *row_consts, const float *r, const float *shift,
 		  double *mu, int store)
 {
-	const vf log2e = vf_set1(LOG2E_F);
-	vf rv[F32_VECTORS], sh[F32_VECTORS];
+	const int64_t n = st->hi - st->lo;
+	vf rv[F32_VECTORS];
+	vf_col col[F32_VECTORS];
 	for (int v = 0; v < F32_VECTORS; v++) {
 		rv[v] = vf_load(r + s0 + v * VF_LANES);
-		sh[v] = vf_load(shift + s0 + v * VF_LANES);
+		col[v] = vf_col_of(vf_load(shift + s0 + v * VF_LANES));
 	}
 	for (int64_t j = st->lo; j < st->hi; j++) {
-		const float uj = u[j - st->lo];
+		const float uj = row_u(row_consts, n, j - st->lo);
 		const int64_t ap = st->part.base + j * st->part.per_j + s0;
 		const float *th = c->theta_f32 + ap;
 		double *q = mu + ap;
 		vf pv[F32_VECTORS], sum = vf_set1(0.0f);
-		vf_i32 under = (vf_i32)vf_set1(0.0f);
+		vf_i32 lost = (vf_i32)vf_set1(0.0f);
 		if (uj == 0.0f) {
 			if (store == OUTSIDE_ASSIGN)
 				memset(q, 0, F32_BLOCK * sizeof *q);
 			continue;
 		}
+		const vf_row rw = vf_row_load(row_consts, n, j - st->lo);
 		for (int v = 0; v < F32_VECTORS; v++) {
 			const vf x = vf_load(th + v * VF_LANES);
-			const vf t = VF_FMA ? vf_fma(x, log2e, sh[v])
-					    : vf_mul(vf_sub(x, sh[v]), log2e);
-			pv[v] = vf_mul(vf_mul(rv[v], vf_set1(uj)), vf_exp2_0(t));
-			under |= (t < vf_set1(EXP2_MIN)) &
-				 (t > vf_set1(-INFINITY));
+			const vf term = vf_term(x, col[v], rw);
+			pv[v] = vf_mul(rv[v], term);
+			lost |= (x < col[v].low) | (term < vf_set1(0x1p-126f));
 			sum = vf_add(sum, pv[v]);
 		}
-		if (vf_mask_bits(under)) {
-			outside_f32_row(c, st, j, s0, s0 + F32_BLOCK, uj, r,
-					shift, mu, store);
+		if (uj < F32_U_TINY || vf_mask_bits(lost)) {
+			outside_f32_row(c, st, j, s0, s0 + F32_BLOCK,
+					row_consts, r, shift, mu, store);
 			continue;
 		}
 		for (int v = 0; v < F32_VECTORS; v++) {
@@ -922,18 +930,19 @@ outside_f32_block(ssi_chart *c, const ssi_step *st, int64_t s0,
 }
 
 static void outside_f32_blocks_assign(ssi_chart *c, const ssi_step *st,
-				      int64_t s0, const float *u,
+				      int64_t s0, const float *row_consts,
 				      const float *r, const float *shift,
 				      double *mu)
 {
-	outside_f32_block(c, st, s0, u, r, shift, mu, OUTSIDE_ASSIGN);
+	outside_f32_block(c, st, s0, row_consts, r, shift, mu, OUTSIDE_ASSIGN);
 }
 
 static void outside_f32_blocks_add(ssi_chart *c, const ssi_step *st,
-				   int64_t s0, const float *u, const float *r,
-				   const float *shift, double *mu)
+				   int64_t s0, const float *row_consts,
+				   const float *r, const float *shift,
+				   double *mu)
 {
-	outside_f32_block(c, st, s0, u, r, shift, mu, OUTSIDE_ADD);
+	outside_f32_block(c, st, s0, row_consts, r, shift, mu, OUTSIDE_ADD);
 }
 
 static void vecmat_outside_factored(ssi_chart *c, const ssi_step *st,
@@ -944,7 +953,7 @@ static void vecmat_outside_factored(ssi_chart *c, const ssi_step *st,
 	const int64_t blocks = count / F32_BLOCK * F32_BLOCK;
 	const double *o = c->row[ROW_O], *g = c->row[ROW_G];
 	const double *shifts = c->factor + st->out;
-	const float *u = (const float *)(c->cand + n);
+	const float *row_consts = (const float *)(c->cand + n);
 	float *r = (float *)c->row[ROW_M], *shift = (float *)c->row[ROW_V];
 	const int store = assigns ? OUTSIDE_ASSIGN : OUTSIDE_ADD;
 	double X;
@@ -955,22 +964,22 @@ static void vecmat_outside_factored(ssi_chart *c, const ssi_step *st,
 	 * sum[s]: each cell passes on exactly its ḡ. */
 	for (int64_t s = 0; s < count; s++) {
 		shift[s] = (float)shifts[s];
-		r[s] = (float)(g[s] * ssi_exp(X + shifts[s] * SHIFT_TO_LOG -
+		r[s] = (float)(g[s] * ssi_exp(X + shifts[s] * VF_SHIFT_TO_LOG -
 					     o[s]));
 	}
 	for (int64_t s = count; s < width; s++)
 		r[s] = shift[s] = 0.0f;
 	for (int64_t s0 = 0; s0 < blocks; s0 += F32_BLOCK) {
 		if (store == OUTSIDE_ASSIGN)
-			outside_f32_blocks_assign(c, st, s0, u, r, shift, mu);
+			outside_f32_blocks_assign(c, st, s0, row_consts, r, shift,
+						  mu);
 		else
-			outside_f32_blocks_add(c, st, s0, u, r, shift, mu);
+			outside_f32_blocks_add(c, st, s0, row_consts, r, shift, mu);
 	}
 	for (int64_t j = st->lo; blocks < count && j < st->hi; j++) {
-		const float uj = u[j - st->lo];
-		if (uj != 0.0f)
-			outside_f32_row(c, st, j, blocks, count, uj, r, shift,
-					mu, store);
+		if (row_u(row_consts, n, j - st->lo) != 0.0f)
+			outside_f32_row(c, st, j, blocks, count, row_consts, r,
+					shift, mu, store);
 		else if (store == OUTSIDE_ASSIGN)
 			memset(mu + st->part.base + j * st->part.per_j + blocks,
 			       0, (size_t)(count - blocks) * sizeof *mu);

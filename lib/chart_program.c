@@ -4,8 +4,9 @@
  */
 #include "internal.h"
 
-/* Scratch: the rows, and one cell's candidates (hi - lo) twice: for
- * choose, and for the float kernels' x_j and their exps as floats. */
+/* Scratch: the rows, and three doubles for each of one cell's candidates
+ * (hi - lo): for choose, and for the float kernels' x_j and their rows'
+ * constants (up to four floats each, lib/simd.h's VF_ROW_FLOATS). */
 /* A row's room: the width rounded up to whole vectors (SSI_ROW_ALIGN). */
 static int64_t row_stride(const ssi_chart_size *size)
 {
@@ -14,7 +15,7 @@ static int64_t row_stride(const ssi_chart_size *size)
 
 static size_t scratch_doubles(const ssi_chart_size *size)
 {
-	return (size_t)(SSI_CHART_ROWS * row_stride(size) + 2 * size->candidates);
+	return (size_t)(SSI_CHART_ROWS * row_stride(size) + 3 * size->candidates);
 }
 
 size_t ssi_chart_bytes(const ssi_chart_size *size)

@@ -191,7 +191,7 @@ typedef struct ssi_chart {
 	double factor_lo, factor_hi;   /* the range of a factor's log */
 	double factor_min, factor_max; /* and of a factor */
 	double *cell, *factor, *adj, *row[SSI_CHART_ROWS];
-	double *cand; /* [2 candidates] */
+	double *cand; /* [3 candidates] */
 	int32_t *active;
 	int zero_parts; /* the outside zeroes each step's parts first
 			 * (ssi_chart_zero_uncovered) */

@@ -716,10 +716,17 @@ static int x_factors(ssi_chart *c, const ssi_step *st, double *X, int *zero)
 	#pragma omp simd
 	for (int64_t j = 0; j < n; j++)
 		u[j] = exp_to_float(x[j] - top);
-	#pragma omp simd reduction(+:bad, zeros)
-	for (int64_t j = 0; j < n; j++) {
-		bad += (u[j] == 0.0f) & (x[j] > -INFINITY);
+	/* the u_j that are 0, less those of x_j = -inf (every other x_j
+	 * gives a u_j above 0 where top > -inf: those are the
+	 * underflows); one comparison per lane of each width */
+	#pragma omp simd reduction(+:zeros)
+	for (int64_t j = 0; j < n; j++)
 		zeros += u[j] == 0.0f;
+	if (zeros) {
+		bad = zeros;
+		#pragma omp simd reduction(-:bad)
+		for (int64_t j = 0; j < n; j++)
+			bad -= x[j] == -INFINITY;
 	}
 	vf_rows_of(row_consts, n);
 	*X = top;

@@ -314,6 +314,63 @@ static void check_f32_long(double sigma, int holes)
 	free(mu_f);
 }
 
+/*
+ * Floats of every magnitude (SPEC §5): each position's potentials N(0, 3)
+ * plus an offset of that position, 0, ±5e4, ±2.5e5 or 1e6 (the float
+ * kernels shift each column by its largest potential, those beyond 2^17
+ * in double: lib/simd.h, scaled exps), and at one position one column
+ * 2.5e5 above the rest (which leaves the step's other rows far below it).
+ * The offsets leave the marginals unchanged and add up in log Z: the
+ * marginals within 1e-5 of the same values as doubles, log Z within 1e-4
+ * (absolute; relative to log Z it would pass anything).
+ */
+static void check_f32_magnitudes(void)
+{
+	enum { N = 60, T = 40 };
+	static const double offset[] = {0.0, 5e4, -5e4, 2.5e5, -2.5e5, 1e6};
+	const int64_t E = (int64_t)N * T * T;
+	const ss_structure *s = ss_structure_find("linear-chain");
+	float *theta_f = malloc(sizeof(float) * (size_t)E);
+	double *theta_d = malloc(sizeof(double) * (size_t)E);
+	double *mu_d = malloc(sizeof(double) * (size_t)E);
+	double *mu_f = malloc(sizeof(double) * (size_t)E);
+	double logz_d = 0.0, logz_f = 0.0, worst = 0.0;
+	int64_t len = N;
+	ss_element ed, ef;
+	ss_error err;
+	unit_rng r;
+	void *ws;
+	urng_seed(&r, 2027u);
+	for (int64_t k = 0; k < E; k++) {
+		const int64_t i = k / (T * T), c = k % T;
+		const double lift = i == 13 && c == 3 ? 2.5e5 : 0.0;
+		theta_f[k] = (float)(offset[i % 6] + lift +
+				     3.0 * urng_normal(&r));
+		theta_d[k] = theta_f[k];
+	}
+	memset(&ed, 0, sizeof ed);
+	ed.dim[SS_DIM_N] = N;
+	ed.dim[SS_DIM_T] = T;
+	ed.input[0].data = theta_d;
+	ed.input[1].data = &len;
+	ef = ed;
+	ef.input[0].data = theta_f;
+	ef.input[0].dtype = SS_F32;
+	ws = ws_alloc(ss_workspace_bytes(s, SS_OP_MARGINALS, ed.dim));
+	ss_marginals(s, &ed, ws, mu_d, &logz_d, &err);
+	ss_marginals(s, &ef, ws, mu_f, &logz_f, &err);
+	for (int64_t k = 0; k < E; k++)
+		worst = fmax(worst, fabs(mu_f[k] - mu_d[k]));
+	CHECK(fabs(logz_f - logz_d) <= 1e-4,
+	      "log Z %.17g as floats, %.17g as doubles", logz_f, logz_d);
+	CHECK(worst <= 1e-5, "marginals differ by %.3g", worst);
+	free(ws);
+	free(theta_f);
+	free(theta_d);
+	free(mu_d);
+	free(mu_f);
+}
+
 /* The float kernels take blocks of 32 cells, then single vectors, the
  * last masked (lib/chart.c): t = 4, 20 and 48 take each kind. */
 static void check_f32(void)
@@ -349,6 +406,9 @@ static void check_f32(void)
 	check_f32_long(20.0, 0);
 	check_f32_long(3.0, 1);
 	unit_end("linear-chain: chains of 1000 positions, t = 32, potentials N(0, 3) and N(0, 20), and N(0, 3) with 10%% -inf and states 5 and 17 never entered, as floats: log Z and the marginals above 1e-4 within 1e-5 relative of the same values as doubles, those down to 1e-30 within 1e-4, impossible parts 0");
+	unit_begin();
+	check_f32_magnitudes();
+	unit_end("linear-chain: floats N(0, 3) plus offsets per position of 0, +-5e4, +-2.5e5 and 1e6, one column 2.5e5 above the rest at one position (n = 60, t = 40): marginals within 1e-5 and log Z within 1e-4 (absolute) of the same values as doubles");
 }
 
 void suite_chain(void)

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """bench_torch.py - the reference timings of make bench (not a test).
 
-usage: bench_torch.py SYNSTRUCT DIR
+usage: bench_torch.py SYNSTRUCT DIR [ISA ...]
 
 Times, on one thread, the plain PyTorch a user would write for the same
 problems synstruct solves, and the floors HDF5 sets, then runs synstruct
@@ -38,6 +38,14 @@ and non-projective lines; the other structures' ratios are reported
 ("target <= -").
 
 Each figure is the best of REPEAT (default 3) runs.
+
+One section per instruction set named (SYNSTRUCT_ISA), each run in a
+process of its own whose PyTorch uses no instruction set that synstruct's
+path does not (ATEN_CPU_CAPABILITY: "default", its kernels without AVX,
+for scalar; at most "avx2" for avx2; its own choice elsewhere), so that
+each section is what a machine with that instruction set and no more
+would measure. torch.linalg.slogdet and the h5py floors do not depend on
+it (Debian's PyTorch calls the reference LAPACK).
 """
 import os
 import subprocess
@@ -304,9 +312,27 @@ def line(what, ours, ref, target):
           f"ratio {ours / ref:6.2f}   (target <= {target})")
 
 
+# The PyTorch kernels each path is compared with (see above).
+CAPABILITY = {"scalar": "default", "avx2": "avx2"}
+
+
 def main():
     binary, tmp = sys.argv[1], sys.argv[2]
-    isas = sys.argv[3:] or [None]
+    if len(sys.argv) > 3 and sys.argv[3] == "--section":
+        section(binary, tmp, sys.argv[4] or None)
+        return
+    print(f"{'comparison (one thread)':<44} {'synstruct':>13} {'reference':>13}",
+          flush=True)
+    for isa in sys.argv[3:] or [""]:
+        env = dict(os.environ)
+        if isa in CAPABILITY:
+            env["ATEN_CPU_CAPABILITY"] = CAPABILITY[isa]
+        subprocess.run([sys.executable, __file__, binary, tmp, "--section",
+                        isa], env=env, check=True)
+
+
+def section(binary, tmp, isa):
+    """The lines of one instruction set (None: synstruct's own pick)."""
     chain = os.path.join(tmp, "torch-chain.h5")
     trees = os.path.join(tmp, "torch-trees.h5")
     out = os.path.join(tmp, "torch-out.h5")
@@ -422,29 +448,27 @@ def main():
         families.append(("td-pcfg log Z vs PyTorch rank-space CKY", td,
                          best(lambda: td_pcfg_inside(*targs))))
 
-    print(f"{'comparison (one thread)':<44} {'synstruct':>13} {'reference':>13}")
-    for isa in isas:
-        tag = f" [{isa}]" if isa else ""
-        part_c, part_w = synstruct(binary, ["partition", "-o", out, chain], isa)
-        marg_c, marg_w = synstruct(binary, ["marginals", "-o", out, chain], isa)
-        np_c, _ = synstruct(binary, ["partition", "-o", out, trees], isa)
-        ei_c, _ = synstruct(binary, ["partition", "-o", out, projective], isa)
-        line("chain log Z vs PyTorch forward loop" + tag, part_c, forward, 0.25)
-        line("chain marginals vs PyTorch autograd" + tag, marg_c, backward, 0.25)
-        line("command partition vs reading the data" + tag, part_w, read_floor, 1.5)
-        line("command marginals vs read + write" + tag, marg_w, read_write_floor, 2)
-        line("non-projective log Z vs slogdet" + tag, np_c, slogdet, 0.5)
-        # issue 8: one sample per tree against the marginals, both ours
-        for flags, kind in (([], "multi-root"), (["--single-root"], "single-root")):
-            npm_c, _ = synstruct(binary, ["marginals", *flags, "-o", out, trees], isa)
-            nps_c, _ = synstruct(binary, ["sample", *flags, "-o", out, trees], isa)
-            line(f"non-projective sample vs marginals, {kind}" + tag,
-                 nps_c, npm_c, 3)
-        line("projective log Z vs PyTorch Eisner" + tag, ei_c, eisner_time,
-             "-")
-        for label, path, ref in families:
-            ours, _ = synstruct(binary, ["partition", "-o", out, path], isa)
-            line(label + tag, ours, ref, "-")
+    tag = f" [{isa}]" if isa else ""
+    part_c, part_w = synstruct(binary, ["partition", "-o", out, chain], isa)
+    marg_c, marg_w = synstruct(binary, ["marginals", "-o", out, chain], isa)
+    np_c, _ = synstruct(binary, ["partition", "-o", out, trees], isa)
+    ei_c, _ = synstruct(binary, ["partition", "-o", out, projective], isa)
+    line("chain log Z vs PyTorch forward loop" + tag, part_c, forward, 0.25)
+    line("chain marginals vs PyTorch autograd" + tag, marg_c, backward, 0.25)
+    line("command partition vs reading the data" + tag, part_w, read_floor, 1.5)
+    line("command marginals vs read + write" + tag, marg_w, read_write_floor, 2)
+    line("non-projective log Z vs slogdet" + tag, np_c, slogdet, 0.5)
+    # issue 8: one sample per tree against the marginals, both ours
+    for flags, kind in (([], "multi-root"), (["--single-root"], "single-root")):
+        npm_c, _ = synstruct(binary, ["marginals", *flags, "-o", out, trees], isa)
+        nps_c, _ = synstruct(binary, ["sample", *flags, "-o", out, trees], isa)
+        line(f"non-projective sample vs marginals, {kind}" + tag,
+             nps_c, npm_c, 3)
+    line("projective log Z vs PyTorch Eisner" + tag, ei_c, eisner_time,
+         "-")
+    for label, path, ref in families:
+        ours, _ = synstruct(binary, ["partition", "-o", out, path], isa)
+        line(label + tag, ours, ref, "-")
 
 
 if __name__ == "__main__":

@@ -242,6 +242,31 @@ static void check_f32_at(int64_t N, int64_t T, int reps)
 	free(out_f);
 }
 
+/* The marginals and log Z of a chain of n positions (its length n) and t
+ * tags from the same potentials as doubles and as floats. */
+static void marginals_both(int64_t n, int64_t t, const double *theta_d,
+			   const float *theta_f, double *mu_d, double *mu_f,
+			   double *logz_d, double *logz_f)
+{
+	const ss_structure *s = ss_structure_find("linear-chain");
+	int64_t len = n;
+	ss_element ed, ef;
+	ss_error err;
+	void *ws;
+	memset(&ed, 0, sizeof ed);
+	ed.dim[SS_DIM_N] = n;
+	ed.dim[SS_DIM_T] = t;
+	ed.input[0].data = theta_d;
+	ed.input[1].data = &len;
+	ef = ed;
+	ef.input[0].data = theta_f;
+	ef.input[0].dtype = SS_F32;
+	ws = ws_alloc(ss_workspace_bytes(s, SS_OP_MARGINALS, ed.dim));
+	ss_marginals(s, &ed, ws, mu_d, logz_d, &err);
+	ss_marginals(s, &ef, ws, mu_f, logz_f, &err);
+	free(ws);
+}
+
 /*
  * A long chain (n = 1000, t = 32) of floats, potentials N(0, sigma²),
  * with holes 10% of them -inf and columns 5 and 17 all -inf (states no
@@ -258,18 +283,13 @@ static void check_f32_long(double sigma, int holes)
 {
 	enum { N = 1000, T = 32 };
 	const int64_t E = (int64_t)N * T * T;
-	const ss_structure *s = ss_structure_find("linear-chain");
 	float *theta_f = malloc(sizeof(float) * (size_t)E);
 	double *theta_d = malloc(sizeof(double) * (size_t)E);
 	double *mu_d = malloc(sizeof(double) * (size_t)E);
 	double *mu_f = malloc(sizeof(double) * (size_t)E);
 	double logz_d = 0.0, logz_f = 0.0, worst = 0.0, worst_tiny = 0.0;
 	int zeros = 1;
-	int64_t len = N;
-	ss_element ed, ef;
-	ss_error err;
 	unit_rng r;
-	void *ws;
 	urng_seed(&r, 2026u);
 	for (int64_t k = 0; k < E; k++) {
 		const int64_t c = k % T;
@@ -277,17 +297,7 @@ static void check_f32_long(double sigma, int holes)
 			? -INFINITY : (float)(sigma * urng_normal(&r));
 		theta_d[k] = theta_f[k];
 	}
-	memset(&ed, 0, sizeof ed);
-	ed.dim[SS_DIM_N] = N;
-	ed.dim[SS_DIM_T] = T;
-	ed.input[0].data = theta_d;
-	ed.input[1].data = &len;
-	ef = ed;
-	ef.input[0].data = theta_f;
-	ef.input[0].dtype = SS_F32;
-	ws = ws_alloc(ss_workspace_bytes(s, SS_OP_MARGINALS, ed.dim));
-	ss_marginals(s, &ed, ws, mu_d, &logz_d, &err);
-	ss_marginals(s, &ef, ws, mu_f, &logz_f, &err);
+	marginals_both(N, T, theta_d, theta_f, mu_d, mu_f, &logz_d, &logz_f);
 	for (int64_t k = 0; k < E; k++) {
 		const double e = fabs(mu_f[k] - mu_d[k]) / mu_d[k];
 		zeros &= mu_d[k] != 0.0 || mu_f[k] == 0.0;
@@ -307,7 +317,6 @@ static void check_f32_long(double sigma, int holes)
 	      sigma, worst_tiny);
 	CHECK(zeros, "N(0, %g), holes %d: a part of no structure has a marginal",
 	      sigma, holes);
-	free(ws);
 	free(theta_f);
 	free(theta_d);
 	free(mu_d);
@@ -329,17 +338,12 @@ static void check_f32_magnitudes(void)
 	enum { N = 60, T = 40 };
 	static const double offset[] = {0.0, 5e4, -5e4, 2.5e5, -2.5e5, 1e6};
 	const int64_t E = (int64_t)N * T * T;
-	const ss_structure *s = ss_structure_find("linear-chain");
 	float *theta_f = malloc(sizeof(float) * (size_t)E);
 	double *theta_d = malloc(sizeof(double) * (size_t)E);
 	double *mu_d = malloc(sizeof(double) * (size_t)E);
 	double *mu_f = malloc(sizeof(double) * (size_t)E);
 	double logz_d = 0.0, logz_f = 0.0, worst = 0.0;
-	int64_t len = N;
-	ss_element ed, ef;
-	ss_error err;
 	unit_rng r;
-	void *ws;
 	urng_seed(&r, 2027u);
 	for (int64_t k = 0; k < E; k++) {
 		const int64_t i = k / (T * T), c = k % T;
@@ -348,23 +352,12 @@ static void check_f32_magnitudes(void)
 				     3.0 * urng_normal(&r));
 		theta_d[k] = theta_f[k];
 	}
-	memset(&ed, 0, sizeof ed);
-	ed.dim[SS_DIM_N] = N;
-	ed.dim[SS_DIM_T] = T;
-	ed.input[0].data = theta_d;
-	ed.input[1].data = &len;
-	ef = ed;
-	ef.input[0].data = theta_f;
-	ef.input[0].dtype = SS_F32;
-	ws = ws_alloc(ss_workspace_bytes(s, SS_OP_MARGINALS, ed.dim));
-	ss_marginals(s, &ed, ws, mu_d, &logz_d, &err);
-	ss_marginals(s, &ef, ws, mu_f, &logz_f, &err);
+	marginals_both(N, T, theta_d, theta_f, mu_d, mu_f, &logz_d, &logz_f);
 	for (int64_t k = 0; k < E; k++)
 		worst = fmax(worst, fabs(mu_f[k] - mu_d[k]));
 	CHECK(fabs(logz_f - logz_d) <= 1e-4,
 	      "log Z %.17g as floats, %.17g as doubles", logz_f, logz_d);
 	CHECK(worst <= 1e-5, "marginals differ by %.3g", worst);
-	free(ws);
 	free(theta_f);
 	free(theta_d);
 	free(mu_d);

@@ -37,7 +37,9 @@ both time the same thing. Issue 8 sets the targets of the chain, command
 and non-projective lines; the other structures' ratios are reported
 ("target <= -").
 
-Each figure is the best of REPEAT (default 3) runs.
+Each figure is the best of REPEAT (default 3) runs; a line's reference
+and synstruct run in turn, so that a slower spell of the machine (a
+shared one has them) weighs on both sides of its ratio.
 
 One section per instruction set named (SYNSTRUCT_ISA), each run in a
 process of its own whose PyTorch uses no instruction set that synstruct's
@@ -60,31 +62,39 @@ REPEAT = int(os.environ.get("REPEAT", "3"))
 torch.set_num_threads(1)
 
 
-def best(fn):
-    times = []
-    for _ in range(REPEAT):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
+def timed(fn):
+    """Seconds of one call of fn."""
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
 
 
 def synstruct(binary, args, isa=None):
-    """Best compute and wall seconds of one synstruct command, one thread."""
+    """Compute and wall seconds of one synstruct command, one thread."""
     env = dict(os.environ)
     if isa:
         env["SYNSTRUCT_ISA"] = isa
-    compute, wall = [], []
+    t0 = time.perf_counter()
+    run = subprocess.run([binary] + args + ["-j", "1", "--timing"],
+                         env=env, capture_output=True, text=True, check=True)
+    wall = time.perf_counter() - t0
+    for word in run.stderr.split(";"):
+        if "compute" in word:
+            return float(word.split("compute")[1].split()[0]), wall
+    raise RuntimeError("no compute time in: " + run.stderr)
+
+
+def paired(reference, binary, args, isa):
+    """The best of REPEAT reference seconds (a function's), and of the
+    compute and wall seconds of a synstruct command, their runs taken in
+    turn, so that a slower spell of the machine weighs on both sides."""
+    ref, compute, wall = [], [], []
     for _ in range(REPEAT):
-        t0 = time.perf_counter()
-        run = subprocess.run([binary] + args + ["-j", "1", "--timing"],
-                             env=env, capture_output=True, text=True,
-                             check=True)
-        wall.append(time.perf_counter() - t0)
-        for word in run.stderr.split(";"):
-            if "compute" in word:
-                compute.append(float(word.split("compute")[1].split()[0]))
-    return min(compute), min(wall)
+        ref.append(timed(reference))
+        c, w = synstruct(binary, args, isa)
+        compute.append(c)
+        wall.append(w)
+    return min(ref), min(compute), min(wall)
 
 
 def chain_forward(theta):
@@ -353,12 +363,13 @@ def section(binary, tmp, isa):
         f["log_potentials"] = wp
 
     t = torch.from_numpy(theta)
-    forward = best(lambda: chain_forward(t))
+
+    def forward():
+        chain_forward(t)
 
     def forward_backward():
         x = t.clone().requires_grad_(True)
         chain_forward(x).sum().backward()
-    backward = best(forward_backward)
 
     def read():
         with h5py.File(chain, "r") as f:
@@ -369,14 +380,11 @@ def section(binary, tmp, isa):
             x = f["log_potentials"][...]
         with h5py.File(out, "w") as f:
             f["marginals"] = x
-    read_floor, read_write_floor = best(read), best(read_write)
     wt = torch.from_numpy(w)
-    slogdet = best(lambda: laplacian_logdet(wt))
     wpt = torch.from_numpy(wp)
     check_eisner(binary, projective, out, wp)
-    eisner_time = best(lambda: eisner(wpt))
 
-    families = []  # (label, file, reference seconds)
+    families = []  # (label, file, reference function)
     if has_structure(binary, "semi-markov"):
         sm = os.path.join(tmp, "torch-semi-markov.h5")
         x = rng.uniform(-3, 3, size=(16, 64, 8, 16, 16)).astype(np.float32)
@@ -386,7 +394,7 @@ def section(binary, tmp, isa):
         xt = torch.from_numpy(x)
         check(binary, sm, semi_markov_forward(xt.double()), "semi-Markov")
         families.append(("semi-markov log Z vs PyTorch loop", sm,
-                         best(lambda: semi_markov_forward(xt))))
+                         lambda: semi_markov_forward(xt)))
     if has_structure(binary, "ctc"):
         ctc = os.path.join(tmp, "torch-ctc.h5")
         logits = rng.normal(size=(32, 200, 64)).astype(np.float32)
@@ -398,7 +406,7 @@ def section(binary, tmp, isa):
         lt, yt = torch.from_numpy(logits), torch.from_numpy(labels).long()
         check(binary, ctc, ctc_forward(lt.double(), yt), "CTC")
         families.append(("ctc log Z vs PyTorch loop", ctc,
-                         best(lambda: ctc_forward(lt, yt))))
+                         lambda: ctc_forward(lt, yt)))
     if has_structure(binary, "alignment"):
         al = os.path.join(tmp, "torch-alignment.h5")
         x = rng.uniform(-3, 3, size=(32, 128, 128)).astype(np.float32)
@@ -409,7 +417,7 @@ def section(binary, tmp, isa):
         xt2 = torch.from_numpy(x)
         check(binary, al, alignment_forward(xt2.double()), "alignment")
         families.append(("many-to-many alignment log Z vs PyTorch", al,
-                         best(lambda: alignment_forward(xt2))))
+                         lambda: alignment_forward(xt2)))
 
     if has_structure(binary, "tree-crf"):
         tc = os.path.join(tmp, "torch-tree-crf.h5")
@@ -420,7 +428,7 @@ def section(binary, tmp, isa):
         xt3 = torch.from_numpy(x)
         check(binary, tc, tree_crf_inside(xt3.double()), "tree CRF")
         families.append(("tree-crf log Z vs PyTorch CKY", tc,
-                         best(lambda: tree_crf_inside(xt3))))
+                         lambda: tree_crf_inside(xt3)))
     if has_structure(binary, "pcfg"):
         pc = os.path.join(tmp, "torch-pcfg.h5")
         root = rng.normal(size=30).astype(np.float32)
@@ -432,7 +440,7 @@ def section(binary, tmp, isa):
         args = [torch.from_numpy(a) for a in (root, rule, pre)]
         check(binary, pc, pcfg_inside(*[a.double() for a in args]), "PCFG")
         families.append(("pcfg log Z vs PyTorch CKY (matmul)", pc,
-                         best(lambda: pcfg_inside(*args))))
+                         lambda: pcfg_inside(*args)))
 
     if has_structure(binary, "td-pcfg"):
         td = os.path.join(tmp, "torch-td-pcfg.h5")
@@ -446,30 +454,38 @@ def section(binary, tmp, isa):
         targs = [torch.from_numpy(a) for a in params]
         check(binary, td, td_pcfg_inside(*[a.double() for a in targs]), "TD-PCFG")
         families.append(("td-pcfg log Z vs PyTorch rank-space CKY", td,
-                         best(lambda: td_pcfg_inside(*targs))))
+                         lambda: td_pcfg_inside(*targs)))
 
     tag = f" [{isa}]" if isa else ""
-    part_c, part_w = synstruct(binary, ["partition", "-o", out, chain], isa)
-    marg_c, marg_w = synstruct(binary, ["marginals", "-o", out, chain], isa)
-    np_c, _ = synstruct(binary, ["partition", "-o", out, trees], isa)
-    ei_c, _ = synstruct(binary, ["partition", "-o", out, projective], isa)
-    line("chain log Z vs PyTorch forward loop" + tag, part_c, forward, 0.25)
-    line("chain marginals vs PyTorch autograd" + tag, marg_c, backward, 0.25)
-    line("command partition vs reading the data" + tag, part_w, read_floor, 1.5)
-    line("command marginals vs read + write" + tag, marg_w, read_write_floor, 2)
-    line("non-projective log Z vs slogdet" + tag, np_c, slogdet, 0.5)
+    partition, marginals = ["partition", "-o", out], ["marginals", "-o", out]
+    forward_s, part_c, _ = paired(forward, binary, partition + [chain], isa)
+    line("chain log Z vs PyTorch forward loop" + tag, part_c, forward_s, 0.25)
+    backward_s, marg_c, _ = paired(forward_backward, binary,
+                                   marginals + [chain], isa)
+    line("chain marginals vs PyTorch autograd" + tag, marg_c, backward_s, 0.25)
+    read_s, _, part_w = paired(read, binary, partition + [chain], isa)
+    line("command partition vs reading the data" + tag, part_w, read_s, 1.5)
+    read_write_s, _, marg_w = paired(read_write, binary, marginals + [chain],
+                                     isa)
+    line("command marginals vs read + write" + tag, marg_w, read_write_s, 2)
+    slogdet_s, np_c, _ = paired(lambda: laplacian_logdet(wt), binary,
+                                partition + [trees], isa)
+    line("non-projective log Z vs slogdet" + tag, np_c, slogdet_s, 0.5)
     # issue 8: one sample per tree against the marginals, both ours
     for flags, kind in (([], "multi-root"), (["--single-root"], "single-root")):
-        npm_c, _ = synstruct(binary, ["marginals", *flags, "-o", out, trees], isa)
-        nps_c, _ = synstruct(binary, ["sample", *flags, "-o", out, trees], isa)
+        npm, nps = [], []
+        for _ in range(REPEAT):
+            npm.append(synstruct(binary, marginals + flags + [trees], isa)[0])
+            nps.append(synstruct(binary, ["sample", "-o", out] + flags + [trees],
+                                 isa)[0])
         line(f"non-projective sample vs marginals, {kind}" + tag,
-             nps_c, npm_c, 3)
-    line("projective log Z vs PyTorch Eisner" + tag, ei_c, eisner_time,
-         "-")
-    for label, path, ref in families:
-        ours, _ = synstruct(binary, ["partition", "-o", out, path], isa)
-        line(label + tag, ours, ref, "-")
-
+             min(nps), min(npm), 3)
+    eisner_s, ei_c, _ = paired(lambda: eisner(wpt), binary,
+                               partition + [projective], isa)
+    line("projective log Z vs PyTorch Eisner" + tag, ei_c, eisner_s, "-")
+    for label, path, reference in families:
+        ref_s, ours, _ = paired(reference, binary, partition + [path], isa)
+        line(label + tag, ours, ref_s, "-")
 
 if __name__ == "__main__":
     main()

@@ -499,16 +499,15 @@ static int vecmat_f32(const ssi_chart *c, const ssi_step *st, ssi_semiring sr)
  * vecmat_f32_block) from their sums, the shifts of their exponents and
  * the sums of their θ (or 0): out = X + S + log(sum) where sum lies in
  * [F32_SUM_LO, +inf), T is at most VF_TOP_MAX (vf_shift_of) and the θ
- * sum below +inf, -inf where T is -inf (no
- * candidates) and sum below F32_SUM_LO, NaN elsewhere (the cell needs
- * its double reduction); the first `lanes` into out, their shifts into
- * shift_out. Returns how many are NaN. log(sum) = k ln(2) + log(m), sum
- * = 2^k m with m in [√2/2, √2) by integer operations, log(m) = 2
- * atanh(q), q = (m - 1) / (m + 1), in floats to the q^7 term (|q| <
- * 0.172: the series errs by 3e-8, the floats by about as much; 1 / (m +
- * 1) by vf_recip), k ln(2) in double. The -inf and NaN come from adding
- * them, where a lane needs one: the log of a sum out of range is finite
- * or NaN. */
+ * sum below +inf, -inf where T is -inf (no candidates) and sum below
+ * F32_SUM_LO, NaN elsewhere (the cell needs its double reduction); the
+ * first `lanes` into out, their shifts into shift_out. Returns how many
+ * are NaN. log(sum) = k ln(2) + log(m), sum = 2^k m with m in [√2/2, √2)
+ * by integer operations, log(m) = 2 atanh(q), q = (m - 1) / (m + 1), in
+ * floats to the q^7 term (|q| < 0.172: the series errs by 3e-8, the
+ * floats by about as much; 1 / (m + 1) by vf_recip), k ln(2) in double.
+ * The -inf and NaN come from adding them, where a lane needs one: the log
+ * of a sum out of range is finite or NaN. */
 static inline int f32_cells(vf sum, vf top, vf shift, vf seen, double X,
 			    double *out, double *shift_out, int lanes)
 {
@@ -655,16 +654,19 @@ vecmat_f32_block(const ssi_chart *c, const ssi_step *st, int64_t s0, int nv,
 }
 
 static int vecmat_f32_wide(const ssi_chart *c, const ssi_step *st,
-			   int64_t s0, const float *row_consts, double X, double *out)
+			   int64_t s0, const float *row_consts, double X,
+			   double *out)
 {
-	return vecmat_f32_block(c, st, s0, F32_VECTORS, 0, VF_LANES, 0, row_consts, X,
-				out);
+	return vecmat_f32_block(c, st, s0, F32_VECTORS, 0, VF_LANES, 0,
+				row_consts, X, out);
 }
 
 static int vecmat_f32_one(const ssi_chart *c, const ssi_step *st, int64_t s0,
-			  int lanes, const float *row_consts, double X, double *out)
+			  int lanes, const float *row_consts, double X,
+			  double *out)
 {
-	return vecmat_f32_block(c, st, s0, 1, 1, lanes, 0, row_consts, X, out);
+	return vecmat_f32_block(c, st, s0, 1, 1, lanes, 0, row_consts, X,
+				out);
 }
 
 /* The same where some u_j are 0. */
@@ -672,15 +674,16 @@ static int vecmat_f32_wide_skip(const ssi_chart *c, const ssi_step *st,
 				int64_t s0, const float *row_consts, double X,
 				double *out)
 {
-	return vecmat_f32_block(c, st, s0, F32_VECTORS, 0, VF_LANES, 1, row_consts, X,
-				out);
+	return vecmat_f32_block(c, st, s0, F32_VECTORS, 0, VF_LANES, 1,
+				row_consts, X, out);
 }
 
 static int vecmat_f32_one_skip(const ssi_chart *c, const ssi_step *st,
-			       int64_t s0, int lanes, const float *row_consts, double X,
-			       double *out)
+			       int64_t s0, int lanes, const float *row_consts,
+			       double X, double *out)
 {
-	return vecmat_f32_block(c, st, s0, 1, 1, lanes, 1, row_consts, X, out);
+	return vecmat_f32_block(c, st, s0, 1, 1, lanes, 1, row_consts, X,
+				out);
 }
 
 /* The x factors of a vecmat step over float potentials: X = max_j x_j
